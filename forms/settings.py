@@ -1,0 +1,93 @@
+"""The owner's shop settings."""
+
+import zoneinfo
+from urllib.parse import urlsplit
+
+import babel
+from babel.numbers import list_currencies
+from flask_wtf import FlaskForm
+from wtforms import EmailField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms import URLField
+from wtforms import ValidationError
+from wtforms.validators import DataRequired
+from wtforms.validators import Email
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+KNOWN_CURRENCIES = set(list_currencies())
+
+
+class ShopSettingsForm(FlaskForm):
+    shop_name = StringField("Shop name", validators=[DataRequired("Enter the shop's name."), Length(max=80)])
+    base_url = URLField(
+        "Public address of the shop",
+        description="Used for every link in emails, e.g. https://shop.example.",
+        validators=[DataRequired("Enter the shop's public address."), Length(max=200)],
+    )
+    contact_email = EmailField(
+        "Contact email",
+        validators=[
+            DataRequired("Enter an email address customers can write to."),
+            Email("Enter an email address like name@example.com.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    contact_phone = StringField("Contact phone", validators=[Optional(), Length(max=40)])
+    country = StringField(
+        "Country code",
+        description="Two letters, e.g. GB. Phone numbers without a country code are read as this country's.",
+        validators=[DataRequired("Enter a two-letter country code."), Length(min=2, max=2)],
+    )
+    locale = StringField(
+        "Language and region",
+        description="How money and dates are written, e.g. en_GB.",
+        validators=[DataRequired("Enter a locale such as en_GB."), Length(max=20)],
+    )
+    timezone = StringField(
+        "Time zone",
+        description="Dates and dispatch times are shown in it, e.g. Europe/London.",
+        validators=[DataRequired("Enter a time zone such as Europe/London."), Length(max=60)],
+    )
+    currency = StringField(
+        "Currency",
+        description="Three letters, e.g. GBP. It is locked once money has moved.",
+        validators=[DataRequired("Enter a three-letter currency code."), Length(min=3, max=3)],
+    )
+    bank_account_name = StringField("Bank account holder", validators=[Optional(), Length(max=120)])
+    bank_iban = StringField("IBAN or account number", validators=[Optional(), Length(max=40)])
+    bank_bic = StringField("BIC or sort code", validators=[Optional(), Length(max=20)])
+    bank_details_note = TextAreaField(
+        "Note shown with the bank details", validators=[Optional(), Length(max=500)]
+    )
+
+    def validate_base_url(self, field):
+        parts = urlsplit(field.data.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValidationError("Enter an address starting with https:// (or http://).")
+        if parts.query or parts.fragment:
+            raise ValidationError("Enter the address without ? or # parts.")
+        field.data = field.data.strip().rstrip("/")
+
+    def validate_country(self, field):
+        field.data = field.data.strip().upper()
+        if field.data not in babel.Locale("en").territories:
+            raise ValidationError("Enter a two-letter country code such as GB or DE.")
+
+    def validate_locale(self, field):
+        try:
+            babel.Locale.parse(field.data.strip().replace("-", "_"))
+        except (ValueError, babel.UnknownLocaleError):
+            raise ValidationError("Enter a locale such as en_GB or de_DE.") from None
+        field.data = field.data.strip().replace("-", "_")
+
+    def validate_timezone(self, field):
+        field.data = field.data.strip()
+        if field.data not in zoneinfo.available_timezones():
+            raise ValidationError("Enter a time zone such as Europe/London.")
+
+    def validate_currency(self, field):
+        field.data = field.data.strip().upper()
+        if field.data not in KNOWN_CURRENCIES:
+            raise ValidationError("Enter a currency code such as GBP or EUR.")

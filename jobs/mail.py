@@ -1,0 +1,231 @@
+"""Deliver the outbox over SMTP.
+
+A failure before the server accepted the message data is retried with
+backoff. Once DATA has started we cannot know whether the server kept the
+message, so a failure there leaves the row `unknown` for the owner to judge:
+a duplicate email is worse than a late one.
+"""
+
+import datetime
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+from models.base import to_naive_utc
+from models.base import write_transaction
+from models.outbox import FAILED
+from models.outbox import MAX_ATTEMPTS
+from models.outbox import OutboxMessage
+from models.outbox import QUEUED
+from models.outbox import retry_delay
+from models.outbox import SENDING
+from models.outbox import SENT
+from models.outbox import UNKNOWN
+from models.settings import load_settings
+
+BATCH_SIZE = 20
+# A row still `sending` this long after it was claimed belongs to a delivery
+# that died mid-way (killed process): its outcome is unknown.
+STUCK_AFTER = datetime.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int = 587
+    security: str = "starttls"  # starttls | ssl | none
+    username: str = ""
+    password: str = ""
+    timeout: float = 20.0
+    sender: str = ""
+
+    @classmethod
+    def from_app_config(cls, config):
+        return cls(
+            host=config["SMTP_HOST"],
+            port=config["SMTP_PORT"],
+            security=config["SMTP_SECURITY"],
+            username=config["SMTP_USERNAME"],
+            password=config["SMTP_PASSWORD"],
+            timeout=config["SMTP_TIMEOUT"],
+            sender=config["MAIL_FROM"],
+        )
+
+
+class BeforeData(Exception):
+    """The server never accepted the data: safe to try again."""
+
+
+class AfterData(Exception):
+    """The connection failed while or after sending the data: outcome unknown."""
+
+
+class Rejected(Exception):
+    """The server refused the message for good (5xx)."""
+
+
+def deliver_due(now, smtp, limit=BATCH_SIZE):
+    """Send queued messages whose time has come. Returns how many were sent."""
+    mark_stuck_as_unknown(now)
+    if not smtp.host:
+        return 0
+    sent = 0
+    for message_id in due_message_ids(now, limit):
+        message = claim(message_id, now)
+        if message is not None and attempt(message, smtp, now):
+            sent += 1
+    return sent
+
+
+def due_message_ids(now, limit):
+    query = (
+        OutboxMessage.select(OutboxMessage.id)
+        .where((OutboxMessage.state == QUEUED) & (OutboxMessage.next_attempt_at <= to_naive_utc(now)))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    return [row.id for row in query]
+
+
+def claim(message_id, now):
+    """Move one row from queued to sending; None if someone else took it."""
+    with write_transaction():
+        changed = (
+            OutboxMessage.update(state=SENDING, sending_since=to_naive_utc(now))
+            .where((OutboxMessage.id == message_id) & (OutboxMessage.state == QUEUED))
+            .execute()
+        )
+    return OutboxMessage.get_by_id(message_id) if changed else None
+
+
+def attempt(message, smtp, now):
+    try:
+        transmit(message, smtp)
+    except BeforeData as error:
+        record_retry(message, now, error)
+        return False
+    except Rejected as error:
+        finish(message, FAILED, now, f"refused by the mail server: {error}")
+        return False
+    except AfterData as error:
+        finish(message, UNKNOWN, now, f"connection lost after the message was sent: {error}")
+        return False
+    finish(message, SENT, now)
+    return True
+
+
+def transmit(message, smtp):
+    """Talk SMTP step by step so we know which side of DATA a failure fell on."""
+    settings = load_settings()
+    domain = urlsplit(settings.base_url).hostname or "localhost"
+    email = build_email(message, smtp.sender or f"{settings.shop_name} <no-reply@{domain}>", domain)
+    client = None
+    try:
+        try:
+            client = open_connection(smtp)
+            check(*client.mail(parseaddr(email["From"])[1]))
+            check(*client.rcpt(message.to_address))
+        except (OSError, smtplib.SMTPException) as error:
+            raise BeforeData(describe(error)) from error
+        try:
+            check(*client.data(email.as_bytes()))
+        except smtplib.SMTPDataError as error:
+            check(error.smtp_code, error.smtp_error)
+        except (OSError, smtplib.SMTPException) as error:
+            raise AfterData(describe(error)) from error
+    finally:
+        if client is not None:
+            close_quietly(client)
+
+
+def check(code, reply):
+    """Raise for an SMTP error reply: 5xx is final, 4xx is worth another try."""
+    if code < 400:
+        return
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    if code >= 500:
+        raise Rejected(f"{code} {text}")
+    raise BeforeData(f"{code} {text}")
+
+
+def close_quietly(client):
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()
+
+
+def open_connection(smtp):
+    if smtp.security == "ssl":
+        client = smtplib.SMTP_SSL(
+            smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context()
+        )
+    else:
+        client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    client.ehlo_or_helo_if_needed()
+    if smtp.security == "starttls":
+        client.starttls(context=ssl.create_default_context())
+        client.ehlo()
+    if smtp.username:
+        client.login(smtp.username, smtp.password)
+    return client
+
+
+def build_email(message, sender, domain):
+    email = EmailMessage()
+    email["Subject"] = message.subject
+    email["From"] = sender
+    email["To"] = message.to_address
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = message.message_id(domain)
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(message.text_body)
+    if message.html_body:
+        email.add_alternative(message.html_body, subtype="html")
+    return email
+
+
+def describe(error):
+    if isinstance(error, socket.timeout):
+        return "timed out"
+    return f"{type(error).__name__}: {error}"
+
+
+def record_retry(message, now, error):
+    attempts = message.attempts + 1
+    if attempts >= MAX_ATTEMPTS:
+        finish(message, FAILED, now, f"gave up after {attempts} attempts: {error}")
+        return
+    with write_transaction():
+        OutboxMessage.update(
+            state=QUEUED,
+            attempts=attempts,
+            next_attempt_at=to_naive_utc(now + retry_delay(attempts)),
+            last_error=str(error),
+            sending_since=None,
+        ).where(OutboxMessage.id == message.id).execute()
+
+
+def finish(message, state, now, error=""):
+    with write_transaction():
+        OutboxMessage.update(
+            state=state,
+            attempts=message.attempts + 1,
+            sent_at=to_naive_utc(now) if state == SENT else None,
+            last_error=error,
+            sending_since=None,
+        ).where(OutboxMessage.id == message.id).execute()
+
+
+def mark_stuck_as_unknown(now):
+    with write_transaction():
+        OutboxMessage.update(
+            state=UNKNOWN, last_error="delivery was interrupted; it may or may not have arrived"
+        ).where(
+            (OutboxMessage.state == SENDING) & (OutboxMessage.sending_since < to_naive_utc(now - STUCK_AFTER))
+        ).execute()

@@ -1,0 +1,93 @@
+"""The one scheduler process: `flask --app shop jobs`.
+
+A lock file makes sure only one runs, however many times it is started.
+"""
+
+import datetime
+import fcntl
+import logging
+import os
+import sys
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from jobs.mail import deliver_due
+from jobs.mail import SmtpConfig
+from jobs.tick import tick
+from models.base import connection
+
+log = logging.getLogger("shop.jobs")
+
+MAIL_EVERY_SECONDS = 2
+TICK_EVERY_SECONDS = 60
+
+
+class AlreadyRunning(Exception):
+    pass
+
+
+def acquire_lock(path):
+    """Hold an exclusive lock on `path` for the life of the process."""
+    handle = open(path, "a+")  # noqa: SIM115 - kept open on purpose
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise AlreadyRunning(path) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def in_app(app, work):
+    """Run `work(now)` inside the app with its own database connection."""
+
+    def run():
+        with app.app_context(), connection():
+            work(datetime.datetime.now(datetime.UTC))
+
+    run.__name__ = work.__name__
+    return run
+
+
+def run_scheduler(app):
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        lock = acquire_lock(app.config["JOBS_LOCK_PATH"])
+    except AlreadyRunning:
+        print(
+            "Another scheduler is already running for this shop "
+            f"(lock held on {app.config['JOBS_LOCK_PATH']}); exiting.",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    smtp = SmtpConfig.from_app_config(app.config)
+    if not smtp.host:
+        log.warning("SMTP_HOST is not set: messages stay in the outbox (see /admin/outbox)")
+    scheduler = BlockingScheduler(timezone=datetime.UTC)
+    job_defaults = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+
+    scheduler.add_job(
+        in_app(app, lambda now: deliver_due(now, smtp)),
+        "interval",
+        seconds=MAIL_EVERY_SECONDS,
+        id="deliver_mail",
+        **job_defaults,
+    )
+    scheduler.add_job(
+        in_app(app, tick),
+        "interval",
+        seconds=TICK_EVERY_SECONDS,
+        next_run_time=datetime.datetime.now(datetime.UTC),
+        id="tick",
+        **job_defaults,
+    )
+    log.info("scheduler started (pid %s)", os.getpid())
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        lock.close()

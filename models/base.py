@@ -1,0 +1,91 @@
+"""The database handle, the base model and the one way to open a write transaction."""
+
+import datetime
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from peewee import DatabaseProxy
+from peewee import Model
+from peewee import PostgresqlDatabase
+from peewee import SqliteDatabase
+
+db = DatabaseProxy()
+
+BUSY_TIMEOUT_SECONDS = 10
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": 2,  # FULL: a committed payment survives a power cut
+    "cache_size": -16000,
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def make_database(url):
+    """A Peewee database for `url`: a SQLite file path, sqlite:///path or postgresql://…"""
+    parts = urlsplit(url)
+    if parts.scheme in ("postgres", "postgresql"):
+        return PostgresqlDatabase(
+            parts.path.lstrip("/"),
+            user=parts.username,
+            password=parts.password,
+            host=parts.hostname,
+            port=parts.port,
+            autoconnect=False,
+        )
+    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else url
+    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_SECONDS, autoconnect=False)
+
+
+def bind_database(url):
+    """Point the shared proxy at `url`. Opens no connection (fork safety)."""
+    database = make_database(url)
+    db.initialize(database)
+    return database
+
+
+def is_sqlite():
+    return isinstance(db.obj, SqliteDatabase)
+
+
+def write_transaction():
+    """Open a transaction that may write.
+
+    On SQLite it takes the write lock at BEGIN (`BEGIN IMMEDIATE`), so a
+    check-then-write inside it can never be overtaken by another writer and
+    a busy database waits for the busy timeout instead of failing at COMMIT.
+    """
+    if is_sqlite():
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+@contextmanager
+def connection():
+    """A connection for work outside a request (jobs, CLI); reuses an open one."""
+    if not db.is_closed():
+        yield
+        return
+    with db.connection_context():
+        yield
+
+
+def utcnow():
+    """The current instant as naive UTC, the only form instants are stored in."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def to_naive_utc(moment):
+    """A timezone-aware datetime as naive UTC for storage."""
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None)
+
+
+def as_aware_utc(stored):
+    """A stored naive-UTC datetime as an aware one."""
+    return None if stored is None else stored.replace(tzinfo=datetime.UTC)

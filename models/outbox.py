@@ -1,0 +1,79 @@
+"""The mail outbox: messages are written here in the transaction that causes them.
+
+Web requests never talk to SMTP. The jobs process delivers queued rows
+(see `jobs/mail.py`). States: queued -> sending -> sent | failed | unknown.
+"""
+
+import datetime
+import uuid
+
+from peewee import CharField
+from peewee import DateTimeField
+from peewee import fn
+from peewee import IntegerField
+from peewee import TextField
+
+from models.base import BaseModel
+from models.base import utcnow
+from models.base import write_transaction
+
+QUEUED = "queued"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+UNKNOWN = "unknown"
+STATES = (QUEUED, SENDING, SENT, FAILED, UNKNOWN)
+
+MAX_ATTEMPTS = 8
+
+
+class OutboxMessage(BaseModel):
+    kind = CharField(index=True)
+    to_address = CharField()
+    subject = CharField()
+    text_body = TextField()
+    html_body = TextField(default="")
+    state = CharField(default=QUEUED, index=True)
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=utcnow, index=True)
+    last_error = TextField(default="")
+    created_at = DateTimeField(default=utcnow, index=True)
+    sending_since = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+    uid = CharField(unique=True, default=lambda: uuid.uuid4().hex)
+
+    class Meta:
+        table_name = "outbox_message"
+
+    def message_id(self, domain):
+        """The same Message-ID on every attempt, so a resend is recognisable."""
+        return f"<{self.uid}@{domain}>"
+
+
+def send_mail(to, subject, text, html="", kind="general"):
+    """Queue one message. Call it inside the transaction of the event that causes it."""
+    return OutboxMessage.create(kind=kind, to_address=to, subject=subject, text_body=text, html_body=html)
+
+
+def retry_delay(attempts):
+    """Backoff after the n-th failed attempt: 30 s, 1 min, 2 min … capped at 1 hour."""
+    return datetime.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
+
+
+def counts_by_state():
+    rows = OutboxMessage.select(OutboxMessage.state, fn.COUNT(OutboxMessage.id).alias("n")).group_by(
+        OutboxMessage.state
+    )
+    counts = dict.fromkeys(STATES, 0)
+    counts.update({row.state: row.n for row in rows})
+    return counts
+
+
+def send_again(message):
+    """The owner decided an `unknown` message never arrived: queue it once more."""
+    with write_transaction():
+        (
+            OutboxMessage.update(state=QUEUED, next_attempt_at=utcnow(), last_error="")
+            .where((OutboxMessage.id == message.id) & (OutboxMessage.state == UNKNOWN))
+            .execute()
+        )

@@ -1,0 +1,87 @@
+"""The shop's own settings: one row, edited by the owner, seeded from the environment."""
+
+import os
+import zoneinfo
+
+from peewee import CharField
+from peewee import DateTimeField
+from peewee import IntegerField
+from peewee import TextField
+
+from models.base import BaseModel
+from models.base import utcnow
+from models.base import write_transaction
+
+# Environment variable -> (field, default). The environment only seeds the
+# first run; afterwards the owner's settings page is the source of truth.
+ENV_DEFAULTS = {
+    "SHOP_NAME": ("shop_name", "Demo Shop"),
+    "SHOP_BASE_URL": ("base_url", "http://127.0.0.1:5000"),
+    "SHOP_CONTACT_EMAIL": ("contact_email", "hello@demo.shop"),
+    "SHOP_CONTACT_PHONE": ("contact_phone", ""),
+    "SHOP_COUNTRY": ("country", "GB"),
+    "SHOP_LOCALE": ("locale", "en_GB"),
+    "SHOP_TIMEZONE": ("timezone", "Europe/London"),
+    "SHOP_CURRENCY": ("currency", "GBP"),
+}
+
+
+class ShopSettings(BaseModel):
+    shop_name = CharField()
+    base_url = CharField()
+    contact_email = CharField()
+    contact_phone = CharField(default="")
+    country = CharField(max_length=2)
+    locale = CharField()
+    timezone = CharField()
+    currency = CharField(max_length=3)
+    bank_account_name = CharField(default="")
+    bank_iban = CharField(default="")
+    bank_bic = CharField(default="")
+    bank_details_note = TextField(default="")
+    updated_at = DateTimeField(default=utcnow)
+    revision = IntegerField(default=1)
+
+    class Meta:
+        table_name = "shop_settings"
+
+    @property
+    def tz(self):
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def public_url(self):
+        return self.base_url.rstrip("/")
+
+
+def defaults_from_environment(environ=None):
+    environ = os.environ if environ is None else environ
+    return {field: environ.get(var) or default for var, (field, default) in ENV_DEFAULTS.items()}
+
+
+def load_settings(environ=None):
+    """The settings row, created from the environment on first use."""
+    settings = ShopSettings.get_or_none(ShopSettings.id == 1)
+    if settings is not None:
+        return settings
+    with write_transaction():
+        settings = ShopSettings.get_or_none(ShopSettings.id == 1)
+        if settings is None:
+            settings = ShopSettings.create(id=1, **defaults_from_environment(environ))
+    return settings
+
+
+def update_settings(changes):
+    """Apply the owner's changes in one write; returns the fresh row."""
+    with write_transaction():
+        (
+            ShopSettings.update(**changes, updated_at=utcnow(), revision=ShopSettings.revision + 1)
+            .where(ShopSettings.id == 1)
+            .execute()
+        )
+    return ShopSettings.get_by_id(1)
+
+
+def money_has_moved():
+    """Whether the currency is locked. No money moves before the funds ledger exists."""
+    return False

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# What `make test` needs beyond Python packages: Debian's Chromium for the
+# browser tests, a Java runtime and vnu.jar (npm) for the HTML checker.
+set -euo pipefail
+
+need_apt=()
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "Installing from Debian: ${need_apt[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+if [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --silent --no-audit --no-fund
+fi

@@ -1,0 +1,150 @@
+"""Shop: the customer side of a small online shop.
+
+`create_app()` is the application factory (`flask --app shop …` finds it).
+It never opens the database: connections are opened per request and per job,
+so gunicorn can fork safely.
+"""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from models import passwords
+from models.base import bind_database
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(default_config(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+    bind_database(app.config["DATABASE_URL"])
+    if app.config.get("PASSWORD_HASH_COST"):
+        passwords.configure(**app.config["PASSWORD_HASH_COST"])
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    from views import init_app as init_views
+
+    init_views(app)
+
+    register_commands(app)
+    return app
+
+
+def default_config(instance_path):
+    env = os.environ
+    base_url = env.get("SHOP_BASE_URL", "http://127.0.0.1:5000")
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY"),
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'shop.sqlite3')}",
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        "PREFERRED_URL_SCHEME": "https" if base_url.startswith("https://") else "http",
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "REMEMBER_COOKIE_SECURE": base_url.startswith("https://"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "SMTP_HOST": env.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "587")),
+        "SMTP_SECURITY": env.get("SMTP_SECURITY", "starttls"),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
+        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "20")),
+        "MAIL_FROM": env.get("MAIL_FROM", ""),
+        "JOBS_LOCK_PATH": os.path.join(instance_path, "jobs.lock"),
+    }
+
+
+def instance_secret_key(instance_path):
+    """The secret key kept in the instance folder, created once.
+
+    Written to a temporary file and hard-linked into place: the link fails
+    if another worker got there first, and then everyone reads the winner's key.
+    """
+    key_path = Path(instance_path) / "secret_key"
+    if not key_path.exists():
+        tmp_path = key_path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        tmp_path.write_text(secrets.token_hex(32))
+        tmp_path.chmod(0o600)
+        try:
+            os.link(tmp_path, key_path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp_path.unlink()
+    return key_path.read_text().strip()
+
+
+def register_commands(app):
+    """`flask --app shop migrate | demo | create-owner | jobs`."""
+
+    @app.cli.command("migrate")
+    def migrate_command():
+        """Apply pending schema migrations."""
+        from models.base import connection
+        from models.migrate import apply_migrations
+
+        with connection():
+            applied = apply_migrations()
+        click.echo("\n".join(f"applied {name}" for name in applied) or "schema is up to date")
+
+    @app.cli.command("demo")
+    @click.option("--if-empty", is_flag=True, help="Only when the shop has no accounts yet.")
+    def demo_command(if_empty):
+        """Apply migrations and load demo data (safe to run again)."""
+        from models.base import connection
+        from models.demo import load_demo_data
+        from models.migrate import apply_migrations
+        from models.user import User
+
+        with connection():
+            apply_migrations()
+            if if_empty and User.select().exists():
+                click.echo("The shop has accounts already; demo data not loaded.")
+                return
+            for line in load_demo_data():
+                click.echo(line)
+
+    @app.cli.command("create-owner")
+    @click.argument("email")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+    def create_owner_command(email, password_stdin):
+        """Create the shop owner's account."""
+        from models.base import connection
+        from models.user import create_user
+        from models.user import OWNER
+        from models.user import User
+
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if len(password) < 8:
+            raise click.ClickException("The password needs at least 8 characters.")
+        with connection():
+            if User.by_email(email):
+                raise click.ClickException(f"{email} already has an account.")
+            user = create_user(email, password, role=OWNER)
+        click.echo(f"Owner {user.email} created.")
+
+    @app.cli.command("jobs")
+    def jobs_command():
+        """Run the scheduler (mail delivery and the minute tick). Only one may run."""
+        from jobs.scheduler import run_scheduler
+
+        run_scheduler(app)

@@ -1,0 +1,16 @@
+// Small progressive enhancements. Everything works without this file.
+"use strict";
+
+// After htmx swaps in a form with errors, move focus to its error summary
+// so screen-reader and keyboard users land on the list of problems.
+document.addEventListener("htmx:afterSwap", function (event) {
+  var summary = event.detail.elt.querySelector
+    ? event.detail.elt.querySelector("[data-error-summary]")
+    : null;
+  if (!summary && event.detail.target) {
+    summary = event.detail.target.querySelector("[data-error-summary]");
+  }
+  if (summary) {
+    summary.focus();
+  }
+});

@@ -1,0 +1,47 @@
+"""Blueprints, request wiring and template helpers."""
+
+from flask import g
+
+from models.base import db
+from models.settings import load_settings
+from views import errors
+from views import formatting
+from views import security
+
+
+def init_app(app):
+    app.before_request(open_database)
+    app.teardown_request(close_database)
+    security.init_app(app)
+    errors.init_app(app)
+    formatting.init_app(app)
+
+    from views.account import bp as account_bp
+    from views.admin import bp as admin_bp
+    from views.auth import bp as auth_bp
+    from views.health import bp as health_bp
+    from views.storefront import bp as storefront_bp
+
+    for blueprint in (storefront_bp, auth_bp, account_bp, admin_bp, health_bp):
+        app.register_blueprint(blueprint)
+
+    @app.context_processor
+    def shop_context():
+        return {"shop": shop_settings()}
+
+
+def open_database():
+    if db.is_closed():
+        db.connect()
+
+
+def close_database(exc=None):
+    if not db.is_closed():
+        db.close()
+
+
+def shop_settings():
+    """The settings row, read once per request."""
+    if "shop_settings" not in g:
+        g.shop_settings = load_settings()
+    return g.shop_settings

@@ -1,0 +1,107 @@
+"""The owner's and staff's pages under /admin."""
+
+from flask import abort
+from flask import Blueprint
+from flask import flash
+from flask import request
+from flask import url_for
+from flask_login import login_required
+from playhouse.flask_utils import PaginatedQuery
+
+from forms.settings import ShopSettingsForm
+from jobs.health import health_report
+from models.outbox import counts_by_state
+from models.outbox import OutboxMessage
+from models.outbox import send_again
+from models.outbox import UNKNOWN
+from models.settings import money_has_moved
+from models.settings import update_settings
+from models.user import count_by_role
+from models.user import CUSTOMER
+from views import shop_settings
+from views.rendering import redirect_after_post
+from views.rendering import render
+from views.rendering import render_invalid
+from views.security import owner_required
+from views.security import staff_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+@staff_required
+def require_staff():
+    """Every admin page needs staff or owner; owner-only views say so again."""
+
+
+@bp.get("/")
+def dashboard():
+    return render(
+        "admin/dashboard.html",
+        customers=count_by_role(CUSTOMER),
+        outbox=counts_by_state(),
+        health=health_report(),
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@owner_required
+def settings():
+    current = shop_settings()
+    form = ShopSettingsForm(obj=current)
+    currency_locked = money_has_moved()
+    if currency_locked:
+        form.currency.render_kw = {"readonly": True}
+    if not form.validate_on_submit():
+        if request.method == "POST":
+            return render_invalid(
+                "admin/settings.html",
+                fragment="admin/_settings_form.html",
+                form=form,
+                currency_locked=currency_locked,
+            )
+        return render("admin/settings.html", form=form, currency_locked=currency_locked)
+    changes = {name: field.data or "" for name, field in form._fields.items() if name != "csrf_token"}
+    if currency_locked:
+        changes["currency"] = current.currency
+    update_settings(changes)
+    flash("Settings saved.", "success")
+    return redirect_after_post(url_for("admin.settings"))
+
+
+@bp.get("/outbox")
+@owner_required
+def outbox():
+    state = request.args.get("state", "")
+    query = OutboxMessage.select().order_by(OutboxMessage.id.desc())
+    if state:
+        query = query.where(OutboxMessage.state == state)
+    pages = PaginatedQuery(query, paginate_by=25, check_bounds=False)
+    return render(
+        "admin/outbox.html",
+        messages=pages.get_object_list(),
+        page=pages.get_page(),
+        page_count=pages.get_page_count(),
+        state=state,
+        counts=counts_by_state(),
+    )
+
+
+@bp.get("/outbox/<int:message_id>")
+@owner_required
+def outbox_message(message_id):
+    message = OutboxMessage.get_or_none(OutboxMessage.id == message_id) or abort(404)
+    return render("admin/outbox_message.html", message=message)
+
+
+@bp.post("/outbox/<int:message_id>/send-again")
+@owner_required
+def outbox_send_again(message_id):
+    message = OutboxMessage.get_or_none(OutboxMessage.id == message_id) or abort(404)
+    if message.state != UNKNOWN:
+        flash("Only messages whose delivery is unknown can be sent again.", "error")
+    else:
+        send_again(message)
+        flash("The message is queued to be sent again.", "success")
+    return redirect_after_post(url_for("admin.outbox_message", message_id=message.id))

@@ -1,0 +1,46 @@
+"""Money and time as the shop's customers read them (Babel, the shop's locale and zone)."""
+
+import datetime
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.dates import format_datetime
+from babel.numbers import format_currency
+from babel.numbers import get_currency_precision
+
+
+def init_app(app):
+    app.add_template_filter(money)
+    app.add_template_filter(local_time)
+    app.add_template_filter(local_date)
+
+
+def _settings():
+    from views import shop_settings
+
+    return shop_settings()
+
+
+def money(minor_units, currency=None):
+    """Integer minor units (cents) as the shop's locale writes an amount."""
+    settings = _settings()
+    currency = currency or settings.currency
+    amount = Decimal(minor_units).scaleb(-get_currency_precision(currency))
+    return format_currency(amount, currency, locale=settings.locale)
+
+
+def local_time(stored_utc, format="medium"):
+    """A stored naive-UTC instant in the shop's time zone."""
+    if stored_utc is None:
+        return ""
+    settings = _settings()
+    aware = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
+    return format_datetime(aware, format=format, locale=settings.locale)
+
+
+def local_date(stored_utc, format="medium"):
+    if stored_utc is None:
+        return ""
+    settings = _settings()
+    aware = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
+    return format_date(aware, format=format, locale=settings.locale)

@@ -31,12 +31,14 @@ def init_app(app):
 
 
 def open_database():
+    """Connect for this request (a connection already open, as in tests, is reused)."""
     if db.is_closed():
         db.connect()
+        g.opened_database = True
 
 
 def close_database(exc=None):
-    if not db.is_closed():
+    if g.pop("opened_database", False) and not db.is_closed():
         db.close()
 
 

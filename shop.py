@@ -19,7 +19,8 @@ from models.base import bind_database
 
 
 def create_app(test_config=None):
-    app = Flask(__name__, instance_relative_config=True)
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("SHOP_INSTANCE_PATH")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(default_config(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
@@ -28,7 +29,7 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
 
-    bind_database(app.config["DATABASE_URL"])
+    bind_database(app.config["DATABASE_URL"], app.config["DATABASE_BUSY_TIMEOUT"])
     if app.config.get("PASSWORD_HASH_COST"):
         passwords.configure(**app.config["PASSWORD_HASH_COST"])
     if app.config["TRUSTED_PROXIES"]:
@@ -49,6 +50,7 @@ def default_config(instance_path):
     return {
         "SECRET_KEY": env.get("SECRET_KEY"),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'shop.sqlite3')}",
+        "DATABASE_BUSY_TIMEOUT": float(env.get("DATABASE_BUSY_TIMEOUT", "10")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PREFERRED_URL_SCHEME": "https" if base_url.startswith("https://") else "http",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),

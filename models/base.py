@@ -27,7 +27,7 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
-def make_database(url):
+def make_database(url, busy_timeout=BUSY_TIMEOUT_SECONDS):
     """A Peewee database for `url`: a SQLite file path, sqlite:///path or postgresql://…"""
     parts = urlsplit(url)
     if parts.scheme in ("postgres", "postgresql"):
@@ -40,12 +40,12 @@ def make_database(url):
             autoconnect=False,
         )
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else url
-    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_SECONDS, autoconnect=False)
+    return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=busy_timeout, autoconnect=False)
 
 
-def bind_database(url):
+def bind_database(url, busy_timeout=BUSY_TIMEOUT_SECONDS):
     """Point the shared proxy at `url`. Opens no connection (fork safety)."""
-    database = make_database(url)
+    database = make_database(url, busy_timeout)
     db.initialize(database)
     return database
 

@@ -43,11 +43,12 @@ def database_path(template_database, tmp_path):
 def app_config(database_path, instance_path, **overrides):
     config = {
         "TESTING": True,
+        "INSTANCE_PATH": str(instance_path / "instance"),
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": f"sqlite:///{database_path}",
         "PASSWORD_HASH_COST": CHEAP_HASH,
         "SMTP_HOST": "",
-        "JOBS_LOCK_PATH": str(instance_path / "jobs.lock"),
+        "JOBS_LOCK_PATH": str(instance_path / "instance" / "jobs.lock"),
     }
     config.update(overrides)
     return config
@@ -55,8 +56,12 @@ def app_config(database_path, instance_path, **overrides):
 
 @pytest.fixture
 def app(database_path, tmp_path):
+    """The app, with a database connection open for the test's own queries.
+
+    No app context stays pushed: requests must each get their own `g`.
+    """
     app = create_app(app_config(database_path, tmp_path))
-    with app.app_context(), connection():
+    with connection():
         yield app
 
 

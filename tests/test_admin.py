@@ -1,0 +1,105 @@
+"""The owner's settings and outbox pages."""
+
+import pytest
+
+from models.outbox import OutboxMessage
+from models.outbox import send_mail
+from models.outbox import UNKNOWN
+from models.settings import load_settings
+from tests.conftest import csrf_token
+from tests.conftest import post_form
+
+VALID_SETTINGS = {
+    "shop_name": "Corner Shop",
+    "base_url": "https://corner.example/",
+    "contact_email": "hello@corner.example",
+    "contact_phone": "+44 20 7946 0000",
+    "country": "gb",
+    "locale": "en-GB",
+    "timezone": "Europe/London",
+    "currency": "eur",
+    "bank_account_name": "Corner Shop Ltd",
+    "bank_iban": "GB33BUKB20201555555555",
+    "bank_bic": "BUKBGB22",
+    "bank_details_note": "Use your order number as the reference.",
+}
+
+
+def test_settings_page_shows_current_values(owner_client):
+    html = owner_client.get("/admin/settings").get_data(as_text=True)
+    assert 'value="Test Shop"' in html
+    assert 'value="http://shop.test"' in html
+
+
+def test_saving_settings_normalises_and_stores_them(owner_client):
+    response = post_form(owner_client, "/admin/settings", VALID_SETTINGS)
+    assert response.status_code == 303
+    settings = load_settings()
+    assert settings.shop_name == "Corner Shop"
+    assert settings.base_url == "https://corner.example"
+    assert (settings.country, settings.locale, settings.currency) == ("GB", "en_GB", "EUR")
+    assert "Corner Shop" in owner_client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("base_url", "javascript:alert(1)", "starting with https://"),
+        ("base_url", "https://shop.example/?a=1", "without ? or #"),
+        ("country", "XX", "two-letter country code"),
+        ("locale", "klingon", "locale such as"),
+        ("timezone", "Mars/Olympus", "time zone such as"),
+        ("currency", "ABC", "currency code such as"),
+        ("contact_email", "not-an-email", "email address like"),
+        ("shop_name", "", "Enter the shop"),
+        ("shop_name", "x" * 81, "80 characters"),
+    ],
+)
+def test_bad_settings_get_a_clear_message_and_keep_what_was_typed(owner_client, field, value, message):
+    data = dict(VALID_SETTINGS, **{field: value})
+    response = post_form(owner_client, "/admin/settings", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html.replace("&#39;", "'")
+    assert f'href="#{field}"' in html
+    assert 'value="Corner Shop Ltd"' in html  # other values survive
+    assert load_settings().shop_name == "Test Shop"
+
+
+def test_htmx_save_answers_with_a_location(owner_client):
+    response = owner_client.post(
+        "/admin/settings",
+        data=dict(VALID_SETTINGS, csrf_token=csrf_token(owner_client, "/admin/settings")),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 204
+    assert response.headers["HX-Location"] == "/admin/settings"
+
+
+def test_outbox_lists_messages_and_shows_one(owner_client):
+    message = send_mail("alice@example.com", "Your order", "Thanks!\nSee you.", kind="test")
+    listing = owner_client.get("/admin/outbox").get_data(as_text=True)
+    assert "Your order" in listing and "alice@example.com" in listing
+    detail = owner_client.get(f"/admin/outbox/{message.id}").get_data(as_text=True)
+    assert "Thanks!" in detail
+    assert "No mail server is configured" in listing
+    assert owner_client.get("/admin/outbox/999999").status_code == 404
+
+
+def test_outbox_filters_by_state(owner_client):
+    send_mail("a@example.com", "Queued one", "x")
+    unknown = send_mail("b@example.com", "Unknown one", "x")
+    OutboxMessage.update(state=UNKNOWN).where(OutboxMessage.id == unknown.id).execute()
+    html = owner_client.get("/admin/outbox?state=unknown").get_data(as_text=True)
+    assert "Unknown one" in html and "Queued one" not in html
+
+
+def test_send_again_only_for_unknown_messages(owner_client):
+    message = send_mail("a@example.com", "Hello", "x")
+    path = f"/admin/outbox/{message.id}/send-again"
+    post_form(owner_client, path, page=f"/admin/outbox/{message.id}")
+    assert OutboxMessage.get_by_id(message.id).state == "queued"
+    OutboxMessage.update(state=UNKNOWN).where(OutboxMessage.id == message.id).execute()
+    response = post_form(owner_client, path, page=f"/admin/outbox/{message.id}")
+    assert response.status_code == 303
+    assert OutboxMessage.get_by_id(message.id).state == "queued"

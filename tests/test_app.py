@@ -1,0 +1,206 @@
+"""The app factory, configuration, security headers, error pages and the database helper."""
+
+import multiprocessing
+import sqlite3
+
+import pytest
+
+from models.base import db
+from models.base import write_transaction
+from models.settings import load_settings
+from models.user import User
+from shop import create_app
+from shop import instance_secret_key
+from tests.conftest import app_config
+from tests.conftest import csrf_token
+
+
+def _read_key(instance_path, queue):
+    queue.put(instance_secret_key(instance_path))
+
+
+def test_secret_key_is_generated_once_and_shared_by_concurrent_workers(tmp_path):
+    queue = multiprocessing.get_context("fork").Queue()
+    workers = [
+        multiprocessing.get_context("fork").Process(target=_read_key, args=(str(tmp_path), queue))
+        for _ in range(6)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(10)
+    keys = {queue.get(timeout=5) for _ in workers}
+    assert len(keys) == 1
+    (key,) = keys
+    assert len(key) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert list(tmp_path.iterdir()) == [tmp_path / "secret_key"]
+
+
+def test_no_fixed_secret_in_code(database_path, tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    config = app_config(database_path, tmp_path, SECRET_KEY=None)
+    first = create_app(config)
+    second = create_app(config)
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert first.config["SECRET_KEY"] == (tmp_path / "instance" / "secret_key").read_text()
+
+
+def test_sqlite_pragmas_for_money(app):
+    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute_sql("PRAGMA synchronous").fetchone()[0] == 2
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 1000
+
+
+def test_write_transaction_takes_the_write_lock_at_begin(app, database_path):
+    other = sqlite3.connect(database_path, timeout=0)
+    with write_transaction():
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")
+    other.rollback()
+    other.close()
+
+
+def test_write_transaction_rolls_back_everything_on_error(app, make_user):
+    with pytest.raises(RuntimeError), write_transaction():
+        User.create(email="half@example.com", session_token="t1")
+        raise RuntimeError("boom")
+    assert User.by_email("half@example.com") is None
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@pytest.mark.parametrize("path", ["/", "/sign-in", "/account/", "/cart", "/no-such-page", "/healthz"])
+def test_security_headers_on_every_response(client, path):
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+
+
+def test_session_cookie_flags(client):
+    response = client.get("/sign-in")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain http base URL in tests
+
+
+def test_https_base_url_makes_cookies_secure_and_sends_hsts(database_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOP_BASE_URL", "https://shop.example")
+    app = create_app(app_config(database_path, tmp_path))
+    response = app.test_client().get("/sign-in")
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_trusted_proxy_headers_only_when_configured(database_path, tmp_path):
+    plain = create_app(app_config(database_path, tmp_path))
+    proxied = create_app(app_config(database_path, tmp_path, TRUSTED_PROXIES=1))
+    headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    with plain.test_request_context("/", headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        from flask import request
+
+        assert request.remote_addr == "127.0.0.1"
+    environ = {
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_X_FORWARDED_FOR": "203.0.113.9",
+        "HTTP_X_FORWARDED_PROTO": "https",
+    }
+    seen = {}
+
+    @proxied.get("/whoami")
+    def whoami():
+        from flask import request
+
+        seen["addr"], seen["scheme"] = request.remote_addr, request.scheme
+        return "ok"
+
+    proxied.test_client().get("/whoami", environ_base=environ)
+    assert seen == {"addr": "203.0.113.9", "scheme": "https"}
+
+
+def test_unknown_url_gets_friendly_404_in_layout(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Page not found" in html and "Test Shop" in html
+
+
+def test_wrong_method_gets_405_with_allow(client):
+    response = client.delete("/")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert "That action isn&#39;t available here" in response.get_data(as_text=True)
+
+
+def test_missing_csrf_token_gets_friendly_400_and_changes_nothing(client, customer):
+    response = client.post("/sign-in", data={"email": customer.email, "password": "x"})
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+
+
+def test_wrong_csrf_token_is_refused(client, customer):
+    response = client.post(
+        "/sign-in", data={"email": customer.email, "password": "x", "csrf_token": "forged"}
+    )
+    assert response.status_code == 400
+
+
+def test_htmx_error_is_a_fragment_retargeted_to_the_message_area(client):
+    response = client.post("/sign-out", headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    assert response.headers["HX-Retarget"] == "#messages"
+    assert "<html" not in response.get_data(as_text=True)
+
+
+def test_database_busy_gives_503_and_writes_nothing(owner_client, database_path):
+    token = csrf_token(owner_client, "/admin/settings")
+    db.execute_sql("PRAGMA busy_timeout = 100")
+    blocker = sqlite3.connect(database_path)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        response = owner_client.post(
+            "/admin/settings",
+            data={
+                "csrf_token": token,
+                "shop_name": "Busy Shop",
+                "base_url": "http://shop.test",
+                "contact_email": "a@example.com",
+                "country": "GB",
+                "locale": "en_GB",
+                "timezone": "Europe/London",
+                "currency": "GBP",
+            },
+        )
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert response.status_code == 503, response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == "5"
+    assert "very busy" in response.get_data(as_text=True)
+    assert load_settings().shop_name == "Test Shop"
+
+
+def test_large_body_is_refused(client):
+    response = client.post("/sign-in", data={"email": "x" * (3 * 1024 * 1024)})
+    assert response.status_code == 413
+
+
+def test_manifest_and_icons_are_served(client):
+    with client.get("/static/manifest.webmanifest") as manifest:
+        assert manifest.status_code == 200
+        icons = manifest.get_json(force=True)["icons"]
+    for icon in icons:
+        with client.get(icon["src"]) as response:
+            assert response.status_code == 200

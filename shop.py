@@ -68,7 +68,7 @@ def default_config(instance_path):
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "20")),
         "MAIL_FROM": env.get("MAIL_FROM", ""),
-        "JOBS_LOCK_PATH": os.path.join(instance_path, "jobs.lock"),
+        "JOBS_LOCK_PATH": env.get("JOBS_LOCK_PATH") or os.path.join(instance_path, "jobs.lock"),
     }
 
 

@@ -1,16 +1,19 @@
 """Deliver the outbox over SMTP.
 
-A failure before the server accepted the message data is retried with
-backoff. Once DATA has started we cannot know whether the server kept the
-message, so a failure there leaves the row `unknown` for the owner to judge:
-a duplicate email is worse than a late one.
+A failure before the message data went out (connection, MAIL, RCPT, the
+DATA command) or a 4xx reply to the data is retried with backoff; a 5xx reply
+is final (`failed`). Once the data has started to go out and no reply comes
+back, we cannot know whether the server kept the message, so the row becomes
+`unknown` for the owner to judge: a duplicate email is worse than a late one.
 """
 
 import datetime
+import re
 import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 from email.utils import parseaddr
@@ -34,6 +37,9 @@ BATCH_SIZE = 20
 STUCK_AFTER = datetime.timedelta(minutes=5)
 
 
+SECURITY_CHOICES = ("starttls", "ssl", "none")
+
+
 @dataclass(frozen=True)
 class SmtpConfig:
     host: str
@@ -43,6 +49,16 @@ class SmtpConfig:
     password: str = ""
     timeout: float = 20.0
     sender: str = ""
+
+    def __post_init__(self):
+        # A typo ("tls", "SSL") must not silently mean "no encryption" and
+        # send the password in clear text.
+        if self.security not in SECURITY_CHOICES:
+            raise ValueError(
+                f"SMTP_SECURITY must be one of {', '.join(SECURITY_CHOICES)}, not {self.security!r}"
+            )
+        if self.sender and "@" not in parseaddr(self.sender)[1]:
+            raise ValueError(f"MAIL_FROM is not an email address: {self.sender!r}")
 
     @classmethod
     def from_app_config(cls, config):
@@ -105,12 +121,12 @@ def claim(message_id, now):
 
 def attempt(message, smtp, now):
     try:
-        transmit(message, smtp)
+        transmit(message, smtp, now)
     except BeforeData as error:
         record_retry(message, now, error)
         return False
     except Rejected as error:
-        finish(message, FAILED, now, f"refused by the mail server: {error}")
+        finish(message, FAILED, now, str(error))
         return False
     except AfterData as error:
         finish(message, UNKNOWN, now, f"connection lost after the message was sent: {error}")
@@ -119,25 +135,54 @@ def attempt(message, smtp, now):
     return True
 
 
-def transmit(message, smtp):
-    """Talk SMTP step by step so we know which side of DATA a failure fell on."""
-    settings = load_settings()
+def transmit(message, smtp, now):
+    """Talk SMTP step by step so we know which side of the data a failure fell on.
+
+    Raises BeforeData (safe to retry), Rejected (final) or AfterData (the
+    server may have kept the message).
+    """
+    try:
+        settings = load_settings()
+    except Exception as error:
+        raise BeforeData(describe(error)) from error
     domain = urlsplit(settings.base_url).hostname or "localhost"
-    email = build_email(message, smtp.sender or f"{settings.shop_name} <no-reply@{domain}>", domain)
+    try:
+        email, envelope_sender = compose(message, smtp.sender, settings.shop_name, domain, now)
+        payload = wire_format(email)
+    except (ValueError, TypeError, UnicodeError) as error:
+        # A header with a line break, an address that is not an address:
+        # no retry will ever fix it.
+        raise Rejected(f"the message cannot be sent as written: {error}") from error
     client = None
     try:
         try:
             client = open_connection(smtp)
-            check(*client.mail(parseaddr(email["From"])[1]))
+            check(*client.mail(envelope_sender))
             check(*client.rcpt(message.to_address))
-        except (OSError, smtplib.SMTPException) as error:
+            # The DATA command alone: until the server answers 354 and we
+            # start sending, it has nothing it could deliver.
+            code, reply = client.docmd("DATA")
+        except (BeforeData, Rejected):
+            raise
+        except UnicodeError as error:
+            # smtplib speaks ASCII only: an internationalised address needs
+            # SMTPUTF8, which we do not use.
+            raise Rejected(f"address not deliverable without SMTPUTF8: {error}") from error
+        except Exception as error:
             raise BeforeData(describe(error)) from error
+        if code != 354:
+            check(code, reply)
+            raise BeforeData(f"unexpected reply to DATA: {code} {reply!r}")
         try:
-            check(*client.data(email.as_bytes()))
-        except smtplib.SMTPDataError as error:
-            check(error.smtp_code, error.smtp_error)
-        except (OSError, smtplib.SMTPException) as error:
+            client.send(payload)
+            code, reply = client.getreply()
+        except Exception as error:
             raise AfterData(describe(error)) from error
+        # After the final dot, 4xx and 5xx both mean the server did not take
+        # the message: 4xx is retried, 5xx is final.
+        check(code, reply)
+        if not 200 <= code < 300:
+            raise AfterData(f"unexpected reply after the data: {code} {reply!r}")
     finally:
         if client is not None:
             close_quietly(client)
@@ -149,7 +194,7 @@ def check(code, reply):
         return
     text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
     if code >= 500:
-        raise Rejected(f"{code} {text}")
+        raise Rejected(f"refused by the mail server: {code} {text}")
     raise BeforeData(f"{code} {text}")
 
 
@@ -167,27 +212,53 @@ def open_connection(smtp):
         )
     else:
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-    client.ehlo_or_helo_if_needed()
-    if smtp.security == "starttls":
-        client.starttls(context=ssl.create_default_context())
-        client.ehlo()
-    if smtp.username:
-        client.login(smtp.username, smtp.password)
+    try:
+        client.ehlo_or_helo_if_needed()
+        if smtp.security == "starttls":
+            client.starttls(context=ssl.create_default_context())
+            client.ehlo()
+        if smtp.username:
+            client.login(smtp.username, smtp.password)
+    except BaseException:
+        client.close()
+        raise
     return client
 
 
-def build_email(message, sender, domain):
+def compose(message, configured_sender, shop_name, domain, now):
+    """The email and its envelope sender (the bare address, for MAIL FROM)."""
+    if configured_sender:
+        name, address = parseaddr(configured_sender)
+        sender = Address(display_name=name, addr_spec=address)
+    else:
+        sender = Address(display_name=shop_name, addr_spec=f"no-reply@{domain}")
+    return build_email(message, sender, domain, now), sender.addr_spec
+
+
+def build_email(message, sender, domain, now):
     email = EmailMessage()
     email["Subject"] = message.subject
     email["From"] = sender
     email["To"] = message.to_address
-    email["Date"] = formatdate(localtime=False)
+    email["Date"] = formatdate(now.timestamp())
     email["Message-ID"] = message.message_id(domain)
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.text_body)
     if message.html_body:
         email.add_alternative(message.html_body, subtype="html")
     return email
+
+
+def wire_format(email):
+    """The DATA payload: CRLF line ends (never bare LF), dot-stuffed, with the final dot.
+
+    smtplib's data() leaves the line ends of bytes alone, so this is done here.
+    """
+    data = email.as_bytes(policy=email.policy.clone(linesep="\r\n"))
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return data + b".\r\n"
 
 
 def describe(error):

@@ -7,6 +7,7 @@ import datetime
 import fcntl
 import logging
 import os
+import signal
 import sys
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -41,19 +42,29 @@ def acquire_lock(path):
     return handle
 
 
-def in_app(app, work):
+def in_app(app, work, name):
     """Run `work(now)` inside the app with its own database connection."""
 
     def run():
         with app.app_context(), connection():
             work(datetime.datetime.now(datetime.UTC))
 
-    run.__name__ = work.__name__
+    run.__name__ = name
     return run
+
+
+def stop_on_sigterm(signum, frame):
+    """systemd and honcho stop us with SIGTERM: shut down like Ctrl-C does."""
+    raise SystemExit(0)
 
 
 def run_scheduler(app):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        smtp = SmtpConfig.from_app_config(app.config)
+    except ValueError as error:
+        print(f"Mail settings are wrong: {error}", file=sys.stderr)
+        sys.exit(2)
     try:
         lock = acquire_lock(app.config["JOBS_LOCK_PATH"])
     except AlreadyRunning:
@@ -63,31 +74,38 @@ def run_scheduler(app):
             file=sys.stderr,
         )
         sys.exit(1)
-    smtp = SmtpConfig.from_app_config(app.config)
     if not smtp.host:
         log.warning("SMTP_HOST is not set: messages stay in the outbox (see /admin/outbox)")
     scheduler = BlockingScheduler(timezone=datetime.UTC)
     job_defaults = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
 
     scheduler.add_job(
-        in_app(app, lambda now: deliver_due(now, smtp)),
+        in_app(app, lambda now: deliver_due(now, smtp), "deliver_mail"),
         "interval",
         seconds=MAIL_EVERY_SECONDS,
+        next_run_time=datetime.datetime.now(datetime.UTC),  # mail that waited for a restart goes now
         id="deliver_mail",
         **job_defaults,
     )
     scheduler.add_job(
-        in_app(app, tick),
+        in_app(app, tick, "tick"),
         "interval",
         seconds=TICK_EVERY_SECONDS,
         next_run_time=datetime.datetime.now(datetime.UTC),
         id="tick",
         **job_defaults,
     )
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     log.info("scheduler started (pid %s)", os.getpid())
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        pass
+        log.info("stopping: waiting for running jobs to finish")
     finally:
+        # BlockingScheduler.start() lets the interrupt through without shutting
+        # down: finish the jobs in flight (a mail half-sent would turn
+        # `unknown`) before the lock lets another scheduler start.
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
         lock.close()
+        log.info("scheduler stopped")

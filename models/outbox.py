@@ -70,10 +70,15 @@ def counts_by_state():
 
 
 def send_again(message):
-    """The owner decided an `unknown` message never arrived: queue it once more."""
+    """The owner decided an `unknown` message never arrived: queue it once more.
+
+    Returns whether it was queued (False if it is not `unknown`, e.g. someone
+    already sent it again).
+    """
     with write_transaction():
-        (
+        changed = (
             OutboxMessage.update(state=QUEUED, next_attempt_at=utcnow(), last_error="")
             .where((OutboxMessage.id == message.id) & (OutboxMessage.state == UNKNOWN))
             .execute()
         )
+    return changed == 1

@@ -1,0 +1,384 @@
+"""The outbox and its delivery over real SMTP (aiosmtpd on a loopback port)."""
+
+import datetime
+import socket
+import threading
+
+import pytest
+
+from jobs.mail import deliver_due
+from jobs.mail import SmtpConfig
+from jobs.mail import STUCK_AFTER
+from models.base import as_aware_utc
+from models.base import to_naive_utc
+from models.base import write_transaction
+from models.outbox import FAILED
+from models.outbox import MAX_ATTEMPTS
+from models.outbox import OutboxMessage
+from models.outbox import QUEUED
+from models.outbox import retry_delay
+from models.outbox import send_again
+from models.outbox import send_mail
+from models.outbox import SENDING
+from models.outbox import SENT
+from models.outbox import UNKNOWN
+from models.settings import update_settings
+from tests.mailserver import free_port
+from tests.mailserver import Recorder
+from tests.mailserver import running_smtp
+
+DOMAIN = "shop.test"  # the host of the test shop's base URL, http://shop.test
+
+TEXT = "Hello Ada,\n\nyour order 1042 is on its way.\n.\nA line that starts with a dot, above.\n"
+HTML = "<p>Hello Ada,</p>\n<p>your order <b>1042</b> is on its way.</p>\n" + "<p>More news.</p>\n" * 80
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.UTC)
+
+
+def smtp_config(port, **fields):
+    return SmtpConfig(host="127.0.0.1", port=port, security="none", **fields)
+
+
+def reload(message):
+    return OutboxMessage.get_by_id(message.id)
+
+
+@pytest.fixture
+def recorder():
+    return Recorder()
+
+
+@pytest.fixture
+def smtp_port(recorder):
+    with running_smtp(recorder) as port:
+        yield port
+
+
+def queue(to="ada@example.com", subject="Your order 1042", text=TEXT, html="", **fields):
+    with write_transaction():
+        return send_mail(to, subject, text, html=html, **fields)
+
+
+# --- the outbox ---------------------------------------------------------------
+
+
+def test_send_mail_only_writes_a_queued_row(app, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("send_mail must not talk to the network")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    message = queue(kind="order_shipped")
+
+    row = reload(message)
+    assert row.state == QUEUED
+    assert row.attempts == 0
+    assert row.kind == "order_shipped"
+    assert row.to_address == "ada@example.com"
+    assert row.text_body == TEXT
+    assert row.sent_at is None
+
+
+def test_send_mail_is_part_of_the_callers_transaction(app):
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), write_transaction():
+        send_mail("ada@example.com", "Rolled back", "never sent")
+        assert OutboxMessage.select().count() == 1
+        raise Boom
+
+    assert OutboxMessage.select().count() == 0
+
+
+def test_message_id_is_fixed_per_row(app):
+    first, second = queue(), queue()
+    assert reload(first).message_id(DOMAIN) == first.message_id(DOMAIN) == f"<{first.uid}@{DOMAIN}>"
+    assert first.message_id(DOMAIN) != second.message_id(DOMAIN)
+
+
+# --- a real SMTP round trip ---------------------------------------------------
+
+
+def test_round_trip_delivers_text_and_html_with_a_stable_message_id(app, recorder, smtp_port):
+    message = queue(html=HTML)
+    now = utc_now()
+
+    assert deliver_due(now, smtp_config(smtp_port)) == 1
+
+    (received,) = recorder.wait_for(1)
+    assert received.rcpt_tos == ["ada@example.com"]
+    assert received.mail_from == f"no-reply@{DOMAIN}"
+    email = received.message
+    assert email["Subject"] == "Your order 1042"
+    assert email["To"] == "ada@example.com"
+    assert email["From"].addresses[0].display_name == "Test Shop"
+    assert email["Message-ID"] == message.message_id(DOMAIN)
+    assert email.get_body(("plain",)).get_content().replace("\r\n", "\n") == TEXT
+    assert email.get_body(("html",)).get_content().replace("\r\n", "\n") == HTML
+    # Every line ends in CRLF on the wire (RFC 5321); bare LFs get mail refused.
+    assert b"\n" not in received.raw.replace(b"\r\n", b"")
+
+    row = reload(message)
+    assert row.state == SENT
+    assert row.attempts == 1
+    assert row.sent_at == to_naive_utc(now)
+    assert row.last_error == ""
+
+
+def test_text_only_message_has_no_html_part(app, recorder, smtp_port):
+    queue()
+    deliver_due(utc_now(), smtp_config(smtp_port))
+
+    (received,) = recorder.wait_for(1)
+    assert received.message.get_body(("html",)) is None
+    assert not received.message.is_multipart()
+
+
+def test_configured_sender_is_used(app, recorder, smtp_port):
+    queue()
+    deliver_due(utc_now(), smtp_config(smtp_port, sender="Orders <orders@shop.test>"))
+
+    (received,) = recorder.wait_for(1)
+    assert received.mail_from == "orders@shop.test"
+    assert received.message["From"].addresses[0].display_name == "Orders"
+
+
+def test_shop_name_with_a_comma_still_gives_a_valid_sender(app, recorder, smtp_port):
+    update_settings({"shop_name": "Smith, Sons & Co."})
+    message = queue()
+    deliver_due(utc_now(), smtp_config(smtp_port))
+
+    assert reload(message).state == SENT
+    (received,) = recorder.wait_for(1)
+    assert received.mail_from == f"no-reply@{DOMAIN}"
+    (sender,) = received.message["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Smith, Sons & Co.", f"no-reply@{DOMAIN}")
+
+
+def test_without_an_smtp_host_messages_stay_queued(app):
+    message = queue()
+    assert deliver_due(utc_now() + datetime.timedelta(days=1), SmtpConfig(host="")) == 0
+    row = reload(message)
+    assert (row.state, row.attempts, row.last_error) == (QUEUED, 0, "")
+
+
+# --- failures before the data was accepted: retried ---------------------------
+
+
+def test_server_down_is_retried_after_the_backoff(app, recorder):
+    port = free_port()  # nobody listens here yet
+    message = queue()
+    now = utc_now()
+
+    assert deliver_due(now, smtp_config(port, timeout=2)) == 0
+
+    row = reload(message)
+    assert row.state == QUEUED
+    assert row.attempts == 1
+    assert row.next_attempt_at == to_naive_utc(now + retry_delay(1))
+    assert as_aware_utc(row.next_attempt_at) > now
+    assert row.last_error
+
+    with running_smtp(recorder, port=port):
+        early = now + retry_delay(1) - datetime.timedelta(seconds=1)
+        assert deliver_due(early, smtp_config(port)) == 0
+        assert recorder.received == [] and recorder.mail_commands == 0
+        assert reload(message).state == QUEUED
+
+        assert deliver_due(now + retry_delay(1), smtp_config(port)) == 1
+        assert deliver_due(now + datetime.timedelta(hours=1), smtp_config(port)) == 0
+        assert len(recorder.wait_for(1)) == 1
+
+    row = reload(message)
+    assert row.state == SENT
+    assert row.attempts == 2
+
+
+def test_temporary_refusal_of_the_recipient_is_retried(app, smtp_port, recorder):
+    recorder.rcpt_reply = "451 4.3.0 try again later"
+    message = queue()
+    now = utc_now()
+
+    deliver_due(now, smtp_config(smtp_port))
+
+    row = reload(message)
+    assert (row.state, row.attempts) == (QUEUED, 1)
+    assert "451" in row.last_error
+    assert row.next_attempt_at == to_naive_utc(now + retry_delay(1))
+    assert recorder.received == []
+
+
+def test_temporary_refusal_of_the_data_is_retried_with_the_same_message_id(app, smtp_port, recorder):
+    recorder.data_reply = "451 4.7.1 greylisted, try later"
+    message = queue()
+    now = utc_now()
+
+    deliver_due(now, smtp_config(smtp_port))
+    row = reload(message)
+    assert (row.state, row.attempts) == (QUEUED, 1)
+    assert "451" in row.last_error
+
+    recorder.data_reply = None
+    deliver_due(now + retry_delay(1), smtp_config(smtp_port))
+
+    assert reload(message).state == SENT
+    refused, accepted = recorder.wait_for(2)
+    assert refused.message["Message-ID"] == accepted.message["Message-ID"] == message.message_id(DOMAIN)
+
+
+def test_gives_up_after_max_attempts(app):
+    port = free_port()
+    message = queue()
+    now = utc_now()
+
+    for attempt in range(1, MAX_ATTEMPTS):
+        deliver_due(now, smtp_config(port))
+        row = reload(message)
+        assert (row.state, row.attempts) == (QUEUED, attempt)
+        now = as_aware_utc(row.next_attempt_at)
+
+    deliver_due(now, smtp_config(port))
+
+    row = reload(message)
+    assert (row.state, row.attempts) == (FAILED, MAX_ATTEMPTS)
+    assert f"gave up after {MAX_ATTEMPTS} attempts" in row.last_error
+    assert deliver_due(now + datetime.timedelta(days=1), smtp_config(port)) == 0
+    assert reload(message).attempts == MAX_ATTEMPTS
+
+
+def test_retry_delay_doubles_up_to_an_hour():
+    assert [retry_delay(n).total_seconds() for n in range(1, 5)] == [30, 60, 120, 240]
+    assert retry_delay(MAX_ATTEMPTS + 20) == datetime.timedelta(hours=1)
+
+
+# --- permanent refusals: failed -----------------------------------------------
+
+
+def test_permanent_refusal_of_the_recipient_fails(app, smtp_port, recorder):
+    recorder.rcpt_reply = "550 5.1.1 no such mailbox"
+    message = queue()
+
+    deliver_due(utc_now(), smtp_config(smtp_port))
+
+    row = reload(message)
+    assert (row.state, row.attempts) == (FAILED, 1)
+    assert "550" in row.last_error
+    assert deliver_due(utc_now() + datetime.timedelta(days=1), smtp_config(smtp_port)) == 0
+    assert recorder.received == []
+
+
+def test_permanent_refusal_of_the_data_fails(app, smtp_port, recorder):
+    recorder.data_reply = "554 5.7.1 message refused"
+    message = queue()
+
+    deliver_due(utc_now(), smtp_config(smtp_port))
+
+    row = reload(message)
+    assert row.state == FAILED
+    assert "554" in row.last_error
+    assert row.sent_at is None
+
+
+def test_a_message_that_cannot_be_built_fails_without_holding_up_the_others(app, smtp_port, recorder):
+    broken = queue(to="ada@example.com\r\nBcc: everyone@example.com")
+    good = queue(to="bob@example.com")
+
+    assert deliver_due(utc_now(), smtp_config(smtp_port)) == 1
+
+    assert reload(broken).state == FAILED
+    assert reload(broken).last_error
+    assert reload(good).state == SENT
+    (received,) = recorder.wait_for(1)
+    assert received.rcpt_tos == ["bob@example.com"]
+
+
+# --- outcome unknown: never retried blindly -----------------------------------
+
+
+def test_timeout_after_the_data_was_sent_is_unknown_and_not_resent(app, smtp_port, recorder):
+    recorder.data_delay = 3.0  # longer than the client's timeout below
+    message = queue()
+    config = smtp_config(smtp_port, timeout=0.5)
+    now = utc_now()
+
+    assert deliver_due(now, config) == 0
+
+    row = reload(message)
+    assert row.state == UNKNOWN
+    assert row.last_error
+    assert recorder.mail_commands == 1
+
+    recorder.data_delay = 0
+    for later in (datetime.timedelta(minutes=1), STUCK_AFTER * 2, datetime.timedelta(days=2)):
+        assert deliver_due(now + later, config) == 0
+    assert reload(message).state == UNKNOWN
+    assert recorder.mail_commands == 1
+
+    # The owner checked with the customer: it never arrived. Send it again.
+    assert send_again(reload(message)) is True
+    assert reload(message).state == QUEUED
+    assert send_again(reload(message)) is False  # a second click queues nothing more
+    assert deliver_due(utc_now() + datetime.timedelta(seconds=1), config) == 1
+
+    assert reload(message).state == SENT
+    first, second = recorder.wait_for(2)
+    assert first.message["Message-ID"] == second.message["Message-ID"] == message.message_id(DOMAIN)
+
+
+def test_send_again_only_touches_unknown_messages(app):
+    sent = queue()
+    OutboxMessage.update(state=SENT).where(OutboxMessage.id == sent.id).execute()
+    assert send_again(sent) is False
+    assert reload(sent).state == SENT
+
+
+def mark_sending(message, since):
+    OutboxMessage.update(state=SENDING, sending_since=to_naive_utc(since)).where(
+        OutboxMessage.id == message.id
+    ).execute()
+
+
+def test_a_delivery_stuck_in_sending_becomes_unknown(app):
+    now = utc_now()
+    stuck = queue()
+    recent = queue()
+    mark_sending(stuck, now - STUCK_AFTER - datetime.timedelta(seconds=1))
+    mark_sending(recent, now - STUCK_AFTER + datetime.timedelta(seconds=5))
+
+    deliver_due(now, SmtpConfig(host=""))
+
+    assert reload(stuck).state == UNKNOWN
+    assert reload(stuck).last_error
+    assert reload(recent).state == SENDING
+
+
+def test_unknown_security_setting_is_refused():
+    with pytest.raises(ValueError, match="SMTP_SECURITY"):
+        SmtpConfig(host="mail.example.com", security="tls")
+
+
+def test_no_answer_to_the_data_command_is_retried(app):
+    """Silence after "DATA" but before "354": the server has no message yet, so retrying is safe."""
+    commands = []
+
+    def serve(listener):
+        connection, _ = listener.accept()
+        with connection, connection.makefile("rb") as lines:
+            connection.sendall(b"220 smtp.test ready\r\n")
+            for line in lines:
+                commands.append(line.split()[0].upper())
+                if commands[-1] != b"DATA":  # never answer DATA; wait for the client to hang up
+                    connection.sendall(b"250 OK\r\n")
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        server = threading.Thread(target=serve, args=(listener,), daemon=True)
+        server.start()
+        message = queue()
+        deliver_due(utc_now(), smtp_config(listener.getsockname()[1], timeout=0.3))
+        server.join(5)
+
+    row = reload(message)
+    assert (row.state, row.attempts) == (QUEUED, 1)
+    assert commands[-3:] == [b"MAIL", b"RCPT", b"DATA"]

@@ -5,6 +5,7 @@ import secrets
 from flask_login import UserMixin
 from peewee import CharField
 from peewee import DateTimeField
+from peewee import DeferredForeignKey
 from peewee import fn
 
 from models.base import BaseModel
@@ -18,6 +19,12 @@ CUSTOMER = "customer"
 STAFF = "staff"
 OWNER = "owner"
 ROLES = (CUSTOMER, STAFF, OWNER)
+
+# Where an account came from: the customer registered, the owner created it,
+# or a marketplace order brought it in (no password until the customer sets one).
+SELF_REGISTERED = "self"
+CREATED_BY_OWNER = "owner"
+FROM_MARKETPLACE = "marketplace"
 
 
 def new_session_token():
@@ -39,13 +46,23 @@ class User(UserMixin, BaseModel):
     session_token = CharField(unique=True, default=new_session_token)
     created_at = DateTimeField(default=utcnow)
     blocked_at = DateTimeField(null=True)
+    phone = CharField(default="")
+    source = CharField(default=SELF_REGISTERED)
+    email_confirmed_at = DateTimeField(null=True)
+    deleted_at = DateTimeField(null=True)
+    default_billing = DeferredForeignKey("Address", null=True, on_delete="SET NULL")
+    default_shipping = DeferredForeignKey("Address", null=True, on_delete="SET NULL")
 
     def get_id(self):
         return self.session_token
 
     @property
     def is_active(self):
-        return self.blocked_at is None
+        return self.blocked_at is None and self.deleted_at is None
+
+    @property
+    def is_confirmed(self):
+        return self.email_confirmed_at is not None
 
     @property
     def is_staff(self):
@@ -73,7 +90,8 @@ class User(UserMixin, BaseModel):
         self.save(only=[User.session_token])
 
 
-def create_user(email, password=None, role=CUSTOMER, **fields):
+def create_user(email, password=None, role=CUSTOMER, confirmed=True, **fields):
+    """An account; `confirmed` False for a self-registration awaiting its email link."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     with write_transaction():
@@ -81,6 +99,7 @@ def create_user(email, password=None, role=CUSTOMER, **fields):
             email=normalize_email(email),
             password_hash=hash_password(password) if password else None,
             role=role,
+            email_confirmed_at=utcnow() if confirmed else None,
             **fields,
         )
 

@@ -91,6 +91,28 @@ def resend(token, now=None):
     return True
 
 
+def resend_confirmation(user, now=None):
+    """A new confirmation (link and code) for someone who signs in before confirming."""
+    now = now or utcnow()
+    latest = (
+        AccountToken.select()
+        .where(
+            (AccountToken.user == user)
+            & (AccountToken.purpose == CONFIRM_EMAIL)
+            & AccountToken.used_at.is_null()
+        )
+        .order_by(AccountToken.sent_at.desc())
+        .first()
+    )
+    if latest is not None and now < latest.can_resend_at:
+        return latest  # one was sent moments ago: no second message
+    with write_transaction():
+        retire_others(user, CONFIRM_EMAIL, now=now)
+        token, link, code = issue(CONFIRM_EMAIL, user.email, user=user, link=True, code=True, now=now)
+        send_confirmation(user, link, code)
+    return token
+
+
 def _mark_confirmed(user, now):
     user = User.get_by_id(user.id)
     if user.email_confirmed_at is None:

@@ -127,7 +127,7 @@ def send_confirmation(user, link, code):
         "Confirm your email address",
         "confirm_email",
         user=user,
-        link=absolute_url("register.confirm_link", secret=link) if link else None,
+        link=absolute_url("inbox.confirm_link", secret=link) if link else None,
         code=code,
     )
 

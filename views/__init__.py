@@ -20,9 +20,11 @@ def init_app(app):
     from views.admin import bp as admin_bp
     from views.auth import bp as auth_bp
     from views.health import bp as health_bp
+    from views.inbox import bp as inbox_bp
+    from views.register import bp as register_bp
     from views.storefront import bp as storefront_bp
 
-    for blueprint in (storefront_bp, auth_bp, account_bp, admin_bp, health_bp):
+    for blueprint in (storefront_bp, auth_bp, register_bp, inbox_bp, account_bp, admin_bp, health_bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

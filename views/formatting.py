@@ -3,6 +3,7 @@
 import datetime
 from decimal import Decimal
 
+import babel
 from babel.dates import format_date
 from babel.dates import format_datetime
 from babel.numbers import format_currency
@@ -13,6 +14,8 @@ def init_app(app):
     app.add_template_filter(money)
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
+    app.add_template_filter(country_name)
+    app.add_template_filter(phone)
 
 
 def _settings():
@@ -44,3 +47,14 @@ def local_date(stored_utc, format="medium"):
     settings = _settings()
     aware = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
     return format_date(aware, format=format, locale=settings.locale)
+
+
+def country_name(code):
+    return babel.Locale.parse(_settings().locale).territories.get(code, code)
+
+
+def phone(e164):
+    """A stored E.164 number as people at home write it."""
+    from forms.fields import national_phone
+
+    return national_phone(e164, _settings().country)

@@ -7,6 +7,7 @@ from flask import current_app
 from flask import request
 from flask import session
 from flask_login import current_user
+from flask_login import login_user
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -91,6 +92,14 @@ def owner_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def start_session(user, password_entered=True):
+    """A fresh session for a fresh sign-in (no fixation); remembers when the password was typed."""
+    session.clear()
+    login_user(user)
+    if password_entered:
+        mark_password_entered()
 
 
 def mark_password_entered():

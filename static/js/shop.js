@@ -14,3 +14,7 @@ document.addEventListener("htmx:afterSwap", function (event) {
     summary.focus();
   }
 });
+
+// Parts of forms that only matter after a choice (e.g. a separate delivery
+// address) are folded away when scripts run; without JavaScript they stay visible.
+document.documentElement.classList.add("js");

@@ -2,15 +2,11 @@
 
 from functools import wraps
 
-from flask import abort
 from flask import request
+from werkzeug.exceptions import TooManyRequests
 
 from models import throttle
 from views.security import client_address
-
-
-class TooManyAttempts(Exception):
-    pass
 
 
 def keys_for(action, email=None):
@@ -23,25 +19,18 @@ def keys_for(action, email=None):
 
 
 def refuse_if_throttled(keys):
-    """Abort with 429 and Retry-After while any of `keys` must wait."""
+    """Raise 429 (with Retry-After and a friendly wait time) while any of `keys` must wait."""
     wait = throttle.retry_after(keys)
-    if wait:
-        error = _too_many(wait)
-        abort(error)
-
-
-def _too_many(wait):
-    from werkzeug.exceptions import TooManyRequests
-
+    if not wait:
+        return
     error = TooManyRequests()
     error.retry_after = wait
-    minutes = (wait + 59) // 60
     error.friendly = (
         f"For your security, please wait {wait} seconds before trying again."
         if wait < 120
-        else f"For your security, please wait about {minutes} minutes before trying again."
+        else f"For your security, please wait about {(wait + 59) // 60} minutes before trying again."
     )
-    return error
+    raise error
 
 
 def throttled(action):

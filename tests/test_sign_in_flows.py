@@ -243,3 +243,14 @@ def test_expired_drafts_are_purged(app):
     start_draft()
     purge_expired_drafts(utcnow())
     assert RegistrationDraft.select().count() == 1
+
+
+def test_the_tick_runs_account_housekeeping(app):
+    from jobs.scheduler import tick
+
+    old = utcnow() - datetime.timedelta(days=8)
+    create_user("abandoned@example.com", "a password here", confirmed=False, created_at=old)
+    start_draft(now=utcnow() - datetime.timedelta(hours=30))
+    tick(datetime.datetime.now(datetime.UTC))
+    assert User.by_email("abandoned@example.com") is None
+    assert RegistrationDraft.select().count() == 0

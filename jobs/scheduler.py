@@ -61,6 +61,8 @@ def stop_on_sigterm(signum, frame):
 
 def run_scheduler(app):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # APScheduler logs every run at INFO (every 2 seconds for mail): keep only its warnings.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         smtp = SmtpConfig.from_app_config(app.config)
     except ValueError as error:
@@ -86,6 +88,7 @@ def run_scheduler(app):
         seconds=MAIL_EVERY_SECONDS,
         next_run_time=datetime.datetime.now(datetime.UTC),  # mail that waited for a restart goes now
         id="deliver_mail",
+        name="deliver mail",
         **job_defaults,
     )
     scheduler.add_job(
@@ -94,6 +97,7 @@ def run_scheduler(app):
         seconds=TICK_EVERY_SECONDS,
         next_run_time=datetime.datetime.now(datetime.UTC),
         id="tick",
+        name="tick",
         **job_defaults,
     )
     signal.signal(signal.SIGTERM, stop_on_sigterm)

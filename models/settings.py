@@ -39,6 +39,8 @@ class ShopSettings(BaseModel):
     bank_iban = CharField(default="")
     bank_bic = CharField(default="")
     bank_details_note = TextField(default="")
+    # Staff may approve money changes up to this many minor units; above it only the owner.
+    staff_money_limit = IntegerField(default=5000)
     updated_at = DateTimeField(default=utcnow)
     revision = IntegerField(default=1)
 

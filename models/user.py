@@ -7,6 +7,7 @@ from peewee import CharField
 from peewee import DateTimeField
 from peewee import DeferredForeignKey
 from peewee import fn
+from peewee import ForeignKeyField
 
 from models.base import BaseModel
 from models.base import utcnow
@@ -52,6 +53,18 @@ class User(UserMixin, BaseModel):
     deleted_at = DateTimeField(null=True)
     default_billing = DeferredForeignKey("Address", null=True, on_delete="SET NULL")
     default_shipping = DeferredForeignKey("Address", null=True, on_delete="SET NULL")
+    group = DeferredForeignKey("CustomerGroup", null=True, on_delete="RESTRICT")
+    referral_code = CharField(null=True, unique=True)
+    referred_by = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="referrals")
+
+    @classmethod
+    def create(cls, **fields):
+        """Every new account starts in the default group unless told otherwise."""
+        if "group" not in fields and "group_id" not in fields:
+            from models.groups import default_group  # groups depends on users, not the reverse
+
+            fields["group"] = default_group()
+        return super().create(**fields)
 
     def get_id(self):
         return self.session_token

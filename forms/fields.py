@@ -2,13 +2,17 @@
 
 import functools
 import gzip
+import re
 import unicodedata
+from decimal import Decimal
 from pathlib import Path
 
 import babel
 import phonenumbers
+from babel.numbers import get_currency_precision
 from email_validator import EmailNotValidError
 from email_validator import validate_email
+from wtforms import StringField
 from wtforms import ValidationError
 
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "models" / "data" / "common-passwords.txt.gz"
@@ -90,3 +94,82 @@ def country_choices(locale):
         if len(code) == 2 and code.isalpha() and code not in ("EU", "EZ", "UN", "QO", "ZZ")
     ]
     return sorted(((code, names[code]) for code in codes), key=lambda pair: pair[1])
+
+
+MONEY_MAX_MINOR = 100_000_000  # 1,000,000.00 in a 2-decimal currency: anything bigger is a typo
+
+
+def currency_decimals():
+    """How many decimals the shop's currency has (2 for EUR, 0 for JPY)."""
+    from models.settings import load_settings
+
+    return get_currency_precision(load_settings().currency)
+
+
+class MoneyField(StringField):
+    """An amount typed as 12.50 (or 12,50), held as integer minor units (1250).
+
+    Refuses NaN, infinities, exponents, signs, thousands separators, more
+    decimals than the currency has, and absurd sizes, each with a clear message.
+    """
+
+    def __init__(self, label=None, validators=None, allow_zero=False, **kwargs):
+        self.allow_zero = allow_zero
+        kwargs.setdefault(
+            "render_kw", {"inputmode": "decimal", "autocomplete": "off", "class": "input-short"}
+        )
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        decimals = currency_decimals()
+        return f"{Decimal(self.data).scaleb(-decimals):.{decimals}f}"
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.raw_data = valuelist
+        text = (valuelist[0] or "").strip()
+        self.data = None
+        if not text:
+            raise ValueError("Enter an amount, like 10 or 12.50.")
+        decimals = currency_decimals()
+        # [0-9], not \d: \d also matches other scripts' digits such as "٣".
+        pattern = rf"^[0-9]{{1,9}}(?:[.,][0-9]{{1,{decimals}}})?$" if decimals else r"^[0-9]{1,9}$"
+        if not re.match(pattern, text):
+            raise ValueError(
+                f"Enter an amount using digits and at most {decimals} decimals, like 12.50."
+                if decimals
+                else "Enter a whole amount using digits, like 1200."
+            )
+        minor = int(Decimal(text.replace(",", ".")).scaleb(decimals))
+        if minor > MONEY_MAX_MINOR:
+            raise ValueError("That amount is too large.")
+        if minor == 0 and not self.allow_zero:
+            raise ValueError("Enter an amount above zero.")
+        self.data = minor
+
+
+class PercentField(StringField):
+    """A percentage typed as 2.5, held as basis points (250); between 0 and 100."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{Decimal(self.data).scaleb(-2).normalize():f}"
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.raw_data = valuelist
+        text = (valuelist[0] or "").strip().rstrip("%").strip()
+        self.data = None
+        if not re.match(r"^[0-9]{1,3}(?:[.,][0-9]{1,2})?$", text):
+            raise ValueError("Enter a percentage like 2 or 2.5.")
+        basis_points = int(Decimal(text.replace(",", ".")) * 100)
+        if basis_points > 10_000:
+            raise ValueError("A percentage can be at most 100.")
+        self.data = basis_points

@@ -17,6 +17,7 @@ from models.address import add_address
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
+from models.groups import referrer_for
 from models.mailer import absolute_url
 from models.mailer import send_templated
 from models.security_log import record_event
@@ -82,7 +83,7 @@ def save_answers(draft, answers, password_hash=None):
     return RegistrationDraft.get_by_id(draft.id)
 
 
-def complete_registration(draft, now=None):
+def complete_registration(draft, referral_code=None, now=None):
     """Step 4: create the account (or tell the address's owner it exists). Returns the inbox token.
 
     Both paths write a token and a message in one transaction and answer
@@ -95,13 +96,14 @@ def complete_registration(draft, now=None):
         if existing is not None:
             token = _tell_existing_account(existing, now)
         else:
-            token = _create_account(values, draft.password_hash, now)
+            token = _create_account(values, draft.password_hash, now, referrer_for(referral_code))
         RegistrationDraft.delete().where(RegistrationDraft.id == draft.id).execute()
     return token
 
 
-def _create_account(values, password_hash, now):
+def _create_account(values, password_hash, now, referrer=None):
     user = User.create(
+        referred_by=referrer,
         email=values["email"],
         password_hash=password_hash,
         first_name=values["first_name"],

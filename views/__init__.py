@@ -18,18 +18,24 @@ def init_app(app):
 
     from views.account import bp as account_bp
     from views.admin import bp as admin_bp
+    from views.admin_customers import bp as admin_customers_bp
+    from views.admin_groups import bp as admin_groups_bp
     from views.auth import bp as auth_bp
     from views.health import bp as health_bp
     from views.inbox import bp as inbox_bp
+    from views.membership import bp as membership_bp
     from views.register import bp as register_bp
     from views.storefront import bp as storefront_bp
 
     for blueprint in (storefront_bp, auth_bp, register_bp, inbox_bp, account_bp, admin_bp, health_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(admin_customers_bp)
+    app.register_blueprint(admin_groups_bp)
+    app.register_blueprint(membership_bp)
 
     @app.context_processor
     def shop_context():
-        return {"shop": shop_settings()}
+        return {"shop": shop_settings(), "awaiting_approval": awaiting_approval}
 
 
 def open_database():
@@ -49,3 +55,10 @@ def shop_settings():
     if "shop_settings" not in g:
         g.shop_settings = load_settings()
     return g.shop_settings
+
+
+def awaiting_approval():
+    """How many decisions wait in the Approvals queue (for the admin navigation)."""
+    from models.groups import pending_count
+
+    return pending_count()

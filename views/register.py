@@ -22,6 +22,7 @@ from models.registration import save_answers
 from models.registration import start_draft
 from views import shop_settings
 from views.inbox import begin_inbox
+from views.membership import REFERRAL_KEY
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
@@ -191,7 +192,7 @@ def review():
     if missing:
         return redirect(url_for("register.email" if 2 in missing else "register.details"))
     if request.method == "POST":
-        token = complete_registration(draft)
+        token = complete_registration(draft, referral_code=session.pop(REFERRAL_KEY, None))
         session.pop(DRAFT_KEY, None)
         begin_inbox(token, flow="register")
         return redirect_after_post(url_for("inbox.check_inbox"))

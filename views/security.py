@@ -41,7 +41,13 @@ FRESH_SIGN_IN_SECONDS = 15 * 60
 
 @login_manager.user_loader
 def load_user(session_token):
-    return User.by_session_token(session_token)
+    """The signed-in user, or None (signed out) once the account is paused or deleted.
+
+    Flask-Login only checks `is_active` at login_user(); without this, a customer
+    the owner pauses would stay signed in until their session ended.
+    """
+    user = User.by_session_token(session_token)
+    return user if user is not None and user.is_active else None
 
 
 def init_app(app):
@@ -91,6 +97,7 @@ def owner_required(view):
             abort(403)
         return view(*args, **kwargs)
 
+    wrapped.owner_only = True  # read by the permission test over every admin route
     return wrapped
 
 

@@ -1,0 +1,74 @@
+"""Group applications (customers) and group settings (the owner)."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import HiddenField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+from forms.fields import clean_text
+from forms.fields import MoneyField
+from forms.fields import PercentField
+from forms.fields import plain_text
+
+
+class ApplicationForm(FlaskForm):
+    group_id = HiddenField(validators=[DataRequired("Choose a group to apply for.")])
+    note = TextAreaField(
+        "A short note for the shop",
+        description="Why you'd like to join, in a sentence or two (optional).",
+        validators=[Optional(), Length(max=500, message="Keep the note under 500 characters."), plain_text],
+        filters=[clean_text],
+    )
+
+
+class DecisionForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (sent to the customer when you reject)",
+        validators=[Optional(), Length(max=500, message="Keep the reason under 500 characters."), plain_text],
+        filters=[clean_text],
+    )
+
+
+class GroupForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Give the group a name."),
+            Length(max=40, message="Use at most 40 characters."),
+            plain_text,
+        ],
+        filters=[clean_text],
+    )
+    perks = TextAreaField(
+        "Perks shown to customers",
+        validators=[Optional(), Length(max=500, message="Keep the perks under 500 characters."), plain_text],
+        filters=[clean_text],
+    )
+    open_to_applications = BooleanField("Customers may apply to join")
+    grants_referral_link = BooleanField("Members get a referral link (affiliates)")
+    is_default = BooleanField("New customers join this group")
+    topup_min = MoneyField("Smallest top-up", default=1000)
+    topup_max = MoneyField("Largest top-up", default=100000)
+    funds_discount_bp = PercentField("Discount when paying with account funds", default=0)
+    pay_on_account = BooleanField("May pay on account (store credit)")
+    default_credit_limit = MoneyField("Default credit limit", default=0, allow_zero=True)
+    bonus_threshold = MoneyField(
+        "Top-up bonus: from a top-up of", default=0, allow_zero=True, description="0 means no bonus."
+    )
+    bonus_amount = MoneyField("…the customer gets a bonus of", default=0, allow_zero=True)
+    affiliate_reward = MoneyField("Affiliate reward per referred first order", default=0, allow_zero=True)
+    reminders_enabled = BooleanField("Send payment reminders to members")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and self.topup_min.data > self.topup_max.data:
+            self.topup_max.errors.append("The largest top-up must be at least the smallest.")
+            valid = False
+        if valid and (self.bonus_threshold.data == 0) != (self.bonus_amount.data == 0):
+            self.bonus_amount.errors.append("Set both the top-up and the bonus, or leave both at 0.")
+            valid = False
+        return valid

@@ -1,0 +1,213 @@
+"""The owner's groups, the Approvals queue, staff roles and the audit list (/admin/…)."""
+
+from flask import abort
+from flask import Blueprint
+from flask import flash
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+
+from forms.account import EmailOnlyForm
+from forms.groups import DecisionForm
+from forms.groups import GroupForm
+from models.audit import recent_entries
+from models.groups import active_groups
+from models.groups import create_group
+from models.groups import CustomerGroup
+from models.groups import decide
+from models.groups import GroupError
+from models.groups import member_counts
+from models.groups import pending_applications
+from models.groups import retire_group
+from models.groups import SETTING_FIELDS
+from models.groups import update_group
+from models.roles import grant_staff
+from models.roles import revoke_staff
+from models.roles import staff_members
+from views.rendering import redirect_after_post
+from views.rendering import render
+from views.rendering import render_invalid
+from views.security import owner_required
+from views.security import staff_required
+
+bp = Blueprint("admin_groups", __name__, url_prefix="/admin")
+
+GROUP_FIELDS = (
+    "name",
+    "perks",
+    "open_to_applications",
+    "grants_referral_link",
+    "is_default",
+    *SETTING_FIELDS,
+)
+
+
+@bp.before_request
+@login_required
+@staff_required
+def require_staff():
+    """Staff and owner; owner-only views say so again."""
+
+
+# Groups ---------------------------------------------------------------------
+
+
+@bp.get("/groups")
+def groups():
+    retired = (
+        CustomerGroup.select().where(CustomerGroup.retired_at.is_null(False)).order_by(CustomerGroup.name)
+    )
+    return render(
+        "admin/groups/list.html", groups=active_groups(), retired=list(retired), counts=member_counts()
+    )
+
+
+@bp.route("/groups/new", methods=["GET", "POST"])
+@owner_required
+def new_group():
+    form = GroupForm()
+    if form.validate_on_submit():
+        if name_taken(form.name.data):
+            form.name.errors.append("Another group already has that name.")
+        else:
+            group = create_group(group_fields(form), current_user)
+            flash(f"Group {group.name} created.", "success")
+            return redirect_after_post(url_for("admin_groups.groups"))
+    status = 422 if request.method == "POST" else 200
+    return render("admin/groups/form.html", form=form, group=None, status=status)
+
+
+@bp.route("/groups/<int:group_id>", methods=["GET", "POST"])
+@owner_required
+def edit_group(group_id):
+    group = active_group(group_id)
+    form = GroupForm(obj=group)
+    if form.validate_on_submit():
+        if name_taken(form.name.data, group):
+            form.name.errors.append("Another group already has that name.")
+        elif group.is_default and not form.is_default.data:
+            form.is_default.errors.append("Make another group the default instead; there must always be one.")
+        else:
+            update_group(group, group_fields(form), current_user)
+            flash(f"Group {group.name} saved.", "success")
+            return redirect_after_post(url_for("admin_groups.groups"))
+    status = 422 if request.method == "POST" else 200
+    return render("admin/groups/form.html", form=form, group=group, status=status)
+
+
+class RetireForm(FlaskForm):
+    move_to = SelectField("Move its members to", coerce=int)
+
+
+@bp.route("/groups/<int:group_id>/retire", methods=["GET", "POST"])
+@owner_required
+def retire(group_id):
+    group = active_group(group_id)
+    form = RetireForm()
+    form.move_to.choices = [(g.id, g.name) for g in active_groups() if g.id != group.id]
+    if form.validate_on_submit():
+        try:
+            moved = retire_group(group, CustomerGroup.get_by_id(form.move_to.data), current_user)
+        except GroupError as error:
+            form.move_to.errors.append(str(error))
+        else:
+            flash(f"{group.name} is retired; {moved} member(s) moved.", "success")
+            return redirect_after_post(url_for("admin_groups.groups"))
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "admin/groups/retire.html",
+        form=form,
+        group=group,
+        members=member_counts().get(group.id, 0),
+        status=status,
+    )
+
+
+def active_group(group_id):
+    group = CustomerGroup.get_or_none(CustomerGroup.id == group_id)
+    if group is None or group.is_retired:
+        abort(404)
+    return group
+
+
+def name_taken(name, group=None):
+    query = CustomerGroup.select().where(CustomerGroup.name == name)
+    if group is not None:
+        query = query.where(CustomerGroup.id != group.id)
+    return query.exists()
+
+
+def group_fields(form):
+    return {name: form[name].data for name in GROUP_FIELDS}
+
+
+# Approvals ------------------------------------------------------------------
+
+
+@bp.get("/approvals")
+def approvals():
+    return render("admin/approvals.html", applications=pending_applications(), form=DecisionForm())
+
+
+@bp.post("/approvals/applications/<int:application_id>/<any(approve, reject):decision>")
+@owner_required
+def decide_application(application_id, decision):
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return render_invalid("admin/approvals.html", applications=pending_applications(), form=form)
+    try:
+        application = decide(application_id, decision == "approve", current_user, form.reason.data or "")
+    except GroupError as error:
+        if "doesn't exist" in str(error):
+            abort(404)
+        form.reason.errors.append(str(error))
+        return render_invalid(
+            "admin/approvals.html", applications=pending_applications(), form=form, failed_id=application_id
+        )
+    verb = "approved" if decision == "approve" else "rejected"
+    flash(f"Application from {application.user.email} {verb}; they have been emailed.", "success")
+    return redirect_after_post(url_for("admin_groups.approvals"))
+
+
+# Staff ----------------------------------------------------------------------
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@owner_required
+def staff():
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        try:
+            user = grant_staff(form.email.data, current_user)
+        except GroupError as error:
+            form.email.errors.append(str(error))
+        else:
+            flash(f"{user.email} is now staff.", "success")
+            return redirect_after_post(url_for("admin_groups.staff"))
+    status = 422 if request.method == "POST" else 200
+    return render("admin/staff.html", form=form, members=staff_members(), status=status)
+
+
+@bp.post("/staff/<int:user_id>/revoke")
+@owner_required
+def revoke(user_id):
+    try:
+        user = revoke_staff(user_id, current_user)
+        flash(f"{user.email} is no longer staff.", "success")
+    except GroupError as error:
+        flash(str(error), "error")
+    return redirect_after_post(url_for("admin_groups.staff"))
+
+
+# Audit ----------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@owner_required
+def audit_list():
+    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    entries = recent_entries(limit=51, offset=(page - 1) * 50)
+    return render("admin/audit.html", entries=entries[:50], page=page, has_more=len(entries) > 50)

@@ -267,7 +267,7 @@ def decide(application_id, approve, decided_by, reason=""):
             user=user,
             group=group,
             reason=reason,
-            account_url=absolute_url("account.groups"),
+            account_url=absolute_url("membership.overview"),
         )
     return application
 

@@ -313,3 +313,9 @@ def test_referral_link_attributes_registrations(app, make_customer):
 def test_unknown_referral_code_is_a_friendly_404(client):
     response = client.get("/r/nonsense")
     assert response.status_code == 404 and "doesn" in response.get_data(as_text=True)
+
+
+def test_dashboard_shows_the_group_and_links_to_membership(customer_client):
+    html = customer_client.get("/account/").get_data(as_text=True)
+    assert "You are in <strong>Basic</strong>" in html
+    assert 'href="/account/membership"' in html

@@ -35,7 +35,7 @@ def init_app(app):
 
     @app.context_processor
     def shop_context():
-        return {"shop": shop_settings(), "awaiting_approval": awaiting_approval}
+        return {"shop": shop_settings(), "awaiting_approval": awaiting_approval, "current_group": current_group}
 
 
 def open_database():
@@ -62,3 +62,12 @@ def awaiting_approval():
     from models.groups import pending_count
 
     return pending_count()
+
+
+def current_group():
+    """The signed-in customer's group, read fresh (a decision shows on the next page)."""
+    from flask_login import current_user
+
+    from models.groups import group_of
+
+    return group_of(current_user)

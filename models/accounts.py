@@ -395,9 +395,12 @@ def create_customer_for_owner(email, first_name, last_name, phone, owner, now=No
 
 
 def set_blocked(user, blocked, owner):
+    """Pause or resume an account. Pausing ends every session: resuming doesn't bring them back."""
     with write_transaction():
         user.blocked_at = utcnow() if blocked else None
-        user.save(only=[User.blocked_at])
+        if blocked:
+            user.session_token = new_session_token()
+        user.save(only=[User.blocked_at, User.session_token])
         record_event(user, "blocked" if blocked else "unblocked", f"by {owner.email}", actor="shop")
     return user
 

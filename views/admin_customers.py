@@ -1,0 +1,229 @@
+"""The shop's customer pages under /admin/customers: find, view, create, edit, pause.
+
+Who may do what: staff and the owner find, view, create and edit customers
+(taking a customer's details over the phone is everyday shop work, the new
+account is always a plain customer, and the customer sets their own password
+from the emailed link). Pausing and resuming an account is the owner's call.
+Nobody here changes a customer's email address: customers do that themselves,
+confirmed by a link to the new address.
+"""
+
+import math
+import re
+
+import phonenumbers
+from flask import abort
+from flask import Blueprint
+from flask import flash
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+from peewee import IntegrityError
+
+from forms.account import OwnerCustomerForm
+from forms.admin_customers import CustomerDetailsForm
+from forms.fields import clean_text
+from forms.fields import national_phone
+from forms.fields import phone_number
+from models.accounts import create_customer_for_owner
+from models.accounts import set_blocked
+from models.accounts import update_profile
+from models.address import addresses_of
+from models.customer_search import clean_query
+from models.customer_search import customers
+from models.security_log import events_of
+from models.user import CREATED_BY_OWNER
+from models.user import CUSTOMER
+from models.user import FROM_MARKETPLACE
+from models.user import SELF_REGISTERED
+from models.user import User
+from views import shop_settings
+from views.rendering import redirect_after_post
+from views.rendering import render
+from views.rendering import render_invalid
+from views.security import owner_required
+from views.security import staff_required
+
+bp = Blueprint("admin_customers", __name__, url_prefix="/admin/customers")
+
+PER_PAGE = 25
+LARGEST_ID = 2**63 - 1  # SQLite's INTEGER; a bigger id in the URL is simply not found
+EMAIL_TAKEN = "There is already an account with this email address."
+SOURCES = {
+    SELF_REGISTERED: "Registered on the website",
+    CREATED_BY_OWNER: "Created by the shop",
+    FROM_MARKETPLACE: "Came with a marketplace order",
+}
+
+
+@bp.before_request
+@login_required
+@staff_required
+def require_staff():
+    """Every page here needs staff or owner; pausing and resuming need the owner."""
+
+
+@bp.context_processor
+def customer_helpers():
+    return {
+        "phone_display": phone_display,
+        "phone_example": phone_example(),
+        "source_label": lambda source: SOURCES.get(source, source),
+    }
+
+
+def phone_display(e164):
+    """A stored number in national format (as typed, if it somehow isn't a valid E.164 number)."""
+    try:
+        return national_phone(e164, shop_settings().country)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def phone_example():
+    """A made-up mobile number of the shop's country, written the national way, for hints."""
+    number = phonenumbers.example_number_for_type(
+        shop_settings().country, phonenumbers.PhoneNumberType.MOBILE
+    )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL) if number else ""
+
+
+def customer_or_404(customer_id):
+    """A customer (blocked or not); staff, the owner, deleted accounts and unknown ids are 404."""
+    if customer_id > LARGEST_ID:
+        abort(404)
+    customer = User.get_or_none(
+        (User.id == customer_id) & (User.role == CUSTOMER) & User.deleted_at.is_null()
+    )
+    return customer or abort(404)
+
+
+def keep_typed(form, *names):
+    """Show these fields as typed (validators store phones as E.164 and emails normalised)."""
+    for name in names:
+        field = form[name]
+        if field.raw_data:
+            field.data = clean_text(field.raw_data[0])
+
+
+def requested_page():
+    raw = request.args.get("page", "")
+    return max(1, int(raw)) if re.fullmatch(r"[0-9]{1,6}", raw) else 1
+
+
+@bp.get("")
+def index():
+    """The customer list; htmx's active search asks for just the results part."""
+    q = clean_query(request.args.get("q", ""))
+    query = customers(q, shop_settings().country)
+    total = query.count()
+    page_count = max(1, math.ceil(total / PER_PAGE))
+    page = min(requested_page(), page_count)
+    return render(
+        "admin/customers/index.html",
+        fragment="admin/customers/_results.html",
+        q=q,
+        customers=list(query.paginate(page, PER_PAGE)),
+        total=total,
+        page=page,
+        page_count=page_count,
+    )
+
+
+@bp.get("/<int:customer_id>")
+def show(customer_id):
+    customer = customer_or_404(customer_id)
+    return render(
+        "admin/customers/show.html",
+        customer=customer,
+        addresses=addresses_of(customer),
+        events=events_of(customer),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = OwnerCustomerForm()
+    if not form.is_submitted():
+        return render("admin/customers/new.html", form=form, existing=None)
+    valid = form.validate(extra_validators={"phone": [phone_number(shop_settings().country)]})
+    # A taken address is reported together with any other problem, not after they are fixed.
+    existing = User.by_email(form.email.data) if not form.email.errors else None
+    taken = existing is not None
+    if valid and not taken:
+        try:
+            customer = create_customer_for_owner(
+                form.email.data,
+                form.first_name.data,
+                form.last_name.data,
+                form.phone.data or "",
+                owner=current_user._get_current_object(),
+            )
+        except IntegrityError:  # the same address added a moment ago, by someone else
+            taken, existing = True, User.by_email(form.email.data)
+        else:
+            flash(
+                f"{customer.display_name} is added. We've emailed {customer.email} a link to choose a password.",
+                "success",
+            )
+            return redirect_after_post(url_for(".show", customer_id=customer.id))
+    if taken:
+        form.email.errors.append(EMAIL_TAKEN)
+    keep_typed(form, "email", "phone")
+    return render_invalid(
+        "admin/customers/new.html",
+        fragment="admin/customers/_new_form.html",
+        form=form,
+        existing=existing if existing is not None and existing.role == CUSTOMER else None,
+    )
+
+
+@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+def edit(customer_id):
+    customer = customer_or_404(customer_id)
+    form = CustomerDetailsForm(
+        data={
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "phone": phone_display(customer.phone),
+        }
+    )
+    if form.validate_on_submit(extra_validators={"phone": [phone_number(shop_settings().country)]}):
+        update_profile(
+            customer, form.first_name.data, form.last_name.data, form.phone.data or "", actor="shop"
+        )
+        flash("Details saved.", "success")
+        return redirect_after_post(url_for(".show", customer_id=customer.id))
+    if request.method == "POST":
+        keep_typed(form, "phone")
+        return render_invalid(
+            "admin/customers/edit.html",
+            fragment="admin/customers/_edit_form.html",
+            form=form,
+            customer=customer,
+        )
+    return render("admin/customers/edit.html", form=form, customer=customer)
+
+
+@bp.post("/<int:customer_id>/block")
+@owner_required
+def block(customer_id):
+    customer = customer_or_404(customer_id)
+    if customer.blocked_at is None:
+        set_blocked(customer, True, current_user._get_current_object())
+    flash(
+        f"{customer.display_name}'s account is paused: they are signed out and can't sign in or order.",
+        "success",
+    )
+    return redirect_after_post(url_for(".show", customer_id=customer.id))
+
+
+@bp.post("/<int:customer_id>/unblock")
+@owner_required
+def unblock(customer_id):
+    customer = customer_or_404(customer_id)
+    if customer.blocked_at is not None:
+        set_blocked(customer, False, current_user._get_current_object())
+    flash(f"{customer.display_name}'s account is active again.", "success")
+    return redirect_after_post(url_for(".show", customer_id=customer.id))

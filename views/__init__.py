@@ -35,7 +35,11 @@ def init_app(app):
 
     @app.context_processor
     def shop_context():
-        return {"shop": shop_settings(), "awaiting_approval": awaiting_approval, "current_group": current_group}
+        return {
+            "shop": shop_settings(),
+            "awaiting_approval": awaiting_approval,
+            "current_group": current_group,
+        }
 
 
 def open_database():

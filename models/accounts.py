@@ -4,6 +4,7 @@ import datetime
 
 from models.address import Address
 from models.address import addresses_of
+from models.audit import audit
 from models.base import utcnow
 from models.base import write_transaction
 from models.mailer import absolute_url
@@ -295,14 +296,23 @@ def confirm_email_change(secret, now=None):
 # Profile, data, deletion ----------------------------------------------------
 
 
-def update_profile(user, first_name, last_name, phone, actor="customer"):
+def update_profile(user, first_name, last_name, phone, by=None):
+    """Save name and phone; `by` is the staff member or owner making the change, if not the customer."""
     with write_transaction():
         before = f"{user.first_name} {user.last_name}, {user.phone or 'no phone'}"
         user.first_name, user.last_name, user.phone = first_name, last_name, phone
         user.save(only=[User.first_name, User.last_name, User.phone])
         after = f"{first_name} {last_name}, {phone or 'no phone'}"
         if before != after:
-            record_event(user, "profile_changed", f"{before} → {after}", actor=actor)
+            record_event(user, "profile_changed", f"{before} → {after}", actor="shop" if by else "customer")
+            if by is not None:
+                audit(
+                    by,
+                    "customer_changed",
+                    f"customer {user.id} ({user.email})",
+                    before={"details": before},
+                    after={"details": after},
+                )
     return user
 
 
@@ -382,6 +392,12 @@ def create_customer_for_owner(email, first_name, last_name, phone, owner, now=No
             created_at=now,
         )
         record_event(user, "account_created", f"by {owner.email}", actor="shop")
+        audit(
+            owner,
+            "customer_created",
+            f"customer {user.id} ({user.email})",
+            after={"name": f"{first_name} {last_name}", "phone": phone},
+        )
         _, secret, _ = issue(SET_PASSWORD, user.email, user=user, link=True, now=now)
         send_templated(
             user.email,
@@ -402,6 +418,13 @@ def set_blocked(user, blocked, owner):
             user.session_token = new_session_token()
         user.save(only=[User.blocked_at, User.session_token])
         record_event(user, "blocked" if blocked else "unblocked", f"by {owner.email}", actor="shop")
+        audit(
+            owner,
+            "customer_paused" if blocked else "customer_resumed",
+            f"customer {user.id} ({user.email})",
+            before={"paused": not blocked},
+            after={"paused": blocked},
+        )
     return user
 
 

@@ -13,6 +13,7 @@ from peewee import fn
 from peewee import IntegerField
 from peewee import TextField
 
+from models.audit import audit
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
@@ -69,7 +70,7 @@ def counts_by_state():
     return counts
 
 
-def send_again(message):
+def send_again(message, actor=None):
     """The owner decided an `unknown` message never arrived: queue it once more.
 
     Returns whether it was queued (False if it is not `unknown`, e.g. someone
@@ -81,4 +82,12 @@ def send_again(message):
             .where((OutboxMessage.id == message.id) & (OutboxMessage.state == UNKNOWN))
             .execute()
         )
+        if changed:
+            audit(
+                actor,
+                "mail_sent_again",
+                f"message {message.id} to {message.to_address}",
+                before={"state": UNKNOWN},
+                after={"state": QUEUED},
+            )
     return changed == 1

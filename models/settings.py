@@ -8,6 +8,7 @@ from peewee import DateTimeField
 from peewee import IntegerField
 from peewee import TextField
 
+from models.audit import audit
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
@@ -73,9 +74,19 @@ def load_settings(environ=None):
     return settings
 
 
-def update_settings(changes):
-    """Apply the owner's changes in one write; returns the fresh row."""
+def update_settings(changes, actor=None):
+    """Apply the owner's changes in one write (audited); returns the fresh row."""
     with write_transaction():
+        current = ShopSettings.get_by_id(1)
+        changed = {name: value for name, value in changes.items() if getattr(current, name) != value}
+        if changed:
+            audit(
+                actor,
+                "settings_changed",
+                "shop settings",
+                before={n: getattr(current, n) for n in changed},
+                after=changed,
+            )
         (
             ShopSettings.update(**changes, updated_at=utcnow(), revision=ShopSettings.revision + 1)
             .where(ShopSettings.id == 1)

@@ -319,3 +319,22 @@ def test_dashboard_shows_the_group_and_links_to_membership(customer_client):
     html = customer_client.get("/account/").get_data(as_text=True)
     assert "You are in <strong>Basic</strong>" in html
     assert 'href="/account/membership"' in html
+
+
+def test_every_admin_change_lands_in_the_audit_list(app, owner_client, owner, customer):
+    from tests.test_admin import VALID_SETTINGS
+
+    post_form(owner_client, "/admin/settings", VALID_SETTINGS)
+    post_form(owner_client, f"/admin/customers/{customer.id}/block", page=f"/admin/customers/{customer.id}")
+    post_form(
+        owner_client,
+        "/admin/customers/new",
+        {"email": "phoned-in@example.com", "first_name": "Pat", "last_name": "Phone", "phone": ""},
+    )
+    entries = {entry.action: entry for entry in AuditEntry.select()}
+    assert {"settings_changed", "customer_paused", "customer_created"} <= set(entries)
+    settings_entry = entries["settings_changed"]
+    assert settings_entry.actor_id == owner.id
+    assert settings_entry.before_data["shop_name"] == "Test Shop"
+    assert settings_entry.after_data["shop_name"] == "Corner Shop"
+    assert "timezone" not in settings_entry.after_data  # unchanged fields are not listed

@@ -5,6 +5,7 @@ from flask import Blueprint
 from flask import flash
 from flask import request
 from flask import url_for
+from flask_login import current_user
 from flask_login import login_required
 from playhouse.flask_utils import PaginatedQuery
 
@@ -65,7 +66,7 @@ def settings():
     changes = {name: field.data or "" for name, field in form._fields.items() if name != "csrf_token"}
     if currency_locked:
         changes["currency"] = current.currency
-    update_settings(changes)
+    update_settings(changes, current_user)
     flash("Settings saved.", "success")
     return redirect_after_post(url_for("admin.settings"))
 
@@ -102,6 +103,6 @@ def outbox_send_again(message_id):
     if message.state != UNKNOWN:
         flash("Only messages whose delivery is unknown can be sent again.", "error")
     else:
-        send_again(message)
+        send_again(message, current_user)
         flash("The message is queued to be sent again.", "success")
     return redirect_after_post(url_for("admin.outbox_message", message_id=message.id))

@@ -191,7 +191,11 @@ def edit(customer_id):
     )
     if form.validate_on_submit(extra_validators={"phone": [phone_number(shop_settings().country)]}):
         update_profile(
-            customer, form.first_name.data, form.last_name.data, form.phone.data or "", actor="shop"
+            customer,
+            form.first_name.data,
+            form.last_name.data,
+            form.phone.data or "",
+            by=current_user._get_current_object(),
         )
         flash("Details saved.", "success")
         return redirect_after_post(url_for(".show", customer_id=customer.id))

@@ -103,3 +103,9 @@ def test_send_again_only_for_unknown_messages(owner_client):
     response = post_form(owner_client, path, page=f"/admin/outbox/{message.id}")
     assert response.status_code == 303
     assert OutboxMessage.get_by_id(message.id).state == "queued"
+
+
+@pytest.mark.parametrize("page", ["²", "-1", "99999999999999999999999999", "abc", "0"])
+def test_odd_page_numbers_never_fail(owner_client, page):
+    assert owner_client.get(f"/admin/outbox?page={page}").status_code == 200
+    assert owner_client.get(f"/admin/audit?page={page}").status_code == 200

@@ -7,7 +7,6 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
-from playhouse.flask_utils import PaginatedQuery
 
 from forms.settings import ShopSettingsForm
 from jobs.health import health_report
@@ -23,10 +22,13 @@ from views import shop_settings
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
+from views.rendering import requested_page
 from views.security import owner_required
 from views.security import staff_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+OUTBOX_PAGE_SIZE = 25
 
 
 @bp.before_request
@@ -78,12 +80,13 @@ def outbox():
     query = OutboxMessage.select().order_by(OutboxMessage.id.desc())
     if state:
         query = query.where(OutboxMessage.state == state)
-    pages = PaginatedQuery(query, paginate_by=25, check_bounds=False)
+    page_count = max(1, -(-query.count() // OUTBOX_PAGE_SIZE))
+    page = min(requested_page(), page_count)
     return render(
         "admin/outbox.html",
-        messages=pages.get_object_list(),
-        page=pages.get_page(),
-        page_count=pages.get_page_count(),
+        messages=list(query.paginate(page, OUTBOX_PAGE_SIZE)),
+        page=page,
+        page_count=page_count,
         state=state,
         counts=counts_by_state(),
     )

@@ -9,7 +9,6 @@ confirmed by a link to the new address.
 """
 
 import math
-import re
 
 import phonenumbers
 from flask import abort
@@ -24,7 +23,6 @@ from peewee import IntegrityError
 from forms.account import OwnerCustomerForm
 from forms.admin_customers import CustomerDetailsForm
 from forms.fields import clean_text
-from forms.fields import national_phone
 from forms.fields import phone_number
 from models.accounts import create_customer_for_owner
 from models.accounts import set_blocked
@@ -39,9 +37,11 @@ from models.user import FROM_MARKETPLACE
 from models.user import SELF_REGISTERED
 from models.user import User
 from views import shop_settings
+from views.formatting import phone
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
+from views.rendering import requested_page
 from views.security import owner_required
 from views.security import staff_required
 
@@ -74,11 +74,7 @@ def customer_helpers():
 
 
 def phone_display(e164):
-    """A stored number in national format (as typed, if it somehow isn't a valid E.164 number)."""
-    try:
-        return national_phone(e164, shop_settings().country)
-    except phonenumbers.NumberParseException:
-        return e164
+    return phone(e164)
 
 
 def phone_example():
@@ -105,11 +101,6 @@ def keep_typed(form, *names):
         field = form[name]
         if field.raw_data:
             field.data = clean_text(field.raw_data[0])
-
-
-def requested_page():
-    raw = request.args.get("page", "")
-    return max(1, int(raw)) if re.fullmatch(r"[0-9]{1,6}", raw) else 1
 
 
 @bp.get("")

@@ -30,6 +30,7 @@ from models.roles import staff_members
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
+from views.rendering import requested_page
 from views.security import owner_required
 from views.security import staff_required
 
@@ -208,6 +209,6 @@ def revoke(user_id):
 @bp.get("/audit")
 @owner_required
 def audit_list():
-    page = min(max(request.args.get("page", 1, type=int), 1), 100_000)
+    page = requested_page()
     entries = recent_entries(limit=51, offset=(page - 1) * 50)
     return render("admin/audit.html", entries=entries[:50], page=page, has_more=len(entries) > 50)

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import babel
+import phonenumbers
 from babel.dates import format_date
 from babel.dates import format_datetime
 from babel.numbers import format_currency
@@ -54,7 +55,10 @@ def country_name(code):
 
 
 def phone(e164):
-    """A stored E.164 number as people at home write it."""
+    """A stored E.164 number as people at home write it (as stored, if it doesn't parse)."""
     from forms.fields import national_phone
 
-    return national_phone(e164, _settings().country)
+    try:
+        return national_phone(e164, _settings().country)
+    except phonenumbers.NumberParseException:
+        return e164

@@ -288,7 +288,6 @@ def confirm_email_change(secret, now=None):
             "email_changed_notice",
             user=user,
             old_email=old_email,
-            contact=absolute_url("storefront.home"),
         )
         return user
 

@@ -1,0 +1,163 @@
+"""Every link in every kind of message answers for its recipient, and is absolute to the shop.
+
+The list of kinds is checked against the email templates, so a new message
+kind without a test here fails.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from models import accounts
+from models import registration
+from models.groups import apply_for
+from models.groups import CustomerGroup
+from models.groups import decide
+from models.outbox import OutboxMessage
+from models.user import User
+from tests.conftest import TEST_PASSWORD
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+
+
+def trigger_confirm_email(app, make_customer, owner):
+    draft = registration.start_draft()
+    draft = registration.save_answers(
+        draft,
+        {
+            "email": "new@example.com",
+            "first_name": "New",
+            "last_name": "Person",
+            "phone": "",
+            "billing": {
+                "full_name": "New Person",
+                "line1": "1 A St",
+                "city": "X",
+                "postal_code": "X1",
+                "country": "GB",
+            },
+        },
+        password_hash="$argon2id$fake",
+    )
+    registration.complete_registration(draft)
+    return "new@example.com"
+
+
+def trigger_already_registered(app, make_customer, owner):
+    customer = make_customer()
+    draft = registration.save_answers(
+        registration.start_draft(), {"email": customer.email}, password_hash="x"
+    )
+    registration.complete_registration(draft)
+    return customer.email
+
+
+def trigger_sign_in_code(app, make_customer, owner):
+    customer = make_customer()
+    accounts.request_sign_in_code(customer.email)
+    return customer.email
+
+
+def trigger_reset_password(app, make_customer, owner):
+    customer = make_customer()
+    accounts.request_password_reset(customer.email)
+    return customer.email
+
+
+def trigger_set_password(app, make_customer, owner):
+    accounts.create_customer_for_owner("phoned@example.com", "Pat", "Phone", "", owner)
+    return "phoned@example.com"
+
+
+def trigger_password_changed(app, make_customer, owner):
+    customer = make_customer()
+    accounts.change_password(customer, TEST_PASSWORD, "another long password")
+    return customer.email
+
+
+def trigger_confirm_new_email(app, make_customer, owner):
+    customer = make_customer()
+    accounts.request_email_change(customer, TEST_PASSWORD, "moved@example.com")
+    return "moved@example.com"
+
+
+def trigger_email_change_taken(app, make_customer, owner):
+    customer, other = make_customer(), make_customer()
+    accounts.request_email_change(customer, TEST_PASSWORD, other.email)
+    return other.email
+
+
+def trigger_email_changed_notice(app, make_customer, owner):
+    customer = make_customer()
+    accounts.request_email_change(customer, TEST_PASSWORD, "moved@example.com")
+    body = OutboxMessage.get(OutboxMessage.to_address == "moved@example.com").text_body
+    secret = re.search(r"/account/email/confirm/(\S+)", body).group(1)
+    accounts.confirm_email_change(secret)
+    return customer.email
+
+
+def _decided(approve):
+    def trigger(app, make_customer, owner):
+        customer = make_customer()
+        application = apply_for(customer, CustomerGroup.get(CustomerGroup.name == "VIP").id)
+        decide(application.id, approve, owner, "" if approve else "Not this time.")
+        return customer.email
+
+    return trigger
+
+
+KINDS = {
+    "confirm_email": trigger_confirm_email,
+    "already_registered": trigger_already_registered,
+    "sign_in_code": trigger_sign_in_code,
+    "reset_password": trigger_reset_password,
+    "set_password": trigger_set_password,
+    "password_changed": trigger_password_changed,
+    "confirm_new_email": trigger_confirm_new_email,
+    "email_change_taken": trigger_email_change_taken,
+    "email_changed_notice": trigger_email_changed_notice,
+    "application_approved": _decided(True),
+    "application_rejected": _decided(False),
+}
+
+
+# The old address after an email change only hears "contact us": a reset link
+# there would go to the new address, which may be the attacker's.
+NOTICES_WITHOUT_LINKS = {"email_changed_notice"}
+
+
+def test_every_message_kind_is_covered():
+    kinds = {path.stem for path in TEMPLATES.glob("*.txt")}
+    assert kinds == set(KINDS)
+
+
+def recipient_client(app, to):
+    """A browser signed in as the recipient if they have an account (links must work either way)."""
+    client = app.test_client()
+    user = User.by_email(to)
+    if user is not None and user.password_hash and user.is_confirmed and user.is_active:
+        with client.session_transaction() as session:
+            session["_user_id"] = user.session_token
+            session["_fresh"] = True
+    return client
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_link_answers_for_its_recipient(app, make_customer, owner, kind):
+    with app.app_context():
+        to = KINDS[kind](app, make_customer, owner)
+    message = (
+        OutboxMessage.select()
+        .where((OutboxMessage.to_address == to) & (OutboxMessage.kind == kind))
+        .order_by(OutboxMessage.id.desc())
+        .get()
+    )
+    links = re.findall(r"https?://\S+", message.text_body)
+    assert links or kind in NOTICES_WITHOUT_LINKS, f"{kind} has no link"
+    html_links = re.findall(r'href="(https?://[^"]+)"', message.html_body)
+    for link in links + html_links:
+        assert link.startswith("http://shop.test/"), link
+        response = recipient_client(app, to).get(link.removeprefix("http://shop.test"), follow_redirects=True)
+        assert response.status_code == 200, f"{kind}: {link} answered {response.status_code}"
+    assert set(links) <= set(html_links) | {f"mailto:{to}"}

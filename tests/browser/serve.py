@@ -1,0 +1,81 @@
+"""The live server the browser tests drive: `python -m tests.browser.serve DATABASE_PATH`.
+
+It runs in its own process so it never shares the global database proxy
+(`models.base.db`) with the unit-test fixtures. It migrates a fresh database,
+loads the demo data plus a few outbox messages (one per delivery state, so the
+crawl reaches every outbox page), serves on a free loopback port, and prints
+`PORT <n>` on stdout once it is listening.
+"""
+
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+CHEAP_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+SAMPLE_MESSAGES = [
+    ("queued", "alice@demo.shop", "Your order is on its way", ""),
+    ("sent", "bob@demo.shop", "Welcome to the shop", ""),
+    ("failed", "carol@demo.shop", "Payment reminder", "550 5.1.1 mailbox unavailable"),
+    (
+        "unknown",
+        "a.very.long.address.that.should.wrap.on.phones@example-with-a-long-domain.co.uk",
+        "Reminder: payment for order 10042 is due on Friday, please transfer the amount",
+        "timed out after DATA was sent; the message may have been delivered",
+    ),
+]
+
+
+def prepare_database(path):
+    from models import passwords
+    from models.base import bind_database
+    from models.base import db
+    from models.demo import load_demo_data
+    from models.migrate import apply_migrations
+    from models.outbox import OutboxMessage
+    from models.outbox import send_mail
+
+    passwords.configure(**CHEAP_HASH)
+    bind_database(f"sqlite:///{path}")
+    with db.connection_context():
+        apply_migrations()
+        load_demo_data()
+        for state, to, subject, error in SAMPLE_MESSAGES:
+            message = send_mail(
+                to,
+                subject,
+                f"Hello,\n\n{subject}.\n\nSee https://shop.example/account/orders/10042?tab=payment "
+                "for the details.\n\nThe Demo Shop",
+                kind="reminder",
+            )
+            OutboxMessage.update(state=state, last_error=error, attempts=1 if error else 0).where(
+                OutboxMessage.id == message.id
+            ).execute()
+
+
+def main(database_path):
+    from shop import create_app
+
+    database_path = Path(database_path)
+    prepare_database(database_path)
+    app = create_app(
+        {
+            "TESTING": False,  # error pages render as in production
+            "SECRET_KEY": "browser-test-secret",
+            "DATABASE_URL": f"sqlite:///{database_path}",
+            "PASSWORD_HASH_COST": CHEAP_HASH,
+            "SMTP_HOST": "",
+            "JOBS_LOCK_PATH": str(database_path.with_name("jobs.lock")),
+        }
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    print(f"PORT {server.server_port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

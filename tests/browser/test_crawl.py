@@ -1,0 +1,316 @@
+"""Crawl every page a visitor, a customer and the owner can reach, and check each one.
+
+Checks no one here wrote: axe-core on every page (no violations at any
+impact), the Nu HTML Checker once over every page saved, and at a phone's
+390 px width no horizontal scrolling and tap targets of at least 44 px.
+"""
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+from urllib.parse import urldefrag
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.base import AXE_SCRIPT
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.browser.conftest import assert_no_horizontal_scroll
+from tests.browser.conftest import CUSTOMER_EMAIL
+from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import MOBILE
+from tests.browser.conftest import new_page
+from tests.browser.conftest import OWNER_EMAIL
+from tests.browser.conftest import ROOT
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+# The one filter allowed: the checker does not know htmx's hx-* attributes.
+VNU_HTMX_FILTER = r"Attribute “hx-[a-z-]+” not allowed on element “[a-z0-9-]+” at this point\."
+
+# axe runs in two halves so several pages can be checked at once (see RoleCrawl).
+AXE_START = "() => { window.axeRun = axe.run(document, {resultTypes: ['violations']}); }"
+AXE_RESULT = "() => window.axeRun.then(results => results.violations)"
+
+ROLES = {"visitor": None, "customer": CUSTOMER_EMAIL, "owner": OWNER_EMAIL}
+# Pages no link leads to but every visitor can land on.
+EXTRA_PATHS = {
+    "visitor": ["/no-such-page"],
+    "customer": ["/admin/"],  # 403 for customers
+    "owner": ["/account/no-such-page"],
+}
+SKIP_PREFIXES = ("/static/",)
+MAX_PAGES_PER_ROLE = 60
+
+# Controls a thumb must be able to hit (inline links in running text are exempt).
+TAP_TARGETS = (
+    "button, input:not([type=hidden], [type=checkbox], [type=radio]), select, textarea, [role=button], "
+    "nav a, .site-header a, .pager a, label:has(> [type=checkbox]), label:has(> [type=radio])"
+)
+
+
+@dataclass
+class Visit:
+    role: str
+    path: str
+    status: int
+    html_file: Path
+    axe_violations: list = field(default_factory=list)
+    is_page: bool = True
+    phone_problems: list = field(default_factory=list)
+
+
+def slug(role, path, suffix=""):
+    name = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "home"
+    return f"{role}--{name}{suffix}.html"
+
+
+def axe_problems(page):
+    """Every axe violation on the page as readable lines (all impact levels)."""
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(AXE_SCRIPT)
+    page.evaluate(AXE_START)
+    return describe_violations(page.evaluate(AXE_RESULT))
+
+
+def describe_violations(violations):
+    lines = []
+    for violation in violations:
+        for node in violation["nodes"]:
+            lines.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} "
+                f"at {node['target']}: {node.get('failureSummary', '').replace(chr(10), ' ')}"
+            )
+    return lines
+
+
+def phone_problems(phone, path):
+    """What a phone user would trip over: sideways scrolling, tap targets under 44 px."""
+    problems = []
+    try:
+        assert_no_horizontal_scroll(phone)
+    except AssertionError as problem:
+        problems.append(str(problem).splitlines()[0])
+    problems.extend(f"{path}: tap target under 44 px: {target}" for target in small_tap_targets(phone))
+    return problems
+
+
+def small_tap_targets(page):
+    return page.evaluate(
+        """selector => Array.from(document.querySelectorAll(selector))
+            .filter(el => el.offsetParent !== null)
+            .map(el => [el, el.getBoundingClientRect()])
+            .filter(([el, box]) => box.height < 44 || box.width < 44)
+            .map(([el, box]) => `${el.outerHTML.slice(0, 80)} (${Math.round(box.width)}×${Math.round(box.height)})`)""",
+        TAP_TARGETS,
+    )
+
+
+def same_site_links(page, origin):
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    paths = []
+    for href in hrefs:
+        url, _ = urldefrag(href)
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != origin or parts.path.startswith(SKIP_PREFIXES):
+            continue
+        paths.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return paths
+
+
+class RoleCrawl:
+    """Breadth-first over the same-site links one role sees, each page checked on a desktop and a phone.
+
+    A step is split in two, `start` and `finish`, so the crawls of several roles
+    can run in lock-step: while Python waits for one page's axe run, the other
+    roles' pages load and run axe in their own renderers.
+    """
+
+    def __init__(self, browser, origin, role, email, out_dir):
+        self.origin, self.role, self.out_dir = origin, role, out_dir
+        self.desktop, self.page = new_page(browser, origin, DESKTOP)
+        self.desktop.add_init_script(script=AXE_SCRIPT)
+        self.handset, self.phone = new_page(browser, origin, MOBILE, is_mobile=True, has_touch=True)
+        if email:
+            sign_in(self.page, email)
+            sign_in(self.phone, email)
+        self.queue = ["/", *EXTRA_PATHS[role]]
+        self.seen = set(self.queue)
+        self.visits = []
+        self.current = None
+
+    def start(self):
+        """Load the next page on both screens and set axe going; False when there is nothing to finish."""
+        path = self.queue.pop(0)
+        html_file = self.out_dir / slug(self.role, path)
+        try:
+            response = self.page.goto(path)
+        except PlaywrightError as error:
+            if "Download is starting" not in error.message:
+                raise
+            # A file download (e.g. the customer's data export): check it answers, don't render it.
+            download = self.page.request.get(path)
+            self.visits.append(Visit(self.role, path, download.status, html_file, is_page=False))
+            return False
+        assert response is not None, path
+        assert "text/html" in response.headers.get("content-type", ""), f"{path} is not a page"
+        html_file.write_bytes(response.body())
+        self.page.evaluate(AXE_START)
+        self.phone.goto(path, wait_until="commit")
+        self.current = Visit(self.role, path, response.status, html_file)
+        return True
+
+    def finish(self):
+        visit, self.current = self.current, None
+        visit.axe_violations = describe_violations(self.page.evaluate(AXE_RESULT))
+        self.phone.wait_for_load_state("load")
+        visit.phone_problems = phone_problems(self.phone, visit.path)
+        self.visits.append(visit)
+        for link in same_site_links(self.page, self.origin):
+            if link not in self.seen:
+                self.seen.add(link)
+                self.queue.append(link)
+        assert len(self.seen) <= MAX_PAGES_PER_ROLE, (
+            f"{self.role} crawl found too many pages: {sorted(self.seen)}"
+        )
+
+    def close(self):
+        self.desktop.close()
+        self.handset.close()
+
+
+def form_error_states(page, role, out_dir):
+    """Forms re-rendered with errors (422) are pages too: check them the same way."""
+    visits = []
+    if role == "visitor":
+        page.goto("/sign-in")
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.get_by_role("button", name="Sign in").click()
+        html_file = out_dir / slug(role, "/sign-in", "-invalid")
+        html_file.write_bytes(posted.value.body())
+        page.wait_for_load_state()
+        visits.append(Visit(role, "/sign-in (invalid)", posted.value.status, html_file, axe_problems(page)))
+    if role == "owner":
+        page.goto("/admin/settings")
+        page.get_by_label("Time zone").fill("Mars/Olympus_Mons")
+        page.get_by_label("Shop name").fill("")
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.get_by_role("button", name="Save settings").click()
+        page.locator(".error-summary").wait_for()
+        # htmx swapped in a fragment; save the whole page as the browser now has it.
+        html_file = out_dir / slug(role, "/admin/settings", "-invalid")
+        html_file.write_text(page.content())
+        visits.append(
+            Visit(role, "/admin/settings (invalid)", posted.value.status, html_file, axe_problems(page))
+        )
+    return visits
+
+
+@pytest.fixture(scope="module")
+def crawl(browser, live_server, tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("crawl")
+    crawls = []
+    try:
+        for role, email in ROLES.items():
+            crawls.append(RoleCrawl(browser, live_server, role, email, out_dir))
+        while any(c.queue for c in crawls):
+            started = [c for c in crawls if c.queue and c.start()]
+            for c in started:
+                c.finish()
+        visits = []
+        for c in crawls:
+            visits.extend(c.visits)
+            visits.extend(form_error_states(c.page, c.role, out_dir))
+    finally:
+        for c in crawls:
+            c.close()
+    return visits
+
+
+def test_crawl_reaches_the_pages_of_each_role(crawl):
+    by_role = {role: {v.path for v in crawl if v.role == role} for role in ROLES}
+    assert {"/", "/account/", "/cart", "/sign-in"} <= by_role["visitor"]
+    assert "/admin/" not in by_role["visitor"]
+    assert {"/", "/account/", "/cart"} <= by_role["customer"]
+    assert {"/admin/", "/admin/outbox", "/admin/settings"} <= by_role["owner"]
+    assert any(path.startswith("/admin/outbox/") for path in by_role["owner"])
+    statuses = {(v.role, v.path): v.status for v in crawl}
+    assert statuses[("visitor", "/no-such-page")] == 404
+    assert statuses[("customer", "/admin/")] == 403
+    assert statuses[("visitor", "/sign-in (invalid)")] == 422
+    assert statuses[("owner", "/admin/settings (invalid)")] == 422
+    unexpected = [
+        f"{v.role} {v.path}: {v.status}" for v in crawl if v.status >= 400 and v.status not in (403, 404, 422)
+    ]
+    assert not unexpected, unexpected
+
+
+def test_every_page_passes_axe(crawl):
+    problems = [f"{v.role} {v.path}: {line}" for v in crawl for line in v.axe_violations]
+    assert not problems, "axe-core found:\n" + "\n".join(problems)
+
+
+# Proves in the same run that the checker reports errors and that the filter hides
+# only htmx's attributes: exactly the missing alt below must be reported for it.
+CANARY_HTML = """<!doctype html>
+<html lang="en"><head><title>canary</title></head>
+<body hx-boost="true"><div hx-headers='{"X-CSRFToken": "t"}'>
+<form action="/x" method="post" hx-post="/x" hx-target="this" hx-swap="outerHTML"><img src="x.png"></form>
+</div></body></html>
+"""
+CANARY_ERROR = "An “img” element must have an “alt” attribute"
+
+
+def test_axe_check_reports_a_known_problem(page):
+    page.set_content('<html lang="en"><title>canary</title><main><img src="x.png"></main></html>')
+    assert any(line.startswith("image-alt (critical)") for line in axe_problems(page))
+
+
+def test_every_page_is_valid_html(crawl, tmp_path):
+    """One run of the Nu HTML Checker over every saved page; only htmx's attributes are filtered."""
+    files = sorted({str(v.html_file) for v in crawl if v.is_page})
+    assert len(files) >= 10, files
+    canary = tmp_path / "canary.html"
+    canary.write_text(CANARY_HTML)
+    files.append(str(canary))
+    result = subprocess.run(
+        [
+            "java",
+            "-jar",
+            str(VNU_JAR),
+            "--errors-only",
+            "--format",
+            "json",
+            "--filterpattern",
+            VNU_HTMX_FILTER,
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads(result.stderr or result.stdout)
+    messages = [m for m in report["messages"] if m["type"] in ("error", "non-document-error")]
+    canary_errors = [m["message"] for m in messages if m.get("url", "").endswith("/canary.html")]
+    assert len(canary_errors) == 1 and canary_errors[0].startswith(CANARY_ERROR), (
+        f"the checker or its filter is not working: {canary_errors}"
+    )
+    errors = [
+        f"{m.get('url', '?').removeprefix('file:')}:{m.get('lastLine', '?')}: {m['message']}\n"
+        f"    {m.get('extract', '')!r}"
+        for m in messages
+        if not m.get("url", "").endswith("/canary.html")
+    ]
+    assert not errors, "vnu found:\n" + "\n".join(errors)
+
+
+def test_phone_width_has_no_horizontal_scroll_and_big_tap_targets(crawl):
+    phone_pages = [v for v in crawl if v.is_page and " " not in v.path]
+    assert len(phone_pages) >= 10
+    problems = [f"{v.role} {line}" for v in phone_pages for line in v.phone_problems]
+    assert not problems, "\n".join(problems)

@@ -12,6 +12,10 @@ document.addEventListener("htmx:afterSwap", function (event) {
   }
   if (summary) {
     summary.focus();
+    // A fragment brings no <title>: say "Error:" in it as the full page would.
+    if (document.title.indexOf("Error: ") !== 0) {
+      document.title = "Error: " + document.title;
+    }
   }
 });
 

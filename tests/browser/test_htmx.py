@@ -24,10 +24,14 @@ def is_settings_post(response):
 
 
 def open_settings_through_the_menus(page):
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+    # The owner lands on the admin dashboard already, so wait for the new response,
+    # not for the heading: a second click while the first request is out would race it.
+    with page.expect_response(lambda r: r.url.endswith("/admin/")):
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
     expect(page.get_by_role("heading", level=1, name="Dashboard")).to_be_visible()
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", level=1, name="Shop settings")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/admin/settings$"))
 
 
 @pytest.mark.parametrize("viewport", ["page", "mobile_page"])
@@ -63,6 +67,7 @@ def test_settings_save_and_reject_with_htmx(request, viewport):
     expect(summary).to_contain_text("There is a problem")
     expect(summary.get_by_role("link", name="Enter a time zone such as Europe/London.")).to_be_visible()
     expect(summary).to_be_focused()
+    expect(page).to_have_title(f"Error: Shop settings · {new_name}")
     timezone = page.get_by_label("Time zone")
     expect(timezone).to_have_value(BAD_TIMEZONE)
     expect(timezone).to_have_attribute("aria-invalid", "true")
@@ -102,3 +107,21 @@ def test_settings_save_and_reject_without_javascript(no_js_page):
     expect(page.get_by_label("Time zone")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Contact phone")).to_have_value(PHONE)
     expect(page.get_by_label("Shop name")).to_have_value(new_name)
+
+
+def test_expired_form_shows_the_error_in_the_message_area(page):
+    """An htmx POST the server refuses (stale CSRF token after signing out elsewhere) says so in #messages."""
+    sign_in(page, OWNER_EMAIL)
+    page.goto("/admin/settings")
+    other_tab = page.context.new_page()
+    other_tab.goto("/")
+    other_tab.get_by_role("button", name="Sign out").click()
+    expect(other_tab.locator("#messages")).to_contain_text("You are signed out.")
+    other_tab.close()
+
+    page.get_by_label("Shop name").fill("Never saved")
+    with page.expect_response(is_settings_post) as refused:
+        page.get_by_role("button", name="Save settings").click()
+    assert refused.value.status == 400
+    expect(page.locator("#messages").get_by_role("alert")).to_contain_text("This form has expired")
+    expect(page.get_by_label("Shop name")).to_have_value("Never saved")

@@ -152,6 +152,10 @@ class MoneyField(StringField):
             raise ValueError("Enter an amount above zero.")
         self.data = minor
 
+    def pre_validate(self, form):
+        if self.data is None and not self.process_errors:
+            raise ValidationError("Enter an amount, like 10 or 12.50.")
+
 
 class PercentField(StringField):
     """A percentage typed as 2.5, held as basis points (250); between 0 and 100."""

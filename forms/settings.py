@@ -16,6 +16,8 @@ from wtforms.validators import Email
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from forms.fields import MoneyField
+
 KNOWN_CURRENCIES = set(list_currencies())
 
 
@@ -58,6 +60,11 @@ class ShopSettingsForm(FlaskForm):
     bank_account_name = StringField("Bank account holder", validators=[Optional(), Length(max=120)])
     bank_iban = StringField("IBAN or account number", validators=[Optional(), Length(max=40)])
     bank_bic = StringField("BIC or sort code", validators=[Optional(), Length(max=20)])
+    staff_money_limit = MoneyField(
+        "Staff may approve money changes up to",
+        description="Larger adjustments and refunds need the owner.",
+        allow_zero=True,
+    )
     bank_details_note = TextAreaField(
         "Note shown with the bank details", validators=[Optional(), Length(max=500)]
     )

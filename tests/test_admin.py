@@ -22,6 +22,7 @@ VALID_SETTINGS = {
     "bank_iban": "GB33BUKB20201555555555",
     "bank_bic": "BUKBGB22",
     "bank_details_note": "Use your order number as the reference.",
+    "staff_money_limit": "75.50",
 }
 
 
@@ -38,6 +39,7 @@ def test_saving_settings_normalises_and_stores_them(owner_client):
     assert settings.shop_name == "Corner Shop"
     assert settings.base_url == "https://corner.example"
     assert (settings.country, settings.locale, settings.currency) == ("GB", "en_GB", "EUR")
+    assert settings.staff_money_limit == 7550
     assert "Corner Shop" in owner_client.get("/").get_data(as_text=True)
 
 
@@ -53,6 +55,8 @@ def test_saving_settings_normalises_and_stores_them(owner_client):
         ("contact_email", "not-an-email", "email address like"),
         ("shop_name", "", "Enter the shop"),
         ("shop_name", "x" * 81, "80 characters"),
+        ("staff_money_limit", "1e3", "digits"),
+        ("staff_money_limit", "-1", "digits"),
     ],
 )
 def test_bad_settings_get_a_clear_message_and_keep_what_was_typed(owner_client, field, value, message):
@@ -109,3 +113,15 @@ def test_send_again_only_for_unknown_messages(owner_client):
 def test_odd_page_numbers_never_fail(owner_client, page):
     assert owner_client.get(f"/admin/outbox?page={page}").status_code == 200
     assert owner_client.get(f"/admin/audit?page={page}").status_code == 200
+
+
+def test_a_zero_staff_limit_is_kept_as_zero(owner_client):
+    post_form(owner_client, "/admin/settings", dict(VALID_SETTINGS, staff_money_limit="0"))
+    assert load_settings().staff_money_limit == 0
+
+
+def test_a_missing_amount_is_refused(owner_client):
+    data = dict(VALID_SETTINGS)
+    del data["staff_money_limit"]
+    response = post_form(owner_client, "/admin/settings", data)
+    assert response.status_code == 422 and "Enter an amount" in response.get_data(as_text=True)

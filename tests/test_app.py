@@ -181,6 +181,7 @@ def test_database_busy_gives_503_and_writes_nothing(owner_client, database_path)
                 "locale": "en_GB",
                 "timezone": "Europe/London",
                 "currency": "GBP",
+                "staff_money_limit": "50",
             },
         )
     finally:

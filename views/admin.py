@@ -65,7 +65,11 @@ def settings():
                 currency_locked=currency_locked,
             )
         return render("admin/settings.html", form=form, currency_locked=currency_locked)
-    changes = {name: field.data or "" for name, field in form._fields.items() if name != "csrf_token"}
+    changes = {
+        name: "" if field.data is None else field.data
+        for name, field in form._fields.items()
+        if name != "csrf_token"
+    }
     if currency_locked:
         changes["currency"] = current.currency
     update_settings(changes, current_user)

@@ -144,6 +144,26 @@ def register_commands(app):
             user = create_user(email, password, role=OWNER)
         click.echo(f"Owner {user.email} created.")
 
+    ledger_group = click.Group("ledger", help="The funds ledger.")
+    app.cli.add_command(ledger_group)
+
+    @ledger_group.command("check")
+    def ledger_check_command():
+        """Verify every ledger invariant; exit 1 with a report when one fails."""
+        from models.base import connection
+        from models.ledger import check_ledger
+
+        with connection():
+            problems = check_ledger()
+        if problems:
+            click.echo(f"Ledger check FAILED ({len(problems)} problem(s)):", err=True)
+            for problem in problems:
+                click.echo(f"  - {problem}", err=True)
+            sys.exit(1)
+        click.echo(
+            "Ledger check passed: every journal balances and every cached balance matches its entries."
+        )
+
     @app.cli.command("jobs")
     def jobs_command():
         """Run the scheduler (mail delivery and the minute tick). Only one may run."""

@@ -9,6 +9,7 @@ import pytest
 from models.base import bind_database
 from models.base import connection
 from models.base import db
+from models.ledger import check_ledger
 from models.migrate import apply_migrations
 from models.settings import load_settings
 from models.user import create_user
@@ -59,10 +60,14 @@ def app(database_path, tmp_path):
     """The app, with a database connection open for the test's own queries.
 
     No app context stays pushed: requests must each get their own `g`.
+    At teardown the ledger check runs on the test's database.
     """
     app = create_app(app_config(database_path, tmp_path))
     with connection():
         yield app
+        # Every test that used the database leaves the ledger consistent.
+        problems = check_ledger()
+        assert problems == [], f"ledger check failed after the test: {problems}"
 
 
 @pytest.fixture

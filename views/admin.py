@@ -10,6 +10,7 @@ from flask_login import login_required
 
 from forms.settings import ShopSettingsForm
 from jobs.health import health_report
+from models.ledger import latest_check
 from models.outbox import counts_by_state
 from models.outbox import OutboxMessage
 from models.outbox import send_again
@@ -45,6 +46,7 @@ def dashboard():
         customers=count_by_role(CUSTOMER),
         outbox=counts_by_state(),
         health=health_report(),
+        ledger_check=latest_check(),
     )
 
 

@@ -1,0 +1,21 @@
+"""The nightly ledger check: once per shop day after 03:00 shop time; drift shows on the owner's dashboard."""
+
+from jobs.tick import due_work
+from models.base import to_naive_utc
+from models.ledger import latest_check
+from models.ledger import record_check
+from models.settings import load_settings
+
+CHECK_HOUR = 3  # shop time: quiet, and after the day's last payments
+
+
+@due_work
+def nightly_ledger_check(now):
+    local = now.astimezone(load_settings().tz)
+    if local.hour < CHECK_HOUR:
+        return None
+    todays_slot = to_naive_utc(local.replace(hour=CHECK_HOUR, minute=0, second=0, microsecond=0))
+    last = latest_check()
+    if last is not None and last.at >= todays_slot:
+        return None
+    return record_check(to_naive_utc(now))

@@ -1,0 +1,42 @@
+"""The SQL that differs between SQLite and PostgreSQL, in one place with both versions."""
+
+from peewee import SqliteDatabase
+
+# Tables whose rows may never change once written (the ledger's history).
+APPEND_ONLY_TABLES = ("journal", "entry")
+
+
+def create_append_only_triggers(db, tables=APPEND_ONLY_TABLES):
+    """Make UPDATE and DELETE fail on `tables`. Safe to run again (drops first)."""
+    drop_append_only_triggers(db, tables)
+    for table in tables:
+        if _sqlite(db):
+            for action in ("UPDATE", "DELETE"):
+                db.execute_sql(
+                    f'CREATE TRIGGER "{table}_no_{action.lower()}" BEFORE {action} ON "{table}" '
+                    f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END"
+                )
+        else:
+            db.execute_sql(
+                "CREATE OR REPLACE FUNCTION shop_append_only() RETURNS trigger AS $$ "
+                "BEGIN RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
+            )
+            db.execute_sql(
+                f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '
+                "FOR EACH ROW EXECUTE FUNCTION shop_append_only()"
+            )
+
+
+def drop_append_only_triggers(db, tables=APPEND_ONLY_TABLES):
+    """For migrations that must rebuild a protected table: drop, change, then create again."""
+    for table in tables:
+        if _sqlite(db):
+            for action in ("update", "delete"):
+                db.execute_sql(f'DROP TRIGGER IF EXISTS "{table}_no_{action}"')
+        else:
+            db.execute_sql(f'DROP TRIGGER IF EXISTS "{table}_append_only" ON "{table}"')
+
+
+def _sqlite(db):
+    database = getattr(db, "obj", db)  # the shared proxy or a database
+    return isinstance(database, SqliteDatabase)

@@ -1,0 +1,327 @@
+"""The funds ledger: every money movement in the shop, and nothing else moves money.
+
+Double-entry and append-only, in integer minor units. A movement is a
+journal whose entries sum to zero. A customer's balance is the sum of their
+entries, cached on their ledger account and changed in the same transaction
+by one guarded UPDATE: the check (balance may not fall below minus the
+credit limit) and the write are a single statement, so nothing can overdraw
+an account however many requests race. Every movement carries an
+idempotency key stored UNIQUE with its journal: a replay returns the first
+journal and moves nothing.
+"""
+
+import datetime
+import hashlib
+import json
+from dataclasses import dataclass
+
+from peewee import CharField
+from peewee import DateField
+from peewee import DateTimeField
+from peewee import fn
+from peewee import ForeignKeyField
+from peewee import IntegerField
+from peewee import IntegrityError
+from peewee import JOIN
+from peewee import TextField
+
+from models.base import BaseModel
+from models.base import utcnow
+from models.base import write_transaction
+from models.settings import load_settings
+from models.user import User
+
+# System accounts (created by migration 0004).
+PROVIDER_CLEARING = "provider_clearing"  # money on its way from the payment provider
+SALES = "sales"
+FUNDS_ON_HOLD = "funds_on_hold"
+PROMOTIONS = "promotions"  # bonuses and rewards the shop gives
+REFUNDS = "refunds"
+ADJUSTMENTS = "adjustments"
+
+CATEGORIES = (
+    "deposit",
+    "bonus",
+    "bonus_reversal",
+    "spend",
+    "hold",
+    "capture",
+    "release",
+    "refund_in",
+    "refund_out",
+    "adjustment",
+    "reward",
+    "repayment",
+)
+
+
+class LedgerAccount(BaseModel):
+    code = CharField(unique=True)
+    user = ForeignKeyField(User, null=True, unique=True, on_delete="RESTRICT")
+    balance = IntegerField(default=0)
+    credit_limit = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "ledger_account"
+
+    @property
+    def is_customer(self):
+        return self.user_id is not None
+
+    @property
+    def spendable(self):
+        return self.balance + self.credit_limit
+
+
+class Journal(BaseModel):
+    idempotency_key = CharField(unique=True)
+    kind = CharField(index=True)
+    memo = TextField(default="")
+    request_hash = CharField(default="")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    corrects = ForeignKeyField("self", null=True, on_delete="RESTRICT", backref="corrections")
+    created_at = DateTimeField(default=utcnow, index=True)
+    local_date = DateField(index=True)
+
+
+class Entry(BaseModel):
+    journal = ForeignKeyField(Journal, on_delete="RESTRICT", index=True, backref="entries")
+    account = ForeignKeyField(LedgerAccount, on_delete="RESTRICT")
+    amount = IntegerField()  # positive: the account gains; negative: it pays
+    category = CharField()
+    funds_part = IntegerField(default=0)  # of a customer's debit: paid from positive balance
+    credit_part = IntegerField(default=0)  # of a customer's debit: paid below zero (credit)
+    balance_after = IntegerField()
+    credit_limit_at = IntegerField(default=0)  # the limit the guard read, for the ledger check
+    created_at = DateTimeField(default=utcnow)
+
+
+class LedgerCheckRun(BaseModel):
+    at = DateTimeField(default=utcnow, index=True)
+    problems = TextField(default="[]")
+
+    @property
+    def problem_list(self):
+        return json.loads(self.problems)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of a movement: `amount` into (positive) or out of (negative) `account`."""
+
+    account: LedgerAccount
+    amount: int
+    category: str
+
+
+class LedgerError(Exception):
+    """A movement that cannot happen; nothing was written."""
+
+
+class Declined(LedgerError):
+    """Not enough spendable money (balance plus credit limit)."""
+
+
+class IdempotencyConflict(LedgerError):
+    """The key was used before for a different movement."""
+
+
+# Accounts -----------------------------------------------------------------
+
+
+def system_account(code):
+    return LedgerAccount.get(LedgerAccount.code == code)
+
+
+def account_for(user):
+    """The customer's ledger account, opened on first use."""
+    account = LedgerAccount.get_or_none(LedgerAccount.user == user)
+    if account is not None:
+        return account
+    try:
+        with write_transaction():
+            return LedgerAccount.create(code=f"customer:{user.id}", user=user)
+    except IntegrityError:
+        return LedgerAccount.get(LedgerAccount.user == user)
+
+
+def set_credit_limit(user, limit):
+    """The limit new debits read. Lowering it below current debt only blocks new spending."""
+    if limit < 0:
+        raise LedgerError("A credit limit cannot be negative.")
+    account = account_for(user)
+    with write_transaction():
+        LedgerAccount.update(credit_limit=limit).where(LedgerAccount.id == account.id).execute()
+
+
+# Movements ----------------------------------------------------------------
+
+
+def transfer(idempotency_key, kind, legs, memo="", actor=None, corrects=None, now=None):
+    """Record one movement atomically; returns its journal.
+
+    Replaying the same key with the same movement returns the first journal
+    and writes nothing; the same key for a different movement raises
+    IdempotencyConflict. A customer debit beyond balance plus credit limit
+    raises Declined. Either way nothing half-done is ever saved.
+    """
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise LedgerError("Every movement needs an idempotency key (at most 200 characters).")
+    if len(legs) < 2 or sum(leg.amount for leg in legs) != 0:
+        raise LedgerError("A movement's legs must balance to zero.")
+    if any(leg.category not in CATEGORIES or not isinstance(leg.amount, int) for leg in legs):
+        raise LedgerError("Unknown category or a non-integer amount.")
+    request_hash = _fingerprint(kind, legs, corrects)
+    now = now or utcnow()
+    with write_transaction():
+        earlier = Journal.get_or_none(Journal.idempotency_key == idempotency_key)
+        if earlier is not None:
+            if earlier.request_hash != request_hash:
+                raise IdempotencyConflict(f"The key {idempotency_key!r} was used for a different movement.")
+            return earlier
+        journal = Journal.create(
+            idempotency_key=idempotency_key,
+            kind=kind,
+            memo=memo[:500],
+            request_hash=request_hash,
+            created_by=actor,
+            corrects=corrects,
+            created_at=now,
+            local_date=_shop_date(now),
+        )
+        # Debits first, in account order: a decline stops before anything else is touched.
+        for leg in sorted(legs, key=lambda leg: (leg.amount >= 0, leg.account.id)):
+            _post(journal, leg, now)
+        return journal
+
+
+def _post(journal, leg, now):
+    account = leg.account
+    if account.is_customer and leg.amount < 0:
+        # The guard and the write in one statement: no check-then-write gap.
+        rows = list(
+            LedgerAccount.update(balance=LedgerAccount.balance + leg.amount)
+            .where(
+                (LedgerAccount.id == account.id)
+                & (LedgerAccount.balance + leg.amount + LedgerAccount.credit_limit >= 0)
+            )
+            .returning(LedgerAccount.balance, LedgerAccount.credit_limit)
+            .execute()
+        )
+        if not rows:
+            raise Declined("Not enough funds or credit for this payment.")
+    else:
+        rows = list(
+            LedgerAccount.update(balance=LedgerAccount.balance + leg.amount)
+            .where(LedgerAccount.id == account.id)
+            .returning(LedgerAccount.balance, LedgerAccount.credit_limit)
+            .execute()
+        )
+    balance_after = rows[0].balance
+    funds_part = credit_part = 0
+    if account.is_customer and leg.amount < 0:
+        before = balance_after - leg.amount
+        funds_part = max(0, min(-leg.amount, before))
+        credit_part = -leg.amount - funds_part
+    Entry.create(
+        journal=journal,
+        account=account,
+        amount=leg.amount,
+        category=leg.category,
+        funds_part=funds_part,
+        credit_part=credit_part,
+        balance_after=balance_after,
+        credit_limit_at=rows[0].credit_limit,
+        created_at=now,
+    )
+
+
+def _fingerprint(kind, legs, corrects):
+    payload = [
+        kind,
+        sorted((leg.account.id, leg.amount, leg.category) for leg in legs),
+        getattr(corrects, "id", corrects),
+    ]
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:32]
+
+
+def _shop_date(now):
+    return now.replace(tzinfo=datetime.UTC).astimezone(load_settings().tz).date()
+
+
+# Reading ------------------------------------------------------------------
+
+
+def balance_of(user):
+    return account_for(user).balance
+
+
+def entries_of(user, limit=50, offset=0, category=None):
+    """A customer's movements, newest first, each with its running balance."""
+    query = (
+        Entry.select(Entry, Journal)
+        .join(Journal)
+        .where(Entry.account == account_for(user))
+        .order_by(Entry.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if category:
+        query = query.where(Entry.category == category)
+    return list(query)
+
+
+# The ledger check -----------------------------------------------------------
+
+
+def check_ledger():
+    """Every invariant of the ledger; returns a list of problems (empty when all hold)."""
+    problems = []
+    unbalanced = (
+        Entry.select(Entry.journal, fn.SUM(Entry.amount).alias("total"))
+        .group_by(Entry.journal)
+        .having(fn.SUM(Entry.amount) != 0)
+    )
+    problems += [f"journal {row.journal_id} sums to {row.total}, not 0" for row in unbalanced]
+    total = Entry.select(fn.COALESCE(fn.SUM(Entry.amount), 0)).scalar()
+    if total != 0:
+        problems.append(f"all entries sum to {total}, not 0")
+    sums = dict(Entry.select(Entry.account, fn.SUM(Entry.amount)).group_by(Entry.account).tuples())
+    for account in LedgerAccount.select():
+        expected = sums.get(account.id, 0)
+        if account.balance != expected:
+            problems.append(
+                f"account {account.code} caches {account.balance} but its entries sum to {expected}"
+            )
+    # A limit lowered below existing debt is allowed, so the check is per debit:
+    # no customer debit ever took a balance below minus the limit it read.
+    overdrawn = (
+        Entry.select(Entry.id, Entry.account)
+        .join(LedgerAccount)
+        .where(
+            LedgerAccount.user.is_null(False)
+            & (Entry.amount < 0)
+            & (Entry.balance_after + Entry.credit_limit_at < 0)
+        )
+    )
+    problems += [f"entry {row.id} took account {row.account_id} below its credit limit" for row in overdrawn]
+    empty = (
+        Journal.select()
+        .join(Entry, on=(Entry.journal == Journal.id), join_type=JOIN.LEFT_OUTER)
+        .where(Entry.id.is_null())
+    )
+    problems += [f"journal {journal.id} has no entries" for journal in empty]
+    return problems
+
+
+def record_check(now=None):
+    """Run the check and keep its result for the owner's dashboard; returns the problems."""
+    problems = check_ledger()
+    with write_transaction():
+        LedgerCheckRun.create(at=now or utcnow(), problems=json.dumps(problems))
+    return problems
+
+
+def latest_check():
+    return LedgerCheckRun.select().order_by(LedgerCheckRun.at.desc()).first()

@@ -118,4 +118,3 @@ def test_odd_page_numbers_never_fail(owner_client, page):
 def test_a_zero_staff_limit_is_kept_as_zero(owner_client):
     post_form(owner_client, "/admin/settings", dict(VALID_SETTINGS, staff_money_limit="0"))
     assert load_settings().staff_money_limit == 0
-

@@ -8,6 +8,7 @@ from peewee import DateTimeField
 from peewee import DeferredForeignKey
 from peewee import fn
 from peewee import ForeignKeyField
+from peewee import IntegerField
 
 from models.base import BaseModel
 from models.base import utcnow
@@ -56,6 +57,7 @@ class User(UserMixin, BaseModel):
     group = DeferredForeignKey("CustomerGroup", null=True, on_delete="RESTRICT")
     referral_code = CharField(null=True, unique=True)
     referred_by = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="referrals")
+    personal_credit_limit = IntegerField(null=True)  # approved by the owner; replaces the group default
 
     @classmethod
     def create(cls, **fields):

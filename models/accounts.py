@@ -7,6 +7,10 @@ from models.address import addresses_of
 from models.audit import audit
 from models.base import utcnow
 from models.base import write_transaction
+from models.ledger import account_for
+from models.ledger import Entry
+from models.ledger import LedgerAccount
+from models.ledger import LedgerError
 from models.mailer import absolute_url
 from models.mailer import send_templated
 from models.passwords import hash_password
@@ -351,10 +355,28 @@ def export_data(user):
     }
 
 
+def balance_blocking_deletion(user):
+    """Why the account can't be deleted yet (money is held or owed), or None."""
+    balance = account_for(user).balance
+    if balance > 0:
+        return (
+            "You still have funds in your account. Spend them or ask us for a refund first, then delete it."
+        )
+    if balance < 0:
+        return "You still owe the shop money. Please pay what you owe first, then delete your account."
+    return None
+
+
 def delete_account(user, password):
-    """Erase personal data, keep an anonymous shell for financial records. False if the password is wrong."""
+    """Erase personal data, keep an anonymous shell for financial records. False if the password is wrong.
+
+    Refused (LedgerError) while the balance is not zero.
+    """
     if not verify_password(user.password_hash, password):
         return False
+    blocker = balance_blocking_deletion(user)
+    if blocker:
+        raise LedgerError(blocker)
     with write_transaction():
         User.update(default_billing=None, default_shipping=None).where(User.id == user.id).execute()
         Address.delete().where(Address.user == user).execute()
@@ -449,5 +471,9 @@ def purge_unconfirmed_accounts(now):
     return len(ids)
 
 
+def has_no_money_movements(user_id):
+    return not Entry.select().join(LedgerAccount).where(LedgerAccount.user == user_id).exists()
+
+
 # Functions(user_id) -> True when the account may be purged (no orders, no money…).
-purge_guards = []
+purge_guards = [has_no_money_movements]

@@ -136,6 +136,18 @@ def group_of(user):
     return CustomerGroup.get_by_id(user_row.group_id) if user_row.group_id else default_group()
 
 
+def effective_credit_limit(user):
+    """The limit a customer's debits may use: 0 where the group does not allow paying on
+    account, else the personal limit the owner approved, else the group's default."""
+    fresh = User.get_by_id(user.id)
+    group = group_of(fresh)
+    if not group.pay_on_account:
+        return 0
+    return (
+        fresh.personal_credit_limit if fresh.personal_credit_limit is not None else group.default_credit_limit
+    )
+
+
 def settings_for(user):
     group = group_of(user)
     fresh = User.get_by_id(user.id)
@@ -273,7 +285,10 @@ def decide(application_id, approve, decided_by, reason=""):
 
 
 def move_to_group(user, group):
+    from models.credit import refresh_credit_limit  # credit builds on groups, not the reverse
+
     User.update(group=group).where(User.id == user.id).execute()
+    refresh_credit_limit(user)
     if group.grants_referral_link:
         ensure_referral_code(user)
 
@@ -296,6 +311,7 @@ def update_group(group, fields, actor):
         group.save()
         if group.is_default:
             CustomerGroup.update(is_default=False).where(CustomerGroup.id != group.id).execute()
+        refresh_group_limits(group)
         audit(actor, "group_changed", f"group {group.id}", before=before, after=_snapshot(group))
     return group
 
@@ -308,6 +324,7 @@ def retire_group(group, move_members_to, actor):
         raise GroupError("Choose an active group for the members to move to.")
     with write_transaction():
         members = User.update(group=move_members_to).where(User.group == group).execute()
+        refresh_group_limits(move_members_to)
         GroupApplication.update(
             state=REJECTED, decided_at=utcnow(), decided_by=actor, reason=f"{group.name} was closed."
         ).where((GroupApplication.group == group) & (GroupApplication.state == PENDING)).execute()
@@ -320,6 +337,12 @@ def retire_group(group, move_members_to, actor):
             after={"members_moved_to": move_members_to.name},
         )
     return members
+
+
+def refresh_group_limits(group):
+    from models.credit import refresh_group_limits as refresh  # credit builds on groups, not the reverse
+
+    refresh(group)
 
 
 def member_counts():

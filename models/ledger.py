@@ -28,6 +28,7 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
+from models.groups import effective_credit_limit
 from models.settings import load_settings
 from models.user import User
 
@@ -141,7 +142,9 @@ def account_for(user):
         return account
     try:
         with write_transaction():
-            return LedgerAccount.create(code=f"customer:{user.id}", user=user)
+            return LedgerAccount.create(
+                code=f"customer:{user.id}", user=user, credit_limit=effective_credit_limit(user)
+            )
     except IntegrityError:
         return LedgerAccount.get(LedgerAccount.user == user)
 

@@ -19,8 +19,10 @@ def init_app(app):
     from views.account import bp as account_bp
     from views.admin import bp as admin_bp
     from views.admin_customers import bp as admin_customers_bp
+    from views.admin_funds import bp as admin_funds_bp
     from views.admin_groups import bp as admin_groups_bp
     from views.auth import bp as auth_bp
+    from views.credit import bp as credit_bp
     from views.health import bp as health_bp
     from views.inbox import bp as inbox_bp
     from views.membership import bp as membership_bp
@@ -32,6 +34,8 @@ def init_app(app):
     app.register_blueprint(admin_customers_bp)
     app.register_blueprint(admin_groups_bp)
     app.register_blueprint(membership_bp)
+    app.register_blueprint(credit_bp)
+    app.register_blueprint(admin_funds_bp)
 
     @app.context_processor
     def shop_context():
@@ -63,9 +67,11 @@ def shop_settings():
 
 def awaiting_approval():
     """How many decisions wait in the Approvals queue (for the admin navigation)."""
+    from models.adjustments import pending_adjustment_count
+    from models.credit import pending_credit_count
     from models.groups import pending_count
 
-    return pending_count()
+    return pending_count() + pending_credit_count() + pending_adjustment_count()
 
 
 def current_group():

@@ -7,7 +7,6 @@ so another customer's address id is simply "not found".
 
 import datetime
 import json
-from functools import wraps
 
 import babel
 from flask import abort
@@ -29,6 +28,7 @@ from forms.account import ProfileForm
 from forms.fields import national_phone
 from forms.fields import phone_number
 from models import throttle
+from models.accounts import balance_blocking_deletion
 from models.accounts import change_password as change_password_of
 from models.accounts import confirm_email_change
 from models.accounts import delete_account as delete_account_of
@@ -52,6 +52,7 @@ from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
 from views.rendering import safe_next
+from views.security import fresh_password_required
 from views.security import mark_password_entered
 from views.security import signed_in_recently
 from views.security import start_session
@@ -113,33 +114,6 @@ def address_lines(address):
     if lines and lines[-1] == address.country:
         lines[-1] = country_name(address.country)
     return lines
-
-
-def fresh_password_required(back_endpoint=None):
-    """Sensitive actions: the password must have been typed in the last 15 minutes.
-
-    Otherwise the customer confirms it first and comes back to `back_endpoint`
-    (the page whose button made the request) or else to the page asked for.
-    """
-
-    def decorate(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if signed_in_recently():
-                return view(*args, **kwargs)
-            if back_endpoint:
-                back = url_for(back_endpoint)
-            elif request.method == "GET":
-                back = request.full_path if request.query_string else request.path
-            else:
-                back = url_for("account.dashboard")
-            flash("For your security, please enter your password again to continue.", "info")
-            return redirect_after_post(url_for("account.confirm_password", next=back))
-
-        return wrapped
-
-    return decorate
 
 
 def reauth_keys():
@@ -458,10 +432,14 @@ def download_data():
 @login_required
 def delete_account():
     form = PasswordCheckForm()
-    context = {"form": form, "has_password": bool(me().password_hash)}
+    context = {
+        "form": form,
+        "has_password": bool(me().password_hash),
+        "blocker": balance_blocking_deletion(me()),
+    }
     if request.method == "GET":
         return render("account/delete.html", **context)
-    if not form.validate():
+    if not form.validate() or context["blocker"]:
         return render_invalid("account/delete.html", **context)
     keys = reauth_keys()
     if not delete_account_of(me(), form.password.data):

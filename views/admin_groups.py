@@ -11,9 +11,14 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 
 from forms.account import EmailOnlyForm
+from forms.credit import CreditDecisionForm
 from forms.groups import DecisionForm
 from forms.groups import GroupForm
+from models.adjustments import decide_adjustment
+from models.adjustments import pending_adjustments
 from models.audit import recent_entries
+from models.credit import decide_credit
+from models.credit import pending_credit_requests
 from models.groups import active_groups
 from models.groups import create_group
 from models.groups import CustomerGroup
@@ -24,13 +29,14 @@ from models.groups import pending_applications
 from models.groups import retire_group
 from models.groups import SETTING_FIELDS
 from models.groups import update_group
+from models.ledger import Declined
 from models.roles import grant_staff
 from models.roles import revoke_staff
 from models.roles import staff_members
 from views.rendering import redirect_after_post
 from views.rendering import render
-from views.rendering import render_invalid
 from views.rendering import requested_page
+from views.security import fresh_password_required
 from views.security import owner_required
 from views.security import staff_required
 
@@ -148,9 +154,21 @@ def group_fields(form):
 # Approvals ------------------------------------------------------------------
 
 
+def approvals_page(form=None, status=200, failed_id=None):
+    return render(
+        "admin/approvals.html",
+        applications=pending_applications(),
+        credit_requests=pending_credit_requests(),
+        adjustments=pending_adjustments(),
+        form=form or DecisionForm(),
+        failed_id=failed_id,
+        status=status,
+    )
+
+
 @bp.get("/approvals")
 def approvals():
-    return render("admin/approvals.html", applications=pending_applications(), form=DecisionForm())
+    return approvals_page()
 
 
 @bp.post("/approvals/applications/<int:application_id>/<any(approve, reject):decision>")
@@ -158,18 +176,59 @@ def approvals():
 def decide_application(application_id, decision):
     form = DecisionForm()
     if not form.validate_on_submit():
-        return render_invalid("admin/approvals.html", applications=pending_applications(), form=form)
+        return approvals_page(form, 422)
     try:
         application = decide(application_id, decision == "approve", current_user, form.reason.data or "")
     except GroupError as error:
         if "doesn't exist" in str(error):
             abort(404)
         form.reason.errors.append(str(error))
-        return render_invalid(
-            "admin/approvals.html", applications=pending_applications(), form=form, failed_id=application_id
-        )
+        return approvals_page(form, 422, failed_id=application_id)
     verb = "approved" if decision == "approve" else "rejected"
     flash(f"Application from {application.user.email} {verb}; they have been emailed.", "success")
+    return redirect_after_post(url_for("admin_groups.approvals"))
+
+
+@bp.post("/approvals/credit/<int:request_id>/<any(approve, decline):decision>")
+@owner_required
+def decide_credit_request(request_id, decision):
+    form = CreditDecisionForm()
+    if not form.validate_on_submit():
+        return approvals_page(status=422)
+    try:
+        request_row = decide_credit(
+            request_id,
+            decision == "approve",
+            current_user,
+            amount=form.amount.data,
+            note=form.note.data or "",
+        )
+    except GroupError as error:
+        if "doesn't exist" in str(error):
+            abort(404)
+        flash(str(error), "error")
+        return approvals_page(status=422)
+    flash(f"Credit request from {request_row.user.email} {decision}d; they have been emailed.", "success")
+    return redirect_after_post(url_for("admin_groups.approvals"))
+
+
+@bp.post("/approvals/adjustments/<int:adjustment_id>/<any(approve, decline):decision>")
+@owner_required
+@fresh_password_required()
+def decide_adjustment_request(adjustment_id, decision):
+    try:
+        decide_adjustment(adjustment_id, decision == "approve", current_user._get_current_object())
+    except Declined:
+        flash(
+            "That adjustment would take the balance below the customer's credit; it stays waiting.", "error"
+        )
+        return approvals_page(status=422)
+    except GroupError as error:
+        if "doesn't exist" in str(error):
+            abort(404)
+        flash(str(error), "error")
+        return approvals_page(status=422)
+    flash(f"Adjustment {decision}d.", "success")
     return redirect_after_post(url_for("admin_groups.approvals"))
 
 

@@ -4,15 +4,19 @@ from functools import wraps
 
 from flask import abort
 from flask import current_app
+from flask import flash
 from flask import request
 from flask import session
+from flask import url_for
 from flask_login import current_user
+from flask_login import login_required
 from flask_login import login_user
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from models.base import utcnow
 from models.user import User
+from views.rendering import redirect_after_post
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -121,3 +125,40 @@ def signed_in_recently():
 
 def client_address():
     return request.remote_addr or "unknown"
+
+
+def fresh_password_required(back_endpoint=None):
+    """Sensitive actions: the password must have been typed in the last 15 minutes.
+
+    Otherwise the customer confirms it first and comes back to `back_endpoint`
+    (the page whose button made the request) or else to the page asked for.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if signed_in_recently():
+                return view(*args, **kwargs)
+            if back_endpoint:
+                back = url_for(back_endpoint)
+            elif request.method == "GET":
+                back = request.full_path if request.query_string else request.path
+            else:
+                back = same_site_referrer() or url_for("account.dashboard")
+            flash("For your security, please enter your password again to continue.", "info")
+            return redirect_after_post(url_for("account.confirm_password", next=back))
+
+        return wrapped
+
+    return decorate
+
+
+def same_site_referrer():
+    """The path of the page that sent this request, if it is one of ours."""
+    from urllib.parse import urlsplit
+
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")

@@ -1,0 +1,66 @@
+"""Credit-limit requests and decisions, and the owner's balance adjustments."""
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+from forms.fields import clean_text
+from forms.fields import MoneyField
+from forms.fields import plain_text
+from models.adjustments import REASONS
+
+
+class CreditRequestForm(FlaskForm):
+    amount = MoneyField("Credit limit you would like")
+    reason = TextAreaField(
+        "Why you need it",
+        validators=[
+            DataRequired("Tell the shop briefly why."),
+            Length(max=500, message="Keep it under 500 characters."),
+            plain_text,
+        ],
+        filters=[clean_text],
+    )
+
+
+class CreditDecisionForm(FlaskForm):
+    amount = MoneyField("Limit to grant", allow_zero=True, validators=[Optional()])
+    note = TextAreaField(
+        "Note to the customer", validators=[Optional(), Length(max=500), plain_text], filters=[clean_text]
+    )
+
+
+class AdjustmentForm(FlaskForm):
+    idempotency_key = HiddenField()
+    direction = RadioField(
+        "Direction",
+        choices=[SelectChoice("up", "Add to the balance"), SelectChoice("down", "Take from the balance")],
+        default="up",
+    )
+    amount = MoneyField("Amount")
+    reason_code = SelectField(
+        "Reason",
+        choices=[
+            SelectChoice("", "Choose a reason"),
+            *(SelectChoice(code, label) for code, label in REASONS.items()),
+        ],
+        validators=[DataRequired("Choose a reason.")],
+    )
+    note = TextAreaField(
+        "Note for the ledger", validators=[Optional(), Length(max=300), plain_text], filters=[clean_text]
+    )
+    message = TextAreaField(
+        "Message to the customer (optional: sent by email)",
+        validators=[Optional(), Length(max=1000), plain_text],
+        filters=[clean_text],
+    )
+
+    @property
+    def signed_amount(self):
+        return self.amount.data if self.direction.data == "up" else -self.amount.data

@@ -43,14 +43,20 @@ def live_database(tmp_path_factory):
 def live_server(live_database):
     """Base URL of the shop served from a fresh demo database in a child process."""
     log_path = live_database.with_name("server.log")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    for name in ("DATABASE_URL", "SMTP_HOST", "SHOP_NAME"):
-        env.pop(name, None)
+    # The shop's own settings from the developer's environment (an https base URL
+    # would make the session cookie Secure, a real SMTP host...) must not leak in.
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("SHOP_", "SMTP_", "MAIL_", "DATABASE_", "TRUSTED_PROXIES"))
+    }
+    env["PYTHONUNBUFFERED"] = "1"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.browser.serve", str(live_database)],
             cwd=ROOT,
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
         )
@@ -64,6 +70,7 @@ def live_server(live_database):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        process.stdin.close()
         process.stdout.close()
 
 

@@ -4,7 +4,8 @@ It runs in its own process so it never shares the global database proxy
 (`models.base.db`) with the unit-test fixtures. It migrates a fresh database,
 loads the demo data plus a few outbox messages (one per delivery state, so the
 crawl reaches every outbox page), serves on a free loopback port, and prints
-`PORT <n>` on stdout once it is listening.
+`PORT <n>` on stdout once it is listening. It stops on SIGTERM or when its
+stdin closes (the test session ended, however it ended).
 """
 
 import signal
@@ -64,6 +65,7 @@ def main(database_path):
     app = create_app(
         {
             "TESTING": False,  # error pages render as in production
+            "INSTANCE_PATH": str(database_path.parent),  # never the developer's instance/config.py
             "SECRET_KEY": "browser-test-secret",
             "DATABASE_URL": f"sqlite:///{database_path}",
             "PASSWORD_HASH_COST": CHEAP_HASH,
@@ -73,6 +75,8 @@ def main(database_path):
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    # The test session holds our stdin open; if it dies without stopping us, stdin closes.
+    threading.Thread(target=lambda: (sys.stdin.read(), server.shutdown()), daemon=True).start()
     print(f"PORT {server.server_port}", flush=True)
     server.serve_forever()
 

@@ -107,7 +107,33 @@ def _decided(approve):
     return trigger
 
 
+def trigger_balance_adjusted(app, make_customer, owner):
+    from models.adjustments import adjust
+
+    customer = make_customer()
+    adjust(customer, 500, "goodwill", "", "Sorry about the delay.", owner, "k")
+    return customer.email
+
+
+def _credit_decided(approve):
+    def trigger(app, make_customer, owner):
+        from models.credit import decide_credit
+        from models.credit import request_credit
+        from models.groups import update_group
+
+        update_group(CustomerGroup.get(CustomerGroup.is_default == True), {"pay_on_account": True}, owner)  # noqa: E712
+        customer = make_customer()
+        request_row = request_credit(customer, 20000, "Monthly orders")
+        decide_credit(request_row.id, approve, owner, note="" if approve else "Not yet.")
+        return customer.email
+
+    return trigger
+
+
 KINDS = {
+    "balance_adjusted": trigger_balance_adjusted,
+    "credit_approved": _credit_decided(True),
+    "credit_declined": _credit_decided(False),
     "confirm_email": trigger_confirm_email,
     "already_registered": trigger_already_registered,
     "sign_in_code": trigger_sign_in_code,

@@ -16,6 +16,7 @@ def init_app(app):
     errors.init_app(app)
     formatting.init_app(app)
 
+    from payments.sandbox import bp as sandbox_bp
     from views.account import bp as account_bp
     from views.admin import bp as admin_bp
     from views.admin_customers import bp as admin_customers_bp
@@ -23,6 +24,7 @@ def init_app(app):
     from views.admin_groups import bp as admin_groups_bp
     from views.auth import bp as auth_bp
     from views.credit import bp as credit_bp
+    from views.funds import bp as funds_bp
     from views.health import bp as health_bp
     from views.inbox import bp as inbox_bp
     from views.membership import bp as membership_bp
@@ -34,6 +36,8 @@ def init_app(app):
     app.register_blueprint(admin_customers_bp)
     app.register_blueprint(admin_groups_bp)
     app.register_blueprint(membership_bp)
+    app.register_blueprint(funds_bp)
+    app.register_blueprint(sandbox_bp)
     app.register_blueprint(credit_bp)
     app.register_blueprint(admin_funds_bp)
 

@@ -1,0 +1,16 @@
+"""Top-ups on the tick: deliver the sandbox's late notifications, reconcile pending top-ups."""
+
+from jobs.tick import due_work
+from models.base import to_naive_utc
+from models.funds import reconcile_top_ups
+from payments.sandbox import deliver_due_notifications
+
+
+@due_work
+def deliver_sandbox_notifications(now):
+    return deliver_due_notifications(to_naive_utc(now))
+
+
+@due_work
+def reconcile_pending_top_ups(now):
+    return reconcile_top_ups(now)

@@ -1,0 +1,298 @@
+"""Account funds: top-ups through the payment provider, and reading a customer's movements.
+
+A top-up is recorded before the payer is sent to the provider, under the
+idempotency key the form carried, so a double click, a reload or a retried
+request finds the same top-up and the same provider payment. The money is
+posted by `complete_top_up` exactly once (ledger key `top-up:<id>`), by
+whichever arrives first: the browser coming back, the provider's
+notification, or the reconciliation job. `succeeded` is terminal: a failure
+notice arriving after a success changes nothing, while a success arriving
+after a failure (the provider changed its mind) still credits the money.
+"""
+
+import datetime
+from decimal import Decimal
+
+from babel.numbers import format_currency
+from babel.numbers import get_currency_precision
+from flask import has_request_context
+from flask import url_for
+from peewee import CharField
+from peewee import DateTimeField
+from peewee import ForeignKeyField
+from peewee import IntegerField
+from peewee import IntegrityError
+from peewee import TextField
+
+from models.accounts import purge_guards
+from models.base import BaseModel
+from models.base import utcnow
+from models.base import write_transaction
+from models.groups import settings_for
+from models.ledger import account_for
+from models.ledger import entries_of
+from models.ledger import Entry
+from models.ledger import Journal
+from models.ledger import Leg
+from models.ledger import PROMOTIONS
+from models.ledger import PROVIDER_CLEARING
+from models.ledger import system_account
+from models.ledger import transfer
+from models.settings import load_settings
+from models.user import User
+from payments import FAILED
+from payments import PaymentError
+from payments import PENDING
+from payments import provider as payment_provider
+from payments import SUCCEEDED
+
+RECONCILE_AFTER = datetime.timedelta(minutes=3)
+ABANDONED_AFTER = datetime.timedelta(hours=24)  # never chosen at the provider: marked failed
+PRESETS = (2000, 5000, 10000)
+
+CATEGORY_LABELS = {
+    "deposit": "Top-up",
+    "bonus": "Bonus",
+    "bonus_reversal": "Bonus taken back",
+    "spend": "Purchase",
+    "hold": "On hold",
+    "capture": "Payment",
+    "release": "Released hold",
+    "refund_in": "Refund",
+    "refund_out": "Refund paid out",
+    "adjustment": "Adjustment",
+    "reward": "Reward",
+    "repayment": "Repayment",
+}
+
+
+class TopUp(BaseModel):
+    user = ForeignKeyField(User, on_delete="RESTRICT", index=True, backref="top_ups")
+    amount = IntegerField()
+    bonus = IntegerField(default=0)
+    currency = CharField(max_length=3)
+    state = CharField(default=PENDING, index=True)
+    provider = CharField(default="sandbox")
+    provider_payment_id = CharField(null=True, unique=True)
+    redirect_url = TextField(default="")
+    idempotency_key = CharField(unique=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "top_up"
+
+    @property
+    def is_final(self):
+        return self.state != PENDING
+
+
+class FundsError(Exception):
+    """A top-up that cannot start; the message is for the customer."""
+
+
+purge_guards.append(lambda user_id: not TopUp.select().where(TopUp.user == user_id).exists())
+
+
+def _money(minor):
+    settings = load_settings()
+    amount = Decimal(minor).scaleb(-get_currency_precision(settings.currency))
+    return format_currency(amount, settings.currency, locale=settings.locale)
+
+
+def presets_for(settings):
+    """The preset amounts a group's limits allow (its minimum when none of the usual ones fit)."""
+    fitting = [amount for amount in PRESETS if settings.topup_min <= amount <= settings.topup_max]
+    return fitting or [settings.topup_min]
+
+
+def check_amount(user, amount):
+    """The group's rules for a top-up of `amount`; returns its settings or raises FundsError."""
+    settings = settings_for(user)
+    if not settings.may_transact:
+        raise FundsError("Your account can't make payments right now. Please contact the shop.")
+    if amount < settings.topup_min:
+        raise FundsError(f"The smallest top-up is {_money(settings.topup_min)}.")
+    if amount > settings.topup_max:
+        raise FundsError(f"The largest top-up is {_money(settings.topup_max)}.")
+    return settings
+
+
+def start_top_up(user, amount, idempotency_key, return_url=None):
+    """Record a top-up and create its provider payment; the same key returns the same top-up.
+
+    `return_url(top_up)` builds where the provider sends the payer back
+    (default: the top-up's page on this site).
+    """
+    key = f"{user.id}:{idempotency_key}"
+    existing = TopUp.get_or_none(TopUp.idempotency_key == key)
+    if existing is None:
+        settings = check_amount(user, amount)
+        try:
+            with write_transaction():
+                existing = TopUp.create(
+                    user=user,
+                    amount=amount,
+                    bonus=settings.bonus_for(amount),
+                    currency=load_settings().currency,
+                    idempotency_key=key,
+                )
+        except IntegrityError:
+            existing = TopUp.get(TopUp.idempotency_key == key)
+    if existing.amount != amount:
+        raise FundsError("This form was already used for a different amount. Please start again.")
+    if existing.provider_payment_id is None:
+        url = (return_url or _default_return_url)(existing)
+        payment_id, redirect_url = payment_provider(existing.provider).create_payment(
+            existing.amount, existing.currency, f"top-up-{existing.id}", f"top-up:{existing.id}", url
+        )
+        with write_transaction():
+            TopUp.update(
+                provider_payment_id=payment_id, redirect_url=redirect_url, updated_at=utcnow()
+            ).where(TopUp.id == existing.id).execute()
+        existing = TopUp.get_by_id(existing.id)
+    return existing
+
+
+def _default_return_url(top_up):
+    if has_request_context():
+        return url_for("funds.top_up_status", top_up_id=top_up.id)
+    from models.mailer import absolute_url
+
+    return absolute_url("funds.top_up_status", top_up_id=top_up.id)
+
+
+def top_up_of(user, top_up_id):
+    """The customer's own top-up, or None (another customer's id is simply not found)."""
+    return TopUp.get_or_none((TopUp.id == top_up_id) & (TopUp.user == user))
+
+
+def complete_top_up(top_up, now=None):
+    """Credit the top-up (and its bonus) exactly once; returns the fresh top-up."""
+    now = now or utcnow()
+    with write_transaction():
+        fresh = TopUp.get_by_id(top_up.id)
+        if fresh.state == SUCCEEDED:
+            return fresh
+        customer = account_for(fresh.user)
+        legs = [
+            Leg(customer, fresh.amount, "deposit"),
+            Leg(system_account(PROVIDER_CLEARING), -fresh.amount, "deposit"),
+        ]
+        if fresh.bonus:
+            legs += [
+                Leg(customer, fresh.bonus, "bonus"),
+                Leg(system_account(PROMOTIONS), -fresh.bonus, "bonus"),
+            ]
+        transfer(
+            f"top-up:{fresh.id}",
+            "top_up",
+            legs,
+            memo=f"Top-up {fresh.id} by card",
+            actor=fresh.user,
+            now=now,
+        )
+        TopUp.update(state=SUCCEEDED, updated_at=now).where(TopUp.id == fresh.id).execute()
+    return TopUp.get_by_id(top_up.id)
+
+
+def fail_top_up(top_up, now=None):
+    """Mark a pending top-up failed. A succeeded one stays succeeded."""
+    with write_transaction():
+        TopUp.update(state=FAILED, updated_at=now or utcnow()).where(
+            (TopUp.id == top_up.id) & (TopUp.state == PENDING)
+        ).execute()
+    return TopUp.get_by_id(top_up.id)
+
+
+def apply_status(top_up, status, now=None):
+    if status == SUCCEEDED:
+        return complete_top_up(top_up, now)
+    if status == FAILED:
+        return fail_top_up(top_up, now)
+    return TopUp.get_by_id(top_up.id)
+
+
+def refresh_top_up(top_up, now=None):
+    """Ask the provider about a pending top-up and act on the answer; returns the fresh top-up."""
+    if top_up.state != PENDING or top_up.provider_payment_id is None:
+        return top_up
+    status = payment_provider(top_up.provider).get_status(top_up.provider_payment_id)
+    return apply_status(top_up, status, now)
+
+
+class NotificationRejected(Exception):
+    """A notification that moves no money (answered 400)."""
+
+
+def handle_notification(provider_name, body, signature):
+    """A provider's signed notification: verify it, match it to its top-up, act on it."""
+    try:
+        event = payment_provider(provider_name).verify_notification(body, signature)
+    except PaymentError as error:
+        raise NotificationRejected(str(error)) from None
+    top_up = TopUp.get_or_none(
+        (TopUp.provider == provider_name) & (TopUp.provider_payment_id == event.provider_payment_id)
+    )
+    if top_up is None:
+        raise NotificationRejected("unknown payment")
+    if event.amount != top_up.amount or event.currency != top_up.currency:
+        raise NotificationRejected("amount or currency mismatch")
+    return apply_status(top_up, event.status)
+
+
+def reconcile_top_ups(now):
+    """Ask the provider about top-ups still pending after a few minutes; returns how many changed."""
+    now = now.astimezone(datetime.UTC).replace(tzinfo=None) if now.tzinfo else now
+    pending = TopUp.select().where((TopUp.state == PENDING) & (TopUp.created_at <= now - RECONCILE_AFTER))
+    changed = 0
+    for top_up in pending:
+        if top_up.provider_payment_id is None:
+            status = PENDING
+        else:
+            try:
+                status = payment_provider(top_up.provider).get_status(top_up.provider_payment_id)
+            except PaymentError:
+                continue
+        if status == PENDING and top_up.created_at <= now - ABANDONED_AFTER:
+            status = FAILED  # the payer never finished; a later success still credits
+        if status != PENDING:
+            apply_status(top_up, status, now)
+            changed += 1
+    return changed
+
+
+def recent_top_ups(user, limit=5):
+    return list(TopUp.select().where(TopUp.user == user).order_by(TopUp.id.desc()).limit(limit))
+
+
+# Reading the customer's movements ------------------------------------------------
+
+
+def history(user, category=None, page=1, per_page=25):
+    """(entries on `page`, total count) of the customer's movements, newest first."""
+    account = account_for(user)
+    query = Entry.select().where(Entry.account == account)
+    if category:
+        query = query.where(Entry.category == category)
+    total = query.count()
+    rows = entries_of(user, limit=per_page, offset=(page - 1) * per_page, category=category)
+    return rows, total
+
+
+def all_entries(user, category=None):
+    """Every movement (for the CSV download), newest first, in batches from the ledger."""
+    batch, offset = 1000, 0
+    while True:
+        rows = entries_of(user, limit=batch, offset=offset, category=category)
+        yield from rows
+        if len(rows) < batch:
+            return
+        offset += batch
+
+
+def description_of(entry):
+    journal = entry.journal if isinstance(entry.journal, Journal) else Journal.get_by_id(entry.journal_id)
+    if entry.category == "bonus" and journal.kind == "top_up":
+        return f"Bonus for {journal.memo[0].lower()}{journal.memo[1:]}" if journal.memo else "Top-up bonus"
+    return journal.memo or CATEGORY_LABELS.get(entry.category, entry.category)

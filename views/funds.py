@@ -1,0 +1,193 @@
+"""My Account → Funds: balance at a glance, top-ups through the provider, history with CSV.
+
+Also the provider's notification endpoint: a machine endpoint, exempt from
+CSRF because it authenticates by signature instead.
+"""
+
+import csv
+import io
+from decimal import Decimal
+
+from flask import abort
+from flask import Blueprint
+from flask import make_response
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from forms.fields import currency_decimals
+from forms.top_up import HistoryFilterForm
+from forms.top_up import TopUpForm
+from models.funds import all_entries
+from models.funds import CATEGORY_LABELS
+from models.funds import description_of
+from models.funds import FundsError
+from models.funds import handle_notification
+from models.funds import history
+from models.funds import NotificationRejected
+from models.funds import presets_for
+from models.funds import recent_top_ups
+from models.funds import refresh_top_up
+from models.funds import start_top_up
+from models.funds import top_up_of
+from models.groups import settings_for
+from models.ledger import account_for
+from payments import PaymentError
+from views.formatting import local_time
+from views.formatting import money
+from views.rendering import render
+from views.rendering import requested_page
+from views.security import csrf
+
+bp = Blueprint("funds", __name__)
+
+PER_PAGE = 25
+
+
+@bp.app_context_processor
+def funds_context():
+    def funds_account():
+        return account_for(current_user) if current_user.is_authenticated else None
+
+    return {"funds_account": funds_account}
+
+
+@bp.get("/account/funds")
+@login_required
+def overview(form=None, status=200):
+    settings = settings_for(current_user)
+    decimals = currency_decimals()
+    presets = [
+        (
+            amount,
+            f"{Decimal(amount).scaleb(-decimals):.{decimals}f}",
+            settings.bonus_for(amount),
+            TopUpForm(formdata=None),
+        )
+        for amount in presets_for(settings)
+    ]
+    return render(
+        "funds/overview.html",
+        account=account_for(current_user),
+        settings=settings,
+        presets=presets,
+        form=form or TopUpForm(formdata=None),
+        top_ups=recent_top_ups(current_user),
+        status=status,
+    )
+
+
+@bp.post("/account/funds/top-up")
+@login_required
+def top_up():
+    form = TopUpForm()
+    if form.validate_on_submit():
+        try:
+            started = start_top_up(current_user, form.amount.data, form.idempotency_key.data)
+        except FundsError as error:
+            form.amount.errors = [*form.amount.errors, str(error)]
+        except PaymentError:
+            form.amount.errors = [
+                *form.amount.errors,
+                "The payment provider is not answering. Nothing was charged; please try again in a minute.",
+            ]
+        else:
+            if started.state != "pending":
+                return redirect(url_for("funds.top_up_status", top_up_id=started.id), 303)
+            # The provider's hosted page is a full navigation away from the shop.
+            if request.headers.get("HX-Request") == "true":
+                response = make_response("", 204)
+                response.headers["HX-Redirect"] = started.redirect_url
+                return response
+            return redirect(started.redirect_url, 303)
+    return overview(form=form, status=422)
+
+
+@bp.get("/account/funds/top-ups/<int:top_up_id>")
+@login_required
+def top_up_status(top_up_id):
+    """Where the provider sends the payer back; also the fragment the page polls."""
+    found = top_up_of(current_user, top_up_id)
+    if found is None:
+        abort(404)
+    try:
+        found = refresh_top_up(found)
+    except PaymentError:
+        pass  # the provider is unreachable: the page keeps saying "being confirmed"
+    return render(
+        "funds/top_up.html",
+        fragment="funds/_top_up_status.html",
+        top_up=found,
+        account=account_for(current_user),
+    )
+
+
+@bp.get("/account/funds/history")
+@login_required
+def history_page():
+    form = HistoryFilterForm(request.args)
+    category = form.category.data if form.validate() else ""
+    page = requested_page()
+    rows, total = history(current_user, category or None, page, PER_PAGE)
+    page_count = max(1, -(-total // PER_PAGE))
+    if page > page_count:
+        page = page_count
+        rows, total = history(current_user, category or None, page, PER_PAGE)
+    return render(
+        "funds/history.html",
+        form=form,
+        category=category,
+        rows=[(entry, description_of(entry)) for entry in rows],
+        labels=CATEGORY_LABELS,
+        total=total,
+        page=page,
+        page_count=page_count,
+    )
+
+
+@bp.get("/account/funds/history.csv")
+@login_required
+def history_csv():
+    form = HistoryFilterForm(request.args)
+    category = form.category.data if form.validate() else ""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["date", "description", "category", "amount", "balance_after", "amount_minor", "balance_after_minor"]
+    )
+    for entry in all_entries(current_user, category or None):
+        writer.writerow(
+            [
+                local_time(entry.created_at, "yyyy-MM-dd HH:mm:ss"),
+                _csv_safe(description_of(entry)),
+                entry.category,
+                money(entry.amount),
+                money(entry.balance_after),
+                entry.amount,
+                entry.balance_after,
+            ]
+        )
+    response = make_response(out.getvalue())
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    name = f"funds-{category}.csv" if category else "funds.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _csv_safe(text):
+    """Spreadsheets run cells starting with = + - @ as formulas: quote them as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.post("/payments/<provider_name>/notifications")
+@csrf.exempt
+def provider_notification(provider_name):
+    """The provider's signed notification. Anything not authentic or not matching moves nothing: 400."""
+    signature = request.headers.get("Sandbox-Signature") or request.headers.get("Payment-Signature", "")
+    try:
+        handle_notification(provider_name, request.get_data(), signature)
+    except NotificationRejected as error:
+        return {"ok": False, "error": str(error)}, 400
+    return {"ok": True}

@@ -53,7 +53,7 @@ def live_server(live_database):
     env["PYTHONUNBUFFERED"] = "1"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.browser.serve", str(live_database)],
+            [sys.executable, "-m", "tests.browser.serve", str(live_database), "--exit-with-stdin"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,

@@ -1,11 +1,11 @@
-"""The live server the browser tests drive: `python -m tests.browser.serve DATABASE_PATH`.
+"""The live server the browser tests drive: `python -m tests.browser.serve DATABASE_PATH [--exit-with-stdin]`.
 
 It runs in its own process so it never shares the global database proxy
 (`models.base.db`) with the unit-test fixtures. It migrates a fresh database,
 loads the demo data plus a few outbox messages (one per delivery state, so the
 crawl reaches every outbox page), serves on a free loopback port, and prints
-`PORT <n>` on stdout once it is listening. It stops on SIGTERM or when its
-stdin closes (the test session ended, however it ended).
+`PORT <n>` on stdout once it is listening. It stops on SIGTERM, and with
+--exit-with-stdin also when its stdin closes (the test session ended, however it ended).
 """
 
 import signal
@@ -57,7 +57,7 @@ def prepare_database(path):
             ).execute()
 
 
-def main(database_path):
+def main(database_path, exit_with_stdin=False):
     from shop import create_app
 
     database_path = Path(database_path)
@@ -75,11 +75,12 @@ def main(database_path):
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    # The test session holds our stdin open; if it dies without stopping us, stdin closes.
-    threading.Thread(target=lambda: (sys.stdin.read(), server.shutdown()), daemon=True).start()
+    if exit_with_stdin:
+        # The test session holds our stdin open; if it dies without stopping us, stdin closes.
+        threading.Thread(target=lambda: (sys.stdin.read(), server.shutdown()), daemon=True).start()
     print(f"PORT {server.server_port}", flush=True)
     server.serve_forever()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], exit_with_stdin="--exit-with-stdin" in sys.argv[2:])

@@ -37,6 +37,12 @@ VNU_HTMX_FILTER = r"Attribute “hx-[a-z-]+” not allowed on element “[a-z0-9
 AXE_START = "() => { window.axeRun = axe.run(document, {resultTypes: ['violations']}); }"
 AXE_RESULT = "() => window.axeRun.then(results => results.violations)"
 
+# A menu that marks two entries as the current page tells screen-reader users two things at once.
+MENU_CHECK = """() => Array.from(document.querySelectorAll('nav'))
+    .filter(nav => nav.querySelectorAll('[aria-current]').length > 1)
+    .map(nav => `${nav.getAttribute('aria-label')} menu marks ` +
+        Array.from(nav.querySelectorAll('[aria-current]')).map(a => a.textContent.trim()).join(' and '))"""
+
 ROLES = {"visitor": None, "customer": CUSTOMER_EMAIL, "owner": OWNER_EMAIL}
 # Pages no link leads to but every visitor can land on.
 EXTRA_PATHS = {
@@ -63,6 +69,7 @@ class Visit:
     axe_violations: list = field(default_factory=list)
     is_page: bool = True
     phone_problems: list = field(default_factory=list)
+    menu_problems: list = field(default_factory=list)
 
 
 def slug(role, path, suffix=""):
@@ -173,6 +180,7 @@ class RoleCrawl:
     def finish(self):
         visit, self.current = self.current, None
         visit.axe_violations = describe_violations(self.page.evaluate(AXE_RESULT))
+        visit.menu_problems = self.page.evaluate(MENU_CHECK)
         self.page.set_viewport_size(MOBILE)
         visit.phone_problems = phone_problems(self.page, visit.path)
         self.page.set_viewport_size(DESKTOP)
@@ -258,6 +266,11 @@ def test_crawl_reaches_the_pages_of_each_role(crawl):
 def test_every_page_passes_axe(crawl):
     problems = [f"{v.role} {v.path}: {line}" for v in crawl for line in v.axe_violations]
     assert not problems, "axe-core found:\n" + "\n".join(problems)
+
+
+def test_every_menu_marks_at_most_one_current_page(crawl):
+    problems = [f"{v.role} {v.path}: {line}" for v in crawl for line in v.menu_problems]
+    assert not problems, "\n".join(problems)
 
 
 # Proves in the same run that the checker reports errors and that the filter hides

@@ -16,8 +16,17 @@ def new_key():
     return secrets.token_urlsafe(18)
 
 
+class Required:
+    """Marks a field required (the label, the `required` attribute); MoneyField itself refuses empty input."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        pass
+
+
 class TopUpForm(FlaskForm):
-    amount = MoneyField("Other amount")
+    amount = MoneyField("Other amount", validators=[Required()])
     # One key per rendered form: a double click, a reload or a retry of this
     # form finds the top-up it already started instead of charging again.
     idempotency_key = HiddenField(

@@ -3,9 +3,11 @@
 import secrets
 
 from flask_wtf import FlaskForm
+from wtforms import DateField
 from wtforms import HiddenField
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
 from forms.fields import MoneyField
@@ -46,3 +48,14 @@ class HistoryFilterForm(FlaskForm):
         default="",
         validate_choice=True,
     )
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+
+    def filters(self):
+        """(category, since, until) as far as they are valid; an invalid part is ignored."""
+        self.validate()
+        return (
+            self.category.data if not self.category.errors else "",
+            self.since.data if not self.since.errors else None,
+            self.until.data if not self.until.errors else None,
+        )

@@ -30,7 +30,6 @@ from models.base import utcnow
 from models.base import write_transaction
 from models.groups import settings_for
 from models.ledger import account_for
-from models.ledger import entries_of
 from models.ledger import Entry
 from models.ledger import Journal
 from models.ledger import Leg
@@ -269,26 +268,41 @@ def recent_top_ups(user, limit=5):
 # Reading the customer's movements ------------------------------------------------
 
 
-def history(user, category=None, page=1, per_page=25):
-    """(entries on `page`, total count) of the customer's movements, newest first."""
-    account = account_for(user)
-    query = Entry.select().where(Entry.account == account)
+def movements(user, category=None, since=None, until=None):
+    """The customer's ledger entries (with their journals), newest first, optionally filtered
+    by category and by shop day (`since`/`until` inclusive dates, on the journal's indexed local date)."""
+    query = (
+        Entry.select(Entry, Journal)
+        .join(Journal)
+        .where(Entry.account == account_for(user))
+        .order_by(Entry.id.desc())
+    )
     if category:
         query = query.where(Entry.category == category)
-    total = query.count()
-    rows = entries_of(user, limit=per_page, offset=(page - 1) * per_page, category=category)
-    return rows, total
+    if since:
+        query = query.where(Journal.local_date >= since)
+    if until:
+        query = query.where(Journal.local_date <= until)
+    return query
 
 
-def all_entries(user, category=None):
-    """Every movement (for the CSV download), newest first, in batches from the ledger."""
-    batch, offset = 1000, 0
+def history(user, category=None, page=1, per_page=25, since=None, until=None):
+    """(entries on `page`, total count) of the customer's movements, newest first."""
+    query = movements(user, category, since, until)
+    return list(query.paginate(page, per_page)), query.count()
+
+
+def all_entries(user, category=None, since=None, until=None, batch=1000):
+    """Every matching movement (for the CSV download), newest first, read in batches by id."""
+    query = movements(user, category, since, until)
+    last_id = None
     while True:
-        rows = entries_of(user, limit=batch, offset=offset, category=category)
+        page = query if last_id is None else query.where(Entry.id < last_id)
+        rows = list(page.limit(batch))
         yield from rows
         if len(rows) < batch:
             return
-        offset += batch
+        last_id = rows[-1].id
 
 
 def description_of(entry):

@@ -469,3 +469,38 @@ def test_history_shows_only_the_customers_own_movements(client, movements, make_
         len(list(csv.reader(io.StringIO(client.get("/account/funds/history.csv").get_data(as_text=True)))))
         == 1
     )
+
+
+def test_history_filters_by_period_and_the_csv_follows(customer_client, customer):
+    account = account_for(customer)
+    clearing = system_account(PROVIDER_CLEARING)
+    for day in (1, 10, 20):
+        transfer(
+            f"day{day}",
+            "top_up",
+            [Leg(account, 100 * day, "deposit"), Leg(clearing, -100 * day, "deposit")],
+            memo=f"Deposit on day {day}",
+            now=datetime.datetime(2025, 3, day, 12, 0),
+        )
+    html = customer_client.get("/account/funds/history?since=2025-03-05&until=2025-03-15").get_data(
+        as_text=True
+    )
+    assert "1 movement," in html and "Deposit on day 10" in html and "day 20" not in html
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                customer_client.get("/account/funds/history.csv?since=2025-03-10").get_data(as_text=True)
+            )
+        )
+    )
+    assert [row[1] for row in rows[1:]] == ["Deposit on day 20", "Deposit on day 10"]
+    # An unreadable date is ignored with a message, never a 500.
+    response = customer_client.get("/account/funds/history?since=yesterday")
+    assert response.status_code == 200 and "3 movements" in response.get_data(as_text=True)
+
+
+def test_csv_reads_every_row_in_batches(customer, movements):
+    from models.funds import all_entries
+
+    assert len(list(all_entries(customer, batch=7))) == 35
+    assert len(list(all_entries(customer, category="spend", batch=2))) == 5

@@ -128,17 +128,18 @@ def top_up_status(top_up_id):
 @login_required
 def history_page():
     form = HistoryFilterForm(request.args)
-    category = form.category.data if form.validate() else ""
+    category, since, until = form.filters()
     page = requested_page()
-    rows, total = history(current_user, category or None, page, PER_PAGE)
+    rows, total = history(current_user, category or None, page, PER_PAGE, since, until)
     page_count = max(1, -(-total // PER_PAGE))
     if page > page_count:
         page = page_count
-        rows, total = history(current_user, category or None, page, PER_PAGE)
+        rows, total = history(current_user, category or None, page, PER_PAGE, since, until)
     return render(
         "funds/history.html",
         form=form,
         category=category,
+        query={"category": category or None, "since": since, "until": until},
         rows=[(entry, description_of(entry)) for entry in rows],
         labels=CATEGORY_LABELS,
         total=total,
@@ -151,13 +152,13 @@ def history_page():
 @login_required
 def history_csv():
     form = HistoryFilterForm(request.args)
-    category = form.category.data if form.validate() else ""
+    category, since, until = form.filters()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
         ["date", "description", "category", "amount", "balance_after", "amount_minor", "balance_after_minor"]
     )
-    for entry in all_entries(current_user, category or None):
+    for entry in all_entries(current_user, category or None, since, until):
         writer.writerow(
             [
                 local_time(entry.created_at, "yyyy-MM-dd HH:mm:ss"),

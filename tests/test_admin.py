@@ -1,5 +1,7 @@
 """The owner's settings and outbox pages."""
 
+import json
+
 import pytest
 
 from models.outbox import OutboxMessage
@@ -77,7 +79,9 @@ def test_htmx_save_answers_with_a_location(owner_client):
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 204
-    assert response.headers["HX-Location"] == "/admin/settings"
+    location = json.loads(response.headers["HX-Location"])
+    assert location["path"] == "/admin/settings"
+    assert location["headers"] == {"HX-Boosted": "true"}  # the follow-up gets the whole page
 
 
 def test_outbox_lists_messages_and_shows_one(owner_client):

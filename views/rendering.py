@@ -1,5 +1,6 @@
 """One place that decides full page or fragment, and how to answer after a POST."""
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -34,10 +35,16 @@ def render_invalid(template, fragment=None, **context):
 
 
 def redirect_after_post(location):
-    """303 for a browser form; HX-Location so htmx follows it as a boosted navigation."""
+    """303 for a browser form; HX-Location so htmx follows it as a boosted navigation.
+
+    htmx's follow-up GET would not say it is boosted, so the location asks for
+    that header: the page answers whole, never as a fragment.
+    """
     if request.headers.get("HX-Request") == "true":
         response = make_response("", 204)
-        response.headers["HX-Location"] = location
+        response.headers["HX-Location"] = json.dumps(
+            {"path": location, "target": "body", "headers": {"HX-Boosted": "true"}}
+        )
         return response
     return redirect(location, 303)
 

@@ -8,6 +8,8 @@ import uuid
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests.browser.conftest import assert_no_horizontal_scroll
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "plum tree by the river"
@@ -56,10 +58,6 @@ def continue_to_review(page):
         page.wait_for_url("**/register/review")
     except PlaywrightTimeout:
         raise AssertionError(page.locator("main").inner_text()) from None
-
-
-def assert_no_horizontal_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
 
 
 def test_desktop_registration_with_back_refresh_shipping_and_code(page, live_database):

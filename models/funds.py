@@ -39,6 +39,7 @@ from models.ledger import system_account
 from models.ledger import transfer
 from models.settings import load_settings
 from models.user import User
+from payments import configured_name as configured_provider
 from payments import FAILED
 from payments import PaymentError
 from payments import PENDING
@@ -130,6 +131,7 @@ def start_top_up(user, amount, idempotency_key, return_url=None):
         try:
             with write_transaction():
                 existing = TopUp.create(
+                    provider=configured_provider(),
                     user=user,
                     amount=amount,
                     bonus=settings.bonus_for(amount),

@@ -59,8 +59,20 @@ class Provider(Protocol):
         """-> the provider's refund id. The same key refunds once."""
 
 
-def provider(name="sandbox"):
-    """The payment provider called `name` (only the sandbox exists so far)."""
+def configured_name():
+    """The provider new payments go to: config PAYMENT_PROVIDER (default: the sandbox).
+
+    The sandbox moves no real money: a shop taking real payments sets
+    PAYMENT_PROVIDER to a real provider, and the sandbox's pages then answer 404.
+    """
+    from flask import current_app
+
+    return current_app.config.get("PAYMENT_PROVIDER", "sandbox")
+
+
+def provider(name=None):
+    """The payment provider called `name`, or the configured one (only the sandbox exists so far)."""
+    name = name or configured_name()
     if name == "sandbox":
         from payments.sandbox import SandboxProvider
 

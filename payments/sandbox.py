@@ -298,6 +298,15 @@ def _post_to_shop(body):
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
 
+@bp.before_request
+def only_when_enabled():
+    """Where a real provider is configured, nobody can approve a payment with play money."""
+    from payments import configured_name
+
+    if configured_name() != "sandbox":
+        abort(404)
+
+
 @bp.get("/pay/<payment_id>")
 def pay(payment_id):
     payment = SandboxPayment.get_or_none(SandboxPayment.public_id == payment_id)

@@ -504,3 +504,15 @@ def test_csv_reads_every_row_in_batches(customer, movements):
 
     assert len(list(all_entries(customer, batch=7))) == 35
     assert len(list(all_entries(customer, category="spend", batch=2))) == 5
+
+
+def test_the_sandbox_is_closed_when_a_real_provider_is_configured(app, customer_client, started):
+    top_up, payment, sandbox_url = started
+    assert "Test mode" in customer_client.get("/account/funds").get_data(as_text=True)
+    app.config["PAYMENT_PROVIDER"] = "acme"
+    assert customer_client.get(sandbox_url).status_code == 404
+    token = csrf_token(customer_client, "/account/funds")
+    assert (
+        customer_client.post(sandbox_url, data={"outcome": "approve", "csrf_token": token}).status_code == 404
+    )
+    assert balance_of(top_up.user) == 0 and TopUp.get_by_id(top_up.id).state == "pending"

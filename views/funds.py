@@ -34,6 +34,7 @@ from models.funds import start_top_up
 from models.funds import top_up_of
 from models.groups import settings_for
 from models.ledger import account_for
+from payments import configured_name as configured_provider
 from payments import PaymentError
 from views.formatting import local_time
 from views.formatting import money
@@ -75,6 +76,7 @@ def overview(form=None, status=200):
         presets=presets,
         form=form or TopUpForm(formdata=None),
         top_ups=recent_top_ups(current_user),
+        sandbox=configured_provider() == "sandbox",
         status=status,
     )
 
@@ -108,7 +110,12 @@ def top_up():
 @bp.get("/account/funds/top-ups/<int:top_up_id>")
 @login_required
 def top_up_status(top_up_id):
-    """Where the provider sends the payer back; also the fragment the page polls."""
+    """Where the provider sends the payer back; also the fragment the page polls.
+
+    While the top-up is pending each visit asks the provider for its status
+    (the browser-return path of "whichever arrives first"); crediting is
+    idempotent, so a reload or a second tab changes nothing more.
+    """
     found = top_up_of(current_user, top_up_id)
     if found is None:
         abort(404)

@@ -256,6 +256,11 @@ def _shop_date(now):
 # Reading ------------------------------------------------------------------
 
 
+def money_has_moved():
+    """Once any money has moved, the shop's currency is locked."""
+    return Entry.select().exists()
+
+
 def balance_of(user):
     return account_for(user).balance
 

@@ -93,8 +93,3 @@ def update_settings(changes, actor=None):
             .execute()
         )
     return ShopSettings.get_by_id(1)
-
-
-def money_has_moved():
-    """Whether the currency is locked. No money moves before the funds ledger exists."""
-    return False

@@ -122,3 +122,14 @@ def test_odd_page_numbers_never_fail(owner_client, page):
 def test_a_zero_staff_limit_is_kept_as_zero(owner_client):
     post_form(owner_client, "/admin/settings", dict(VALID_SETTINGS, staff_money_limit="0"))
     assert load_settings().staff_money_limit == 0
+
+
+def test_currency_is_locked_once_money_has_moved(app, owner_client, customer, owner):
+    from models.adjustments import adjust
+
+    with app.app_context():
+        adjust(customer, 100, "goodwill", "", "", owner, "k")
+    page = owner_client.get("/admin/settings").get_data(as_text=True)
+    assert "Locked because money has moved" in page
+    post_form(owner_client, "/admin/settings", dict(VALID_SETTINGS, currency="USD"))
+    assert load_settings().currency == "GBP"

@@ -11,11 +11,11 @@ from flask_login import login_required
 from forms.settings import ShopSettingsForm
 from jobs.health import health_report
 from models.ledger import latest_check
+from models.ledger import money_has_moved
 from models.outbox import counts_by_state
 from models.outbox import OutboxMessage
 from models.outbox import send_again
 from models.outbox import UNKNOWN
-from models.settings import money_has_moved
 from models.settings import update_settings
 from models.user import count_by_role
 from models.user import CUSTOMER

@@ -91,6 +91,10 @@ class FundsError(Exception):
     """A top-up that cannot start; the message is for the customer."""
 
 
+class KeyReused(FundsError):
+    """The form's idempotency key already started a top-up of another amount."""
+
+
 purge_guards.append(lambda user_id: not TopUp.select().where(TopUp.user == user_id).exists())
 
 
@@ -141,7 +145,9 @@ def start_top_up(user, amount, idempotency_key, return_url=None):
         except IntegrityError:
             existing = TopUp.get(TopUp.idempotency_key == key)
     if existing.amount != amount:
-        raise FundsError("This form was already used for a different amount. Please start again.")
+        raise KeyReused(
+            "This form was already used for a different amount. Please check the amount and try again."
+        )
     if existing.provider_payment_id is None:
         url = (return_url or _default_return_url)(existing)
         payment_id, redirect_url = payment_provider(existing.provider).create_payment(

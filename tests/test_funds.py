@@ -199,9 +199,17 @@ def test_the_same_form_twice_starts_one_payment(customer_client, customer):
 def test_the_same_key_with_another_amount_is_refused(customer_client):
     start(customer_client, "25")
     response = start(customer_client, "30")
+    html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "different amount" in response.get_data(as_text=True)
+    assert "different amount" in html
     assert TopUp.select().count() == 1
+    # The form comes back with a fresh key, so the corrected amount starts its own top-up.
+    fresh_key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html) or re.search(
+        r'id="idempotency_key" name="idempotency_key" type="hidden" value="([^"]+)"', html
+    )
+    assert fresh_key and fresh_key.group(1) != KEY
+    assert start(customer_client, "30", key=fresh_key.group(1)).status_code == 303
+    assert TopUp.select().count() == 2
 
 
 def test_two_customers_with_the_same_form_key_get_their_own_top_ups(app, make_customer):

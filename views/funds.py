@@ -19,6 +19,7 @@ from flask_login import login_required
 
 from forms.fields import currency_decimals
 from forms.top_up import HistoryFilterForm
+from forms.top_up import new_key
 from forms.top_up import TopUpForm
 from models.funds import all_entries
 from models.funds import CATEGORY_LABELS
@@ -26,6 +27,7 @@ from models.funds import description_of
 from models.funds import FundsError
 from models.funds import handle_notification
 from models.funds import history
+from models.funds import KeyReused
 from models.funds import NotificationRejected
 from models.funds import presets_for
 from models.funds import recent_top_ups
@@ -90,6 +92,8 @@ def top_up():
             started = start_top_up(current_user, form.amount.data, form.idempotency_key.data)
         except FundsError as error:
             form.amount.errors = [*form.amount.errors, str(error)]
+            if isinstance(error, KeyReused):
+                form.idempotency_key.data = new_key()  # the next try is a new top-up
         except PaymentError:
             form.amount.errors = [
                 *form.amount.errors,

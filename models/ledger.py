@@ -177,26 +177,39 @@ def transfer(idempotency_key, kind, legs, memo="", actor=None, corrects=None, no
         raise LedgerError("Unknown category or a non-integer amount.")
     request_hash = _fingerprint(kind, legs, corrects)
     now = now or utcnow()
-    with write_transaction():
+    try:
+        with write_transaction():
+            earlier = Journal.get_or_none(Journal.idempotency_key == idempotency_key)
+            if earlier is not None:
+                return _replayed(earlier, request_hash)
+            journal = Journal.create(
+                idempotency_key=idempotency_key,
+                kind=kind,
+                memo=memo[:500],
+                request_hash=request_hash,
+                created_by=actor,
+                corrects=corrects,
+                created_at=now,
+                local_date=_shop_date(now),
+            )
+            # Debits first, in account order: a decline stops before anything else is touched.
+            for leg in sorted(legs, key=lambda leg: (leg.amount >= 0, leg.account.id)):
+                _post(journal, leg, now)
+            return journal
+    except IntegrityError:
+        # Where writers do not queue at BEGIN (PostgreSQL), two requests with one key
+        # can both miss the lookup; the later INSERT then hits the UNIQUE key and its
+        # transaction is rolled back. It is a replay: answer like one.
         earlier = Journal.get_or_none(Journal.idempotency_key == idempotency_key)
-        if earlier is not None:
-            if earlier.request_hash != request_hash:
-                raise IdempotencyConflict(f"The key {idempotency_key!r} was used for a different movement.")
-            return earlier
-        journal = Journal.create(
-            idempotency_key=idempotency_key,
-            kind=kind,
-            memo=memo[:500],
-            request_hash=request_hash,
-            created_by=actor,
-            corrects=corrects,
-            created_at=now,
-            local_date=_shop_date(now),
-        )
-        # Debits first, in account order: a decline stops before anything else is touched.
-        for leg in sorted(legs, key=lambda leg: (leg.amount >= 0, leg.account.id)):
-            _post(journal, leg, now)
-        return journal
+        if earlier is None:
+            raise
+        return _replayed(earlier, request_hash)
+
+
+def _replayed(earlier, request_hash):
+    if earlier.request_hash != request_hash:
+        raise IdempotencyConflict(f"The key {earlier.idempotency_key!r} was used for a different movement.")
+    return earlier
 
 
 def _post(journal, leg, now):

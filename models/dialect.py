@@ -17,9 +17,10 @@ def create_append_only_triggers(db, tables=APPEND_ONLY_TABLES):
                     f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END"
                 )
         else:
+            # %% because the PostgreSQL driver reads a lone % as a parameter placeholder.
             db.execute_sql(
                 "CREATE OR REPLACE FUNCTION shop_append_only() RETURNS trigger AS $$ "
-                "BEGIN RAISE EXCEPTION '% rows are append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
+                "BEGIN RAISE EXCEPTION '%% rows are append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
             )
             db.execute_sql(
                 f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '

@@ -56,7 +56,8 @@ class AdjustmentForm(FlaskForm):
         "Note for the ledger", validators=[Optional(), Length(max=300), plain_text], filters=[clean_text]
     )
     message = TextAreaField(
-        "Message to the customer (optional: sent by email)",
+        "Message to the customer",
+        description="Sent by email. Leave it empty to send nothing.",
         validators=[Optional(), Length(max=1000), plain_text],
         filters=[clean_text],
     )

@@ -14,6 +14,7 @@ from email_validator import EmailNotValidError
 from email_validator import validate_email
 from wtforms import StringField
 from wtforms import ValidationError
+from wtforms.validators import Optional
 
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "models" / "data" / "common-passwords.txt.gz"
 PASSWORD_MIN = 8
@@ -119,6 +120,8 @@ class MoneyField(StringField):
             "render_kw", {"inputmode": "decimal", "autocomplete": "off", "class": "input-short"}
         )
         super().__init__(label, validators, **kwargs)
+        # An amount is required unless the form says Optional (labels show "(optional)" from this).
+        self.flags.required = not any(isinstance(v, Optional) for v in self.validators)
 
     def _value(self):
         if self.raw_data:

@@ -65,6 +65,11 @@ class ShopSettingsForm(FlaskForm):
         description="Larger adjustments and refunds need the owner.",
         allow_zero=True,
     )
+    signup_bonus = MoneyField(
+        "Signup bonus",
+        description="Credited once to a new customer's funds when they confirm their email. 0 turns it off.",
+        allow_zero=True,
+    )
     bank_details_note = TextAreaField(
         "Note shown with the bank details", validators=[Optional(), Length(max=500)]
     )

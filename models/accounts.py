@@ -11,6 +11,10 @@ from models.ledger import account_for
 from models.ledger import Entry
 from models.ledger import LedgerAccount
 from models.ledger import LedgerError
+from models.ledger import Leg
+from models.ledger import PROMOTIONS
+from models.ledger import system_account
+from models.ledger import transfer
 from models.mailer import absolute_url
 from models.mailer import send_templated
 from models.passwords import hash_password
@@ -20,6 +24,7 @@ from models.registration import send_confirmation
 from models.security_log import events_of
 from models.security_log import record_event
 from models.security_log import SecurityEvent
+from models.settings import load_settings
 from models.tokens import AccountToken
 from models.tokens import ALREADY_REGISTERED
 from models.tokens import CHANGE_EMAIL
@@ -124,7 +129,21 @@ def _mark_confirmed(user, now):
         user.email_confirmed_at = now or utcnow()
         user.save(only=[User.email_confirmed_at])
         record_event(user, "email_confirmed")
+        credit_signup_bonus(user)
     return user
+
+
+def credit_signup_bonus(user):
+    """The shop's welcome bonus, once per account (the key makes a second call a replay)."""
+    bonus = load_settings().signup_bonus
+    if bonus <= 0 or user.source != SELF_REGISTERED:
+        return None
+    return transfer(
+        f"signup-bonus:{user.id}",
+        "signup_bonus",
+        [Leg(system_account(PROMOTIONS), -bonus, "bonus"), Leg(account_for(user), bonus, "bonus")],
+        memo="Welcome bonus",
+    )
 
 
 # Sign-in by emailed code ----------------------------------------------------

@@ -42,6 +42,8 @@ class ShopSettings(BaseModel):
     bank_details_note = TextField(default="")
     # Staff may approve money changes up to this many minor units; above it only the owner.
     staff_money_limit = IntegerField(default=5000)
+    # Credited once when a self-registered customer confirms their email; 0 = off.
+    signup_bonus = IntegerField(default=0)
     updated_at = DateTimeField(default=utcnow)
     revision = IntegerField(default=1)
 

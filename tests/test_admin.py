@@ -25,6 +25,7 @@ VALID_SETTINGS = {
     "bank_bic": "BUKBGB22",
     "bank_details_note": "Use your order number as the reference.",
     "staff_money_limit": "75.50",
+    "signup_bonus": "5",
 }
 
 
@@ -42,6 +43,7 @@ def test_saving_settings_normalises_and_stores_them(owner_client):
     assert settings.base_url == "https://corner.example"
     assert (settings.country, settings.locale, settings.currency) == ("GB", "en_GB", "EUR")
     assert settings.staff_money_limit == 7550
+    assert settings.signup_bonus == 500
     assert "Corner Shop" in owner_client.get("/").get_data(as_text=True)
 
 

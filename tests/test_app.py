@@ -182,6 +182,7 @@ def test_database_busy_gives_503_and_writes_nothing(owner_client, database_path)
                 "timezone": "Europe/London",
                 "currency": "GBP",
                 "staff_money_limit": "50",
+                "signup_bonus": "0",
             },
         )
     finally:

@@ -360,3 +360,28 @@ def test_csrf_is_required_at_every_step(client):
 def test_started_at_is_recent(client):
     begin(client)
     assert utcnow() - RegistrationDraft.get().created_at < datetime.timedelta(minutes=1)
+
+
+def test_signup_bonus_is_credited_once_on_confirmation(client, app, owner):
+    from models.accounts import credit_signup_bonus
+    from models.ledger import account_for
+    from models.ledger import Entry
+    from models.settings import update_settings
+
+    update_settings({"signup_bonus": 500}, owner)
+    register(client)
+    assert account_for(User.by_email("ana@example.com")).balance == 0  # nothing before confirming
+    post_form(client, "/check-inbox", {"code": code_in(last_mail("ana@example.com"))})
+    user = User.by_email("ana@example.com")
+    assert account_for(user).balance == 500
+    credit_signup_bonus(user)  # a second call is a replay
+    assert account_for(user).balance == 500
+    assert Entry.get(Entry.account == account_for(user)).category == "bonus"
+
+
+def test_no_signup_bonus_by_default(client):
+    from models.ledger import account_for
+
+    register(client)
+    post_form(client, "/check-inbox", {"code": code_in(last_mail("ana@example.com"))})
+    assert account_for(User.by_email("ana@example.com")).balance == 0

@@ -2,7 +2,6 @@
 
 import uuid
 
-from flask import abort
 from flask import Blueprint
 from flask import flash
 from flask import url_for
@@ -16,8 +15,7 @@ from models.groups import GroupError
 from models.ledger import account_for
 from models.ledger import Declined
 from models.ledger import entries_of
-from models.user import CUSTOMER
-from models.user import User
+from views.admin_customers import customer_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import requested_page
@@ -34,15 +32,6 @@ PAGE_SIZE = 50
 @staff_required
 def require_staff():
     """Staff and owner; adjustments also need a fresh sign-in."""
-
-
-def customer_or_404(customer_id):
-    if customer_id > 2**62:
-        abort(404)
-    customer = User.get_or_none(
-        (User.id == customer_id) & (User.role == CUSTOMER) & User.deleted_at.is_null()
-    )
-    return customer or abort(404)
 
 
 @bp.get("/customers/<int:customer_id>")

@@ -1,12 +1,16 @@
 # `make run`: set up and serve the shop with demo data (web + jobs).
-# `make test`: set up and run ruff and the whole test suite, browser tests included.
+# `make test`: set up and run ruff and the whole test suite, browser tests included, then the
+#   money tests again on a throwaway PostgreSQL (`make test-postgres`).
 
 PYTHON ?= python3
 VENV := .venv
 PORT ?= 5000
 BIN := $(VENV)/bin
+# What `make test-postgres` runs on PostgreSQL: pytest arguments (files, -m expressions).
+POSTGRES_TESTS ?= tests/test_ledger.py tests/test_ledger_model.py tests/test_ledger_race.py \
+	tests/test_funds.py tests/test_credit.py tests/test_credit_terms.py tests/test_refunds.py
 
-.PHONY: run test lint test-deps migrate clean
+.PHONY: run test test-postgres lint test-deps migrate clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +35,12 @@ lint: $(VENV)/.installed
 
 test: test-deps lint
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-postgres
+
+# Starts a throwaway PostgreSQL server (installed from Debian when missing), points the
+# test fixtures at it through SHOP_TEST_POSTGRES_URL, runs the tests and stops it.
+test-postgres: $(VENV)/.installed
+	./scripts/with-test-postgres.sh $(BIN)/pytest $(POSTGRES_TESTS)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache test-artifacts

@@ -4,15 +4,18 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import SelectField
+from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
+from wtforms.validators import Regexp
 
 from forms.fields import clean_text
 from forms.fields import MoneyField
 from forms.fields import plain_text
+from forms.top_up import new_key
 from models.adjustments import REASONS
 
 
@@ -25,6 +28,42 @@ class CreditRequestForm(FlaskForm):
             Length(max=500, message="Keep it under 500 characters."),
             plain_text,
         ],
+        filters=[clean_text],
+    )
+
+
+class RepaymentForm(FlaskForm):
+    amount = MoneyField("Amount to pay back")
+    method = RadioField(
+        "How you'll pay",
+        choices=[
+            SelectChoice("card", "By card, now (on our payment provider's page)"),
+            SelectChoice("bank", "By bank transfer (we'll show our bank details)"),
+        ],
+        default="card",
+        validators=[DataRequired("Choose how you'll pay.")],
+    )
+    # One key per rendered form: a double click or a reload finds the payment it already started.
+    idempotency_key = HiddenField(
+        default=new_key,
+        validators=[Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="This form has expired. Please try again.")],
+    )
+
+
+class BankPaymentForm(FlaskForm):
+    """The owner records a bank transfer that paid back a customer's debt."""
+
+    idempotency_key = HiddenField(
+        default=new_key,
+        validators=[
+            Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="This form has expired. Please reload the page.")
+        ],
+    )
+    amount = MoneyField("Amount received")
+    reference = StringField(
+        "Bank reference",
+        description="As it appears on the bank statement.",
+        validators=[DataRequired("Enter the transfer's reference."), Length(max=80), plain_text],
         filters=[clean_text],
     )
 

@@ -51,6 +51,7 @@ class GroupForm(FlaskForm):
     open_to_applications = BooleanField("Customers may apply to join")
     grants_referral_link = BooleanField("Members get a referral link (affiliates)")
     is_default = BooleanField("New customers join this group")
+    own_limits = BooleanField("This group has its own limits (instead of the shop's defaults)")
     topup_min = MoneyField("Smallest top-up", default=1000)
     topup_max = MoneyField("Largest top-up", default=100000)
     funds_discount_bp = PercentField("Discount when paying with account funds", default=0)

@@ -7,13 +7,16 @@ import babel
 from babel.numbers import list_currencies
 from flask_wtf import FlaskForm
 from wtforms import EmailField
+from wtforms import IntegerField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import URLField
 from wtforms import ValidationError
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
+from wtforms.validators import InputRequired
 from wtforms.validators import Length
+from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
 from forms.fields import MoneyField
@@ -70,9 +73,30 @@ class ShopSettingsForm(FlaskForm):
         description="Credited once to a new customer's funds when they confirm their email. 0 turns it off.",
         allow_zero=True,
     )
+    topup_min = MoneyField("Smallest top-up", description="Groups with their own limits override these.")
+    topup_max = MoneyField("Largest top-up")
+    default_credit_limit = MoneyField(
+        "Default credit limit",
+        description="For groups that allow paying on account and have no limit of their own.",
+        allow_zero=True,
+    )
+    credit_terms_days = IntegerField(
+        "Credit terms (days)",
+        description="A monthly statement is due this many days after the month's end; "
+        "overdue debt pauses paying on account.",
+        validators=[
+            InputRequired("Enter a number of days, like 30."),
+            NumberRange(min=1, max=365, message="Use between 1 and 365 days."),
+        ],
+        render_kw={"inputmode": "numeric", "class": "input-short"},
+    )
     bank_details_note = TextAreaField(
         "Note shown with the bank details", validators=[Optional(), Length(max=500)]
     )
+
+    def validate_topup_max(self, field):
+        if self.topup_min.data is not None and field.data is not None and field.data < self.topup_min.data:
+            raise ValidationError("The largest top-up must be at least the smallest.")
 
     def validate_base_url(self, field):
         parts = urlsplit(field.data.strip())

@@ -12,6 +12,7 @@ import sys
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from jobs import credit  # noqa: F401 - registers its due work
 from jobs import funds  # noqa: F401 - registers its due work
 from jobs import housekeeping  # noqa: F401 - registers its due work
 from jobs import ledger  # noqa: F401 - registers its due work

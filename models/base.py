@@ -2,6 +2,8 @@
 
 import datetime
 from contextlib import contextmanager
+from urllib.parse import parse_qsl
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 from peewee import DatabaseProxy
@@ -28,17 +30,23 @@ class BaseModel(Model):
 
 
 def make_database(url, busy_timeout=BUSY_TIMEOUT_SECONDS):
-    """A Peewee database for `url`: a SQLite file path, sqlite:///path or postgresql://…"""
+    """A Peewee database for `url`: a SQLite file path, sqlite:///path or postgresql://…
+
+    A PostgreSQL URL's query parameters are passed to libpq as connection
+    keywords, so a Unix socket folder is given as `?host=/run/postgresql`
+    (`postgresql://user@/dbname?host=/run/postgresql&port=5433`) and options
+    such as `sslmode=require` work too.
+    """
     parts = urlsplit(url)
     if parts.scheme in ("postgres", "postgresql"):
-        return PostgresqlDatabase(
-            parts.path.lstrip("/"),
-            user=parts.username,
-            password=parts.password,
-            host=parts.hostname,
-            port=parts.port,
-            autoconnect=False,
-        )
+        params = {
+            "user": unquote(parts.username) if parts.username else None,
+            "password": unquote(parts.password) if parts.password else None,
+            "host": unquote(parts.hostname) if parts.hostname else None,
+            "port": parts.port,
+        }
+        params.update(parse_qsl(parts.query))
+        return PostgresqlDatabase(unquote(parts.path.lstrip("/")), autoconnect=False, **params)
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else url
     return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=busy_timeout, autoconnect=False)
 

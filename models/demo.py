@@ -1,5 +1,8 @@
 """Demo data for `flask --app shop demo` and `make run`. Running it twice changes nothing."""
 
+from models.base import write_transaction
+from models.catalog import Category
+from models.catalog import Product
 from models.settings import load_settings
 from models.user import create_user
 from models.user import CUSTOMER
@@ -26,4 +29,108 @@ def load_demo_data():
         if User.by_email(email) is None:
             create_user(email, DEMO_PASSWORD, role=role, first_name=first_name, last_name=last_name)
         lines.append(f"  {role:<8} {email}")
+    lines.append(load_demo_catalogue())
     return lines
+
+
+# (slug, name, position, description)
+DEMO_CATEGORIES = [
+    ("coffee", "Coffee", 10, "Whole beans roasted in small batches every week."),
+    ("tea", "Tea", 20, "Loose-leaf teas from growers we know by name."),
+    ("brewing-gear", "Brewing gear", 30, "Everything to make a good cup at home."),
+]
+
+# (category slug, slug, name, price in minor units, stock, description)
+DEMO_PRODUCTS = [
+    (
+        "coffee",
+        "house-blend-250g",
+        "House blend, 250 g",
+        950,
+        40,
+        "Our everyday coffee: chocolate, hazelnut and a little red fruit.\n\n"
+        "Works as espresso and in a filter. Roasted on Mondays.",
+    ),
+    (
+        "coffee",
+        "ethiopia-guji-250g",
+        "Ethiopia Guji, 250 g",
+        1350,
+        3,
+        "A washed single origin with jasmine, bergamot and peach. Best as filter coffee.",
+    ),
+    (
+        "coffee",
+        "decaf-colombia-250g",
+        "Decaf Colombia, 250 g",
+        1050,
+        0,
+        "Sugar-cane decaffeinated, so it keeps its caramel sweetness. Back in stock soon.",
+    ),
+    (
+        "tea",
+        "assam-breakfast-100g",
+        "Assam breakfast, 100 g",
+        650,
+        25,
+        "Malty and strong enough for milk. Brew for four minutes with water just off the boil.",
+    ),
+    (
+        "tea",
+        "sencha-100g",
+        "Sencha, 100 g",
+        890,
+        12,
+        "A fresh, grassy green tea from Shizuoka. Brew at 70 °C for one minute.",
+    ),
+    (
+        "tea",
+        "chamomile-flowers-50g",
+        "Chamomile flowers, 50 g",
+        550,
+        18,
+        "Whole flower heads, honeyed and calm. Caffeine-free.",
+    ),
+    (
+        "brewing-gear",
+        "pour-over-dripper",
+        "Ceramic pour-over dripper",
+        2400,
+        6,
+        "A size 02 dripper glazed in matt white. Fits most mugs and carafes.",
+    ),
+    (
+        "brewing-gear",
+        "paper-filters-100",
+        "Paper filters, pack of 100",
+        450,
+        60,
+        "Unbleached size 02 filters for the pour-over dripper.",
+    ),
+]
+
+
+def load_demo_catalogue():
+    """A small catalogue (no pictures: the shop shows placeholders). Only what is missing is added."""
+    with write_transaction():
+        categories = {}
+        for slug, name, position, description in DEMO_CATEGORIES:
+            category = Category.get_or_none(Category.slug == slug)
+            if category is None:
+                category = Category.create(slug=slug, name=name, position=position, description=description)
+            categories[slug] = category
+        added = 0
+        for category_slug, slug, name, price, stock, description in DEMO_PRODUCTS:
+            if not Product.select().where(Product.slug == slug).exists():
+                Product.create(
+                    category=categories[category_slug],
+                    slug=slug,
+                    name=name,
+                    price=price,
+                    stock=stock,
+                    description=description,
+                )
+                added += 1
+    return (
+        f"Demo catalogue: {len(DEMO_CATEGORIES)} categories, {len(DEMO_PRODUCTS)} products ({added} added)."
+    )

@@ -18,9 +18,12 @@ def create_append_only_triggers(db, tables=APPEND_ONLY_TABLES):
                 )
         else:
             # %% because the PostgreSQL driver reads a lone % as a parameter placeholder.
+            # SQLSTATE 23000 makes it an IntegrityError, as RAISE(ABORT) is on SQLite
+            # (a plain RAISE EXCEPTION would surface as InternalError).
             db.execute_sql(
                 "CREATE OR REPLACE FUNCTION shop_append_only() RETURNS trigger AS $$ "
-                "BEGIN RAISE EXCEPTION '%% rows are append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
+                "BEGIN RAISE EXCEPTION '%% rows are append-only', TG_TABLE_NAME "
+                "USING ERRCODE = 'integrity_constraint_violation'; END $$ LANGUAGE plpgsql"
             )
             db.execute_sql(
                 f'CREATE TRIGGER "{table}_append_only" BEFORE UPDATE OR DELETE ON "{table}" '

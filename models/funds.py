@@ -11,10 +11,8 @@ after a failure (the provider changed its mind) still credits the money.
 """
 
 import datetime
-from decimal import Decimal
+from dataclasses import dataclass
 
-from babel.numbers import format_currency
-from babel.numbers import get_currency_precision
 from flask import has_request_context
 from flask import url_for
 from peewee import CharField
@@ -23,11 +21,13 @@ from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import IntegrityError
 from peewee import TextField
+from peewee import Tuple
 
 from models.accounts import purge_guards
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
+from models.credit import settle_statements
 from models.groups import settings_for
 from models.ledger import account_for
 from models.ledger import Entry
@@ -37,6 +37,7 @@ from models.ledger import PROMOTIONS
 from models.ledger import PROVIDER_CLEARING
 from models.ledger import system_account
 from models.ledger import transfer
+from models.settings import format_money
 from models.settings import load_settings
 from models.user import User
 from payments import configured_name as configured_provider
@@ -49,6 +50,8 @@ from payments import SUCCEEDED
 RECONCILE_AFTER = datetime.timedelta(minutes=3)
 ABANDONED_AFTER = datetime.timedelta(hours=24)  # never chosen at the provider: marked failed
 PRESETS = (2000, 5000, 10000)
+TOP_UP = "top_up"
+REPAYMENT = "repayment"
 
 CATEGORY_LABELS = {
     "deposit": "Top-up",
@@ -72,6 +75,7 @@ class TopUp(BaseModel):
     bonus = IntegerField(default=0)
     currency = CharField(max_length=3)
     state = CharField(default=PENDING, index=True)
+    purpose = CharField(default=TOP_UP)  # top_up | repayment (paying back what is owed)
     provider = CharField(default="sandbox")
     provider_payment_id = CharField(null=True, unique=True)
     redirect_url = TextField(default="")
@@ -86,6 +90,10 @@ class TopUp(BaseModel):
     def is_final(self):
         return self.state != PENDING
 
+    @property
+    def is_repayment(self):
+        return self.purpose == REPAYMENT
+
 
 class FundsError(Exception):
     """A top-up that cannot start; the message is for the customer."""
@@ -96,12 +104,6 @@ class KeyReused(FundsError):
 
 
 purge_guards.append(lambda user_id: not TopUp.select().where(TopUp.user == user_id).exists())
-
-
-def _money(minor):
-    settings = load_settings()
-    amount = Decimal(minor).scaleb(-get_currency_precision(settings.currency))
-    return format_currency(amount, settings.currency, locale=settings.locale)
 
 
 def presets_for(settings):
@@ -116,14 +118,26 @@ def check_amount(user, amount):
     if not settings.may_transact:
         raise FundsError("Your account can't make payments right now. Please contact the shop.")
     if amount < settings.topup_min:
-        raise FundsError(f"The smallest top-up is {_money(settings.topup_min)}.")
+        raise FundsError(f"The smallest top-up is {format_money(settings.topup_min)}.")
     if amount > settings.topup_max:
-        raise FundsError(f"The largest top-up is {_money(settings.topup_max)}.")
+        raise FundsError(f"The largest top-up is {format_money(settings.topup_max)}.")
     return settings
 
 
-def start_top_up(user, amount, idempotency_key, return_url=None):
-    """Record a top-up and create its provider payment; the same key returns the same top-up.
+def check_repayment(user, amount):
+    """Paying back what is owed: any amount above zero up to the debt, no minimum, no bonus."""
+    owed = max(0, -account_for(user).balance)
+    if owed == 0:
+        raise FundsError("You don't owe anything, so there is nothing to pay back.")
+    if amount <= 0:
+        raise FundsError("Enter an amount above zero.")
+    if amount > owed:
+        raise FundsError(f"You owe {format_money(owed)}; enter at most that.")
+
+
+def start_top_up(user, amount, idempotency_key, return_url=None, purpose=TOP_UP):
+    """Record a top-up (or a repayment of debt) and create its provider payment; the same key
+    returns the same top-up.
 
     `return_url(top_up)` builds where the provider sends the payer back
     (default: the top-up's page on this site).
@@ -131,20 +145,25 @@ def start_top_up(user, amount, idempotency_key, return_url=None):
     key = f"{user.id}:{idempotency_key}"
     existing = TopUp.get_or_none(TopUp.idempotency_key == key)
     if existing is None:
-        settings = check_amount(user, amount)
+        if purpose == REPAYMENT:
+            check_repayment(user, amount)
+            bonus = 0
+        else:
+            bonus = check_amount(user, amount).bonus_for(amount)
         try:
             with write_transaction():
                 existing = TopUp.create(
                     provider=configured_provider(),
                     user=user,
                     amount=amount,
-                    bonus=settings.bonus_for(amount),
+                    bonus=bonus,
+                    purpose=purpose,
                     currency=load_settings().currency,
                     idempotency_key=key,
                 )
         except IntegrityError:
             existing = TopUp.get(TopUp.idempotency_key == key)
-    if existing.amount != amount:
+    if existing.amount != amount or existing.purpose != purpose:
         raise KeyReused(
             "This form was already used for a different amount. Please check the amount and try again."
         )
@@ -175,16 +194,20 @@ def top_up_of(user, top_up_id):
 
 
 def complete_top_up(top_up, now=None):
-    """Credit the top-up (and its bonus) exactly once; returns the fresh top-up."""
+    """Credit the top-up (and its bonus) exactly once; returns the fresh top-up.
+
+    Money paid in may settle a credit statement, which lifts a block on credit.
+    """
     now = now or utcnow()
     with write_transaction():
         fresh = TopUp.get_by_id(top_up.id)
         if fresh.state == SUCCEEDED:
             return fresh
         customer = account_for(fresh.user)
+        category = "repayment" if fresh.is_repayment else "deposit"
         legs = [
-            Leg(customer, fresh.amount, "deposit"),
-            Leg(system_account(PROVIDER_CLEARING), -fresh.amount, "deposit"),
+            Leg(customer, fresh.amount, category),
+            Leg(system_account(PROVIDER_CLEARING), -fresh.amount, category),
         ]
         if fresh.bonus:
             legs += [
@@ -195,11 +218,12 @@ def complete_top_up(top_up, now=None):
             f"top-up:{fresh.id}",
             "top_up",
             legs,
-            memo=f"Top-up {fresh.id} by card",
+            memo=f"{'Repayment' if fresh.is_repayment else 'Top-up'} {fresh.id} by card",
             actor=fresh.user,
             now=now,
         )
         TopUp.update(state=SUCCEEDED, updated_at=now).where(TopUp.id == fresh.id).execute()
+    settle_statements(fresh.user, now)
     return TopUp.get_by_id(top_up.id)
 
 
@@ -276,41 +300,103 @@ def recent_top_ups(user, limit=5):
 # Reading the customer's movements ------------------------------------------------
 
 
+COUNT_CAP = 1000  # the history counts matching movements up to here, then says "more than"
+
+# Newest shop day first, then newest entry: the order of the (account, [category,] day, id)
+# indexes, so every page and filter reads only its own rows however long the history is.
+_KEY = Tuple(Entry.local_date, Entry.id)
+_NEWEST_FIRST = (Entry.local_date.desc(), Entry.id.desc())
+_OLDEST_FIRST = (Entry.local_date, Entry.id)
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of a customer's movements, newest first, and where its neighbours start."""
+
+    entries: list  # with their journals
+    newer: int | None  # the first entry's id, for ?after=, when newer movements exist
+    older: int | None  # the last entry's id, for ?before=, when older movements exist
+    count: int  # all matching movements, counted up to COUNT_CAP + 1
+
+
 def movements(user, category=None, since=None, until=None):
-    """The customer's ledger entries (with their journals), newest first, optionally filtered
-    by category and by shop day (`since`/`until` inclusive dates, on the journal's indexed local date)."""
-    query = (
-        Entry.select(Entry, Journal)
-        .join(Journal)
-        .where(Entry.account == account_for(user))
-        .order_by(Entry.id.desc())
-    )
+    """The customer's ledger entries (what the history shows of them and their journals),
+    newest first, optionally filtered by category and by shop day (`since`/`until`
+    inclusive dates, the journal's local date)."""
+    return _movements(account_for(user), category, since, until)
+
+
+# What a page and the CSV show of each entry and its journal (fewer columns, less to build).
+_SHOWN = (
+    Entry.id,
+    Entry.journal,
+    Entry.category,
+    Entry.amount,
+    Entry.balance_after,
+    Entry.created_at,
+    Entry.local_date,
+    Journal.id,
+    Journal.kind,
+    Journal.memo,
+)
+
+
+def _movements(account, category, since, until, with_journals=True):
+    query = Entry.select(*_SHOWN).join(Journal) if with_journals else Entry.select(Entry.id)
+    query = query.where(Entry.account == account)
     if category:
         query = query.where(Entry.category == category)
     if since:
-        query = query.where(Journal.local_date >= since)
+        query = query.where(Entry.local_date >= since)
     if until:
-        query = query.where(Journal.local_date <= until)
-    return query
+        query = query.where(Entry.local_date <= until)
+    return query.order_by(*_NEWEST_FIRST)
 
 
-def history(user, category=None, page=1, per_page=25, since=None, until=None):
-    """(entries on `page`, total count) of the customer's movements, newest first."""
-    query = movements(user, category, since, until)
-    return list(query.paginate(page, per_page)), query.count()
+def history(user, category=None, since=None, until=None, before=None, after=None, per_page=25):
+    """The HistoryPage of movements older than entry `before`, newer than entry `after`, or
+    the newest ones. Pages are cut at an entry (keyset), never counted off from the top, so
+    a page deep in a long history costs what the first one does; an unknown or foreign
+    entry id gives the newest page."""
+    account = account_for(user)
+    query = _movements(account, category, since, until)
+    reading_back = before is not None or after is None
+    if before is not None:
+        page = query.where(_KEY < _key_of(account, before))
+    elif after is not None:
+        page = query.where(_KEY > _key_of(account, after)).order_by(*_OLDEST_FIRST)
+    else:
+        page = query
+    entries = list(page.limit(per_page + 1))
+    beyond = len(entries) > per_page  # more in the direction the page was read
+    entries = entries[:per_page] if reading_back else entries[:per_page][::-1]
+    linked = before is not None or after is not None
+    if not entries:
+        if linked:  # a link made up, or from before the filters changed
+            return history(user, category, since, until, per_page=per_page)
+        return HistoryPage([], None, None, 0)
+    # The link's own entry lies on the side it came from: there is more that way.
+    newer = beyond if not reading_back else linked
+    older = beyond if reading_back else True
+    count = _movements(account, category, since, until, with_journals=False).limit(COUNT_CAP + 1).count()
+    return HistoryPage(entries, entries[0].id if newer else None, entries[-1].id if older else None, count)
+
+
+def _key_of(account, entry_id):
+    """The account's own entry `entry_id` as a (shop day, id) row, to compare keys with."""
+    return Entry.select(Entry.local_date, Entry.id).where((Entry.id == entry_id) & (Entry.account == account))
 
 
 def all_entries(user, category=None, since=None, until=None, batch=1000):
-    """Every matching movement (for the CSV download), newest first, read in batches by id."""
+    """Every matching movement (for the CSV download), newest first, read in batches."""
     query = movements(user, category, since, until)
-    last_id = None
-    while True:
-        page = query if last_id is None else query.where(Entry.id < last_id)
-        rows = list(page.limit(batch))
+    rows = list(query.limit(batch))
+    while rows:
         yield from rows
         if len(rows) < batch:
             return
-        last_id = rows[-1].id
+        last = rows[-1]
+        rows = list(query.where(_KEY < Tuple(last.local_date, last.id)).limit(batch))
 
 
 def description_of(entry):

@@ -43,6 +43,9 @@ SETTING_FIELDS = (
     "reminders_enabled",
 )
 
+# The limits a group takes from the shop's settings unless it sets its own.
+LIMIT_FIELDS = ("topup_min", "topup_max", "default_credit_limit")
+
 
 class CustomerGroup(BaseModel):
     name = CharField(unique=True)
@@ -50,6 +53,7 @@ class CustomerGroup(BaseModel):
     is_default = BooleanField(default=False)
     open_to_applications = BooleanField(default=False)
     grants_referral_link = BooleanField(default=False)
+    own_limits = BooleanField(default=False)  # False: the shop's default limits apply
     topup_min = IntegerField(default=1000)  # minor units
     topup_max = IntegerField(default=100000)
     funds_discount_bp = IntegerField(default=0)  # basis points: 250 = 2.5 %
@@ -70,7 +74,14 @@ class CustomerGroup(BaseModel):
         return self.retired_at is not None
 
     def settings_dict(self):
-        return {name: getattr(self, name) for name in SETTING_FIELDS}
+        """The group's settings as they apply now: the shop's default limits unless it has its own."""
+        values = {name: getattr(self, name) for name in SETTING_FIELDS}
+        if not self.own_limits:
+            from models.settings import load_settings
+
+            shop = load_settings()
+            values.update({name: getattr(shop, name) for name in LIMIT_FIELDS})
+        return values
 
 
 User._meta.add_field("group", ForeignKeyField(CustomerGroup, null=True, on_delete="RESTRICT"))
@@ -143,9 +154,9 @@ def effective_credit_limit(user):
     group = group_of(fresh)
     if not group.pay_on_account:
         return 0
-    return (
-        fresh.personal_credit_limit if fresh.personal_credit_limit is not None else group.default_credit_limit
-    )
+    if fresh.personal_credit_limit is not None:
+        return fresh.personal_credit_limit
+    return group.settings_dict()["default_credit_limit"]
 
 
 def settings_for(user):
@@ -189,6 +200,10 @@ def applications_of(user):
 
 def apply_for(user, group_id, note=""):
     """A pending application, or GroupError with a message for the customer."""
+    try:
+        group_id = int(group_id)
+    except (TypeError, ValueError):
+        raise GroupError("That group doesn't exist any more.") from None
     with write_transaction():
         group = CustomerGroup.get_or_none(CustomerGroup.id == group_id)
         if group is None or group.is_retired:
@@ -360,7 +375,8 @@ def _snapshot(group):
         "perks": group.perks,
         "open": group.open_to_applications,
         "default": group.is_default,
-        **group.settings_dict(),
+        "own_limits": group.own_limits,
+        **{name: getattr(group, name) for name in SETTING_FIELDS},
     }
 
 

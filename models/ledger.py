@@ -11,8 +11,10 @@ journal and moves nothing.
 """
 
 import datetime
+import functools
 import hashlib
 import json
+import zoneinfo
 from dataclasses import dataclass
 
 from peewee import CharField
@@ -24,12 +26,15 @@ from peewee import IntegerField
 from peewee import IntegrityError
 from peewee import JOIN
 from peewee import TextField
+from peewee import Value
 
 from models.base import BaseModel
+from models.base import db
 from models.base import utcnow
 from models.base import write_transaction
 from models.groups import effective_credit_limit
 from models.settings import load_settings
+from models.settings import ShopSettings
 from models.user import User
 
 # System accounts (created by migration 0004).
@@ -81,14 +86,15 @@ class Journal(BaseModel):
     memo = TextField(default="")
     request_hash = CharField(default="")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-    corrects = ForeignKeyField("self", null=True, on_delete="RESTRICT", backref="corrections")
+    # Indexed only where set (migration 0009): nearly every journal corrects nothing.
+    corrects = ForeignKeyField("self", null=True, on_delete="RESTRICT", backref="corrections", index=False)
     created_at = DateTimeField(default=utcnow, index=True)
     local_date = DateField(index=True)
 
 
 class Entry(BaseModel):
     journal = ForeignKeyField(Journal, on_delete="RESTRICT", index=True, backref="entries")
-    account = ForeignKeyField(LedgerAccount, on_delete="RESTRICT")
+    account = ForeignKeyField(LedgerAccount, on_delete="RESTRICT", index=False)  # see Meta
     amount = IntegerField()  # positive: the account gains; negative: it pays
     category = CharField()
     funds_part = IntegerField(default=0)  # of a customer's debit: paid from positive balance
@@ -96,6 +102,17 @@ class Entry(BaseModel):
     balance_after = IntegerField()
     credit_limit_at = IntegerField(default=0)  # the limit the guard read, for the ledger check
     created_at = DateTimeField(default=utcnow)
+    # The journal's shop day, copied so a customer's history pages and filters by day
+    # along an index (migration 0009); the ledger check proves the copy matches.
+    local_date = DateField(null=True)
+
+    class Meta:
+        indexes = (
+            (("account", "id"), False),
+            (("account", "local_date", "id"), False),
+            (("account", "category", "local_date", "id"), False),
+            (("category", "created_at"), False),
+        )
 
 
 class LedgerCheckRun(BaseModel):
@@ -169,101 +186,215 @@ def transfer(idempotency_key, kind, legs, memo="", actor=None, corrects=None, no
     IdempotencyConflict. A customer debit beyond balance plus credit limit
     raises Declined. Either way nothing half-done is ever saved.
     """
+    _check_movement(idempotency_key, legs)
+    request_hash = _fingerprint(kind, legs, corrects)
+    now = now or utcnow()
+    with write_transaction():
+        journal = {
+            "idempotency_key": idempotency_key,
+            "kind": kind,
+            "memo": memo[:500],
+            "request_hash": request_hash,
+            "created_by": _id_of(actor),
+            "corrects": _id_of(corrects),
+            "created_at": now,
+            "local_date": _shop_date(now),
+        }
+        # The UNIQUE key decides in the INSERT itself: no row back means the key is
+        # taken (on PostgreSQL a racing holder of the key is waited for, not overtaken).
+        inserted = _INSERT_JOURNAL.run(**journal).fetchone()
+        if inserted is None:
+            return _replayed(idempotency_key, request_hash)
+        journal_id = inserted[0]
+        # Debits first, in account order: a decline stops before anything else is touched.
+        legs = sorted(legs, key=lambda leg: (leg.amount >= 0, leg.account.id))
+        entries = [_post(leg) for leg in legs]
+        _insert_entries(journal_id, entries, now, journal["local_date"])
+    return Journal(id=journal_id, **journal)
+
+
+def _check_movement(idempotency_key, legs):
     if not idempotency_key or len(idempotency_key) > 200:
         raise LedgerError("Every movement needs an idempotency key (at most 200 characters).")
     if len(legs) < 2 or sum(leg.amount for leg in legs) != 0:
         raise LedgerError("A movement's legs must balance to zero.")
     if any(leg.category not in CATEGORIES or not isinstance(leg.amount, int) for leg in legs):
         raise LedgerError("Unknown category or a non-integer amount.")
-    request_hash = _fingerprint(kind, legs, corrects)
-    now = now or utcnow()
-    try:
-        with write_transaction():
-            earlier = Journal.get_or_none(Journal.idempotency_key == idempotency_key)
-            if earlier is not None:
-                return _replayed(earlier, request_hash)
-            journal = Journal.create(
-                idempotency_key=idempotency_key,
-                kind=kind,
-                memo=memo[:500],
-                request_hash=request_hash,
-                created_by=actor,
-                corrects=corrects,
-                created_at=now,
-                local_date=_shop_date(now),
-            )
-            # Debits first, in account order: a decline stops before anything else is touched.
-            for leg in sorted(legs, key=lambda leg: (leg.amount >= 0, leg.account.id)):
-                _post(journal, leg, now)
-            return journal
-    except IntegrityError:
-        # Where writers do not queue at BEGIN (PostgreSQL), two requests with one key
-        # can both miss the lookup; the later INSERT then hits the UNIQUE key and its
-        # transaction is rolled back. It is a replay: answer like one.
-        earlier = Journal.get_or_none(Journal.idempotency_key == idempotency_key)
-        if earlier is None:
-            raise
-        return _replayed(earlier, request_hash)
 
 
-def _replayed(earlier, request_hash):
+def _replayed(idempotency_key, request_hash):
+    earlier = Journal.get(Journal.idempotency_key == idempotency_key)
     if earlier.request_hash != request_hash:
-        raise IdempotencyConflict(f"The key {earlier.idempotency_key!r} was used for a different movement.")
+        raise IdempotencyConflict(f"The key {idempotency_key!r} was used for a different movement.")
     return earlier
 
 
-def _post(journal, leg, now):
+def _post(leg):
+    """Change the account's cached balance by the leg; returns the entry to record."""
     account = leg.account
-    if account.is_customer and leg.amount < 0:
-        # The guard and the write in one statement: no check-then-write gap.
-        rows = list(
-            LedgerAccount.update(balance=LedgerAccount.balance + leg.amount)
-            .where(
-                (LedgerAccount.id == account.id)
-                & (LedgerAccount.balance + leg.amount + LedgerAccount.credit_limit >= 0)
-            )
-            .returning(LedgerAccount.balance, LedgerAccount.credit_limit)
-            .execute()
-        )
-        if not rows:
+    guarded = account.is_customer and leg.amount < 0
+    # The guard and the write in one statement: no check-then-write gap.
+    statement = _GUARDED_DEBIT if guarded else _UNGUARDED_POST
+    row = statement.run(account=account.id, amount=leg.amount).fetchone()
+    if row is None:
+        if guarded:
             raise Declined("Not enough funds or credit for this payment.")
-    else:
-        rows = list(
-            LedgerAccount.update(balance=LedgerAccount.balance + leg.amount)
-            .where(LedgerAccount.id == account.id)
-            .returning(LedgerAccount.balance, LedgerAccount.credit_limit)
-            .execute()
-        )
-    balance_after = rows[0].balance
+        raise LedgerError(f"No ledger account {account.id}.")
+    balance_after, credit_limit = row
     funds_part = credit_part = 0
-    if account.is_customer and leg.amount < 0:
+    if guarded:
         before = balance_after - leg.amount
         funds_part = max(0, min(-leg.amount, before))
         credit_part = -leg.amount - funds_part
-    Entry.create(
-        journal=journal,
-        account=account,
-        amount=leg.amount,
-        category=leg.category,
-        funds_part=funds_part,
-        credit_part=credit_part,
-        balance_after=balance_after,
-        credit_limit_at=rows[0].credit_limit,
-        created_at=now,
-    )
+    return {
+        "account": account.id,
+        "amount": leg.amount,
+        "category": leg.category,
+        "funds_part": funds_part,
+        "credit_part": credit_part,
+        "balance_after": balance_after,
+        "credit_limit_at": credit_limit,
+    }
+
+
+def _insert_entries(journal_id, entries, now, local_date):
+    """All of a movement's entries in one INSERT."""
+    values = {}
+    for number, entry in enumerate(entries):
+        entry = {**entry, "journal": journal_id, "created_at": now, "local_date": local_date}
+        values.update({f"{name}_{number}": value for name, value in entry.items()})
+    _insert_entries_statement(len(entries)).run(**values)
 
 
 def _fingerprint(kind, legs, corrects):
     payload = [
         kind,
         sorted((leg.account.id, leg.amount, leg.category) for leg in legs),
-        getattr(corrects, "id", corrects),
+        _id_of(corrects),
     ]
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:32]
 
 
 def _shop_date(now):
-    return now.replace(tzinfo=datetime.UTC).astimezone(load_settings().tz).date()
+    """`now`'s day in the shop's time zone, as the settings say inside this transaction."""
+    row = _SHOP_TIME_ZONE.run().fetchone()
+    zone = zoneinfo.ZoneInfo(row[0]) if row else load_settings().tz  # ZoneInfo caches by name
+    return now.replace(tzinfo=datetime.UTC).astimezone(zone).date()
+
+
+def _id_of(row):
+    return getattr(row, "id", row)
+
+
+# The statements of a movement ---------------------------------------------
+
+
+class _Prepared:
+    """A statement of the ledger's hot path, its SQL generated by Peewee once.
+
+    Generating SQL costs Peewee several times what SQLite needs to run a small
+    statement, and every movement runs the same few statements. `build(slot)`
+    returns the Peewee query with `slot(name)` wherever a value goes; the SQL
+    and its parameters are kept per database class (SQLite and PostgreSQL
+    differ), so `run(**values)` only puts the values in and executes. Values
+    are given as stored: ids for foreign keys, ints, strings, dates.
+    """
+
+    def __init__(self, build):
+        self._build = build
+        self._compiled = {}
+
+    def run(self, **values):
+        database = db.obj
+        compiled = self._compiled.get(type(database))
+        if compiled is None:
+            compiled = self._compiled[type(database)] = self._build(_slot).sql()
+        sql, params = compiled
+        return database.execute_sql(
+            sql, [values[param.name] if isinstance(param, _Slot) else param for param in params]
+        )
+
+
+class _Slot:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _slot(name):
+    return Value(_Slot(name), converter=False)  # no converter: Peewee passes it through as is
+
+
+_SHOP_TIME_ZONE = _Prepared(
+    lambda slot: ShopSettings.select(ShopSettings.timezone).where(ShopSettings.id == 1)
+)
+
+_INSERT_JOURNAL = _Prepared(
+    lambda slot: (
+        Journal.insert(
+            {
+                getattr(Journal, name): slot(name)
+                for name in (
+                    "idempotency_key",
+                    "kind",
+                    "memo",
+                    "request_hash",
+                    "created_by",
+                    "corrects",
+                    "created_at",
+                    "local_date",
+                )
+            }
+        )
+        .on_conflict(conflict_target=[Journal.idempotency_key], action="NOTHING")
+        .returning(Journal.id)
+    )
+)
+
+_GUARDED_DEBIT = _Prepared(
+    lambda slot: (
+        LedgerAccount.update(balance=LedgerAccount.balance + slot("amount"))
+        .where(
+            (LedgerAccount.id == slot("account"))
+            & (LedgerAccount.balance + slot("amount") + LedgerAccount.credit_limit >= 0)
+        )
+        .returning(LedgerAccount.balance, LedgerAccount.credit_limit)
+    )
+)
+
+_UNGUARDED_POST = _Prepared(
+    lambda slot: (
+        LedgerAccount.update(balance=LedgerAccount.balance + slot("amount"))
+        .where(LedgerAccount.id == slot("account"))
+        .returning(LedgerAccount.balance, LedgerAccount.credit_limit)
+    )
+)
+
+_ENTRY_COLUMNS = (
+    "journal",
+    "account",
+    "amount",
+    "category",
+    "funds_part",
+    "credit_part",
+    "balance_after",
+    "credit_limit_at",
+    "created_at",
+    "local_date",
+)
+
+
+@functools.cache
+def _insert_entries_statement(count):
+    return _Prepared(
+        lambda slot: Entry.insert_many(
+            [
+                {getattr(Entry, name): slot(f"{name}_{number}") for name in _ENTRY_COLUMNS}
+                for number in range(count)
+            ]
+        )
+    )
 
 
 # Reading ------------------------------------------------------------------
@@ -327,6 +458,12 @@ def check_ledger():
         )
     )
     problems += [f"entry {row.id} took account {row.account_id} below its credit limit" for row in overdrawn]
+    misdated = (
+        Entry.select(Entry.id)
+        .join(Journal)
+        .where(Entry.local_date.is_null() | (Entry.local_date != Journal.local_date))
+    )
+    problems += [f"entry {row.id} is not dated its journal's shop day" for row in misdated]
     empty = (
         Journal.select()
         .join(Entry, on=(Entry.journal == Journal.id), join_type=JOIN.LEFT_OUTER)

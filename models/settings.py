@@ -2,7 +2,10 @@
 
 import os
 import zoneinfo
+from decimal import Decimal
 
+from babel.numbers import format_currency
+from babel.numbers import get_currency_precision
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import IntegerField
@@ -23,7 +26,7 @@ ENV_DEFAULTS = {
     "SHOP_COUNTRY": ("country", "GB"),
     "SHOP_LOCALE": ("locale", "en_GB"),
     "SHOP_TIMEZONE": ("timezone", "Europe/London"),
-    "SHOP_CURRENCY": ("currency", "GBP"),
+    "SHOP_CURRENCY": ("currency", "EUR"),
 }
 
 
@@ -44,6 +47,12 @@ class ShopSettings(BaseModel):
     staff_money_limit = IntegerField(default=5000)
     # Credited once when a self-registered customer confirms their email; 0 = off.
     signup_bonus = IntegerField(default=0)
+    # Funds defaults; a group with its own limits overrides them (models/groups.py).
+    topup_min = IntegerField(default=1000)
+    topup_max = IntegerField(default=100000)
+    default_credit_limit = IntegerField(default=0)
+    # Debt on a monthly statement is due this many days after the statement.
+    credit_terms_days = IntegerField(default=30)
     updated_at = DateTimeField(default=utcnow)
     revision = IntegerField(default=1)
 
@@ -76,6 +85,11 @@ def load_settings(environ=None):
     return settings
 
 
+# Functions called as hook(changed_fields) inside the settings write, by features
+# that keep something derived from the settings (e.g. credit limits).
+after_change_hooks = []
+
+
 def update_settings(changes, actor=None):
     """Apply the owner's changes in one write (audited); returns the fresh row."""
     with write_transaction():
@@ -94,4 +108,13 @@ def update_settings(changes, actor=None):
             .where(ShopSettings.id == 1)
             .execute()
         )
+        for hook in after_change_hooks:
+            hook(changed)
     return ShopSettings.get_by_id(1)
+
+
+def format_money(minor_units):
+    """Minor units as the shop writes an amount, for messages built outside templates."""
+    settings = load_settings()
+    amount = Decimal(minor_units).scaleb(-get_currency_precision(settings.currency))
+    return format_currency(amount, settings.currency, locale=settings.locale)

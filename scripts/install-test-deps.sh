@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # What `make test` needs beyond Python packages: Debian's Chromium for the
-# browser tests, a Java runtime and vnu.jar (npm) for the HTML checker.
+# browser tests, a Java runtime and vnu.jar (npm) for the HTML checker, and
+# Debian's PostgreSQL server for the money tests' second run
+# (scripts/with-test-postgres.sh starts its own throwaway cluster).
 set -euo pipefail
 
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing from Debian: ${need_apt[*]}"

@@ -1,14 +1,27 @@
-"""Fixtures: a migrated template database copied per test, the app, clients and factories."""
+"""Fixtures: a migrated template database copied per test, the app, clients and factories.
+
+The tests run on SQLite (a file per test) unless SHOP_TEST_POSTGRES_URL names a
+PostgreSQL server (`make test-postgres` starts a throwaway one with
+scripts/with-test-postgres.sh). Then the template is a migrated PostgreSQL
+database and every test gets its own `CREATE DATABASE … TEMPLATE` copy, dropped
+afterwards. Tests that need SQLite itself ask for `database_path` (the file) or
+carry `@pytest.mark.sqlite_only(reason=…)`; both are skipped on PostgreSQL.
+Everything else asks for `database_url` (or `app`) and runs on either.
+"""
 
 import itertools
+import os
 import re
 import shutil
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 import pytest
 
 from models.base import bind_database
 from models.base import connection
 from models.base import db
+from models.base import make_database
 from models.ledger import check_ledger
 from models.migrate import apply_migrations
 from models.settings import load_settings
@@ -23,30 +36,99 @@ CHEAP_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 TEST_ENVIRONMENT = {"SHOP_BASE_URL": "http://shop.test", "SHOP_NAME": "Test Shop"}
 
 
+# postgresql://user@/postgres?host=/socket/folder: a server where the tests may create databases.
+POSTGRES_URL = os.environ.get("SHOP_TEST_POSTGRES_URL", "")
+_databases = itertools.count(1)
+
+
+def postgres_url(name):
+    """SHOP_TEST_POSTGRES_URL with the database `name` instead."""
+    return urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}"))
+
+
+def pytest_collection_modifyitems(config, items):
+    if not POSTGRES_URL:
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "tests SQLite itself")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
 @pytest.fixture(scope="session")
-def template_database(tmp_path_factory):
-    """One migrated database with default settings, built once per session."""
-    path = tmp_path_factory.mktemp("template") / "shop.sqlite3"
-    bind_database(f"sqlite:///{path}")
-    with db.connection_context():
+def postgres_admin():
+    """A connection to SHOP_TEST_POSTGRES_URL's own database, for CREATE and DROP DATABASE."""
+    admin = make_database(POSTGRES_URL)
+    admin.connect()
+    yield admin
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def template_database(request, tmp_path_factory):
+    """One migrated database with default settings, built once per session.
+
+    SQLite: the file's path. PostgreSQL: the template database's URL.
+    """
+    if POSTGRES_URL:
+        admin = request.getfixturevalue("postgres_admin")
+        name = f"shop_template_{os.getpid()}"  # one per pytest process, so parallel runs never meet
+        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute_sql(f'CREATE DATABASE "{name}"')
+        url = postgres_url(name)
+    else:
+        path = tmp_path_factory.mktemp("template") / "shop.sqlite3"
+        url = f"sqlite:///{path}"
+    bind_database(url)
+    with db.connection_context():  # closed again: PostgreSQL copies a template nobody is connected to
         apply_migrations()
         load_settings(TEST_ENVIRONMENT)
-    return path
+    if not POSTGRES_URL:
+        yield path
+        return
+    # A stray connection would make every copy fail ("being accessed by other users"): refuse them.
+    admin.execute_sql(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+    yield url
+    admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def database_path(template_database, tmp_path):
+    """The test's own SQLite file, for tests that open it directly. Skips on PostgreSQL."""
+    if POSTGRES_URL:
+        pytest.skip("SQLite only: uses the SQLite database file (database_path); use database_url")
     path = tmp_path / "shop.sqlite3"
     shutil.copy(template_database, path)
     return path
 
 
-def app_config(database_path, instance_path, **overrides):
+@pytest.fixture
+def database_url(request, template_database):
+    """The test's own migrated database: a copy of the template, on SQLite or PostgreSQL."""
+    if not POSTGRES_URL:
+        # The same file as `database_path`, for tests that use both.
+        yield f"sqlite:///{request.getfixturevalue('database_path')}"
+        return
+    admin = request.getfixturevalue("postgres_admin")
+    template = urlsplit(template_database).path.lstrip("/")
+    name = f"shop_test_{os.getpid()}_{next(_databases)}"
+    # FILE_COPY (PostgreSQL 15+) copies the files at once: quicker for a small database.
+    strategy = " STRATEGY FILE_COPY" if (admin.server_version or 0) >= 150000 else ""
+    admin.execute_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"{strategy}')
+    yield postgres_url(name)
+    # FORCE: ends connections a test left open (a race worker, a forgotten handle).
+    admin.execute_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def app_config(database, instance_path, **overrides):
+    """The app's test configuration; `database` is a SQLite file path or a database URL."""
+    is_url = isinstance(database, str) and "://" in database
     config = {
         "TESTING": True,
         "INSTANCE_PATH": str(instance_path / "instance"),
         "SECRET_KEY": "test-secret",
-        "DATABASE_URL": f"sqlite:///{database_path}",
+        "DATABASE_URL": database if is_url else f"sqlite:///{database}",
         "PASSWORD_HASH_COST": CHEAP_HASH,
         "SMTP_HOST": "",
         "JOBS_LOCK_PATH": str(instance_path / "instance" / "jobs.lock"),
@@ -56,13 +138,13 @@ def app_config(database_path, instance_path, **overrides):
 
 
 @pytest.fixture
-def app(database_path, tmp_path):
+def app(database_url, tmp_path):
     """The app, with a database connection open for the test's own queries.
 
     No app context stays pushed: requests must each get their own `g`.
     At teardown the ledger check runs on the test's database.
     """
-    app = create_app(app_config(database_path, tmp_path))
+    app = create_app(app_config(database_url, tmp_path))
     with connection():
         yield app
         # Every test that used the database leaves the ledger consistent.

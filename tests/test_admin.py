@@ -26,6 +26,10 @@ VALID_SETTINGS = {
     "bank_details_note": "Use your order number as the reference.",
     "staff_money_limit": "75.50",
     "signup_bonus": "5",
+    "topup_min": "5",
+    "topup_max": "500",
+    "default_credit_limit": "0",
+    "credit_terms_days": "30",
 }
 
 
@@ -134,4 +138,4 @@ def test_currency_is_locked_once_money_has_moved(app, owner_client, customer, ow
     page = owner_client.get("/admin/settings").get_data(as_text=True)
     assert "Locked because money has moved" in page
     post_form(owner_client, "/admin/settings", dict(VALID_SETTINGS, currency="USD"))
-    assert load_settings().currency == "GBP"
+    assert load_settings().currency == "EUR"

@@ -47,6 +47,7 @@ def test_no_fixed_secret_in_code(database_path, tmp_path, monkeypatch):
     assert first.config["SECRET_KEY"] == (tmp_path / "instance" / "secret_key").read_text()
 
 
+@pytest.mark.sqlite_only(reason="SQLite's pragmas")
 def test_sqlite_pragmas_for_money(app):
     assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -183,6 +184,10 @@ def test_database_busy_gives_503_and_writes_nothing(owner_client, database_path)
                 "currency": "GBP",
                 "staff_money_limit": "50",
                 "signup_bonus": "0",
+                "topup_min": "10",
+                "topup_max": "1000",
+                "default_credit_limit": "0",
+                "credit_terms_days": "30",
             },
         )
     finally:

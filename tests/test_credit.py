@@ -26,7 +26,7 @@ def group(name):
 def on_account(owner):
     """Basic customers may pay on account, up to 100.00 by default."""
     basic = group("Basic")
-    update_group(basic, {"pay_on_account": True, "default_credit_limit": 10000}, owner)
+    update_group(basic, {"pay_on_account": True, "own_limits": True, "default_credit_limit": 10000}, owner)
     return basic
 
 
@@ -45,7 +45,7 @@ def test_credit_request_through_the_queue(app, customer, owner, on_account):
     browser = app.test_client()
     sign_in(browser, customer)
     page = browser.get("/account/credit/").get_data(as_text=True)
-    assert "£100.00" in page
+    assert "€100.00" in page
     response = post_form(
         browser,
         "/account/credit/request",
@@ -71,9 +71,9 @@ def test_credit_request_through_the_queue(app, customer, owner, on_account):
     )
     assert decided.status_code == 303
     assert account_for(customer).credit_limit == 25000
-    assert "£250.00" in browser.get("/account/credit/").get_data(as_text=True)  # no sign-out needed
+    assert "€250.00" in browser.get("/account/credit/").get_data(as_text=True)  # no sign-out needed
     message = OutboxMessage.select().where(OutboxMessage.kind == "credit_approved").get()
-    assert "you asked for £300.00" in message.text_body
+    assert "you asked for €300.00" in message.text_body
     for path in re.findall(r"http://shop\.test(/\S*)", message.text_body):
         assert browser.get(path, follow_redirects=True).status_code == 200
     twice = post_form(

@@ -4,6 +4,7 @@ The list of kinds is checked against the email templates, so a new message
 kind without a test here fails.
 """
 
+import html
 import re
 from pathlib import Path
 
@@ -130,8 +131,50 @@ def _credit_decided(approve):
     return trigger
 
 
+def trigger_funds_refunded(app, make_customer, owner):
+    from models.funds import complete_top_up
+    from models.funds import start_top_up
+    from models.funds import TopUp
+    from models.refunds import refund_to_card
+    from payments import sandbox
+
+    customer = make_customer()
+    with app.test_request_context():
+        top_up = start_top_up(customer, 5000, "refund-mail-top-up")
+    sandbox.choose(
+        sandbox.SandboxPayment.get(sandbox.SandboxPayment.public_id == top_up.provider_payment_id), "approve"
+    )
+    TopUp.update(bonus=500).where(TopUp.id == top_up.id).execute()
+    complete_top_up(top_up)
+    refund_to_card(customer, top_up.id, 2000, "", owner, "refund-mail-form")
+    return customer.email
+
+
+def trigger_credit_statement(app, make_customer, owner):
+    import datetime
+
+    from models.groups import CustomerGroup
+    from models.groups import update_group
+    from models.ledger import account_for
+    from models.ledger import Leg
+    from models.ledger import SALES
+    from models.ledger import system_account
+    from models.ledger import transfer
+    from models.statements import issue_statements
+
+    customer = make_customer()
+    basic = CustomerGroup.get(CustomerGroup.is_default == True)  # noqa: E712
+    update_group(basic, {"pay_on_account": True, "own_limits": True, "default_credit_limit": 5000}, owner)
+    legs = [Leg(account_for(customer), -3000, "spend"), Leg(system_account(SALES), 3000, "spend")]
+    transfer("statement-mail-order", "order", legs, memo="Order", now=datetime.datetime(2026, 10, 10, 12))
+    issue_statements(datetime.datetime(2026, 11, 1, 8, tzinfo=datetime.UTC))
+    return customer.email
+
+
 KINDS = {
     "balance_adjusted": trigger_balance_adjusted,
+    "credit_statement": trigger_credit_statement,
+    "funds_refunded": trigger_funds_refunded,
     "credit_approved": _credit_decided(True),
     "credit_declined": _credit_decided(False),
     "confirm_email": trigger_confirm_email,
@@ -181,7 +224,7 @@ def test_every_link_answers_for_its_recipient(app, make_customer, owner, kind):
     )
     links = re.findall(r"https?://\S+", message.text_body)
     assert links or kind in NOTICES_WITHOUT_LINKS, f"{kind} has no link"
-    html_links = re.findall(r'href="(https?://[^"]+)"', message.html_body)
+    html_links = [html.unescape(link) for link in re.findall(r'href="(https?://[^"]+)"', message.html_body)]
     for link in links + html_links:
         assert link.startswith("http://shop.test/"), link
         response = recipient_client(app, to).get(link.removeprefix("http://shop.test"), follow_redirects=True)

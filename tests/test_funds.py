@@ -135,8 +135,8 @@ def test_funds_page_needs_sign_in(client):
 def test_presets_fit_the_group_limits_and_show_the_bonus(customer_client, bonus_group):
     html = customer_client.get("/account/funds").get_data(as_text=True)
     assert re.findall(r'name="amount" value="([0-9.]+)"', html) == ["20.00", "50.00", "100.00"]
-    assert "+ £5.00 bonus" in html
-    CustomerGroup.update(topup_min=3000, topup_max=6000).execute()
+    assert "+ €5.00 bonus" in html
+    CustomerGroup.update(own_limits=True, topup_min=3000, topup_max=6000).execute()
     html = customer_client.get("/account/funds").get_data(as_text=True)
     assert re.findall(r'name="amount" value="([0-9.]+)"', html) == ["50.00"]
 
@@ -152,8 +152,8 @@ def test_presets_fit_the_group_limits_and_show_the_bonus(customer_client, bonus_
         ("1e3", "using digits"),
         ("12.345", "at most 2 decimals"),
         ("٣", "using digits"),
-        ("9.99", "The smallest top-up is £10.00"),
-        ("1000.01", "The largest top-up is £1,000.00"),
+        ("9.99", "The smallest top-up is €10.00"),
+        ("1000.01", "The largest top-up is €1,000.00"),
         ("99999999999", "using digits"),
     ],
 )
@@ -225,7 +225,7 @@ def test_two_customers_with_the_same_form_key_get_their_own_top_ups(app, make_cu
 
 def test_approve_credits_once_and_shows_the_new_balance(customer_client, customer, started):
     top_up, payment, sandbox_url = started
-    assert "Pay £25.00" in customer_client.get(sandbox_url).get_data(as_text=True)
+    assert "Pay €25.00" in customer_client.get(sandbox_url).get_data(as_text=True)
     response = decide(customer_client, sandbox_url, "approve")
     assert response.status_code == 303
     assert response.location == f"/account/funds/top-ups/{top_up.id}"
@@ -399,7 +399,7 @@ def test_bonus_is_posted_once_with_its_category(customer_client, customer, bonus
     assert balance_of(customer) == 5500
     entries = Entry.select().where(Entry.account == account_for(customer))
     assert sorted((e.category, e.amount) for e in entries) == [("bonus", 500), ("deposit", 5000)]
-    assert "Plus your bonus of £5.00" in customer_client.get(f"/account/funds/top-ups/{top_up.id}").get_data(
+    assert "Plus your bonus of €5.00" in customer_client.get(f"/account/funds/top-ups/{top_up.id}").get_data(
         as_text=True
     )
 
@@ -437,15 +437,65 @@ def movements(customer):
         transfer(f"s{n}", "order", [Leg(account, -50, "spend"), Leg(sales, 50, "spend")], memo=f"=Order {n}")
 
 
+def page_link(html, rel):
+    """The href of the history pager's Newer (rel="prev") or Older (rel="next") link, or None."""
+    match = re.search(rf'<a href="([^"]+)" rel="{rel}">', html)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+def memos(html):
+    return re.findall(r'class="stack-table__title">([^<]+)<', html)
+
+
 def test_history_lists_movements_with_running_balance_and_pages(customer_client, movements):
     html = customer_client.get("/account/funds/history").get_data(as_text=True)
-    assert "35 movements" in html and "Page 1 of 2" in html
-    assert html.index("=Order 4") < html.index("Deposit 29")  # newest first
+    assert "35 movements" in html
+    assert memos(html)[:6] == ["=Order 4", "=Order 3", "=Order 2", "=Order 1", "=Order 0", "Deposit 29"]
+    assert len(memos(html)) == 25 and memos(html)[-1] == "Deposit 10"
     assert "27.50" in html  # running balance after the last spend
-    page2 = customer_client.get("/account/funds/history?page=2").get_data(as_text=True)
-    assert "Page 2 of 2" in page2 and "Deposit 0" in page2 and "1.00" in page2
-    assert "Page 2 of 2" in customer_client.get("/account/funds/history?page=99").get_data(as_text=True)
-    assert customer_client.get("/account/funds/history?page=abc").status_code == 200
+    assert page_link(html, "prev") is None  # the newest page
+    older = customer_client.get(page_link(html, "next")).get_data(as_text=True)
+    assert memos(older) == [f"Deposit {n}" for n in range(9, -1, -1)] and "1.00" in older
+    assert "35 movements" in older and page_link(older, "next") is None  # the oldest page
+    newer = customer_client.get(page_link(older, "prev")).get_data(as_text=True)
+    assert memos(newer) == memos(html) and page_link(newer, "prev") is None
+
+
+@pytest.mark.parametrize(
+    "link", ["?page=2", "?before=abc", "?after=-1", "?before=99999999", "?before=1&after=x"]
+)
+def test_a_history_link_that_is_not_a_page_of_the_customer_shows_the_newest(customer_client, movements, link):
+    response = customer_client.get(f"/account/funds/history{link}")
+    assert response.status_code == 200
+    assert memos(response.get_data(as_text=True))[0] == "=Order 4"
+
+
+def test_another_customers_entry_is_no_page_of_mine(client, movements, customer, make_customer):
+    theirs = Entry.select().where(Entry.account == account_for(customer)).order_by(Entry.id).first()
+    sign_in(client, make_customer())
+    html = client.get(f"/account/funds/history?after={theirs.id}").get_data(as_text=True)
+    assert "No movements yet" in html and "Deposit" not in html
+
+
+def test_history_pages_keep_the_filter(customer_client, movements):
+    html = customer_client.get("/account/funds/history?category=deposit").get_data(as_text=True)
+    assert "30 movements" in html and memos(html)[0] == "Deposit 29"
+    older = page_link(html, "next")
+    assert "category=deposit" in older
+    html = customer_client.get(older).get_data(as_text=True)
+    assert memos(html) == [f"Deposit {n}" for n in range(4, -1, -1)]
+    assert "category=deposit" in page_link(html, "prev")
+
+
+def test_history_counts_up_to_a_cap(customer_client, movements, monkeypatch):
+    import models.funds
+    import views.funds
+
+    monkeypatch.setattr(models.funds, "COUNT_CAP", 30)
+    monkeypatch.setattr(views.funds, "COUNT_CAP", 30)
+    assert "More than 30 movements" in customer_client.get("/account/funds/history").get_data(as_text=True)
+    html = customer_client.get("/account/funds/history?category=deposit").get_data(as_text=True)
+    assert "30 movements" in html and "More than" not in html
 
 
 def test_history_filters_by_category(customer_client, movements):

@@ -42,6 +42,18 @@ def deposit(user, amount, key):
     )
 
 
+def deposit_at(user, amount, key, now):
+    return transfer(
+        key,
+        "top_up",
+        [
+            Leg(system_account(PROVIDER_CLEARING), -amount, "deposit"),
+            Leg(account_for(user), amount, "deposit"),
+        ],
+        now=now,
+    )
+
+
 def spend(user, amount, key):
     return transfer(
         key, "order", [Leg(account_for(user), -amount, "spend"), Leg(system_account(SALES), amount, "spend")]
@@ -127,6 +139,7 @@ def test_journals_and_entries_are_append_only(app, customer):
             db.execute_sql(statement)
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's trigger list; the PostgreSQL template is migrated from zero")
 def test_a_database_migrated_from_zero_has_the_triggers(tmp_path):
     path = tmp_path / "zero.sqlite3"
     bind_database(f"sqlite:///{path}")
@@ -191,3 +204,81 @@ def test_drift_shows_on_the_owners_dashboard(owner_client, customer):
     html = owner_client.get("/admin/").get_data(as_text=True)
     assert "Drift found" in html and "caches 99" in html
     LedgerAccount.update(balance=100).where(LedgerAccount.user == customer).execute()
+
+
+def test_the_returned_journal_is_the_stored_one(app, customer):
+    journal = deposit(customer, 500, "d1")
+    stored = Journal.get_by_id(journal.id)
+    for field in ("idempotency_key", "kind", "memo", "request_hash", "created_at", "local_date"):
+        assert getattr(journal, field) == getattr(stored, field)
+    assert deposit(customer, 500, "d1").id == journal.id
+
+
+def test_a_declined_key_is_free_to_use_again(app, customer):
+    with pytest.raises(Declined):
+        spend(customer, 300, "s1")
+    deposit(customer, 1000, "d1")
+    assert spend(customer, 300, "s1").id
+    assert account_for(customer).balance == 700
+
+
+def test_entries_carry_their_journals_shop_day_and_the_check_proves_it(app, customer):
+    # 23:30 UTC on 30 June is half past midnight on 1 July in London (summer time).
+    journal = deposit_at(customer, 100, "d1", datetime.datetime(2026, 6, 30, 23, 30))
+    assert journal.local_date == datetime.date(2026, 7, 1)
+    assert {entry.local_date for entry in Entry.select().where(Entry.journal == journal.id)} == {
+        datetime.date(2026, 7, 1)
+    }
+    with db.atomic() as transaction:
+        Entry.insert(
+            journal=journal.id,
+            account=system_account(SALES),
+            amount=0,
+            category="deposit",
+            balance_after=0,
+            created_at=journal.created_at,
+            local_date=datetime.date(2026, 6, 30),
+        ).execute()
+        assert any("is not dated its journal's shop day" in problem for problem in check_ledger())
+        transaction.rollback()
+
+
+def test_the_shop_day_follows_a_time_zone_change_at_once(app, customer):
+    from models.settings import ShopSettings
+
+    noon = datetime.datetime(2026, 1, 1, 12, 0)
+    assert deposit_at(customer, 100, "d1", noon).local_date == datetime.date(2026, 1, 1)
+    ShopSettings.update(timezone="Pacific/Auckland").where(ShopSettings.id == 1).execute()
+    assert deposit_at(customer, 100, "d2", noon).local_date == datetime.date(2026, 1, 2)  # UTC+13
+
+
+@pytest.mark.sqlite_only(reason="writes the history with SQLite's own client between migrations")
+def test_migration_0009_dates_existing_entries_and_keeps_them_append_only(tmp_path):
+    from models.migrate import runner
+
+    path = tmp_path / "upgrade.sqlite3"
+    bind_database(f"sqlite:///{path}")
+    with db.connection_context():
+        names = [migration.name for migration in runner().status()]
+        runner().up(names[names.index("0009_ledger_read_indexes") - 1])
+        db.execute_sql(
+            "INSERT INTO journal (id, idempotency_key, kind, memo, request_hash, created_at, local_date)"
+            " VALUES (1, 'k', 'top_up', '', '', '2026-01-01 23:30:00', '2026-01-02')"
+        )
+        for account, amount in (("sales", 100), ("provider_clearing", -100)):
+            db.execute_sql(
+                "INSERT INTO entry (journal_id, account_id, amount, category, funds_part, credit_part,"
+                " balance_after, credit_limit_at, created_at) SELECT 1, id, ?, 'deposit', 0, 0, ?, 0,"
+                " '2026-01-01 23:30:00' FROM ledger_account WHERE code = ?",
+                (amount, amount, account),
+            )
+            db.execute_sql("UPDATE ledger_account SET balance = ? WHERE code = ?", (amount, account))
+        runner().up()
+        assert [row[0] for row in db.execute_sql("SELECT local_date FROM entry")] == ["2026-01-02"] * 2
+        indexes = dict(db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index'").fetchall())
+        assert {"entry_account_id_local_date_id", "entry_account_id_category_local_date_id"} <= set(indexes)
+        assert "entry_account_id" not in indexes
+        assert indexes["journal_corrects_id"].endswith('WHERE ("corrects_id" IS NOT NULL)')
+        with pytest.raises(IntegrityError, match="append-only"):
+            db.execute_sql("UPDATE entry SET local_date = '2026-01-01'")
+        assert check_ledger() == []

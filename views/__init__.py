@@ -19,6 +19,8 @@ def init_app(app):
     from payments.sandbox import bp as sandbox_bp
     from views.account import bp as account_bp
     from views.admin import bp as admin_bp
+    from views.admin_catalog import bp as admin_catalog_bp
+    from views.admin_credit import bp as admin_credit_bp
     from views.admin_customers import bp as admin_customers_bp
     from views.admin_funds import bp as admin_funds_bp
     from views.admin_groups import bp as admin_groups_bp
@@ -40,6 +42,8 @@ def init_app(app):
     app.register_blueprint(sandbox_bp)
     app.register_blueprint(credit_bp)
     app.register_blueprint(admin_funds_bp)
+    app.register_blueprint(admin_credit_bp)
+    app.register_blueprint(admin_catalog_bp)
 
     @app.context_processor
     def shop_context():

@@ -10,6 +10,7 @@ from flask_login import login_required
 
 from forms.settings import ShopSettingsForm
 from jobs.health import health_report
+from models.credit import overdue_customers
 from models.ledger import latest_check
 from models.ledger import money_has_moved
 from models.outbox import counts_by_state
@@ -47,6 +48,7 @@ def dashboard():
         outbox=counts_by_state(),
         health=health_report(),
         ledger_check=latest_check(),
+        overdue=overdue_customers(),
     )
 
 

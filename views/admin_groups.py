@@ -48,6 +48,7 @@ GROUP_FIELDS = (
     "open_to_applications",
     "grants_referral_link",
     "is_default",
+    "own_limits",
     *SETTING_FIELDS,
 )
 

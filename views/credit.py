@@ -1,19 +1,34 @@
-"""My Account → Credit: the customer's limit, what they owe, and requests for a higher limit."""
+"""My Account → Credit: the customer's limit, what they owe, paying it back, and requests
+for a higher limit."""
 
 from flask import Blueprint
 from flask import flash
+from flask import redirect
+from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
 from forms.credit import CreditRequestForm
+from forms.credit import RepaymentForm
+from forms.top_up import new_key
+from models.credit import amount_owed
 from models.credit import effective_credit_limit
+from models.credit import open_statement
+from models.credit import overdue_statement
+from models.credit import repayment_reference
 from models.credit import request_credit
 from models.credit import requests_of
+from models.funds import FundsError
+from models.funds import KeyReused
+from models.funds import REPAYMENT
+from models.funds import start_top_up
 from models.groups import group_of
 from models.groups import GroupError
 from models.ledger import account_for
+from payments import PaymentError
 from views.rendering import redirect_after_post
+from views.rendering import redirect_off_site
 from views.rendering import render
 
 bp = Blueprint("credit", __name__, url_prefix="/account/credit")
@@ -30,6 +45,8 @@ def overview(form=None, status=200):
         offers_credit=group_of(current_user).pay_on_account,
         requests=requests_of(current_user),
         form=form or CreditRequestForm(),
+        statement=open_statement(current_user),
+        overdue=overdue_statement(current_user),
         status=status,
     )
 
@@ -47,3 +64,61 @@ def ask():
         return overview(form=form, status=422)
     flash("Your request is with the shop; we'll email you the decision.", "success")
     return redirect_after_post(url_for("credit.overview"))
+
+
+@bp.get("/repay")
+@login_required
+def repay(form=None, status=200):
+    owed = amount_owed(current_user)
+    if form is None:
+        form = RepaymentForm(formdata=None)
+        form.amount.data = owed or None
+    return render(
+        "credit/repay.html",
+        form=form,
+        owed=owed,
+        statement=open_statement(current_user),
+        overdue=overdue_statement(current_user),
+        status=status,
+    )
+
+
+@bp.post("/repay")
+@login_required
+def start_repayment():
+    form = RepaymentForm()
+    if not form.validate_on_submit():
+        return repay(form=form, status=422)
+    if form.method.data == "bank":
+        return redirect_after_post(url_for("credit.bank_transfer", amount=form.amount.data))
+    try:
+        started = start_top_up(current_user, form.amount.data, form.idempotency_key.data, purpose=REPAYMENT)
+    except FundsError as error:
+        form.amount.errors = [*form.amount.errors, str(error)]
+        if isinstance(error, KeyReused):
+            form.idempotency_key.data = new_key()
+        return repay(form=form, status=422)
+    except PaymentError:
+        form.amount.errors = [
+            *form.amount.errors,
+            "The payment provider is not answering. Nothing was charged; please try again in a minute.",
+        ]
+        return repay(form=form, status=422)
+    if started.state != "pending":
+        return redirect(url_for("funds.top_up_status", top_up_id=started.id), 303)
+    return redirect_off_site(started.redirect_url)
+
+
+@bp.get("/repay/bank-transfer")
+@login_required
+def bank_transfer():
+    owed = amount_owed(current_user)
+    amount = request.args.get("amount", type=int)
+    if amount is None or not 0 < amount <= owed:
+        amount = owed
+    return render(
+        "credit/bank_transfer.html",
+        amount=amount,
+        owed=owed,
+        reference=repayment_reference(current_user),
+    )

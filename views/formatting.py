@@ -15,6 +15,7 @@ def init_app(app):
     app.add_template_filter(money)
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
+    app.add_template_filter(local_day)
     app.add_template_filter(country_name)
     app.add_template_filter(phone)
 
@@ -48,6 +49,13 @@ def local_date(stored_utc, format="medium"):
     settings = _settings()
     aware = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
     return format_date(aware, format=format, locale=settings.locale)
+
+
+def local_day(day, format="medium"):
+    """A calendar date (already a shop day, e.g. a due date) in the shop's locale."""
+    if day is None:
+        return ""
+    return format_date(day, format=format, locale=_settings().locale)
 
 
 def country_name(code):

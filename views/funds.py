@@ -6,6 +6,7 @@ CSRF because it authenticates by signature instead.
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 from flask import abort
@@ -21,8 +22,11 @@ from forms.fields import currency_decimals
 from forms.top_up import HistoryFilterForm
 from forms.top_up import new_key
 from forms.top_up import TopUpForm
+from models.credit import open_statement
+from models.credit import overdue_statement
 from models.funds import all_entries
 from models.funds import CATEGORY_LABELS
+from models.funds import COUNT_CAP
 from models.funds import description_of
 from models.funds import FundsError
 from models.funds import handle_notification
@@ -40,8 +44,8 @@ from payments import configured_name as configured_provider
 from payments import PaymentError
 from views.formatting import local_time
 from views.formatting import money
+from views.rendering import redirect_off_site
 from views.rendering import render
-from views.rendering import requested_page
 from views.security import csrf
 
 bp = Blueprint("funds", __name__)
@@ -71,9 +75,13 @@ def overview(form=None, status=200):
         )
         for amount in presets_for(settings)
     ]
+    account = account_for(current_user)
+    owes = account.balance < 0
     return render(
         "funds/overview.html",
-        account=account_for(current_user),
+        account=account,
+        statement=open_statement(current_user) if owes else None,
+        overdue=overdue_statement(current_user) if owes else None,
         settings=settings,
         presets=presets,
         form=form or TopUpForm(formdata=None),
@@ -102,12 +110,7 @@ def top_up():
         else:
             if started.state != "pending":
                 return redirect(url_for("funds.top_up_status", top_up_id=started.id), 303)
-            # The provider's hosted page is a full navigation away from the shop.
-            if request.headers.get("HX-Request") == "true":
-                response = make_response("", 204)
-                response.headers["HX-Redirect"] = started.redirect_url
-                return response
-            return redirect(started.redirect_url, 303)
+            return redirect_off_site(started.redirect_url)
     return overview(form=form, status=422)
 
 
@@ -140,23 +143,31 @@ def top_up_status(top_up_id):
 def history_page():
     form = HistoryFilterForm(request.args)
     category, since, until = form.filters()
-    page = requested_page()
-    rows, total = history(current_user, category or None, page, PER_PAGE, since, until)
-    page_count = max(1, -(-total // PER_PAGE))
-    if page > page_count:
-        page = page_count
-        rows, total = history(current_user, category or None, page, PER_PAGE, since, until)
+    page = history(
+        current_user,
+        category or None,
+        since,
+        until,
+        before=_entry_id("before"),
+        after=_entry_id("after"),
+        per_page=PER_PAGE,
+    )
     return render(
         "funds/history.html",
         form=form,
         category=category,
         query={"category": category or None, "since": since, "until": until},
-        rows=[(entry, description_of(entry)) for entry in rows],
+        rows=[(entry, description_of(entry)) for entry in page.entries],
         labels=CATEGORY_LABELS,
-        total=total,
         page=page,
-        page_count=page_count,
+        count_cap=COUNT_CAP,
     )
+
+
+def _entry_id(name):
+    """The entry a history page link starts from (?before= or ?after=); None for anything else."""
+    raw = request.args.get(name, "")
+    return int(raw) if re.fullmatch(r"[0-9]{1,18}", raw) else None
 
 
 @bp.get("/account/funds/history.csv")

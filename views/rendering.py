@@ -49,6 +49,16 @@ def redirect_after_post(location):
     return redirect(location, 303)
 
 
+def redirect_off_site(url):
+    """Send the browser to another site (e.g. a payment provider's hosted page): a full
+    navigation, also when the form was submitted by htmx."""
+    if request.headers.get("HX-Request") == "true":
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
+
+
 def safe_next(target, fallback):
     """`target` if it is a path on this site, else `fallback` (no open redirects)."""
     if not target or not isinstance(target, str):

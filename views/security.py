@@ -15,6 +15,8 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from models.base import utcnow
+from models.cart import carry_into_account
+from models.cart import CART_SESSION_KEY
 from models.user import User
 from views.rendering import redirect_after_post
 
@@ -106,11 +108,17 @@ def owner_required(view):
 
 
 def start_session(user, password_entered=True):
-    """A fresh session for a fresh sign-in (no fixation); remembers when the password was typed."""
+    """A fresh session for a fresh sign-in (no fixation); remembers when the password was typed.
+
+    The one place a visitor becomes a customer, so the visitor's cart is carried into the account here.
+    """
+    visitor_cart = session.get(CART_SESSION_KEY)
     session.clear()
     login_user(user)
     if password_entered:
         mark_password_entered()
+    for note in carry_into_account(visitor_cart, user):
+        flash(note, "info")
 
 
 def mark_password_entered():

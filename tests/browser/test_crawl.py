@@ -208,6 +208,8 @@ def form_error_states(page, role, out_dir):
         html_file.write_bytes(posted.value.body())
         page.wait_for_load_state()
         visits.append(Visit(role, "/sign-in (invalid)", posted.value.status, html_file, axe_problems(page)))
+    if role == "customer":
+        visits.extend(cart_states(page, role, out_dir))
     if role == "owner":
         page.goto("/admin/settings")
         page.get_by_label("Time zone").fill("Mars/Olympus_Mons")
@@ -221,6 +223,45 @@ def form_error_states(page, role, out_dir):
         visits.append(
             Visit(role, "/admin/settings (invalid)", posted.value.status, html_file, axe_problems(page))
         )
+        page.goto("/admin/catalog/products/new")
+        page.get_by_label("Price").fill("12.345")
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.get_by_role("button", name="Add product").click()
+        page.locator(".error-summary").wait_for()
+        html_file = out_dir / slug(role, "/admin/catalog/products/new", "-invalid")
+        html_file.write_text(page.content())
+        visits.append(
+            Visit(
+                role,
+                "/admin/catalog/products/new (invalid)",
+                posted.value.status,
+                html_file,
+                axe_problems(page),
+            )
+        )
+    return visits
+
+
+def cart_states(page, role, out_dir):
+    """The cart with lines in it (the crawl only sees it empty), and a quantity htmx refused."""
+    page.goto("/p/ethiopia-guji-250g")
+    page.get_by_role("button", name="Add to cart").click()
+    page.locator(".add-to-cart__done").wait_for()
+    response = page.goto("/cart")
+    html_file = out_dir / slug(role, "/cart", "-with-items")
+    html_file.write_bytes(response.body())
+    visits = [Visit(role, "/cart(with-items)", response.status, html_file, axe_problems(page))]
+    page.set_viewport_size(MOBILE)
+    visits[0].phone_problems = phone_problems(page, "/cart(with-items)")
+    page.set_viewport_size(DESKTOP)
+    quantity = page.get_by_label("Quantity of Ethiopia Guji, 250 g")
+    quantity.fill("lots")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        quantity.press("Enter")
+    page.locator(".cart-line .field-error").wait_for()
+    html_file = out_dir / slug(role, "/cart", "-invalid")
+    html_file.write_text(page.content())
+    visits.append(Visit(role, "/cart (invalid)", posted.value.status, html_file, axe_problems(page)))
     return visits
 
 
@@ -247,16 +288,23 @@ def crawl(browser, live_server, tmp_path_factory):
 
 def test_crawl_reaches_the_pages_of_each_role(crawl):
     by_role = {role: {v.path for v in crawl if v.role == role} for role in ROLES}
-    assert {"/", "/account/", "/cart", "/sign-in"} <= by_role["visitor"]
+    assert {"/", "/account/", "/cart", "/sign-in", "/c/tea", "/p/sencha-100g"} <= by_role["visitor"]
     assert "/admin/" not in by_role["visitor"]
     assert {"/", "/account/", "/cart"} <= by_role["customer"]
     assert {"/admin/", "/admin/outbox", "/admin/settings"} <= by_role["owner"]
+    assert {"/admin/catalog/products", "/admin/catalog/products/new", "/admin/catalog/categories"} <= by_role[
+        "owner"
+    ]
+    assert any(path.startswith("/admin/catalog/products/") for path in by_role["owner"])
     assert any(path.startswith("/admin/outbox/") for path in by_role["owner"])
     statuses = {(v.role, v.path): v.status for v in crawl}
     assert statuses[("visitor", "/no-such-page")] == 404
     assert statuses[("customer", "/admin/")] == 403
     assert statuses[("visitor", "/sign-in (invalid)")] == 422
     assert statuses[("owner", "/admin/settings (invalid)")] == 422
+    assert statuses[("owner", "/admin/catalog/products/new (invalid)")] == 422
+    assert statuses[("customer", "/cart(with-items)")] == 200
+    assert statuses[("customer", "/cart (invalid)")] == 422
     unexpected = [
         f"{v.role} {v.path}: {v.status}" for v in crawl if v.status >= 400 and v.status not in (403, 404, 422)
     ]

@@ -1,0 +1,171 @@
+"""The catalogue forms (staff and owner) and the whole-number field the cart shares."""
+
+import re
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField
+from wtforms import HiddenField
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms import ValidationError
+from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+from forms.fields import clean_text
+from forms.fields import MoneyField
+from forms.fields import plain_text
+from models.catalog import IMAGE_NAME_PATTERN
+from models.catalog import NAME_MAX
+from models.catalog import SLUG_MAX
+from models.catalog import STOCK_MAX
+
+
+class WholeNumberField(StringField):
+    """A count typed as digits ("3"), held as an int; each wrong shape gets its own message.
+
+    A text input with inputmode=numeric, not type=number: browsers quietly
+    empty a number input holding "abc" or accept "1e3", and the message
+    would then be about the wrong thing. What was typed is shown back as typed.
+    """
+
+    def __init__(
+        self, label=None, validators=None, minimum=0, maximum=None, noun="number", missing=None, **kwargs
+    ):
+        self.minimum, self.maximum, self.noun = minimum, maximum, noun
+        self.missing = missing or f"Enter a {noun}, like 2."
+        render_kw = {"inputmode": "numeric", "autocomplete": "off", "class": "input-number"}
+        render_kw.update(kwargs.pop("render_kw", {}))
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.flags.required = not any(isinstance(v, Optional) for v in self.validators)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.raw_data = valuelist
+        text = (valuelist[0] or "").strip()
+        self.data = None
+        if not text:
+            if self.flags.required:
+                raise ValueError(self.missing)
+            return
+        if re.fullmatch(r"-\s*[0-9]+", text):
+            raise ValueError(f"The {self.noun} can't be negative.")
+        # [0-9], not \d: \d also matches other scripts' digits.
+        if not re.fullmatch(r"[0-9]{1,9}", text):
+            raise ValueError(f"Enter the {self.noun} as a whole number using digits, like 2.")
+        number = int(text)
+        if number < self.minimum:
+            raise ValueError(f"The {self.noun} must be at least {self.minimum}.")
+        if self.maximum is not None and number > self.maximum:
+            raise ValueError(f"The {self.noun} can be at most {self.maximum:,}.")
+        self.data = number
+
+    def pre_validate(self, form):
+        if self.data is None and self.flags.required and not self.process_errors:
+            raise ValidationError(self.missing)
+
+
+SLUG_HINT = "The end of the page's web address. Leave it empty to make one from the name."
+
+
+def slug_field():
+    return StringField(
+        "Web address",
+        description=SLUG_HINT,
+        validators=[
+            Optional(),
+            Length(max=SLUG_MAX, message=f"Use at most {SLUG_MAX} characters."),
+        ],
+        filters=[lambda value: clean_text(value).lower() if value else value],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+def check_slug(form, field):
+    if field.data and not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", field.data):
+        raise ValidationError("Use lowercase letters, digits and single hyphens, like green-tea.")
+
+
+class CategoryForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Give the category a name."),
+            Length(max=60, message="Use at most 60 characters."),
+            plain_text,
+        ],
+        filters=[clean_text],
+    )
+    description = TextAreaField(
+        "Description",
+        description="A sentence or two shown at the top of the category's page.",
+        validators=[Optional(), Length(max=1000, message="Keep it under 1,000 characters."), plain_text],
+        filters=[clean_text],
+    )
+    position = WholeNumberField(
+        "Position",
+        description="Smaller numbers come first on the shop's pages.",
+        validators=[Optional()],
+        maximum=100_000,
+        noun="position",
+    )
+    slug = slug_field()
+
+    def validate_slug(self, field):
+        check_slug(self, field)
+
+
+class ProductForm(FlaskForm):
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Give the product a name."),
+            Length(max=NAME_MAX, message=f"Use at most {NAME_MAX} characters."),
+            plain_text,
+        ],
+        filters=[clean_text],
+    )
+    category_id = SelectField(
+        "Category", coerce=int, validate_choice=False, validators=[InputRequired("Choose a category.")]
+    )
+    description = TextAreaField(
+        "Description",
+        description="What it is, what it's made of, sizes: what a customer would ask in the shop.",
+        validators=[Optional(), Length(max=5000, message="Keep it under 5,000 characters."), plain_text],
+        filters=[clean_text],
+        render_kw={"rows": 6},
+    )
+    price = MoneyField("Price")
+    stock = WholeNumberField(
+        "In stock", maximum=STOCK_MAX, noun="stock", missing="Enter how many are in stock, like 12."
+    )
+    active = BooleanField("Show in the shop", default=True)
+    image = FileField(
+        "Picture file",
+        description="A JPEG, PNG or WebP of up to 2 MB. Square or 4:3 pictures look best.",
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+    # A picture uploaded with a form that then needed corrections is kept, so it isn't chosen twice.
+    pending_image = HiddenField()
+    remove_image = BooleanField("Remove the picture (show the placeholder)")
+    slug = slug_field()
+
+    def validate_category_id(self, field):
+        if field.data not in {value for value, _ in field.choices or []}:
+            raise ValidationError("Choose a category.")
+
+    def validate_slug(self, field):
+        check_slug(self, field)
+
+    def validate_pending_image(self, field):
+        if field.data and not IMAGE_NAME_PATTERN.match(field.data):
+            field.data = ""

@@ -357,5 +357,15 @@ def record_bank_payment(customer, amount, reference, actor, idempotency_key):
             f"customer {customer.id} ({customer.email})",
             after={"amount": amount, "reference": reference},
         )
+        send_templated(
+            customer.email,
+            "bank_payment_received",
+            "We received your bank transfer",
+            "bank_payment_received",
+            user=customer,
+            amount=amount,
+            owed=amount_owed(customer),
+            funds_url=absolute_url("funds.history_page"),
+        )
     settle_statements(customer)
     return journal

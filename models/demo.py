@@ -4,6 +4,7 @@ from models.base import write_transaction
 from models.catalog import Category
 from models.catalog import Product
 from models.settings import load_settings
+from models.settings import ShopSettings
 from models.user import create_user
 from models.user import CUSTOMER
 from models.user import OWNER
@@ -21,9 +22,19 @@ DEMO_PEOPLE = [
 ]
 
 
+DEMO_BANK = {
+    "bank_account_name": "Demo Shop Ltd",
+    "bank_iban": "GB33 BUKB 2020 1555 5555 55",
+    "bank_bic": "BUKBGB22",
+}
+
+
 def load_demo_data():
     """Create whatever demo data is missing; returns lines describing it."""
-    load_settings()
+    settings = load_settings()
+    if not settings.bank_iban:
+        with write_transaction():
+            ShopSettings.update(**DEMO_BANK).where(ShopSettings.id == 1).execute()
     lines = [f"Demo accounts (password: {DEMO_PASSWORD}):"]
     for email, role, first_name, last_name in DEMO_PEOPLE:
         if User.by_email(email) is None:

@@ -171,8 +171,17 @@ def trigger_credit_statement(app, make_customer, owner):
     return customer.email
 
 
+def trigger_bank_payment_received(app, make_customer, owner):
+    from models.credit import record_bank_payment
+
+    to = trigger_credit_statement(app, make_customer, owner)
+    record_bank_payment(User.by_email(to), 1000, "BANK-REF", owner, "bank-payment-mail")
+    return to
+
+
 KINDS = {
     "balance_adjusted": trigger_balance_adjusted,
+    "bank_payment_received": trigger_bank_payment_received,
     "credit_statement": trigger_credit_statement,
     "funds_refunded": trigger_funds_refunded,
     "credit_approved": _credit_decided(True),

@@ -256,6 +256,12 @@ class NotificationRejected(Exception):
     """A notification that moves no money (answered 400)."""
 
 
+# hook(provider_name, event) -> the payment it acted on, or None when the payment isn't its own.
+notification_hooks = []
+# hook(now) -> how many it changed; run by reconcile_top_ups for the provider's other payments.
+reconcile_hooks = []
+
+
 def handle_notification(provider_name, body, signature):
     """A provider's signed notification: verify it, match it to its top-up, act on it."""
     try:
@@ -266,6 +272,10 @@ def handle_notification(provider_name, body, signature):
         (TopUp.provider == provider_name) & (TopUp.provider_payment_id == event.provider_payment_id)
     )
     if top_up is None:
+        for hook in notification_hooks:  # other payments (orders) match their own
+            handled = hook(provider_name, event)
+            if handled is not None:
+                return handled
         raise NotificationRejected("unknown payment")
     if event.amount != top_up.amount or event.currency != top_up.currency:
         raise NotificationRejected("amount or currency mismatch")
@@ -290,6 +300,8 @@ def reconcile_top_ups(now):
         if status != PENDING:
             apply_status(top_up, status, now)
             changed += 1
+    for hook in reconcile_hooks:
+        changed += hook(now)
     return changed
 
 

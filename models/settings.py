@@ -53,6 +53,8 @@ class ShopSettings(BaseModel):
     default_credit_limit = IntegerField(default=0)
     # Debt on a monthly statement is due this many days after the statement.
     credit_terms_days = IntegerField(default=30)
+    # Unpaid orders are cancelled this many hours after they were placed (jobs/orders.py).
+    auto_cancel_hours = IntegerField(default=72)
     updated_at = DateTimeField(default=utcnow)
     revision = IntegerField(default=1)
 

@@ -179,6 +179,71 @@ def trigger_bank_payment_received(app, make_customer, owner):
     return to
 
 
+def _order(app, make_customer, method="bank", price=3000, stock=5):
+    """A customer's order placed through models/orders.py (inside a request context for its links)."""
+    from models.address import add_address
+    from models.cart import add_to_cart
+    from models.cart import cart_summary
+    from models.cart import find_cart
+    from models.catalog import Category
+    from models.catalog import Product
+    from models.orders import cart_fingerprint
+    from models.orders import place_order
+
+    customer = make_customer()
+    category = Category.get_or_none(Category.slug == "mail-tea") or Category.create(
+        name="Mail tea", slug="mail-tea"
+    )
+    product = Product.create(
+        name="Mail tea", slug=f"mail-tea-{customer.id}", price=price, stock=stock, category=category
+    )
+    where = add_address(
+        customer, {"full_name": "Ann", "line1": "1 St", "city": "X", "postal_code": "X1", "country": "GB"}
+    )
+    with app.test_request_context():
+        add_to_cart(product.id, 1, user=customer)
+        seen = cart_fingerprint(cart_summary(find_cart(customer)))
+        order = place_order(customer, "mail-order-key-00001", seen, where, where, method=method)
+    return customer, order, product
+
+
+def trigger_order_placed(app, make_customer, owner):
+    customer, _, _ = _order(app, make_customer)
+    return customer.email
+
+
+def trigger_order_cancelled(app, make_customer, owner):
+    from models.orders import cancel_order
+
+    customer, order, _ = _order(app, make_customer)
+    cancel_order(order, None, "Not paid in time")
+    return customer.email
+
+
+def _late_payment(app, make_customer):
+    from models.orders import cancel_order
+    from models.orders import complete_card_payment
+    from models.orders import start_card_payment
+
+    customer, order, _ = _order(app, make_customer, method="card")
+    with app.test_request_context():
+        payment = start_card_payment(order, "mail-pay-key-000001")
+    cancel_order(order, notify=False)
+    complete_card_payment(payment)
+    return customer
+
+
+def trigger_order_late_payment(app, make_customer, owner):
+    return _late_payment(app, make_customer).email
+
+
+def trigger_order_late_payment_owner(app, make_customer, owner):
+    from models.settings import load_settings
+
+    _late_payment(app, make_customer)
+    return load_settings().contact_email
+
+
 KINDS = {
     "balance_adjusted": trigger_balance_adjusted,
     "bank_payment_received": trigger_bank_payment_received,
@@ -197,6 +262,10 @@ KINDS = {
     "email_changed_notice": trigger_email_changed_notice,
     "application_approved": _decided(True),
     "application_rejected": _decided(False),
+    "order_placed": trigger_order_placed,
+    "order_cancelled": trigger_order_cancelled,
+    "order_late_payment": trigger_order_late_payment,
+    "order_late_payment_owner": trigger_order_late_payment_owner,
 }
 
 

@@ -25,11 +25,13 @@ def init_app(app):
     from views.admin_funds import bp as admin_funds_bp
     from views.admin_groups import bp as admin_groups_bp
     from views.auth import bp as auth_bp
+    from views.checkout import bp as checkout_bp
     from views.credit import bp as credit_bp
     from views.funds import bp as funds_bp
     from views.health import bp as health_bp
     from views.inbox import bp as inbox_bp
     from views.membership import bp as membership_bp
+    from views.orders import bp as orders_bp
     from views.register import bp as register_bp
     from views.storefront import bp as storefront_bp
 
@@ -44,6 +46,8 @@ def init_app(app):
     app.register_blueprint(admin_funds_bp)
     app.register_blueprint(admin_credit_bp)
     app.register_blueprint(admin_catalog_bp)
+    app.register_blueprint(checkout_bp)
+    app.register_blueprint(orders_bp)
 
     @app.context_processor
     def shop_context():

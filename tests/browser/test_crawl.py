@@ -262,6 +262,14 @@ def cart_states(page, role, out_dir):
     html_file = out_dir / slug(role, "/cart", "-invalid")
     html_file.write_text(page.content())
     visits.append(Visit(role, "/cart (invalid)", posted.value.status, html_file, axe_problems(page)))
+    # Checkout needs a cart with items: the crawl can't reach it through links alone.
+    response = page.goto("/checkout")
+    html_file = out_dir / slug(role, "/checkout")
+    html_file.write_bytes(response.body())
+    visits.append(Visit(role, "/checkout", response.status, html_file, axe_problems(page)))
+    page.set_viewport_size(MOBILE)
+    visits[-1].phone_problems = phone_problems(page, "/checkout")
+    page.set_viewport_size(DESKTOP)
     return visits
 
 
@@ -305,6 +313,8 @@ def test_crawl_reaches_the_pages_of_each_role(crawl):
     assert statuses[("owner", "/admin/catalog/products/new (invalid)")] == 422
     assert statuses[("customer", "/cart(with-items)")] == 200
     assert statuses[("customer", "/cart (invalid)")] == 422
+    assert statuses[("customer", "/checkout")] == 200
+    assert "/account/orders" in by_role["customer"]
     unexpected = [
         f"{v.role} {v.path}: {v.status}" for v in crawl if v.status >= 400 and v.status not in (403, 404, 422)
     ]

@@ -1,0 +1,46 @@
+"""Checkout: addresses, how much of the account to use, how to pay the rest."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import HiddenField
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+from wtforms.validators import Optional
+from wtforms.validators import Regexp
+
+from forms.fields import MoneyField
+from forms.top_up import new_key
+
+KEY_RULE = Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="This form has expired. Please reload the page.")
+
+
+class CheckoutForm(FlaskForm):
+    billing_address = SelectField("Billing address", coerce=int, validators=[InputRequired()])
+    shipping_address = SelectField("Delivery address", coerce=int, validators=[InputRequired()])
+    funds = MoneyField(
+        "Account funds to use",
+        validators=[Optional()],
+        allow_zero=True,
+        description="Leave empty to use as much as possible.",
+    )
+    use_credit = BooleanField("Pay the rest on account (store credit)")
+    method = RadioField(
+        "Pay the rest by",
+        choices=[SelectChoice("card", "Card"), SelectChoice("bank", "Bank transfer")],
+        default="card",
+        validators=[InputRequired(message="Choose how to pay the rest.")],
+    )
+    seen = HiddenField()
+    # One key per rendered checkout: a double click, a reload or a second tab of the
+    # same page finds the order it already placed.
+    idempotency_key = HiddenField(default=new_key, validators=[KEY_RULE])
+
+
+class PayForm(FlaskForm):
+    idempotency_key = HiddenField(default=new_key, validators=[KEY_RULE])
+
+
+class CancelForm(FlaskForm):
+    pass

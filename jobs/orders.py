@@ -1,0 +1,13 @@
+"""Orders on the tick: cancel unpaid orders whose time is up (the shop's auto_cancel_hours).
+
+Card payments of orders are reconciled with the top-ups (models/funds.py runs
+the order payments' reconcile hook), so nothing more is needed here for them.
+"""
+
+from jobs.tick import due_work
+from models.orders import auto_cancel_due
+
+
+@due_work
+def cancel_unpaid_orders(now):
+    return auto_cancel_due(now)

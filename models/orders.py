@@ -47,6 +47,7 @@ from models.base import write_transaction
 from models.cart import CartLine
 from models.cart import find_cart
 from models.catalog import Product
+from models.credit import shop_today
 from models.groups import settings_for
 from models.ledger import account_for
 from models.ledger import Declined
@@ -327,10 +328,6 @@ def parse_fingerprint(text):
 # Placing an order ------------------------------------------------------------------------
 
 
-def _shop_date(now):
-    return now.replace(tzinfo=datetime.UTC).astimezone(load_settings().tz).date()
-
-
 def _hold_key(order, what):
     return f"order-{what}:{order.id}" + (f":{order.hold_round}" if order.hold_round > 1 else "")
 
@@ -399,7 +396,7 @@ def place_order(
                 idempotency_key=key,
                 created_at=now,
                 auto_cancel_at=now + datetime.timedelta(hours=settings.auto_cancel_hours) if due else None,
-                local_date=_shop_date(now),
+                local_date=shop_today(now),
                 **_address_copy("billing", billing),
                 **_address_copy("shipping", shipping),
             )

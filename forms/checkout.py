@@ -42,5 +42,13 @@ class PayForm(FlaskForm):
     idempotency_key = HiddenField(default=new_key, validators=[KEY_RULE])
 
 
+class SwitchToBankForm(FlaskForm):
+    """Pay an unpaid order's remainder by bank transfer instead (idempotent: no key needed)."""
+
+
+class OrderAgainForm(FlaskForm):
+    """Put an order's products back in the cart."""
+
+
 class CancelForm(FlaskForm):
     pass

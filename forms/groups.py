@@ -5,6 +5,7 @@ from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms import StringField
 from wtforms import TextAreaField
+from wtforms import ValidationError
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
@@ -13,6 +14,14 @@ from forms.fields import clean_text
 from forms.fields import MoneyField
 from forms.fields import PercentField
 from forms.fields import plain_text
+
+MAX_FUNDS_DISCOUNT_BP = 5000
+
+
+def at_most_half(form, field):
+    """Above 50 % the first cents of an order would cost nothing at all: goods given away."""
+    if field.data is not None and field.data > MAX_FUNDS_DISCOUNT_BP:
+        raise ValidationError("A funds discount can be at most 50 %.")
 
 
 class ApplicationForm(FlaskForm):
@@ -54,7 +63,12 @@ class GroupForm(FlaskForm):
     own_limits = BooleanField("This group has its own limits (instead of the shop's defaults)")
     topup_min = MoneyField("Smallest top-up", default=1000)
     topup_max = MoneyField("Largest top-up", default=100000)
-    funds_discount_bp = PercentField("Discount when paying with account funds", default=0)
+    funds_discount_bp = PercentField(
+        "Discount when paying with account funds",
+        default=0,
+        validators=[at_most_half],
+        description="Applies to the part of an order paid from a positive balance; at most 50.",
+    )
     pay_on_account = BooleanField("May pay on account (store credit)")
     default_credit_limit = MoneyField("Default credit limit", default=0, allow_zero=True)
     bonus_threshold = MoneyField(

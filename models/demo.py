@@ -1,5 +1,7 @@
 """Demo data for `flask --app shop demo` and `make run`. Running it twice changes nothing."""
 
+from flask import has_app_context
+
 from models.base import write_transaction
 from models.catalog import Category
 from models.catalog import Product
@@ -19,6 +21,7 @@ DEMO_PEOPLE = [
     ("alice@demo.shop", CUSTOMER, "Alice", "Anderson"),
     ("bob@demo.shop", CUSTOMER, "Bob", "Brown"),
     ("carol@demo.shop", CUSTOMER, "Carol", "Clarke"),
+    ("dan@demo.shop", CUSTOMER, "Dan", "Davies"),  # has orders in every state; the others start empty
 ]
 
 
@@ -41,6 +44,8 @@ def load_demo_data():
             create_user(email, DEMO_PASSWORD, role=role, first_name=first_name, last_name=last_name)
         lines.append(f"  {role:<8} {email}")
     lines.append(load_demo_catalogue())
+    if has_app_context():  # placing orders renders their emails
+        lines.append(load_demo_orders())
     return lines
 
 
@@ -145,3 +150,47 @@ def load_demo_catalogue():
     return (
         f"Demo catalogue: {len(DEMO_CATEGORIES)} categories, {len(DEMO_PRODUCTS)} products ({added} added)."
     )
+
+
+# (product slug, quantity, what happens after placing)
+DEMO_ORDERS = [
+    ("house-blend-250g", 2, "waiting"),
+    ("pour-over-dripper", 1, "paid"),
+    ("assam-breakfast-100g", 3, "dispatched"),
+]
+DEMO_ADDRESS = {
+    "full_name": "Dan Davies",
+    "line1": "4 Mill Lane",
+    "city": "Bristol",
+    "postal_code": "BS1 4DJ",
+    "country": "GB",
+}
+
+
+def load_demo_orders():
+    """Dan's orders, paid by bank transfer: one waiting, one paid, one dispatched (once only)."""
+    from models.address import add_address
+    from models.cart import add_to_cart
+    from models.cart import cart_summary
+    from models.cart import find_cart
+    from models.fulfilment import dispatch
+    from models.fulfilment import receive_bank_transfer
+    from models.orders import BANK
+    from models.orders import cart_fingerprint
+    from models.orders import Order
+    from models.orders import place_order
+
+    dan = User.by_email("dan@demo.shop")
+    owner = User.get(User.role == OWNER)
+    if Order.select().where(Order.user == dan).exists():
+        return "Demo orders: already there."
+    where = add_address(dan, DEMO_ADDRESS, make_default_billing=True, make_default_shipping=True)
+    for number, (slug, quantity, state) in enumerate(DEMO_ORDERS, 1):
+        add_to_cart(Product.get(Product.slug == slug).id, quantity, user=dan)
+        seen = cart_fingerprint(cart_summary(find_cart(dan)))
+        order = place_order(dan, f"demo-order-{number:012d}", seen, where, where, method=BANK)
+        if state in ("paid", "dispatched"):
+            receive_bank_transfer(order, owner)
+        if state == "dispatched":
+            dispatch([order], owner, "Royal Mail, tracking number DEMO0001GB")
+    return f"Demo orders: {len(DEMO_ORDERS)} for dan@demo.shop (waiting, paid, dispatched)."

@@ -116,6 +116,11 @@ class Order(BaseModel):
     credit_used = IntegerField(default=0)
     card_amount = IntegerField(default=0)
     bank_amount = IntegerField(default=0)
+    # What the customer paid on a marketplace (channel ≠ "shop"); it never went through the
+    # shop's books, so no ledger movement matches it (models/marketplace.py).
+    marketplace_amount = IntegerField(default=0)
+    # The marketplace's own order number: UNIQUE with `channel` (migration 0013), NULL for shop orders.
+    external_ref = CharField(null=True)
     hold_round = IntegerField(default=1)
     idempotency_key = CharField(unique=True)
     created_at = DateTimeField(default=utcnow, index=True)
@@ -123,6 +128,9 @@ class Order(BaseModel):
     cancelled_at = DateTimeField(null=True)
     auto_cancel_at = DateTimeField(null=True, index=True)
     local_date = DateField(index=True)
+    dispatched_at = DateTimeField(null=True)
+    completed_at = DateTimeField(null=True)
+    refunded = IntegerField(default=0)  # refunds made (paid or being paid), see models/order_refunds.py
 
     class Meta:
         table_name = "order"
@@ -230,8 +238,11 @@ def value_covered_by(funds, subtotal, basis_points):
     """The largest order value (≤ subtotal) that `funds` of positive balance covers.
 
     funds_cost is non-decreasing in the value (each extra cent costs 0 or 1), so
-    a binary search finds it.
+    a binary search finds it. No funds cover nothing, even where a first cent
+    would round to free.
     """
+    if funds <= 0:
+        return 0
     low, high = 0, subtotal
     while low < high:
         middle = (low + high + 1) // 2
@@ -332,7 +343,7 @@ def _hold_key(order, what):
     return f"order-{what}:{order.id}" + (f":{order.hold_round}" if order.hold_round > 1 else "")
 
 
-def _record(order, from_status, to_status, actor=None, note="", now=None):
+def record_event(order, from_status, to_status, actor=None, note="", now=None):
     OrderEvent.create(
         order=order,
         from_status=from_status,
@@ -441,16 +452,16 @@ def place_order(
                     now=now,
                 )
             CartLine.delete().where(CartLine.cart == find_cart(user)).execute()
-            _record(order, "", PENDING_PAYMENT, user, "Order placed", now)
+            record_event(order, "", PENDING_PAYMENT, user, "Order placed", now)
             if not due:
-                _mark_paid(
+                mark_paid(
                     order,
                     user,
                     now,
                     "Paid with account funds" if not order.credit_used else "Paid from your account",
                 )
             order = Order.get_by_id(order.id)
-            _mail(order, "order_placed", f"Order {order.number}: thank you")
+            mail_customer(order, "order_placed", f"Order {order.number}: thank you")
     except Declined:
         raise OrderError(
             "Your balance has just changed. Please check the amounts and try again.", "funds"
@@ -502,7 +513,12 @@ def _address_copy(which, address):
     return {f"{which}_{name}": values.get(name) or "" for name in ADDRESS_PARTS}
 
 
-def _mark_paid(order, actor, now, note):
+# Functions(order, now) run inside the transaction that marks an order paid
+# (affiliate rewards register here).
+paid_hooks = []
+
+
+def mark_paid(order, actor, now, note):
     """Capture the hold and mark the order paid (inside the caller's transaction)."""
     changed = (
         Order.update(status=PAID, paid_at=now, auto_cancel_at=None)
@@ -523,11 +539,13 @@ def _mark_paid(order, actor, now, note):
             actor=actor,
             now=now,
         )
-    _record(order, PENDING_PAYMENT, PAID, actor, note, now)
+    record_event(order, PENDING_PAYMENT, PAID, actor, note, now)
+    for hook in paid_hooks:
+        hook(Order.get_by_id(order.id), now)
     return True
 
 
-def _mail(order, kind, subject, **extra):
+def mail_customer(order, kind, subject, **extra):
     from models.mailer import send_templated
 
     user = User.get_by_id(order.user_id)
@@ -539,6 +557,7 @@ def _mail(order, kind, subject, **extra):
         user=user,
         order=order,
         order_url=_order_url(order),
+        pay_url=pay_link(order),  # works without signing in: see pay_link
         **extra,
     )
 
@@ -578,9 +597,11 @@ def cancel_order(order, actor=None, note="", now=None, notify=True):
             )
         for line in order.lines.where(OrderLine.kind == "product"):
             Product.update(stock=Product.stock + line.quantity).where(Product.id == line.product_id).execute()
-        _record(order, PENDING_PAYMENT, CANCELLED, actor, note, now)
+        record_event(order, PENDING_PAYMENT, CANCELLED, actor, note, now)
         if notify:
-            _mail(Order.get_by_id(order.id), "order_cancelled", f"Order {order.number} cancelled", note=note)
+            mail_customer(
+                Order.get_by_id(order.id), "order_cancelled", f"Order {order.number} cancelled", note=note
+            )
     return True
 
 
@@ -684,7 +705,7 @@ def complete_card_payment(payment, now=None):
         clearing = system_account(PROVIDER_CLEARING)
         outcome = "credited_to_funds"
         if order.status == CANCELLED:
-            if _reinstate(order, now):
+            if reinstate(order, now):
                 order = Order.get_by_id(order.id)
                 outcome = "reinstated"
         if order.status == PENDING_PAYMENT and payment.amount == order.due:
@@ -699,7 +720,7 @@ def complete_card_payment(payment, now=None):
                 actor=order.user,
                 now=now,
             )
-            _mark_paid(order, None, now, "Card payment received")
+            mark_paid(order, None, now, "Card payment received")
             if outcome != "reinstated":
                 outcome = "paid_order"
         else:
@@ -714,7 +735,7 @@ def complete_card_payment(payment, now=None):
                 memo=f"Card payment for order {order.number}, which was {order.status_label.lower()}",
                 now=now,
             )
-            _record(
+            record_event(
                 order,
                 order.status,
                 order.status,
@@ -729,7 +750,7 @@ def complete_card_payment(payment, now=None):
     return OrderPayment.get_by_id(payment.id)
 
 
-def _reinstate(order, now):
+def reinstate(order, now, why="a card payment arrived after cancellation"):
     """Take the stock and the hold again for a cancelled order; False (nothing changed) if either fails."""
     try:
         with db.atomic():  # a savepoint: all or nothing
@@ -756,12 +777,12 @@ def _reinstate(order, now):
                     memo=f"Order {order.number} reinstated (on hold)",
                     now=now,
                 )
-            _record(
+            record_event(
                 order,
                 CANCELLED,
                 PENDING_PAYMENT,
                 None,
-                "Reinstated: a card payment arrived after cancellation",
+                f"Reinstated: {why}",
                 now,
             )
     except (_NotReinstated, Declined):
@@ -773,25 +794,89 @@ class _NotReinstated(Exception):
     pass
 
 
+# What a card payment that didn't simply pay its unpaid order did (the late-payment emails' cases).
+LATE_REINSTATED = "reinstated"  # the order was cancelled; it is back and paid
+LATE_CANCELLED = "cancelled"  # the order was cancelled and couldn't come back: money to funds
+LATE_ALREADY_PAID = "already_paid"  # the order was paid another way meanwhile: money to funds
+LATE_MISMATCH = "mismatch"  # the order still waits, for another amount: money to funds
+LATE_SUBJECTS = {
+    LATE_REINSTATED: ("Order {n} is reinstated and paid", "Late card payment reinstated order {n}"),
+    LATE_CANCELLED: (
+        "Order {n}: your payment is in your account funds",
+        "Late card payment for cancelled order {n} credited to funds",
+    ),
+    LATE_ALREADY_PAID: (
+        "Order {n}: your second payment is in your account funds",
+        "Second payment for order {n} credited to funds",
+    ),
+    LATE_MISMATCH: (
+        "Order {n}: your payment is in your account funds",
+        "Card payment for order {n} didn't match the amount due: credited to funds",
+    ),
+}
+
+
+def late_payment_case(order, outcome):
+    """Which of the LATE_* cases a card payment with this outcome is, from the order as it is now."""
+    if outcome == "reinstated":
+        return LATE_REINSTATED
+    if order.status == CANCELLED:
+        return LATE_CANCELLED
+    if order.status == PENDING_PAYMENT:
+        return LATE_MISMATCH
+    return LATE_ALREADY_PAID
+
+
+def _paid_how(order, payment):
+    """How an order was paid other than by `payment`, in words ("by bank transfer")."""
+    other_card = (
+        OrderPayment.select()
+        .where(
+            (OrderPayment.order == order.id)
+            & (OrderPayment.id != payment.id)
+            & (OrderPayment.state == SUCCEEDED)
+            & (OrderPayment.outcome.in_(("paid_order", "reinstated")))
+        )
+        .exists()
+    )
+    if other_card:
+        return "by an earlier card payment"
+    if order.payment_method == BANK and order.bank_amount:
+        return "by bank transfer"
+    if getattr(order, "marketplace_amount", 0):
+        return "on the marketplace"
+    return "from your account"
+
+
 def _tell_about_late_payment(order, payment, outcome):
+    """Email the customer (and the shop) what happened to a card payment that didn't simply pay its
+    unpaid order: the order reinstated, or the money in the customer's funds (the order was
+    cancelled for good, was already paid another way, or waits for a different amount)."""
+    from models.mailer import absolute_url
     from models.mailer import send_templated
 
     settings = load_settings()
-    _mail(
-        order, "order_late_payment", f"Order {order.number}: your payment", payment=payment, outcome=outcome
+    case = late_payment_case(order, outcome)
+    customer_subject, owner_subject = (s.format(n=order.number) for s in LATE_SUBJECTS[case])
+    details = {
+        "payment": payment,
+        "outcome": outcome,
+        "case": case,
+        "reason": cancel_reason(order),
+        "paid_how": _paid_how(order, payment) if case == LATE_ALREADY_PAID else "",
+    }
+    mail_customer(
+        order, "order_late_payment", customer_subject, funds_url=absolute_url("funds.overview"), **details
     )
     if settings.contact_email:
-        from models.mailer import absolute_url
-
         send_templated(
             settings.contact_email,
             "order_late_payment_owner",
-            f"Late card payment for order {order.number}",
+            owner_subject,
             "order_late_payment_owner",
             order=order,
-            payment=payment,
-            outcome=outcome,
             customer_url=absolute_url("admin_customers.show", customer_id=order.user_id),
+            **details,
         )
 
 
@@ -854,6 +939,228 @@ def reconcile_order_payments(now):
     return changed
 
 
+# The emailed pay link ------------------------------------------------------------------
+#
+# One signed link per order, for every email that asks for or is about a payment (order
+# placed, cancelled, payment reminders): it opens the order's payment page, or a clear
+# "already paid" or "cancelled" page, without signing in. It never expires: it is only
+# good for paying that order (or ordering the same again), for as long as the order can
+# be paid. The token is the order id and its customer's id, signed with the app's
+# SECRET_KEY under its own salt; anything else (tampered, truncated, another salt) is no
+# order at all.
+
+PAY_LINK_SALT = "order-pay-link"
+
+
+def _pay_link_signer():
+    from flask import current_app
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=PAY_LINK_SALT)
+
+
+def pay_link_token(order):
+    return _pay_link_signer().dumps([order.id, order.user_id])
+
+
+def order_for_pay_link(token):
+    """The order a pay-link token names, or None for a token that isn't one of ours."""
+    from itsdangerous import BadData
+
+    if not token or len(token) > 200:
+        return None
+    try:
+        order_id, user_id = _pay_link_signer().loads(token)
+    except (BadData, TypeError, ValueError):
+        return None
+    if not all(type(value) is int for value in (order_id, user_id)):
+        return None
+    return Order.get_or_none((Order.id == order_id) & (Order.user == user_id))
+
+
+def pay_link(order):
+    """The absolute URL (from the shop's public address) of the order's signed pay link."""
+    from models.mailer import absolute_url
+
+    return absolute_url("orders.link", token=pay_link_token(order))
+
+
+# Switching how to pay -----------------------------------------------------------------
+
+# A card payment row without the provider's id yet is a start still on its way to the
+# provider for this long; after that nobody was ever sent to pay it, so it can't succeed.
+CARD_START_GRACE = datetime.timedelta(minutes=2)
+
+
+class CardPaymentPending(OrderError):
+    """A card payment of the order may still succeed: no other way to pay until it is decided."""
+
+    def __init__(self, payment=None):
+        amount = f" of {format_money(payment.amount)}" if payment is not None else ""
+        super().__init__(
+            f"A card payment{amount} for this order is being confirmed. You can choose bank transfer "
+            "once it is decided, so you never pay twice."
+        )
+        self.payment = payment
+
+
+def _may_still_succeed(order, now):
+    """The order's pending card payments for what it owes that someone may be paying right now."""
+    return (
+        OrderPayment.select()
+        .where(
+            (OrderPayment.order == order.id)
+            & (OrderPayment.state == PENDING)
+            & (OrderPayment.amount == order.due)
+            & (
+                OrderPayment.provider_payment_id.is_null(False)
+                | (OrderPayment.created_at >= now - CARD_START_GRACE)
+            )
+        )
+        .order_by(OrderPayment.id.desc())
+    )
+
+
+def card_payment_in_progress(order, now=None):
+    """The order's card payment that may still succeed, or None.
+
+    As start_card_payment's `_still_open_payment` does, the provider is asked
+    first, about every pending payment of the order (normally one at most): a
+    payment it has decided is acted on here (the order paid, or the payment
+    failed). A payment the provider can't be asked about stays pending and
+    counts as in progress: unknown is never "failed".
+    """
+    now = now or utcnow()
+    pending = OrderPayment.select().where(
+        (OrderPayment.order == order.id)
+        & (OrderPayment.state == PENDING)
+        & OrderPayment.provider_payment_id.is_null(False)
+    )
+    for payment in list(pending.order_by(OrderPayment.id)):
+        try:
+            refresh_card_payment(payment)
+        except PaymentError:
+            pass
+    fresh = Order.get_by_id(order.id)
+    if fresh.status != PENDING_PAYMENT or not fresh.due:
+        return None
+    return _may_still_succeed(fresh, now).first()
+
+
+def switch_to_bank(order, actor=None, now=None):
+    """Pay the order's remainder by bank transfer instead of card; returns the fresh order.
+
+    Idempotent: an order already waiting for a transfer comes back as it is.
+    Refused with CardPaymentPending while a card payment may still succeed (the
+    provider is asked first), and with OrderError when nothing is left to pay.
+    """
+    now = now or utcnow()
+    order = Order.get_by_id(order.id)
+    if order.status == PENDING_PAYMENT and order.payment_method == BANK and order.due:
+        return order
+    pending = card_payment_in_progress(order, now) if order.status == PENDING_PAYMENT else None
+    if pending is not None:
+        raise CardPaymentPending(pending)
+    with write_transaction():
+        order = Order.get_by_id(order.id)
+        if order.status != PENDING_PAYMENT or not order.due:
+            raise OrderError("This order has nothing left to pay.")
+        if order.payment_method == BANK:
+            return order
+        # A card payment started since the provider was asked (another tab): let it be decided first.
+        started = _may_still_succeed(order, now).first()
+        if started is not None:
+            raise CardPaymentPending(started)
+        Order.update(payment_method=BANK, bank_amount=order.due, card_amount=0).where(
+            (Order.id == order.id) & (Order.status == PENDING_PAYMENT) & (Order.payment_method != BANK)
+        ).execute()
+        record_event(
+            order, PENDING_PAYMENT, PENDING_PAYMENT, actor, "Payment method changed to bank transfer", now
+        )
+    return Order.get_by_id(order.id)
+
+
+def pay_order_by_card(order, idempotency_key, return_url=None, actor=None, now=None):
+    """start_card_payment (which moves a bank-transfer remainder to card), recording the switch."""
+    was_bank = Order.get_by_id(order.id).payment_method == BANK
+    payment = start_card_payment(order, idempotency_key, return_url)
+    if was_bank and Order.get_by_id(order.id).payment_method == CARD:
+        with write_transaction():
+            record_event(
+                order, PENDING_PAYMENT, PENDING_PAYMENT, actor, "Payment method changed to card", now
+            )
+    return payment
+
+
+# Ordering the same again ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reorder:
+    added: list  # "2 × Sencha": what went into the cart
+    notes: list  # sentences about what didn't, or not as before (stock, price, no longer sold)
+
+
+def order_again(order, user=None, visitor_key=None):
+    """Put the order's products back in a cart (the customer's, or a visitor's) at today's prices.
+
+    Quantities are capped by what is in stock (models/cart.py's rules); products
+    no longer sold or sold out are skipped. Nothing is reserved, as with any cart.
+    """
+    from models.cart import add_to_cart
+    from models.cart import CartError
+    from models.cart import MAX_QUANTITY
+
+    added, notes = [], []
+    for line in order.lines.where(OrderLine.kind == "product").order_by(OrderLine.id):
+        product = Product.get_or_none(Product.id == line.product_id)
+        if product is None or not product.active:
+            notes.append(f"{line.name} is no longer sold, so it wasn't added.")
+            continue
+        if product.stock <= 0:
+            notes.append(f"{product.name} is sold out, so it wasn't added.")
+            continue
+        cart = find_cart(user, visitor_key)
+        before = (
+            CartLine.get_or_none((CartLine.cart == cart) & (CartLine.product == product)) if cart else None
+        )
+        had = before.quantity if before else 0
+        try:
+            change = add_to_cart(
+                product.id, min(line.quantity, MAX_QUANTITY), user=user, visitor_key=visitor_key
+            )
+        except CartError as problem:
+            notes.append(str(problem))
+            continue
+        added.append(f"{change.quantity - had} × {product.name}")
+        if change.capped:
+            notes.append(change.message)
+        if product.price != line.unit_price:
+            notes.append(
+                f"{product.name} now costs {format_money(product.price)} "
+                f"(it was {format_money(line.unit_price)} on order {order.number})."
+            )
+    return Reorder(added, notes)
+
+
+# What a customer is told about their order ------------------------------------------------
+
+
+def cancel_reason(order):
+    """Why the order was cancelled (the note of its latest cancellation), or ""."""
+    event = (
+        OrderEvent.select()
+        .where(
+            (OrderEvent.order == order.id)
+            & (OrderEvent.to_status == CANCELLED)
+            & (OrderEvent.from_status != CANCELLED)  # not a note added to a cancelled order
+        )
+        .order_by(OrderEvent.at.desc(), OrderEvent.id.desc())
+        .first()
+    )
+    return event.note if event is not None else ""
+
+
 # Reading ----------------------------------------------------------------------------------
 
 
@@ -877,8 +1184,14 @@ def history_of(order):
 
 
 def payments_total(order):
-    """What the order's payments add up to (funds + credit + card + bank)."""
-    return order.funds_used + order.credit_used + order.card_amount + order.bank_amount
+    """What the order's payments add up to (funds + credit + card + bank + paid on a marketplace)."""
+    return (
+        order.funds_used
+        + order.credit_used
+        + order.card_amount
+        + order.bank_amount
+        + order.marketplace_amount
+    )
 
 
 def _register_hooks():

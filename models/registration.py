@@ -25,6 +25,7 @@ from models.tokens import ALREADY_REGISTERED
 from models.tokens import CONFIRM_EMAIL
 from models.tokens import issue
 from models.tokens import RESET_PASSWORD
+from models.user import FROM_MARKETPLACE
 from models.user import new_session_token
 from models.user import SELF_REGISTERED
 from models.user import User
@@ -141,6 +142,9 @@ def _tell_existing_account(user, now):
 
 
 def send_already_registered(user, now=None):
+    """The message for a registration with a known address. An account with no password yet
+    (opened by a marketplace order or by the owner) is told how to claim it: the link sets
+    its first password, which also confirms the address."""
     _, reset_link, _ = issue(RESET_PASSWORD, user.email, user=user, link=True, now=now)
     send_templated(
         user.email,
@@ -150,7 +154,18 @@ def send_already_registered(user, now=None):
         user=user,
         sign_in_url=absolute_url("auth.sign_in"),
         set_password_url=absolute_url("auth.reset_password", secret=reset_link),
+        claim=user.password_hash is None,
+        came_from=_came_from(user),
     )
+
+
+def _came_from(user):
+    """The marketplace whose order opened this account ("Amazon"), or ""."""
+    if user.source != FROM_MARKETPLACE:
+        return ""
+    from models.marketplace import first_channel  # marketplace needs orders, which need far more
+
+    return first_channel(user)
 
 
 def purge_expired_drafts(now):

@@ -244,6 +244,36 @@ def trigger_order_late_payment_owner(app, make_customer, owner):
     return load_settings().contact_email
 
 
+def _paid_order(app, make_customer, owner):
+    """A bank-transfer order the owner marked paid (which emails order_bank_received)."""
+    from models.fulfilment import receive_bank_transfer
+
+    customer, order, _ = _order(app, make_customer, method="bank")
+    receive_bank_transfer(order, owner)
+    return customer, order
+
+
+def trigger_order_bank_received(app, make_customer, owner):
+    customer, _ = _paid_order(app, make_customer, owner)
+    return customer.email
+
+
+def trigger_order_dispatched(app, make_customer, owner):
+    from models.fulfilment import dispatch
+
+    customer, order = _paid_order(app, make_customer, owner)
+    dispatch([order], owner, "Tracking number JD0001")
+    return customer.email
+
+
+def trigger_order_refunded(app, make_customer, owner):
+    from models.order_refunds import refund_order
+
+    customer, order = _paid_order(app, make_customer, owner)
+    refund_order(order, 1000, "funds", "Damaged box", owner, "mail-refund-key-0001")
+    return customer.email
+
+
 KINDS = {
     "balance_adjusted": trigger_balance_adjusted,
     "bank_payment_received": trigger_bank_payment_received,
@@ -266,6 +296,9 @@ KINDS = {
     "order_cancelled": trigger_order_cancelled,
     "order_late_payment": trigger_order_late_payment,
     "order_late_payment_owner": trigger_order_late_payment_owner,
+    "order_bank_received": trigger_order_bank_received,
+    "order_dispatched": trigger_order_dispatched,
+    "order_refunded": trigger_order_refunded,
 }
 
 

@@ -219,6 +219,7 @@ def test_owner_creates_a_group_with_money_settings(owner_client, owner):
         ("topup_max", "99999999999", "digits"),
         ("topup_max", "10", "at least the smallest"),
         ("funds_discount_bp", "150", "at most 100"),
+        ("funds_discount_bp", "60", "at most 50"),
         ("funds_discount_bp", "inf", "percentage like"),
         ("bonus_amount", "5", "leave both at 0"),
         ("name", "", "Give the group a name."),

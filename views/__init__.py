@@ -24,6 +24,9 @@ def init_app(app):
     from views.admin_customers import bp as admin_customers_bp
     from views.admin_funds import bp as admin_funds_bp
     from views.admin_groups import bp as admin_groups_bp
+    from views.admin_import import bp as admin_import_bp
+    from views.admin_orders import bp as admin_orders_bp
+    from views.api import bp as api_bp
     from views.auth import bp as auth_bp
     from views.checkout import bp as checkout_bp
     from views.credit import bp as credit_bp
@@ -48,6 +51,9 @@ def init_app(app):
     app.register_blueprint(admin_catalog_bp)
     app.register_blueprint(checkout_bp)
     app.register_blueprint(orders_bp)
+    app.register_blueprint(admin_orders_bp)
+    app.register_blueprint(admin_import_bp)
+    app.register_blueprint(api_bp)
 
     @app.context_processor
     def shop_context():

@@ -202,7 +202,9 @@ def addresses():
 @login_required
 def new_address():
     form = new_address_form()
-    context = {"form": form, "address": None, **default_ids()}
+    # ?next=/checkout (a local path only): where to go back to after saving, e.g. checkout.
+    next_url = safe_next(request.values.get("next"), "")
+    context = {"form": form, "address": None, "next_url": next_url, **default_ids()}
     if request.method == "GET":
         return render("account/address_form.html", fragment="account/_address_new.html", **context)
     if not validate_address(form):
@@ -214,6 +216,9 @@ def new_address():
         make_default_billing=form.make_default_billing.data,
         make_default_shipping=form.make_default_shipping.data,
     )
+    if next_url:
+        flash("Address added.", "success")
+        return redirect_after_post(next_url)
     if is_htmx():
         return address_saved(address, before, added=True)
     flash("Address added.", "success")

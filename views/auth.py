@@ -123,7 +123,15 @@ def reset_password(secret):
     form = NewPasswordForm()
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
-        return render("auth/reset_password.html", form=form, email=token.email, status=status)
+        # An account opened by a marketplace order or by the owner has no password yet: this claims it.
+        first_password = token.user is not None and token.user.password_hash is None
+        return render(
+            "auth/reset_password.html",
+            form=form,
+            email=token.email,
+            first_password=first_password,
+            status=status,
+        )
     if reset_password_with_link(secret, form.password.data) is None:
         return render("auth/reset_password.html", form=None, status=410)
     flash("Your new password is saved. Please sign in with it.", "success")

@@ -8,13 +8,13 @@ from flask_login import current_user
 from flask_login import login_required
 
 from forms.groups import ApplicationForm
+from models.affiliates import referrals_with_rewards
 from models.groups import applications_of
 from models.groups import apply_for
 from models.groups import ensure_referral_code
 from models.groups import group_of
 from models.groups import GroupError
 from models.groups import groups_open_to
-from models.groups import referrals_of
 from models.groups import referrer_for
 from models.groups import withdraw
 from views.rendering import redirect_after_post
@@ -38,7 +38,8 @@ def overview(form=None, status=200):
         open_groups=groups_open_to(current_user),
         applications=applications_of(current_user),
         referral_url=referral_url,
-        referrals=referrals_of(current_user) if group.grants_referral_link else [],
+        # Still listed if the group stops granting links: rewards paid stay visible.
+        referrals=referrals_with_rewards(current_user),
         form=form or ApplicationForm(),
         status=status,
     )

@@ -73,6 +73,12 @@ def main(database_path, exit_with_stdin=False):
             "JOBS_LOCK_PATH": str(database_path.with_name("jobs.lock")),
         }
     )
+    with app.app_context():  # demo orders render their emails, which needs the app
+        from models.base import connection
+        from models.demo import load_demo_orders
+
+        with connection():
+            load_demo_orders()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     if exit_with_stdin:

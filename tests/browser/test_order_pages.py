@@ -1,0 +1,191 @@
+"""The customer's order pages in a real browser: the emailed pay link opened signed out on a phone,
+switching to bank transfer, the "already paid" and "cancelled" pages, and the printable invoice.
+
+Each test makes its own customer with three orders (unpaid by card, paid, cancelled) in a separate
+process against the live server's database, and gets their pay-link tokens back. Screenshots of
+every page at 1280 and 390 px wide go to $SCREENSHOT_DIR when it is set (else the test's tmp_path).
+"""
+
+import itertools
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.base import AXE_SCRIPT
+from playwright.sync_api import expect
+
+from tests.browser.conftest import assert_no_horizontal_scroll
+from tests.browser.conftest import DEMO_PASSWORD
+from tests.browser.conftest import MOBILE
+from tests.browser.conftest import ROOT
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+MAKE_ORDERS = """
+import json, sys
+from shop import create_app
+from models.address import add_address
+from models.base import connection
+from models.cart import add_to_cart, cart_summary, find_cart
+from models.catalog import Product
+from models.ledger import account_for, Leg, PROVIDER_CLEARING, system_account, transfer
+from models.orders import BANK, CARD, cancel_order, cart_fingerprint, pay_link_token, place_order
+from models.user import create_user
+app = create_app({"SECRET_KEY": "browser-test-secret", "DATABASE_URL": "sqlite:///" + sys.argv[1],
+                  "INSTANCE_PATH": sys.argv[2]})
+email = sys.argv[3]
+with app.test_request_context(), connection():
+    user = create_user(email, sys.argv[4], role="customer", first_name="Pia", last_name="Payer")
+    where = add_address(user, {"full_name": "Pia Payer", "company": "Payer & Daughters Ltd",
+                               "line1": "7 Long Acre", "line2": "Flat 3", "city": "Manchester",
+                               "postal_code": "M1 2AB", "country": "GB"})
+    filters = Product.get(Product.slug == "paper-filters-100")
+    def order(quantity, n, **options):
+        add_to_cart(filters.id, quantity, user=user)
+        seen = cart_fingerprint(cart_summary(find_cart(user)))
+        return place_order(user, f"browser-order-pages-{email}-{n}", seen, where, where, **options)
+    unpaid = order(2, 1, method=CARD)
+    transfer("browser-order-pages-seed:" + email, "top_up",
+             [Leg(account_for(user), 2000, "deposit"), Leg(system_account(PROVIDER_CLEARING), -2000, "deposit")])
+    paid = order(1, 2)
+    cancelled = order(3, 3, funds_wanted=200, method=BANK)
+    cancel_order(cancelled, None, "Not paid within 72 hours")
+    print(json.dumps({name: {"id": o.id, "number": o.number, "token": pay_link_token(o)}
+                      for name, o in (("unpaid", unpaid), ("paid", paid), ("cancelled", cancelled))}))
+"""
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def orders(live_server, live_database, tmp_path):
+    email = f"orderpages{next(_numbers)}@example.com"
+    done = subprocess.run(
+        [sys.executable, "-c", MAKE_ORDERS, str(live_database), str(tmp_path), email, DEMO_PASSWORD],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout.strip().splitlines()[-1])
+    made["email"] = email
+    return made
+
+
+@pytest.fixture
+def shots(tmp_path):
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def link(order):
+    return f"/account/orders/link/{order['token']}"
+
+
+def order_row(live_database, order_id):
+    with sqlite3.connect(live_database) as connection:
+        return connection.execute(
+            'SELECT status, payment_method, card_amount, bank_amount FROM "order" WHERE id = ?', (order_id,)
+        ).fetchone()
+
+
+def check_page(page, shots, name):
+    """No sideways scrolling, no axe violations, and a full-page screenshot."""
+    assert_no_horizontal_scroll(page)
+    page.evaluate(AXE_SCRIPT)
+    violations = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+    )
+    assert not violations, [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
+    page.screenshot(path=str(shots / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
+
+
+def test_pay_link_signed_out_on_a_phone_switch_to_bank_then_the_invoice(
+    mobile_page, orders, live_database, shots
+):
+    page = mobile_page
+    unpaid = orders["unpaid"]
+    page.goto(link(unpaid))
+    expect(page.get_by_role("heading", level=1, name=f"Pay order {unpaid['number']}")).to_be_visible()
+    expect(page.get_by_role("button", name="Pay €9.00 by card")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()  # nobody is signed in
+    expect(page.get_by_text("Pia Payer")).to_have_count(0)  # no account details on the way
+    check_page(page, shots, "pay-card")
+
+    page.get_by_role("button", name="Pay by bank transfer instead").click()
+    expect(page.get_by_text("You're paying by bank transfer")).to_be_visible()
+    expect(page.get_by_role("heading", name="Pay by bank transfer")).to_be_visible()
+    details = page.locator(".bank-details")
+    expect(details).to_contain_text("€9.00")
+    expect(details).to_contain_text(unpaid["number"])
+    expect(page.get_by_role("button", name="Pay €9.00 by card")).to_be_visible()  # and back again
+    assert order_row(live_database, unpaid["id"]) == ("pending_payment", "bank", 0, 900)
+    check_page(page, shots, "pay-bank")
+
+    # The invoice is the account's: signing in, it is there (a pro forma one: not paid yet).
+    sign_in(page, orders["email"])
+    page.goto(f"/account/orders/{unpaid['id']}")
+    check_page(page, shots, "order")
+    page.get_by_role("button", name="Pro forma invoice").click()
+    expect(page.get_by_role("heading", level=1, name="Pro forma invoice")).to_be_visible()
+    invoice = page.locator(".invoice")
+    for text in (
+        "Pia Payer",
+        "7 Long Acre",
+        "Paper filters, pack of 100",
+        "Amount due by bank transfer",
+        "€9.00",
+    ):
+        expect(invoice).to_contain_text(text)
+    check_page(page, shots, "invoice-pro-forma")
+
+
+@pytest.mark.parametrize("viewport", ["page", "mobile_page"])
+def test_paid_and_cancelled_pages_and_the_printable_invoice(request, viewport, orders, shots):
+    page = request.getfixturevalue(viewport)
+    unpaid, paid, cancelled = orders["unpaid"], orders["paid"], orders["cancelled"]
+
+    page.goto(link(unpaid))
+    expect(page.get_by_role("heading", level=1, name=f"Pay order {unpaid['number']}")).to_be_visible()
+    check_page(page, shots, "pay-card")
+
+    page.goto(link(paid))
+    expect(page.get_by_role("heading", level=1, name=f"Order {paid['number']} is paid")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in to see the order")).to_be_visible()
+    expect(page.get_by_role("button", name="Order again")).to_be_visible()
+    check_page(page, shots, "already-paid")
+
+    page.goto(link(cancelled))
+    expect(
+        page.get_by_role("heading", level=1, name=f"Order {cancelled['number']} was cancelled")
+    ).to_be_visible()
+    expect(page.get_by_text("Why: Not paid within 72 hours.")).to_be_visible()
+    expect(page.get_by_text("The €2.00 it held from your account was released")).to_be_visible()
+    check_page(page, shots, "cancelled")
+    page.get_by_role("button", name="Order again").click()
+    expect(page.get_by_role("heading", level=1, name="Your cart")).to_be_visible()
+    expect(
+        page.get_by_text(f"Added to your cart from order {cancelled['number']}: 3 × Paper filters")
+    ).to_be_visible()
+
+    sign_in(page, orders["email"])
+    page.goto(f"/account/orders/{paid['id']}")
+    page.get_by_role("button", name="Invoice", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="Invoice")).to_be_visible()
+    expect(page.locator(".invoice")).to_contain_text(f"Invoice number{paid['number']}")
+    check_page(page, shots, "invoice")
+    if page.viewport_size == MOBILE:
+        return
+    page.emulate_media(media="print")
+    expect(page.locator(".site-header")).to_be_hidden()
+    expect(page.locator(".site-footer")).to_be_hidden()
+    expect(page.locator(".invoice-back")).to_be_hidden()
+    expect(page.locator(".invoice")).to_be_visible()
+    page.screenshot(path=str(shots / "invoice-print.png"), full_page=True)
+    page.emulate_media(media="screen")

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from hypothesis import given
+from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
 
@@ -408,3 +409,44 @@ def test_the_owner_marks_received_dispatches_in_bulk_and_refunds(
     sign_in(customer_client, buyer)
     shown = customer_client.get(f"/account/orders/{order.id}").get_data(as_text=True)
     assert "€5.00 into your account funds" in shown and "(Sorry)" in shown
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    price=st.integers(100, 50_000),
+    funds_share=st.floats(0, 1),
+    refunds=st.lists(
+        st.tuples(st.floats(0.001, 1.2), st.sampled_from(["funds", "original"])), min_size=1, max_size=5
+    ),
+)
+def test_refunds_of_a_paid_order_never_exceed_what_was_paid(
+    ctx, make_customer, make_product, owner, price, funds_share, refunds
+):
+    buyer = make_customer()
+    funds = int(price * funds_share)
+    if funds:
+        fund(buyer, funds, key=f"property-{buyer.id}")
+    product = make_product(price=price)
+    order = place(buyer, shop(buyer, (product, 1)), key=f"order-key-{buyer.id:012d}", method=CARD)
+    if order.card_amount:
+        payment = start_card_payment(order, f"pay-key-{buyer.id:016d}")
+        sandbox.choose(SandboxPayment.get(SandboxPayment.public_id == payment.provider_payment_id), "approve")
+        complete_card_payment(payment)
+    order = Order.get_by_id(order.id)
+    paid = {"funds": order.funds_used, "credit": 0, "card": order.card_amount, "bank": 0}
+    assert sum(paid.values()) == order.total
+    for number, (fraction, destination) in enumerate(refunds):
+        left = refundable(order)
+        amount = max(1, int(order.total * fraction))
+        key = f"refund-{buyer.id}-{number:08d}"
+        if amount > left:
+            with pytest.raises(OrderRefundError):
+                refund_order(order, amount, destination, "", owner, key)
+        else:
+            refund_order(order, amount, destination, "", owner, key)
+        order = Order.get_by_id(order.id)
+        done = {part: paid[part] - left_part for part, left_part in left_to_refund(order).items()}
+        assert all(0 <= done[part] <= paid[part] for part in PARTS)
+        assert order.refunded == sum(done.values()) <= order.total
+    assert SandboxPayment.select().where(SandboxPayment.refunded > SandboxPayment.amount).count() == 0
+    assert check_ledger() == []

@@ -31,7 +31,6 @@ from models.fulfilment import dispatch
 from models.fulfilment import receive_bank_transfer
 from models.fulfilment import REINSTATED
 from models.order_refunds import cancel_paid_order
-from models.order_refunds import left_to_refund
 from models.order_refunds import OrderRefundError
 from models.order_refunds import refund_order
 from models.order_refunds import refundable
@@ -156,7 +155,6 @@ def dispatch_many():
 
 
 def _page(order, refund_form=None, cancel_form=None, status=200):
-    paid_left = left_to_refund(order)
     left = refundable(order)
     if refund_form is None:
         refund_form = OrderRefundForm(formdata=None, prefix="refund", idempotency_key=new_key())
@@ -169,7 +167,6 @@ def _page(order, refund_form=None, cancel_form=None, status=200):
         refunds=refunds_of(order),
         events=history_of(order),
         left=left,
-        paid_left=paid_left,
         awaits_bank=awaits_bank_transfer(order) and order.status in (PENDING_PAYMENT, "cancelled"),
         refund_form=refund_form,
         cancel_paid_form=cancel_form
@@ -177,8 +174,6 @@ def _page(order, refund_form=None, cancel_form=None, status=200):
         dispatch_form=DispatchForm(formdata=None, prefix="dispatch"),
         confirm_form=ConfirmForm(),
         status=status,
-        PENDING=PENDING,
-        FAILED=FAILED,
     )
 
 

@@ -164,6 +164,10 @@ def register_commands(app):
             "Ledger check passed: every journal balances and every cached balance matches its entries."
         )
 
+    from jobs.reminders import reminders_cli
+
+    app.cli.add_command(reminders_cli)
+
     @app.cli.command("jobs")
     def jobs_command():
         """Run the scheduler (mail delivery and the minute tick). Only one may run."""

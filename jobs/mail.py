@@ -243,6 +243,8 @@ def build_email(message, sender, domain, now):
     email["Date"] = formatdate(now.timestamp())
     email["Message-ID"] = message.message_id(domain)
     email["Auto-Submitted"] = "auto-generated"
+    for name, value in message.extra_headers.items():
+        email[name] = value
     email.set_content(message.text_body)
     if message.html_body:
         email.add_alternative(message.html_body, subtype="html")

@@ -17,6 +17,7 @@ from jobs import funds  # noqa: F401 - registers its due work
 from jobs import housekeeping  # noqa: F401 - registers its due work
 from jobs import ledger  # noqa: F401 - registers its due work
 from jobs import orders  # noqa: F401 - registers its due work
+from jobs import reminders  # noqa: F401 - registers its due work
 from jobs.mail import deliver_due
 from jobs.mail import SmtpConfig
 from jobs.tick import tick

@@ -32,8 +32,17 @@ def send_templated(to, kind, subject, template, **context):
     settings = load_settings()
     context = {"shop": settings, "subject": subject, **context}
     text = render_template(f"email/{template}.txt", **context).strip() + "\n"
-    html = render_template("email/_layout.html", paragraphs=text_to_paragraphs(text), **context)
-    return send_mail(to, f"{subject} · {settings.shop_name}", text, html=html, kind=kind)
+    return send_text(to, kind, subject, text)
+
+
+def send_text(to, kind, subject, text, headers=None):
+    """Queue a message whose plain text is already written, in the shop's fixed email layout."""
+    settings = load_settings()
+    text = text.strip() + "\n"
+    html = render_template(
+        "email/_layout.html", paragraphs=text_to_paragraphs(text), shop=settings, subject=subject
+    )
+    return send_mail(to, f"{subject} · {settings.shop_name}", text, html=html, kind=kind, headers=headers)
 
 
 URL = re.compile(r"https?://[^\s<>\"]+")

@@ -124,7 +124,7 @@ class Order(BaseModel):
     hold_round = IntegerField(default=1)
     idempotency_key = CharField(unique=True)
     created_at = DateTimeField(default=utcnow, index=True)
-    paid_at = DateTimeField(null=True)
+    paid_at = DateTimeField(null=True, index=True)
     cancelled_at = DateTimeField(null=True)
     auto_cancel_at = DateTimeField(null=True, index=True)
     local_date = DateField(index=True)

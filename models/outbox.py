@@ -5,6 +5,7 @@ Web requests never talk to SMTP. The jobs process delivers queued rows
 """
 
 import datetime
+import json
 import uuid
 
 from peewee import CharField
@@ -42,18 +43,30 @@ class OutboxMessage(BaseModel):
     sending_since = DateTimeField(null=True)
     sent_at = DateTimeField(null=True)
     uid = CharField(unique=True, default=lambda: uuid.uuid4().hex)
+    headers = TextField(default="")  # JSON {name: value}: extra headers such as List-Unsubscribe
 
     class Meta:
         table_name = "outbox_message"
+
+    @property
+    def extra_headers(self):
+        return json.loads(self.headers) if self.headers else {}
 
     def message_id(self, domain):
         """The same Message-ID on every attempt, so a resend is recognisable."""
         return f"<{self.uid}@{domain}>"
 
 
-def send_mail(to, subject, text, html="", kind="general"):
+def send_mail(to, subject, text, html="", kind="general", headers=None):
     """Queue one message. Call it inside the transaction of the event that causes it."""
-    return OutboxMessage.create(kind=kind, to_address=to, subject=subject, text_body=text, html_body=html)
+    return OutboxMessage.create(
+        kind=kind,
+        to_address=to,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        headers=json.dumps(headers) if headers else "",
+    )
 
 
 def retry_delay(attempts):

@@ -58,6 +58,7 @@ class User(UserMixin, BaseModel):
     referral_code = CharField(null=True, unique=True)
     referred_by = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="referrals")
     personal_credit_limit = IntegerField(null=True)  # approved by the owner; replaces the group default
+    reminders_opted_out_at = DateTimeField(null=True)  # payment reminders: None = the customer gets them
 
     @classmethod
     def create(cls, **fields):

@@ -36,6 +36,7 @@ def init_app(app):
     from views.membership import bp as membership_bp
     from views.orders import bp as orders_bp
     from views.register import bp as register_bp
+    from views.reminders import bp as reminders_bp
     from views.storefront import bp as storefront_bp
 
     for blueprint in (storefront_bp, auth_bp, register_bp, inbox_bp, account_bp, admin_bp, health_bp):
@@ -54,6 +55,7 @@ def init_app(app):
     app.register_blueprint(admin_orders_bp)
     app.register_blueprint(admin_import_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(reminders_bp)
 
     @app.context_processor
     def shop_context():

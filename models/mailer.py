@@ -45,7 +45,8 @@ def send_text(to, kind, subject, text, headers=None):
     return send_mail(to, f"{subject} · {settings.shop_name}", text, html=html, kind=kind, headers=headers)
 
 
-URL = re.compile(r"https?://[^\s<>\"]+")
+# A link ends before trailing punctuation: "pay here: https://…/link/abc." links …/link/abc.
+URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)\]'’]")
 
 
 def text_to_paragraphs(text):

@@ -53,12 +53,25 @@ RECOVERY_WINDOW = datetime.timedelta(hours=48)
 
 def run_due(now):
     """The tick's work: plan the open window if it isn't yet, then send what is planned."""
+    cancel_closed_windows(now)  # before planning: a row never sent must not count as sent
     settings = load_reminder_settings()
     if settings.enabled:
         window = open_window(now, settings)
         if window is not None:
             plan_batch(window, now)
     return send_planned(now)
+
+
+def cancel_closed_windows(now):
+    """Planned rows whose window closed before they were sent: their "pay before 11:00" is
+    no longer true, so they are cancelled (and free the order's number and the customer's day)."""
+    closed = ReminderBatch.select(ReminderBatch.id).where(ReminderBatch.window_end <= to_naive_utc(now))
+    with write_transaction():
+        (
+            Reminder.update(state=CANCELLED, cancel_reason=WINDOW_CLOSED, decided_at=to_naive_utc(now))
+            .where((Reminder.state == PLANNED) & Reminder.batch.in_(closed))
+            .execute()
+        )
 
 
 def plan_batch(window, now):
@@ -117,10 +130,10 @@ def send_planned(now, limit=SEND_PER_TICK):
         .limit(limit)
         .tuples()
     )
+    cancel_closed_windows(now)
     for reminder_id, window_end in list(planned):
         if as_aware_utc(window_end) <= now:
-            cancel(reminder_id, WINDOW_CLOSED, now)
-            continue
+            continue  # its window closed while this run went through the batch: the next run cancels it
         ask_provider_about(Reminder.get_by_id(reminder_id).order_id)
         sent += send_one(reminder_id, now)
     finish_batches(now)
@@ -177,11 +190,6 @@ def still_due(reminder, now):
         if item.order_id == reminder.order_id:
             return item.reason
     return "cancelled" if Order.get_by_id(reminder.order_id).status == ORDER_CANCELLED else "paid"
-
-
-def cancel(reminder_id, reason, now):
-    with write_transaction():
-        _decide(reminder_id, CANCELLED, now, reason)
 
 
 def _decide(reminder_id, state, now, reason=""):

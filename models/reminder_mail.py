@@ -15,7 +15,9 @@ from babel.dates import format_time
 from itsdangerous import BadData
 from itsdangerous import URLSafeSerializer
 
+from models.audit import audit
 from models.base import utcnow
+from models.base import write_transaction
 from models.catalog import Product
 from models.groups import settings_for
 from models.mailer import absolute_url
@@ -117,21 +119,58 @@ def template_for(segment):
     return DEFAULT_TEMPLATES[segment]
 
 
-def save_template(segment, subject, body):
+def save_template(segment, subject, body, actor=None):
+    """Save the owner's text for the segment (audited)."""
     if segment not in SEGMENTS:
         raise ValueError(segment)
-    (
-        ReminderTemplate.insert(segment=segment, subject=subject, body=body, updated_at=utcnow())
-        .on_conflict(
-            conflict_target=[ReminderTemplate.segment],
-            update={
-                ReminderTemplate.subject: subject,
-                ReminderTemplate.body: body,
-                ReminderTemplate.updated_at: utcnow(),
-            },
+    before_subject, before_body = template_for(segment)
+    with write_transaction():
+        if (before_subject, before_body) != (subject, body):
+            audit(
+                actor,
+                "reminder_template_changed",
+                f"payment reminder to {segment} customers",
+                before={"subject": before_subject, "body": before_body},
+                after={"subject": subject, "body": body},
+            )
+        (
+            ReminderTemplate.insert(segment=segment, subject=subject, body=body, updated_at=utcnow())
+            .on_conflict(
+                conflict_target=[ReminderTemplate.segment],
+                update={
+                    ReminderTemplate.subject: subject,
+                    ReminderTemplate.body: body,
+                    ReminderTemplate.updated_at: utcnow(),
+                },
+            )
+            .execute()
         )
-        .execute()
-    )
+
+
+def save_category_paragraphs(wanted, actor=None):
+    """Set the extra paragraph of each category in `wanted` ({category id: text}); "" removes it."""
+    with write_transaction():
+        current = {row.category_id: row.text for row in CategoryParagraph.select()}
+        for category_id, text in wanted.items():
+            if text == current.get(category_id, ""):
+                continue
+            audit(
+                actor,
+                "reminder_category_paragraph_changed",
+                f"payment reminder paragraph for category {category_id}",
+                before={"text": current.get(category_id, "")},
+                after={"text": text},
+            )
+            if not text:
+                CategoryParagraph.delete().where(CategoryParagraph.category == category_id).execute()
+                continue
+            (
+                CategoryParagraph.insert(category=category_id, text=text)
+                .on_conflict(
+                    conflict_target=[CategoryParagraph.category], update={CategoryParagraph.text: text}
+                )
+                .execute()
+            )
 
 
 # The values ---------------------------------------------------------------------------------

@@ -398,8 +398,10 @@ class _Facts:
         return column == self.user_id if self.user_id is not None else Value(1) == 1
 
     def _counted(self, reminder):
-        """Reminder rows that count: not cancelled, and not the one being checked."""
-        condition = reminder.state != CANCELLED
+        """Reminder rows that count: sent, or planned in a window still open (one whose window
+        closed was never sent, and is cancelled by the next tick), and not the one being checked."""
+        still_open = ReminderBatch.select(ReminderBatch.id).where(ReminderBatch.window_end > self.now)
+        condition = (reminder.state == SENT) | ((reminder.state == PLANNED) & reminder.batch.in_(still_open))
         if self.ignore_reminder is not None:
             condition &= reminder.id != self.ignore_reminder
         return condition

@@ -92,6 +92,12 @@ OWNER_ONLY = {
     "admin_funds.refund",
     "admin_credit.bank_payment",
     "admin_credit.record_payment",
+    "admin_reminders.settings",
+    "admin_reminders.templates",
+    "admin_reminders.edit_template",
+    "admin_reminders.preview_template",
+    "admin_reminders.restore_template",
+    "admin_reminders.categories",
 }
 
 

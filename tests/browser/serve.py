@@ -57,6 +57,9 @@ def prepare_database(path):
             ).execute()
 
 
+SECRET_KEY = "browser-test-secret"
+
+
 def main(database_path, exit_with_stdin=False):
     from shop import create_app
 
@@ -66,7 +69,7 @@ def main(database_path, exit_with_stdin=False):
         {
             "TESTING": False,  # error pages render as in production
             "INSTANCE_PATH": str(database_path.parent),  # never the developer's instance/config.py
-            "SECRET_KEY": "browser-test-secret",
+            "SECRET_KEY": SECRET_KEY,
             "DATABASE_URL": f"sqlite:///{database_path}",
             "PASSWORD_HASH_COST": CHEAP_HASH,
             "SMTP_HOST": "",

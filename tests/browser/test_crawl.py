@@ -45,8 +45,20 @@ MENU_CHECK = """() => Array.from(document.querySelectorAll('nav'))
 
 ROLES = {"visitor": None, "customer": CUSTOMER_EMAIL, "owner": OWNER_EMAIL}
 # Pages no link leads to but every visitor can land on.
+
+
+def opt_out_path(user_id):
+    """The payment reminders' opt-out page, as a reminder email links it (works signed out)."""
+    from itsdangerous import URLSafeSerializer
+
+    from models.reminder_mail import OPT_OUT_SALT
+    from tests.browser.serve import SECRET_KEY
+
+    return f"/reminders/unsubscribe/{URLSafeSerializer(SECRET_KEY, salt=OPT_OUT_SALT).dumps(user_id)}"
+
+
 EXTRA_PATHS = {
-    "visitor": ["/no-such-page"],
+    "visitor": ["/no-such-page", opt_out_path(1)],
     "customer": ["/admin/"],  # 403 for customers
     # The demo's orders in each state (waiting, paid, dispatched), whatever other tests ordered since.
     "owner": ["/account/no-such-page", "/admin/orders/1", "/admin/orders/2", "/admin/orders/3"],

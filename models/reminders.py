@@ -64,7 +64,7 @@ REASONS = {
     "payment_confirming": "A card payment is being confirmed",
     "cancel_soon": "Cancelled automatically soon",
     "too_recent": "Placed too recently",
-    "opted_out": "The customer opted out",
+    "opted_out": "The customer opted out (or the account is closed or blocked)",
     "group_off": "The customer's group gets no reminders",
     "paid_today": "The customer paid an order today",
     "already_sent": "Already reminded in this window",
@@ -198,8 +198,11 @@ def dispatches(settings, tz, first_day, days=15):
         day = first_day + datetime.timedelta(days=offset)
         if day in closed:
             continue
-        for time in times[day.weekday()]:
-            yield day, time, local_moment(day, time, tz)
+        # By instant, not by clock time: on a spring-forward day a skipped 01:30 is 02:30 summer
+        # time, later than a 02:00 that comes after it on the clock.
+        yield from sorted(
+            ((day, time, local_moment(day, time, tz)) for time in times[day.weekday()]), key=lambda d: d[2]
+        )
 
 
 def next_dispatch(at, settings=None, tz=None):
@@ -244,9 +247,12 @@ def _next_hour_window(at, settings, tz):
         start = hour.astimezone(UTC)
         if not _is_quiet(hour.time(), settings):
             fold = "b" if hour.fold else ""  # the repeated hour of a fall-back is its own window
-            return Window(
-                f"hour:{hour:%Y-%m-%dT%H}:00{fold}", start, start + datetime.timedelta(hours=1), None
-            )
+            end = start + datetime.timedelta(hours=1)
+            # Quiet hours starting within the hour (21:30) end its window there.
+            quiet_from = local_moment(hour.date(), datetime.time.fromisoformat(settings.quiet_start), tz)
+            if start < quiet_from < end:
+                end = quiet_from
+            return Window(f"hour:{hour:%Y-%m-%dT%H}:00{fold}", start, end, None)
         hour = (start + datetime.timedelta(hours=1)).astimezone(tz)
     return None
 
@@ -460,13 +466,18 @@ class _Facts:
             (Order.status == PENDING_PAYMENT) & self._of_customer(Order.user)
         )
         query = (
-            User.select(User.id, User.email, User.group, User.reminders_opted_out_at, User.deleted_at)
+            User.select(
+                User.id, User.email, User.group, User.reminders_opted_out_at, User.deleted_at, User.blocked_at
+            )
             .where(User.id.in_(with_unpaid))
             .tuples()
         )
         return {
-            user_id: _Customer(email, opted_out is not None or deleted is not None, group_id in groups_off)
-            for user_id, email, group_id, opted_out, deleted in query.iterator()
+            # A closed or blocked account is treated as opted out: it gets no reminders.
+            user_id: _Customer(
+                email, any(x is not None for x in (opted_out, deleted, blocked)), group_id in groups_off
+            )
+            for user_id, email, group_id, opted_out, deleted, blocked in query.iterator()
         }
 
     def _paid_today(self):

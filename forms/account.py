@@ -120,6 +120,7 @@ class ProfileForm(FlaskForm):
         filters=[clean_text],
         render_kw={"autocomplete": "tel"},
     )
+    payment_reminders = BooleanField("Remind me by email when an order of mine waits for payment")
 
 
 class CodeForm(FlaskForm):

@@ -145,6 +145,20 @@ def test_profile_bad_phone_is_422_and_keeps_values(customer_client, customer):
     assert fresh(customer).first_name == customer.first_name
 
 
+def test_profile_turns_payment_reminders_off_and_on(customer_client, customer):
+    details = {"first_name": "Grace", "last_name": "Hopper"}
+    html = customer_client.get("/account/profile").get_data(as_text=True)
+    assert re.search(
+        r'<input[^>]*checked[^>]*name="payment_reminders"|name="payment_reminders"[^>]*checked', html
+    )
+    assert post_form(customer_client, "/account/profile", details).status_code == 303  # box left unticked
+    assert fresh(customer).reminders_opted_out_at is not None
+    html = customer_client.get("/account/profile").get_data(as_text=True)
+    assert not re.search(r'name="payment_reminders"[^>]*checked', html)
+    post_form(customer_client, "/account/profile", {**details, "payment_reminders": "y"})
+    assert fresh(customer).reminders_opted_out_at is None
+
+
 @pytest.mark.parametrize("bad", ["Gr\u202eace", "Gr\x07ace", "G" * 101, ""])
 def test_profile_refuses_odd_or_overlong_names(customer_client, customer, bad):
     response = post_form(customer_client, "/account/profile", {"first_name": bad, "last_name": "Hopper"})

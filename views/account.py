@@ -41,6 +41,7 @@ from models.address import address_of
 from models.address import addresses_of
 from models.address import delete_address as delete_address_of
 from models.address import update_address
+from models.reminder_mail import set_opted_out
 from models.security_log import events_of
 from models.tokens import CHANGE_EMAIL
 from models.tokens import find_by_link
@@ -149,6 +150,7 @@ def profile():
             "first_name": user.first_name,
             "last_name": user.last_name,
             "phone": national_phone(user.phone, country),
+            "payment_reminders": user.reminders_opted_out_at is None,
         }
     )
     if request.method == "GET":
@@ -156,6 +158,8 @@ def profile():
     if not form.validate(extra_validators={"phone": [phone_number(country)]}):
         return render_invalid("account/profile.html", form=form)
     update_profile(user, form.first_name.data, form.last_name.data, form.phone.data or "")
+    if form.payment_reminders.data != (user.reminders_opted_out_at is None):
+        set_opted_out(user, not form.payment_reminders.data)
     flash("Your details are saved.", "success")
     return redirect_after_post(url_for("account.dashboard"))
 

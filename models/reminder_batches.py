@@ -25,6 +25,7 @@ from peewee import fn
 from peewee import IntegrityError
 
 from models.base import as_aware_utc
+from models.base import db
 from models.base import to_naive_utc
 from models.base import write_transaction
 from models.mailer import send_text
@@ -93,25 +94,42 @@ def plan_batch(window, now):
                 planned_at=moment,
                 excluded=len(the_plan.excluded),
             )
-            rows = [
-                {
-                    "batch": batch.id,
-                    "user": item.customer_id,
-                    "order": item.order_id,
-                    "segment": item.segment,
-                    "template": item.template,
-                    "reminder_number": item.reminder_number,
-                    "local_date": the_plan.at.date(),
-                    "planned_at": moment,
-                }
-                for item in the_plan.reminders
-            ]
-            for start in range(0, len(rows), 500):
-                Reminder.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
+            insert_reminders(batch.id, the_plan.reminders, the_plan.at.date(), moment)
     except IntegrityError:
         # Another scheduler planned this window a moment ago (the UNIQUE window key).
         return ReminderBatch.get(ReminderBatch.window_key == window.key), False
     return batch, True
+
+
+# ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike): a row the partial UNIQUE indexes
+# refuse (a twin scheduler's) is simply not added. Through the driver with executemany: a
+# batch can have tens of thousands of rows, and building each through the ORM costs seconds.
+INSERT_REMINDER = (
+    'INSERT INTO "reminder" (batch_id, user_id, order_id, segment, template, reminder_number, '
+    "local_date, state, cancel_reason, planned_at) VALUES ({}) ON CONFLICT DO NOTHING"
+)
+
+
+def insert_reminders(batch_id, reminders, local_date, planned_at):
+    sql = INSERT_REMINDER.format(", ".join([db.param] * 10))
+    day, moment = str(local_date), str(planned_at)  # as SQLite stores them; PostgreSQL parses them
+    rows = [
+        (
+            batch_id,
+            r.customer_id,
+            r.order_id,
+            r.segment,
+            r.template,
+            r.reminder_number,
+            day,
+            PLANNED,
+            "",
+            moment,
+        )
+        for r in reminders
+    ]
+    if rows:
+        db.cursor().executemany(sql, rows)
 
 
 # Each row is checked with a few queries of its own; a big batch goes over a few ticks so

@@ -256,7 +256,9 @@ def wire_format(email):
 
     smtplib's data() leaves the line ends of bytes alone, so this is done here.
     """
-    data = email.as_bytes(policy=email.policy.clone(linesep="\r\n"))
+    # Lines up to SMTP's 998: a folded List-Unsubscribe URL would be RFC 2047-encoded, which
+    # mail providers don't read as a one-click unsubscribe.
+    data = email.as_bytes(policy=email.policy.clone(linesep="\r\n", max_line_length=998))
     data = re.sub(rb"(?m)^\.", b"..", data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"

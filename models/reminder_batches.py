@@ -19,6 +19,7 @@
 """
 
 import datetime
+import logging
 
 from peewee import Case
 from peewee import fn
@@ -48,6 +49,8 @@ from models.settings import load_settings
 from payments import PaymentError
 from payments import PENDING
 
+log = logging.getLogger("shop.jobs")
+
 WINDOW_CLOSED = "window_closed"
 RECOVERY_WINDOW = datetime.timedelta(hours=48)
 
@@ -76,9 +79,14 @@ def cancel_closed_windows(now):
 
 
 def plan_batch(window, now):
-    """The window's batch, planning it first if nobody has. Returns (batch, created)."""
+    """Plan the window's batch: created on the window's first tick; on later ticks the orders
+    that became due since (old enough, a card payment abandoned) join it, so the preview and
+    what is sent agree. Returns (batch, created)."""
     existing = ReminderBatch.get_or_none(ReminderBatch.window_key == window.key)
     if existing is not None:
+        the_plan = plan(now, window=window, batch_id=existing.id)
+        with write_transaction():
+            insert_reminders(existing.id, the_plan.reminders, the_plan.at.date(), to_naive_utc(now))
         return existing, False
     the_plan = plan(now, window=window)
     moment = to_naive_utc(now)
@@ -152,8 +160,11 @@ def send_planned(now, limit=SEND_PER_TICK):
     for reminder_id, window_end in list(planned):
         if as_aware_utc(window_end) <= now:
             continue  # its window closed while this run went through the batch: the next run cancels it
-        ask_provider_about(Reminder.get_by_id(reminder_id).order_id)
-        sent += send_one(reminder_id, now)
+        try:
+            ask_provider_about(Reminder.get_by_id(reminder_id).order_id)
+            sent += send_one(reminder_id, now)
+        except Exception:  # one bad row (a provider timeout, a bug) must not hold up the batch
+            log.exception("payment reminder %s not sent; it is tried again on the next tick", reminder_id)
     finish_batches(now)
     return sent
 

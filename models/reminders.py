@@ -337,8 +337,9 @@ def plan(at, window=None, batch_id=None, user_id=None, ignore_reminder=None):
         batch_id = batch.id if batch is not None else None
     facts = _Facts(at, settings, tz, batch_id, user_id, ignore_reminder)
     reminders, excluded = [], []
+    reason_for = facts.rules(window)
     for order in facts.unpaid_orders():
-        reason = facts.reason(order, window)
+        reason = reason_for(order)
         if reason:
             excluded.append(Excluded(order.id, order.number, order.user_id, reason))
         else:
@@ -402,36 +403,48 @@ class _Facts:
             condition &= reminder.id != self.ignore_reminder
         return condition
 
-    def reason(self, order, window):
-        """The first rule that keeps the order from a reminder (REASONS' order), or None."""
-        if not order.from_shop:
-            return "marketplace"
-        if order.overdue:
-            return "cancelled"
-        if self.newest.get(order.user_id) != order.id:
-            return "not_newest"
-        if order.id in self.confirming:
-            return "payment_confirming"
-        if order.cancel_soon:
-            return "cancel_soon"
-        if order.too_recent:
-            return "too_recent"
-        customer = self.users[order.user_id]
-        if customer.opted_out:
-            return "opted_out"
-        if customer.group_off:
-            return "group_off"
-        if order.user_id in self.paid_today:
-            return "paid_today"
-        if order.id in self.in_this_batch:
-            return "already_sent"
-        if self.sent_counts.get(order.id, 0) >= self.settings.max_per_order:
-            return "order_limit"
-        if order.user_id in self.reminded_today:
-            return "daily_limit"
-        if window is None or not window.is_open(self.at) or not self.settings.enabled:
-            return "outside_window"
-        return None
+    def rules(self, window):
+        """reason(order): the first rule that keeps the order from a reminder (REASONS' order),
+        or None. A closure over the facts: it runs once per unpaid order."""
+        newest, confirming, users = self.newest, self.confirming, self.users
+        paid_today, in_this_batch, sent_counts = self.paid_today, self.in_this_batch, self.sent_counts
+        reminded_today, max_per_order = self.reminded_today, self.settings.max_per_order
+        window_closed = window is None or not window.is_open(self.at) or not self.settings.enabled
+
+        def reason(order):
+            order_id, user_id = order.id, order.user_id
+            if not order.from_shop:
+                return "marketplace"
+            if order.overdue:
+                return "cancelled"
+            if newest.get(user_id) != order_id:
+                return "not_newest"
+            if order_id in confirming:
+                return "payment_confirming"
+            if order.cancel_soon:
+                return "cancel_soon"
+            if order.too_recent:
+                return "too_recent"
+            customer = users.get(user_id)
+            if customer is None:  # its last unpaid order was paid or cancelled between two reads
+                return "cancelled"
+            if customer.opted_out:
+                return "opted_out"
+            if customer.group_off:
+                return "group_off"
+            if user_id in paid_today:
+                return "paid_today"
+            if order_id in in_this_batch:
+                return "already_sent"
+            if sent_counts.get(order_id, 0) >= max_per_order:
+                return "order_limit"
+            if user_id in reminded_today:
+                return "daily_limit"
+            if window_closed:
+                return "outside_window"
+            return None
+
+        return reason
 
     def _unpaid_orders(self):
         min_age = datetime.timedelta(minutes=self.settings.min_age_minutes)

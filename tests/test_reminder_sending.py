@@ -223,6 +223,19 @@ def test_running_twice_in_one_window_sends_one_message_per_customer(app, custome
     assert len(reminder_mail()) == 4
 
 
+def test_an_order_that_becomes_due_during_the_window_joins_its_batch(app, make_customer, now):
+    customer = make_customer()
+    order = make_unpaid(customer, now, age=datetime.timedelta(minutes=30))  # too recent at 10:05
+    assert run(app, now) == 0
+    later = now + datetime.timedelta(minutes=35)  # an hour old now, the window still open
+    with app.app_context():
+        promised = [item.order_id for item in plan(later).reminders]
+    assert promised == [order.id]
+    assert run(app, later) == 1  # what the preview promised is what goes out
+    assert ReminderBatch.select().count() == 1
+    assert [row.state for row in rows_of(order)] == [SENT]
+
+
 def test_a_crash_between_planning_and_sending_sends_each_planned_reminder_once(app, customer_with_order, now):
     pairs = [customer_with_order(paid=paid) for paid in (0, 1, 2)]
     batch, created = plan_only(app, now)
@@ -759,7 +772,9 @@ def test_a_reminder_delivered_over_smtp_carries_the_one_click_unsubscribe_header
     message = received.message
     assert message["To"] == customer.email
     assert order.number in message["Subject"]
-    # A long value is folded onto a line of its own: unfolded, it starts with a space.
+    # On the wire the URL is as it is (a folded, RFC 2047-encoded one is no one-click unsubscribe).
+    raw_header = re.search(rb"^List-Unsubscribe: (.*)$", received.raw, re.MULTILINE).group(1).strip()
+    assert raw_header.startswith(b"<http") and b"=?" not in raw_header, raw_header
     unsubscribe = str(message["List-Unsubscribe"]).strip()
     match = re.fullmatch(r"<(https?://[^>]+/reminders/unsubscribe/([^>/]+))>", unsubscribe)
     assert match, unsubscribe

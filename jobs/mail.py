@@ -120,6 +120,10 @@ def claim(message_id, now):
 
 
 def attempt(message, smtp, now):
+    if message.expires_at is not None and to_naive_utc(now) >= message.expires_at:
+        # "Pay before 11:00 today" arriving after 11:00 (mail was down) would be untrue.
+        finish(message, FAILED, now, "not sent: what it says was no longer true when it could go")
+        return False
     try:
         transmit(message, smtp, now)
     except BeforeData as error:

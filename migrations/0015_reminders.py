@@ -1,8 +1,8 @@
 """Payment reminders: their settings and templates, the batches (one per window) and one small
 row per reminder, whose partial UNIQUE indexes make a second reminder of the same number for an
 order, or a second message to a customer on the same shop day, impossible. Customers can opt
-out; outbox messages can carry extra headers (List-Unsubscribe); orders are found by payment
-time (a customer who paid today is not reminded)."""
+out; outbox messages can carry extra headers (List-Unsubscribe) and a time after which they are
+not delivered; orders are found by payment time (a customer who paid today is not reminded)."""
 
 import datetime
 
@@ -118,6 +118,7 @@ def up(migrator, db):
     migrator.migrate(
         migrator.add_column("user", "reminders_opted_out_at", DateTimeField(null=True)),
         migrator.add_column("outbox_message", "headers", TextField(default="")),
+        migrator.add_column("outbox_message", "expires_at", DateTimeField(null=True)),
         migrator.add_index("order", ("paid_at",), unique=False),
         # Counting a customer's paid orders (their reminder's segment) without reading the rows.
         migrator.add_index("order", ("user_id", "paid_at"), unique=False),
@@ -131,6 +132,7 @@ def down(migrator, db):
     migrator.migrate(
         migrator.drop_index("order", "order_user_id_paid_at"),
         migrator.drop_index("order", "order_paid_at"),
+        migrator.drop_column("outbox_message", "expires_at"),
         migrator.drop_column("outbox_message", "headers"),
         migrator.drop_column("user", "reminders_opted_out_at"),
     )

@@ -35,14 +35,22 @@ def send_templated(to, kind, subject, template, **context):
     return send_text(to, kind, subject, text)
 
 
-def send_text(to, kind, subject, text, headers=None):
+def send_text(to, kind, subject, text, headers=None, expires_at=None):
     """Queue a message whose plain text is already written, in the shop's fixed email layout."""
     settings = load_settings()
     text = text.strip() + "\n"
     html = render_template(
         "email/_layout.html", paragraphs=text_to_paragraphs(text), shop=settings, subject=subject
     )
-    return send_mail(to, f"{subject} · {settings.shop_name}", text, html=html, kind=kind, headers=headers)
+    return send_mail(
+        to,
+        f"{subject} · {settings.shop_name}",
+        text,
+        html=html,
+        kind=kind,
+        headers=headers,
+        expires_at=expires_at,
+    )
 
 
 # A link ends before trailing punctuation: "pay here: https://…/link/abc." links …/link/abc.

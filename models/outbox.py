@@ -44,6 +44,7 @@ class OutboxMessage(BaseModel):
     sent_at = DateTimeField(null=True)
     uid = CharField(unique=True, default=lambda: uuid.uuid4().hex)
     headers = TextField(default="")  # JSON {name: value}: extra headers such as List-Unsubscribe
+    expires_at = DateTimeField(null=True)  # not delivered after this (a reminder's deadline)
 
     class Meta:
         table_name = "outbox_message"
@@ -57,9 +58,10 @@ class OutboxMessage(BaseModel):
         return f"<{self.uid}@{domain}>"
 
 
-def send_mail(to, subject, text, html="", kind="general", headers=None):
+def send_mail(to, subject, text, html="", kind="general", headers=None, expires_at=None):
     """Queue one message. Call it inside the transaction of the event that causes it."""
     return OutboxMessage.create(
+        expires_at=expires_at,
         kind=kind,
         to_address=to,
         subject=subject,

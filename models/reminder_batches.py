@@ -200,6 +200,7 @@ def send_one(reminder_id, now):
             subject,
             text,
             headers=unsubscribe_headers(reminder.user_id),
+            expires_at=reminder.batch.window_end,  # its "pay before" is the window's dispatch
         )
         Reminder.update(outbox_message=message.id).where(Reminder.id == reminder_id).execute()
     return 1

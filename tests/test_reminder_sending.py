@@ -761,7 +761,8 @@ def test_a_reminder_delivered_over_smtp_carries_the_one_click_unsubscribe_header
     customer, order = customer_with_order(paid=1)
     assert run(app, now) == 1
     recorder = Recorder()
-    delivery_time = max(now, datetime.datetime.now(datetime.UTC)) + datetime.timedelta(minutes=1)
+    OutboxMessage.update(next_attempt_at=naive(now)).execute()  # queued at the tick's time, not today's
+    delivery_time = now + datetime.timedelta(minutes=1)
     with running_smtp(recorder) as port:
         assert deliver_due(delivery_time, SmtpConfig(host="127.0.0.1", port=port, security="none")) == 1
         (received,) = recorder.wait_for(1)
@@ -793,6 +794,20 @@ def test_a_reminder_delivered_over_smtp_carries_the_one_click_unsubscribe_header
     # and the header's one-click works as a mail provider would use it
     response = app.test_client().post(public_path(url), data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and opted_out(customer)
+
+
+def test_a_reminder_that_could_not_go_before_its_dispatch_is_never_delivered(app, customer_with_order, now):
+    customer, _order = customer_with_order()
+    assert run(app, now) == 1
+    OutboxMessage.update(next_attempt_at=naive(now)).execute()
+    recorder = Recorder()
+    with running_smtp(recorder) as port:
+        smtp = SmtpConfig(host="127.0.0.1", port=port, security="none")
+        # Mail was down until after the 11:00 dispatch: "pay before 11:00 today" is no longer true.
+        assert deliver_due(shop_time(23, 11, 0), smtp) == 0
+    assert recorder.received == []
+    (row,) = reminder_mail(customer)
+    assert row.state == "failed" and "no longer true" in row.last_error
 
 
 # The owner's template text never runs ---------------------------------------------------------

@@ -236,6 +236,19 @@ def test_an_order_that_becomes_due_during_the_window_joins_its_batch(app, make_c
     assert [row.state for row in rows_of(order)] == [SENT]
 
 
+def test_the_schedulers_minute_tick_sends_reminders(app, customer_with_order, now):
+    import jobs.scheduler  # noqa: F401 - what `flask --app shop jobs` runs registers every feature's work
+    from jobs.reminders import send_payment_reminders
+    from jobs.tick import DUE_WORK
+    from jobs.tick import tick
+
+    assert send_payment_reminders in DUE_WORK
+    _customer, order = customer_with_order()
+    with app.app_context():
+        tick(now)
+    assert [row.state for row in rows_of(order)] == [SENT]
+
+
 def test_a_crash_between_planning_and_sending_sends_each_planned_reminder_once(app, customer_with_order, now):
     pairs = [customer_with_order(paid=paid) for paid in (0, 1, 2)]
     batch, created = plan_only(app, now)

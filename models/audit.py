@@ -40,6 +40,15 @@ def audit(actor, action, target="", before=None, after=None):
     )
 
 
+def audit_changes(actor, action, target, current, changes):
+    """Audit the fields of `changes` that differ on the row `current` (none: no entry);
+    returns them. Call it inside the change's own transaction."""
+    changed = {name: value for name, value in changes.items() if getattr(current, name) != value}
+    if changed:
+        audit(actor, action, target, before={name: getattr(current, name) for name in changed}, after=changed)
+    return changed
+
+
 def recent_entries(limit=100, offset=0):
     return list(
         AuditEntry.select().order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)

@@ -45,7 +45,6 @@ from models.reminders import Reminder
 from models.reminders import ReminderBatch
 from models.reminders import SENT
 from models.reminders import Window
-from models.settings import load_settings
 from payments import PaymentError
 from payments import PENDING
 
@@ -298,7 +297,3 @@ def results(since=None):
         by_segment[segment]["orders"] += 1
         by_segment[segment]["amount"] += total
     return by_segment
-
-
-def shop_now():
-    return datetime.datetime.now(datetime.UTC).astimezone(load_settings().tz)

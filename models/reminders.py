@@ -32,6 +32,7 @@ from peewee import JOIN
 from peewee import TextField
 from peewee import Value
 
+from models.audit import audit_changes
 from models.base import BaseModel
 from models.base import db
 from models.base import to_naive_utc
@@ -338,7 +339,7 @@ def plan(at, window=None, batch_id=None, user_id=None, ignore_reminder=None):
     facts = _Facts(at, settings, tz, batch_id, user_id, ignore_reminder)
     reminders, excluded = [], []
     reason_for = facts.rules(window)
-    for order in facts.unpaid_orders():
+    for order in facts.orders:
         reason = reason_for(order)
         if reason:
             excluded.append(Excluded(order.id, order.number, order.user_id, reason))
@@ -387,9 +388,6 @@ class _Facts:
         self.confirming = self._confirming()
         self.sent_counts, self.in_this_batch = self._reminders_so_far()
         self.reminded_today = self._reminded_today()
-
-    def unpaid_orders(self):
-        return self.orders
 
     def _of_customer(self, column):
         return column == self.user_id if self.user_id is not None else Value(1) == 1
@@ -587,19 +585,10 @@ def describe_reason(reason):
 
 def update_reminder_settings(changes, actor=None):
     """Apply the owner's changes to the reminder settings in one write (audited); returns the row."""
-    from models.audit import audit
-
     load_reminder_settings()
     with write_transaction():
         current = ReminderSettings.get_by_id(1)
-        changed = {name: value for name, value in changes.items() if getattr(current, name) != value}
+        changed = audit_changes(actor, "reminder_settings_changed", "payment reminders", current, changes)
         if changed:
-            audit(
-                actor,
-                "reminder_settings_changed",
-                "payment reminders",
-                before={name: getattr(current, name) for name in changed},
-                after=changed,
-            )
             ReminderSettings.update(**changed, updated_at=utcnow()).where(ReminderSettings.id == 1).execute()
     return ReminderSettings.get_by_id(1)

@@ -11,7 +11,7 @@ from peewee import DateTimeField
 from peewee import IntegerField
 from peewee import TextField
 
-from models.audit import audit
+from models.audit import audit_changes
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
@@ -96,15 +96,7 @@ def update_settings(changes, actor=None):
     """Apply the owner's changes in one write (audited); returns the fresh row."""
     with write_transaction():
         current = ShopSettings.get_by_id(1)
-        changed = {name: value for name, value in changes.items() if getattr(current, name) != value}
-        if changed:
-            audit(
-                actor,
-                "settings_changed",
-                "shop settings",
-                before={n: getattr(current, n) for n in changed},
-                after=changed,
-            )
+        changed = audit_changes(actor, "settings_changed", "shop settings", current, changes)
         (
             ShopSettings.update(**changes, updated_at=utcnow(), revision=ShopSettings.revision + 1)
             .where(ShopSettings.id == 1)

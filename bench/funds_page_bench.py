@@ -188,15 +188,15 @@ def _movement(random_, balance, journal_id):
     )
 
 
-def _history(path, size, heavy_id, light_ids, system):
-    """Journals of two entries each, written straight into the tables."""
+def _history(path, size, heavy_id, light_ids, system, start=HISTORY_START, days=HISTORY_DAYS):
+    """Journals of two entries each from `start` over `days`, written straight into the tables."""
     from models.base import db
     from models.settings import load_settings
 
     with db.connection_context():
         zone = zoneinfo.ZoneInfo(load_settings().timezone)
     journals = size // 2
-    step = datetime.timedelta(days=HISTORY_DAYS) / max(1, journals)
+    step = datetime.timedelta(days=days) / max(1, journals)
     random_ = random.Random(20261122)
     balances = dict.fromkeys([heavy_id, *light_ids, *system.values()], 0)
     connection = sqlite3.connect(path, isolation_level=None)
@@ -224,7 +224,7 @@ def _history(path, size, heavy_id, light_ids, system):
     entry_id = first_entry
     for number, customer in enumerate(journal_owners(journals, heavy_id, light_ids)):
         journal_id = first_journal + number
-        at = HISTORY_START + step * number
+        at = start + step * number
         created_at = at.isoformat(" ", "microseconds")
         local_date = at.replace(tzinfo=datetime.UTC).astimezone(zone).date().isoformat()
         kind, category, memo, other, customer_amount = _movement(random_, balances[customer], journal_id)

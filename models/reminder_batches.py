@@ -271,12 +271,22 @@ def _count_where(condition):
     return fn.SUM(Case(None, [(condition, 1)], 0))  # PostgreSQL can't SUM booleans
 
 
-def results(since=None):
-    """Per segment: reminders sent, reminded orders paid within 48 hours of a reminder, amount.
+def recovered_orders(sent):
+    """{order id: (key, total)} for reminded orders paid within 48 hours of a reminder.
 
-    An order counts once, for the last reminder sent before it was paid, so a
-    customer reminded twice is not counted twice.
+    `sent` is (order id, key, sent at, paid at, order total) per reminder sent,
+    oldest first. An order counts once, for the last reminder sent before it was
+    paid (its key), so a customer reminded twice is not counted twice.
     """
+    last_before_payment = {}
+    for order_id, key, sent_at, paid_at, total in sent:
+        if paid_at is not None and sent_at <= paid_at < sent_at + RECOVERY_WINDOW:
+            last_before_payment[order_id] = (key, total)  # a later reminder replaces it
+    return last_before_payment
+
+
+def results(since=None):
+    """Per segment: reminders sent, reminded orders paid within 48 hours of a reminder, amount."""
     query = (
         Reminder.select(Reminder.order, Reminder.segment, Reminder.decided_at, Order.paid_at, Order.total)
         .join(Order, on=(Reminder.order == Order.id))
@@ -286,14 +296,11 @@ def results(since=None):
     )
     if since is not None:
         query = query.where(Reminder.decided_at >= since)
+    sent = list(query.iterator())
     by_segment = {}
-    last_before_payment = {}
-    for order_id, segment, sent_at, paid_at, total in query.iterator():
-        entry = by_segment.setdefault(segment, {"sent": 0, "orders": 0, "amount": 0})
-        entry["sent"] += 1
-        if paid_at is not None and sent_at <= paid_at < sent_at + RECOVERY_WINDOW:
-            last_before_payment[order_id] = (segment, total)  # a later reminder replaces it
-    for segment, total in last_before_payment.values():
+    for _, segment, *_ in sent:
+        by_segment.setdefault(segment, {"sent": 0, "orders": 0, "amount": 0})["sent"] += 1
+    for segment, total in recovered_orders(sent).values():
         by_segment[segment]["orders"] += 1
         by_segment[segment]["amount"] += total
     return by_segment

@@ -27,6 +27,7 @@ def init_app(app):
     from views.admin_import import bp as admin_import_bp
     from views.admin_orders import bp as admin_orders_bp
     from views.admin_reminders import bp as admin_reminders_bp
+    from views.admin_reports import bp as admin_reports_bp
     from views.api import bp as api_bp
     from views.auth import bp as auth_bp
     from views.checkout import bp as checkout_bp
@@ -56,6 +57,7 @@ def init_app(app):
     app.register_blueprint(admin_orders_bp)
     app.register_blueprint(admin_import_bp)
     app.register_blueprint(admin_reminders_bp)
+    app.register_blueprint(admin_reports_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reminders_bp)
 

@@ -11,12 +11,15 @@ from flask_login import login_required
 from forms.settings import ShopSettingsForm
 from jobs.health import health_report
 from models.credit import overdue_customers
+from models.credit import shop_today
 from models.ledger import latest_check
 from models.ledger import money_has_moved
 from models.outbox import counts_by_state
 from models.outbox import OutboxMessage
 from models.outbox import send_again
 from models.outbox import UNKNOWN
+from models.reports import dashboard as dashboard_figures
+from models.reports import order_value_hints
 from models.settings import update_settings
 from models.user import count_by_role
 from models.user import CUSTOMER
@@ -49,6 +52,7 @@ def dashboard():
         health=health_report(),
         ledger_check=latest_check(),
         overdue=overdue_customers(),
+        figures=dashboard_figures(shop_today()),
     )
 
 
@@ -61,14 +65,10 @@ def settings():
     if currency_locked:
         form.currency.render_kw = {"readonly": True}
     if not form.validate_on_submit():
+        context = {"form": form, "currency_locked": currency_locked, "order_hints": order_value_hints(shop_today())}
         if request.method == "POST":
-            return render_invalid(
-                "admin/settings.html",
-                fragment="admin/_settings_form.html",
-                form=form,
-                currency_locked=currency_locked,
-            )
-        return render("admin/settings.html", form=form, currency_locked=currency_locked)
+            return render_invalid("admin/settings.html", fragment="admin/_settings_form.html", **context)
+        return render("admin/settings.html", **context)
     changes = {
         name: "" if field.data is None else field.data
         for name, field in form._fields.items()

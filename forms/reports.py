@@ -1,0 +1,118 @@
+"""The filters every report shares: a period, how to group its days, a customer group, a customer."""
+
+import datetime
+
+from flask_wtf import FlaskForm
+from wtforms import DateField
+from wtforms import SearchField
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+from forms.fields import clean_text
+from models.groups import CustomerGroup
+from models.reports import BUCKETS
+from models.reports import default_bucket
+from models.reports import EARLIEST
+from models.reports import MAX_DAYS
+from models.reports import preset_days
+from models.reports import PRESETS
+from models.reports import Scope
+from models.user import CUSTOMER
+from models.user import User
+
+
+class ReportFilterForm(FlaskForm):
+    """A plain GET form: its URL is the bookmark."""
+
+    class Meta:
+        csrf = False
+
+    period = SelectField(
+        "Period",
+        choices=[SelectChoice(key, label) for key, label in PRESETS.items()],
+        default="this_month",
+        validate_choice=False,
+    )
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    by = SelectField(
+        "Group days by",
+        choices=[SelectChoice("", "As suits the period")] + [SelectChoice(k, v) for k, v in BUCKETS.items()],
+        default="",
+        validate_choice=False,
+    )
+    group = SelectField("Customer group", default="", validate_choice=False)
+    customer = SearchField(
+        "Customer email", validators=[Optional(), Length(max=254)], filters=[clean_text]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        groups = CustomerGroup.select().order_by(CustomerGroup.name)
+        self.group.choices = [SelectChoice("", "All customers")] + [
+            SelectChoice(str(group.id), group.name + (" (retired)" if group.is_retired else ""))
+            for group in groups
+        ]
+
+    def scope(self, today):
+        """The Scope the filters ask for and notes on what was adjusted, or None with the
+        fields' errors set when they cannot be read."""
+        self.validate()
+        notes = []
+        first, last = self._days(today)
+        group_id = self._group_id()
+        customer_id = self._customer_id()
+        if self.errors or first is None:
+            return None, notes
+        if last > today:
+            last = today
+            notes.append("Figures stop today; the period was cut there.")
+        if first > last:
+            self.date_from.errors = [*self.date_from.errors, "Choose a first day on or before today."]
+            return None, notes
+        if (last - first).days + 1 > MAX_DAYS:
+            first = last - datetime.timedelta(days=MAX_DAYS - 1)
+            notes.append(f"A report covers at most {MAX_DAYS} days: it starts on {first.isoformat()}.")
+        bucket = self.by.data if self.by.data in BUCKETS else default_bucket((last - first).days + 1)
+        return Scope(first, last, bucket, group_id, customer_id), notes
+
+    def _days(self, today):
+        if self.period.data not in PRESETS:
+            self.period.errors = ["Choose one of the periods."]
+            return None, None
+        if self.period.data != "custom":
+            return preset_days(self.period.data, today)
+        first, last = self.date_from.data, self.date_to.data
+        if self.date_from.errors or self.date_to.errors:
+            return None, None
+        if not first or not last:
+            missing = self.date_from if not first else self.date_to
+            missing.errors = [*missing.errors, "Enter both days of the period, like 2026-11-30."]
+            return None, None
+        if first > last:
+            self.date_to.errors = [*self.date_to.errors, "The last day is before the first day."]
+            return None, None
+        if first < EARLIEST:
+            self.date_from.errors = [*self.date_from.errors, "Choose a day from 1 January 2000 on."]
+            return None, None
+        return first, last
+
+    def _group_id(self):
+        value = self.group.data or ""
+        if not value:
+            return None
+        if not value.isdigit() or value not in {choice.value for choice in self.group.choices}:
+            self.group.errors = [*self.group.errors, "Choose one of the shop's groups."]
+            return None
+        return int(value)
+
+    def _customer_id(self):
+        if not self.customer.data or self.customer.errors:
+            return None
+        customer = User.by_email(self.customer.data)
+        if customer is None or customer.role != CUSTOMER:
+            self.customer.errors = [*self.customer.errors, "No customer has this email address."]
+            return None
+        return customer.id

@@ -1,0 +1,140 @@
+"""The owner's reports under /admin/reports: filtered figures, a chart, a table and its CSV.
+
+Staff and the owner see them (they change nothing). The filters live in the
+URL, so a report can be bookmarked; the CSV link carries the same filters and
+holds exactly the rows of the table. A filter change made with htmx swaps only
+the report's body and shows a progress bar meanwhile.
+"""
+
+import csv
+import io
+from decimal import Decimal
+
+from babel.numbers import format_currency
+from babel.numbers import format_decimal
+from babel.numbers import get_currency_precision
+from flask import abort
+from flask import Blueprint
+from flask import make_response
+from flask import request
+from flask import url_for
+from flask_login import login_required
+
+from forms.reports import ReportFilterForm
+from models.credit import shop_today
+from models.reports import REPORT_TITLES
+from models.reports import REPORTS
+from models.user import User
+from views import charts
+from views import shop_settings
+from views.formatting import money
+from views.rendering import render
+from views.security import staff_required
+
+bp = Blueprint("admin_reports", __name__, url_prefix="/admin/reports")
+
+DESCRIPTIONS = {
+    "deposits": "Top-ups: how many, how much and the average, per day, week or month; bonuses apart.",
+    "roll-forward": "Opening balance, every kind of movement and the closing balance, checked against the ledger.",
+    "usage": "How much of the order value was paid with funds, with credit and other ways; the funds discount.",
+    "order-value": "Average and median order with and without funds, and when the discount or top-up minimum changed.",
+    "credit": "Credit drawn and paid back, what is owed against the limits, credit requests decided.",
+    "reminders": "Reminders sent, orders paid within 48 hours and the money, by customer segment and dispatch window.",
+}
+
+
+@bp.before_request
+@login_required
+@staff_required
+def require_staff():
+    """Staff and owner: reports only read."""
+
+
+@bp.get("")
+def index():
+    return render("admin/reports/index.html", titles=REPORT_TITLES, descriptions=DESCRIPTIONS)
+
+
+@bp.get("/<key>")
+def show(key):
+    report_function = REPORTS.get(key) or abort(404)
+    form = ReportFilterForm(request.args)
+    scope, notes = form.scope(shop_today())
+    context = {"key": key, "title": REPORT_TITLES[key], "form": form, "notes": notes, "titles": REPORT_TITLES}
+    if scope is None:
+        return render("admin/reports/report.html", fragment="admin/reports/_body.html", status=422, **context)
+    report = report_function(scope)
+    context.update(
+        report=report,
+        scope=scope,
+        customer=User.get_by_id(scope.customer_id) if scope.customer_id else None,
+        drawing=_drawing(report),
+        csv_url=url_for(".download", key=key, **request.args),
+        format_cell=format_cell,
+    )
+    return render("admin/reports/report.html", fragment="admin/reports/_body.html", **context)
+
+
+@bp.get("/<key>.csv")
+def download(key):
+    report_function = REPORTS.get(key) or abort(404)
+    form = ReportFilterForm(request.args)
+    scope, _ = form.scope(shop_today())
+    if scope is None:
+        problems = "; ".join(error for errors in form.errors.values() for error in errors)
+        return make_response(f"These filters cannot be used: {problems}\n", 422, {"Content-Type": "text/plain"})
+    report = report_function(scope)
+    response = make_response(report_csv(report))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    filename = f"{key}-{scope.first.isoformat()}-{scope.last.isoformat()}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def report_csv(report):
+    """The table's rows, a header of its column labels, money as plain decimals (12.50)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([column.label for column in report.columns])
+    for row in report.rows:
+        writer.writerow([csv_value(row[column.key], column.kind) for column in report.columns])
+    return out.getvalue()
+
+
+def csv_value(value, kind):
+    if value is None:
+        return ""
+    if kind == "money":
+        return str(Decimal(value).scaleb(-get_currency_precision(shop_settings().currency)))
+    return value
+
+
+def format_cell(value, kind):
+    """A figure as the table shows it."""
+    if value is None:
+        return "–"
+    if kind == "money":
+        return money(value)
+    if kind == "percent":
+        return format_decimal(value, "#,##0.0", locale=shop_settings().locale) + " %"
+    if kind == "count":
+        return format_decimal(value, locale=shop_settings().locale)
+    return value
+
+
+def _format_tick(value, kind):
+    if kind == "count":
+        return format_decimal(value, "#,##0.#", locale=shop_settings().locale)
+    settings = shop_settings()
+    units = Decimal(int(value)).scaleb(-get_currency_precision(settings.currency))
+    return format_currency(units, settings.currency, "¤#,##0", locale=settings.locale, currency_digits=False)
+
+
+def _drawing(report):
+    chart = report.chart
+    if chart is None:
+        return None
+    kind = chart.kind
+    if report.key == "roll-forward":
+        return charts.bars(chart, lambda value: format_cell(value, kind))
+    return charts.columns(chart, lambda value: format_cell(value, kind), lambda value: _format_tick(value, kind))

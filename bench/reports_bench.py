@@ -84,7 +84,9 @@ def _accounts(path):
     )
     connection.execute("COMMIT")
     system = dict(connection.execute("SELECT code, id FROM ledger_account WHERE user_id IS NULL"))
-    customers = [row[0] for row in connection.execute("SELECT id FROM ledger_account WHERE user_id IS NOT NULL")]
+    customers = [
+        row[0] for row in connection.execute("SELECT id FROM ledger_account WHERE user_id IS NOT NULL")
+    ]
     connection.close()
     return system, customers
 

@@ -44,9 +44,7 @@ class ReportFilterForm(FlaskForm):
         validate_choice=False,
     )
     group = SelectField("Customer group", default="", validate_choice=False)
-    customer = SearchField(
-        "Customer email", validators=[Optional(), Length(max=254)], filters=[clean_text]
-    )
+    customer = SearchField("Customer email", validators=[Optional(), Length(max=254)], filters=[clean_text])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -150,7 +150,9 @@ def test_roll_forward_reconciles_over_random_histories(ctx, history, limits, per
             continue
         moved.append((who, day, category, signed))
     first, last = sorted(DAY_ONE + datetime.timedelta(days=n) for n in period)
-    scope = Scope(first, last, "week", group_id=group.id, customer_id=customers[0].id if one_customer else None)
+    scope = Scope(
+        first, last, "week", group_id=group.id, customer_id=customers[0].id if one_customer else None
+    )
     mine = [m for m in moved if not one_customer or m[0] == 0]
 
     report = roll_forward(scope)
@@ -160,7 +162,9 @@ def test_roll_forward_reconciles_over_random_histories(ctx, history, limits, per
     closing = sum(amount for _, day, _, amount in mine if day <= last)
     assert lines["Opening balance"] == opening
     for category, label in ROLL_FORWARD_LINES:
-        assert lines[label] == sum(a for _, day, c, a in mine if c == category and first <= day <= last), label
+        assert lines[label] == sum(a for _, day, c, a in mine if c == category and first <= day <= last), (
+            label
+        )
     assert lines["Closing balance"] == closing
     summary = {label: value for label, value, _ in report.summary}
     assert summary["Closing balance (ledger)"] == closing
@@ -215,7 +219,9 @@ def test_deposits_by_day_week_and_month_with_group_and_customer_filters(ctx):
             rows = deposits(scope).rows
             expected = defaultdict(lambda: [0, 0, 0])
             for customer, category, amount, day in history:
-                if (group_id and customer.group_id != group_id) or (customer_id and customer.id != customer_id):
+                if (group_id and customer.group_id != group_id) or (
+                    customer_id and customer.id != customer_id
+                ):
                     continue
                 start = bucket_start(DAY_ONE + datetime.timedelta(days=day), bucket)
                 if category == "deposit":
@@ -223,7 +229,9 @@ def test_deposits_by_day_week_and_month_with_group_and_customer_filters(ctx):
                     expected[start][1] += amount
                 else:
                     expected[start][2] += amount
-            assert len(rows) == len({bucket_start(DAY_ONE + datetime.timedelta(days=n), bucket) for n in range(60)})
+            assert len(rows) == len(
+                {bucket_start(DAY_ONE + datetime.timedelta(days=n), bucket) for n in range(60)}
+            )
             got = {row["period"]: row for row in rows}
             assert sum(row["count"] for row in rows) == sum(v[0] for v in expected.values())
             for start, (count, total, bonus) in expected.items():
@@ -349,9 +357,18 @@ def test_credit_drawn_repaid_owed_and_requests(ctx, owner):
     move(ben, "hold", -2_500, day + datetime.timedelta(days=8))  # all credit
     move(ann, "repayment", 1_000, day + datetime.timedelta(days=9))
     move(cat, "deposit", 500, day)
-    for state, amount, decided in ((APPROVED, 8_000, day), (DECLINED, None, day), (APPROVED, 1, day.replace(year=2025))):
+    for state, amount, decided in (
+        (APPROVED, 8_000, day),
+        (DECLINED, None, day),
+        (APPROVED, 1, day.replace(year=2025)),
+    ):
         CreditRequest.create(
-            user=cat, amount=9_000, state=state, approved_amount=amount, decided_at=noon(decided), decided_by=owner
+            user=cat,
+            amount=9_000,
+            state=state,
+            approved_amount=amount,
+            decided_at=noon(decided),
+            decided_by=owner,
         )
     report = credit(Scope(day, day + datetime.timedelta(days=12), "week"))
     assert [(row["drawn"], row["repaid"]) for row in report.rows] == [(3_000, 0), (2_500, 1_000)]
@@ -386,7 +403,9 @@ def test_reminders_sent_paid_within_48_hours_and_recovered(ctx):
     late = new_order(loyal, at(day - datetime.timedelta(days=1), 9), total=5000)
     late_reminder = reminder_row(late, at(day, 10))
     with write_transaction():
-        type(late_reminder).update(segment="loyal").where(type(late_reminder).id == late_reminder.id).execute()
+        type(late_reminder).update(segment="loyal").where(
+            type(late_reminder).id == late_reminder.id
+        ).execute()
     Order.update(status=PAID, paid_at=to_naive_utc(at(day + datetime.timedelta(days=3), 9))).where(
         Order.id == late.id
     ).execute()
@@ -408,7 +427,11 @@ def test_reminders_sent_paid_within_48_hours_and_recovered(ctx):
     sent, paid_ = report.chart.series
     assert sent.values[:2] == [2, 1] and paid_.values[:2] == [0, 1]  # counted on the last reminder's day
     summary = {label: value for label, value, _ in report.summary}
-    assert (summary["Reminders sent"], summary["Orders paid within 48 h"], summary["Amount recovered"]) == (3, 1, 2000)
+    assert (summary["Reminders sent"], summary["Orders paid within 48 h"], summary["Amount recovered"]) == (
+        3,
+        1,
+        2000,
+    )
 
 
 # Pages ---------------------------------------------------------------------------------------------------
@@ -546,7 +569,9 @@ def test_a_huge_range_is_cut_to_two_years_with_a_note(client, owner):
 def test_a_customer_filter_by_email_and_htmx_gets_only_the_body(client, owner, history):
     sign_in(client, owner)
     email = history.email.upper()
-    response = client.get(f"/admin/reports/usage?period=this_year&customer={email}", headers={"HX-Request": "true"})
+    response = client.get(
+        f"/admin/reports/usage?period=this_year&customer={email}", headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith('<section id="report-body"') and "<html" not in html
@@ -557,7 +582,13 @@ def test_a_customer_filter_by_email_and_htmx_gets_only_the_body(client, owner, h
 def test_the_dashboard_shows_what_the_shop_holds_and_owes(client, owner, history):
     sign_in(client, owner)
     html = client.get("/admin/").get_data(as_text=True)
-    for text in ("Held for customers", "Owed on credit", "Deposits, last 7 days", "Awaiting payment", "Approvals"):
+    for text in (
+        "Held for customers",
+        "Owed on credit",
+        "Deposits, last 7 days",
+        "Awaiting payment",
+        "Approvals",
+    ):
         assert text in html, text
     assert "€71.55" in html  # owed: 123.45 + 5.00 − 200.00
 

@@ -65,7 +65,11 @@ def settings():
     if currency_locked:
         form.currency.render_kw = {"readonly": True}
     if not form.validate_on_submit():
-        context = {"form": form, "currency_locked": currency_locked, "order_hints": order_value_hints(shop_today())}
+        context = {
+            "form": form,
+            "currency_locked": currency_locked,
+            "order_hints": order_value_hints(shop_today()),
+        }
         if request.method == "POST":
             return render_invalid("admin/settings.html", fragment="admin/_settings_form.html", **context)
         return render("admin/settings.html", **context)

@@ -82,7 +82,9 @@ def download(key):
     scope, _ = form.scope(shop_today())
     if scope is None:
         problems = "; ".join(error for errors in form.errors.values() for error in errors)
-        return make_response(f"These filters cannot be used: {problems}\n", 422, {"Content-Type": "text/plain"})
+        return make_response(
+            f"These filters cannot be used: {problems}\n", 422, {"Content-Type": "text/plain"}
+        )
     report = report_function(scope)
     response = make_response(report_csv(report))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
@@ -137,4 +139,6 @@ def _drawing(report):
     kind = chart.kind
     if report.key == "roll-forward":
         return charts.bars(chart, lambda value: format_cell(value, kind))
-    return charts.columns(chart, lambda value: format_cell(value, kind), lambda value: _format_tick(value, kind))
+    return charts.columns(
+        chart, lambda value: format_cell(value, kind), lambda value: _format_tick(value, kind)
+    )

@@ -95,10 +95,14 @@ def columns(chart, format_value, format_tick):
             x = PLOT_LEFT + index * slot + slot * 0.1 + number * bar
             y1, y2 = sorted((y_of(value), y_of(0)))
             title = f"{chart.labels[index]}, {series.label}: {format_value(value)}"
-            shapes.append(Shape(round(x, 1), round(y1, 1), round(bar, 1), round(y2 - y1, 1), series.css, title))
+            shapes.append(
+                Shape(round(x, 1), round(y1, 1), round(bar, 1), round(y2 - y1, 1), series.css, title)
+            )
     every = max(1, math.ceil(periods / MAX_X_LABELS))
     for index in range(0, periods, every):
-        labels.append(Label(round(PLOT_LEFT + (index + 0.5) * slot, 1), COLUMN_HEIGHT - 10, chart.labels[index]))
+        labels.append(
+            Label(round(PLOT_LEFT + (index + 0.5) * slot, 1), COLUMN_HEIGHT - 10, chart.labels[index])
+        )
     for index, text in chart.markers:
         x = round(PLOT_LEFT + (index + 0.5) * slot, 1)
         lines.append(Line(x, PLOT_TOP, x, COLUMN_HEIGHT - PLOT_BOTTOM, "chart__marker", text))

@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 # What `make test-postgres` runs on PostgreSQL: pytest arguments (files, -m expressions).
 POSTGRES_TESTS ?= tests/test_ledger.py tests/test_ledger_model.py tests/test_ledger_race.py \
 	tests/test_funds.py tests/test_credit.py tests/test_credit_terms.py tests/test_refunds.py \
-	tests/test_reminder_rules.py tests/test_reminder_sending.py tests/test_admin_reminders.py
+	tests/test_reminder_rules.py tests/test_reminder_sending.py tests/test_admin_reminders.py \
+	tests/test_reports.py
 
 .PHONY: run test test-postgres lint test-deps migrate clean
 

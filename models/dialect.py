@@ -1,5 +1,6 @@
 """The SQL that differs between SQLite and PostgreSQL, in one place with both versions."""
 
+from peewee import fn
 from peewee import SqliteDatabase
 
 # Tables whose rows may never change once written (the ledger's history).
@@ -44,3 +45,21 @@ def drop_append_only_triggers(db, tables=APPEND_ONLY_TABLES):
 def _sqlite(db):
     database = getattr(db, "obj", db)  # the shared proxy or a database
     return isinstance(database, SqliteDatabase)
+
+
+def integers_aggregate(db, expression):
+    """An aggregate that collects a group's integers (NULLs left out) in one value, read back
+    with `integers_of()`: one value per group instead of a row per integer, for reports that
+    need every value (medians) over a year of orders."""
+    if _sqlite(db):
+        return fn.GROUP_CONCAT(expression)
+    return fn.ARRAY_REMOVE(fn.ARRAY_AGG(expression), None)
+
+
+def integers_of(value):
+    """The integers an `integers_aggregate()` collected: text on SQLite, a list on PostgreSQL."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return list(map(int, value.split(",")))
+    return list(value)

@@ -127,13 +127,30 @@ class Order(BaseModel):
     paid_at = DateTimeField(null=True, index=True)
     cancelled_at = DateTimeField(null=True)
     auto_cancel_at = DateTimeField(null=True, index=True)
-    local_date = DateField(index=True)
+    local_date = DateField()  # indexed with what the reports add up (Meta)
     dispatched_at = DateTimeField(null=True)
     completed_at = DateTimeField(null=True)
     refunded = IntegerField(default=0)  # refunds made (paid or being paid), see models/order_refunds.py
 
     class Meta:
         table_name = "order"
+        indexes = (
+            (
+                (
+                    "local_date",
+                    "paid_at",
+                    "user",
+                    "total",
+                    "funds_used",
+                    "credit_used",
+                    "card_amount",
+                    "bank_amount",
+                    "marketplace_amount",
+                    "funds_discount",
+                ),
+                False,
+            ),
+        )
 
     @property
     def status_label(self):

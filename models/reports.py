@@ -5,13 +5,13 @@ day, both included), how the days are grouped in the chart and table (day,
 ISO week starting Monday, or month), and optionally one customer group or one
 customer. A group means the customers in it now.
 
-Ledger figures come from the entries on customers' accounts and are chosen by
-their instant: the period is the UTC span from the first day's local midnight
-to the midnight after the last day, so the `(category, created_at)` index
-answers it; each entry is then put in the bucket of its own shop day. Order
-figures use the orders placed in the period (their shop day) that have been
-paid, refunded or not. Every report returns a table whose rows are exactly
-what the CSV download contains, and a chart of the same figures.
+Ledger figures come from the entries on customers' accounts, chosen and
+bucketed by their shop day (`local_date`, written with each entry); the index
+by (category, local_date, account, amount, credit_part) answers those sums
+without reading the table (migration 0016). Order figures use the orders placed
+in the period (their shop day) that have been paid, refunded or not, also from
+an index that holds the amounts. Every report returns a table whose rows are
+exactly what the CSV download contains, and a chart of the same figures.
 """
 
 import datetime
@@ -19,12 +19,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
 
+from peewee import Case
 from peewee import fn
 
 from models.audit import AuditEntry
 from models.base import db
 from models.credit import CreditRequest
+from models.dialect import integers_aggregate
+from models.dialect import integers_of
+from models.funds import CATEGORY_LABELS
 from models.groups import CustomerGroup
+from models.ledger import CATEGORIES
 from models.ledger import Entry
 from models.ledger import LedgerAccount
 from models.orders import Order
@@ -174,6 +179,13 @@ def as_date(value):
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
 
 
+def as_datetime(value):
+    """A stored naive-UTC instant: a datetime on PostgreSQL, ISO text on SQLite's raw cursor."""
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    return datetime.datetime.fromisoformat(value)
+
+
 # Who is in scope ---------------------------------------------------------------------
 
 
@@ -204,8 +216,7 @@ def _customer_entries(scope, *columns):
 
 
 def _in_period(query, scope):
-    start, end = instants(scope)
-    return query.where((Entry.created_at >= start) & (Entry.created_at < end))
+    return query.where(Entry.local_date.between(scope.first, scope.last))
 
 
 def _sums_by_day_and_category(scope, categories):
@@ -323,35 +334,37 @@ def deposits(scope):
 
 
 def roll_forward(scope):
-    """Opening balance + every movement of the period by category = closing balance."""
-    start, end = instants(scope)
-    opening = _balance_before(scope, start)
-    categories = [category for category, _ in ROLL_FORWARD_LINES]
+    """Opening balance + every movement of the period by category = closing balance.
+
+    The opening balance and the lines are sums of entries; the closing balance it
+    is checked against comes from the accounts' cached balances less what moved
+    after the period, so a difference shows drift between the two.
+    """
+    opening = _entries_sum(scope, Entry.local_date < scope.first)
     moved = dict(
         _customer_entries(scope, Entry.category, fn.SUM(Entry.amount))
-        .where((Entry.created_at >= start) & (Entry.created_at < end) & Entry.category.in_(categories))
+        .where(Entry.category.in_(CATEGORIES) & Entry.local_date.between(scope.first, scope.last))
         .group_by(Entry.category)
         .tuples()
     )
-    closing = _balance_before(scope, end)
-    rows = [{"line": "Opening balance", "amount": opening}]
-    rows += [{"line": label, "amount": moved.get(category, 0)} for category, label in ROLL_FORWARD_LINES]
-    computed = opening + sum(moved.values())
-    rows.append({"line": "Closing balance", "amount": computed})
-    held, owed = _held_and_owed_before(scope, end)
-    summary = [
-        ("Closing balance (ledger)", closing, "money"),
-        ("Difference", closing - computed, "money"),
-        ("Held for customers at the end", held, "money"),
-        ("Owed by customers at the end", owed, "money"),
+    lines = list(ROLL_FORWARD_LINES) + [
+        (category, CATEGORY_LABELS.get(category, category))
+        for category in sorted(moved)
+        if category not in dict(ROLL_FORWARD_LINES)
     ]
+    computed = opening + sum(moved.values())
+    closing = _cached_balances(scope) - _entries_sum(scope, Entry.local_date > scope.last)
+    rows = [{"line": "Opening balance", "amount": opening}]
+    rows += [{"line": label, "amount": moved.get(category, 0)} for category, label in lines]
+    rows.append({"line": "Closing balance", "amount": computed})
+    held, owed = _held_and_owed_on(scope)
     notes = [
         "Customers' account balances: money they hold is positive, credit they owe negative. "
         "Money on hold for unpaid orders has left their balances (Spent on orders) and comes "
         "back if the order is cancelled."
     ]
     if closing != computed:
-        notes.append("The lines do not add up to the ledger's closing balance: run the ledger check.")
+        notes.append("The lines do not add up to the accounts' balances: run the ledger check.")
     return Report(
         key="roll-forward",
         title="Funds roll-forward",
@@ -359,35 +372,49 @@ def roll_forward(scope):
         rows=rows,
         chart=Chart(
             "Movements in the period",
-            [label for _, label in ROLL_FORWARD_LINES],
-            [Series("Amount", [moved.get(category, 0) for category, _ in ROLL_FORWARD_LINES], "series-1")],
+            [label for _, label in lines],
+            [Series("Amount", [moved.get(category, 0) for category, _ in lines], "series-1")],
         ),
-        summary=summary,
+        summary=[
+            ("Closing balance (accounts)", closing, "money"),
+            ("Difference", closing - computed, "money"),
+            ("Held for customers at the end", held, "money"),
+            ("Owed by customers at the end", owed, "money"),
+        ],
         notes=notes,
     )
 
 
-def _balance_before(scope, instant):
-    """The scope's customers' balances summed over every entry before `instant`."""
-    query = _customer_entries(scope, fn.COALESCE(fn.SUM(Entry.amount), 0)).where(Entry.created_at < instant)
-    return query.scalar()
+def _entries_sum(scope, condition):
+    """The scope's customers' entries that meet `condition` (on local_date), summed from the index."""
+    query = _customer_entries(scope, fn.COALESCE(fn.SUM(Entry.amount), 0))
+    return int(query.where(Entry.category.in_(CATEGORIES) & condition).scalar())
 
 
-def _held_and_owed_before(scope, instant):
-    """(sum of positive balances, sum of debts as a positive number) at `instant`."""
-    per_account = (
-        _customer_entries(scope, fn.SUM(Entry.amount).alias("balance"))
-        .where(Entry.created_at < instant)
-        .group_by(Entry.account)
-        .alias("per_account")
+def _cached_balances(scope):
+    query = _where(
+        LedgerAccount.select(fn.COALESCE(fn.SUM(LedgerAccount.balance), 0)).where(
+            LedgerAccount.user.is_null(False)
+        ),
+        _customers_in(scope, LedgerAccount.user),
     )
-    balance = per_account.c.balance
+    return int(query.scalar())
+
+
+def _held_and_owed_on(scope):
+    """(sum of positive balances, sum of debts as a positive number) at the end of the last day:
+    each account's running balance after its last entry up to then."""
+    last_entries = (
+        _customer_entries(scope, fn.MAX(Entry.id))
+        .where(Entry.local_date <= scope.last)
+        .group_by(Entry.account)
+    )
     row = (
         Entry.select(
-            fn.COALESCE(fn.SUM(_positive(balance)), 0),
-            fn.COALESCE(fn.SUM(_positive(0 - balance)), 0),
+            fn.COALESCE(fn.SUM(_positive(Entry.balance_after)), 0),
+            fn.COALESCE(fn.SUM(_positive(0 - Entry.balance_after)), 0),
         )
-        .from_(per_account)
+        .where(Entry.id.in_(last_entries))
         .tuples()
         .get()
     )
@@ -395,8 +422,6 @@ def _held_and_owed_before(scope, instant):
 
 
 def _positive(value):
-    from peewee import Case
-
     return Case(None, [(value > 0, value)], 0)
 
 
@@ -479,11 +504,20 @@ def usage(scope):
 
 def order_value(scope):
     """Average and median order value, paid with funds against without, and what changed."""
-    query = _paid_orders(scope, Order.local_date, Order.funds_used > 0, Order.total).tuples()
+    # Every order's total is needed for the medians: one row per day with the day's totals
+    # collected in SQL (a year of orders would otherwise be a million rows for Python).
+    paid_with_funds = Order.funds_used > 0
+    query = _paid_orders(
+        scope,
+        Order.local_date,
+        integers_aggregate(db, Case(None, [(paid_with_funds, Order.total)], None)),
+        integers_aggregate(db, Case(None, [(paid_with_funds, None)], Order.total)),
+    ).group_by(Order.local_date)
     per_bucket = {start: ([], []) for start in bucket_starts(scope)}
-    for day, with_funds, total in db.execute(query):
-        day = min(max(as_date(day), scope.first), scope.last)
-        per_bucket[bucket_start(day, scope.bucket)][0 if with_funds else 1].append(total)
+    for day, with_funds, without in db.execute(query):
+        lists = per_bucket[bucket_start(min(max(as_date(day), scope.first), scope.last), scope.bucket)]
+        lists[0].extend(integers_of(with_funds))
+        lists[1].extend(integers_of(without))
     rows = []
     all_with, all_without = [], []
     for (with_funds, without), label in zip(per_bucket.values(), _labels(scope), strict=True):
@@ -617,15 +651,10 @@ def order_value_hints(today, days=90):
 
 
 def credit(scope):
-    start, end = instants(scope)
     drawn = defaultdict(int)
     query = (
-        _customer_entries(scope, Entry.local_date, fn.SUM(Entry.credit_part))
-        .where(
-            (Entry.created_at >= start)
-            & (Entry.created_at < end)
-            & Entry.category.in_(["hold", "refund_out"])
-        )
+        _in_period(_customer_entries(scope, Entry.local_date, fn.SUM(Entry.credit_part)), scope)
+        .where(Entry.category.in_(["hold", "refund_out"]))
         .group_by(Entry.local_date)
         .tuples()
     )
@@ -686,8 +715,6 @@ def _credit_now(scope):
 
 
 def _flag(condition):
-    from peewee import Case
-
     return Case(None, [(condition, 1)], 0)
 
 
@@ -714,44 +741,33 @@ def _credit_requests_decided(scope):
 
 def reminders(scope):
     """Reminders sent in the period, the orders paid within 48 hours of one, and the money."""
-    zone = load_settings().tz
     query = _where(
         Reminder.select(
             Reminder.order,
             Reminder.segment,
+            Reminder.batch,
             Reminder.local_date,
-            ReminderBatch.mode,
-            ReminderBatch.dispatch_at,
-            ReminderBatch.window_start,
-            ReminderBatch.window_end,
             Reminder.decided_at,
             Order.paid_at,
             Order.total,
         )
-        .join(ReminderBatch, on=(Reminder.batch == ReminderBatch.id))
-        .switch(Reminder)
         .join(Order, on=(Reminder.order == Order.id))
-        .where(
-            (Reminder.state == SENT)
-            & (Reminder.local_date >= scope.first)
-            & (Reminder.local_date <= scope.last)
-        )
+        .where((Reminder.state == SENT) & Reminder.local_date.between(scope.first, scope.last))
         .order_by(Reminder.decided_at, Reminder.id),
         _customers_in(scope, Reminder.user),
     )
-    sent = []
-    for order_id, segment, day, mode, dispatch_at, start, end, sent_at, paid_at, total in query.tuples():
-        window = _window_label(mode, dispatch_at, start, end, zone)
-        key = (segment, window, as_date(day))
-        sent.append((order_id, key, sent_at, paid_at, total))
-    recovered = recovered_orders(sent)
+    sent = [  # straight from the cursor: Peewee's conversions cost more than the report
+        (order_id, (segment, batch_id, as_date(day)), as_datetime(sent_at), as_datetime(paid_at), total)
+        for order_id, segment, batch_id, day, sent_at, paid_at, total in db.execute(query)
+    ]
+    windows = _window_labels({key[1] for _, key, *_ in sent})
     table = defaultdict(lambda: {"sent": 0, "paid": 0, "amount": 0})
     per_bucket = defaultdict(lambda: {"sent": 0, "paid": 0, "amount": 0})
-    for _, key, *_ in sent:
-        table[key[:2]]["sent"] += 1
-        per_bucket[bucket_start(key[2], scope.bucket)]["sent"] += 1
-    for key, total in recovered.values():
-        for figures in (table[key[:2]], per_bucket[bucket_start(key[2], scope.bucket)]):
+    for _, (segment, batch_id, day), *_ in sent:
+        table[segment, windows[batch_id]]["sent"] += 1
+        per_bucket[bucket_start(day, scope.bucket)]["sent"] += 1
+    for (segment, batch_id, day), total in recovered_orders(sent).values():
+        for figures in (table[segment, windows[batch_id]], per_bucket[bucket_start(day, scope.bucket)]):
             figures["paid"] += 1
             figures["amount"] += total
     segment_order = {segment: number for number, segment in enumerate(SEGMENTS)}
@@ -803,6 +819,26 @@ def reminders(scope):
             "the payment."
         ],
     )
+
+
+def _window_labels(batch_ids):
+    """{batch id: its window as the owner set it up}."""
+    zone = load_settings().tz
+    batches = ReminderBatch.select(
+        ReminderBatch.id,
+        ReminderBatch.mode,
+        ReminderBatch.dispatch_at,
+        ReminderBatch.window_start,
+        ReminderBatch.window_end,
+    )
+    labels, batch_ids = {}, sorted(batch_ids)
+    for chunk_start in range(0, len(batch_ids), 500):
+        chunk = batch_ids[chunk_start : chunk_start + 500]
+        for batch in batches.where(ReminderBatch.id.in_(chunk)):
+            labels[batch.id] = _window_label(
+                batch.mode, batch.dispatch_at, batch.window_start, batch.window_end, zone
+            )
+    return labels
 
 
 def _window_label(mode, dispatch_at, window_start, window_end, zone):

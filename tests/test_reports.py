@@ -167,7 +167,7 @@ def test_roll_forward_reconciles_over_random_histories(ctx, history, limits, per
         )
     assert lines["Closing balance"] == closing
     summary = {label: value for label, value, _ in report.summary}
-    assert summary["Closing balance (ledger)"] == closing
+    assert summary["Closing balance (accounts)"] == closing
     assert summary["Difference"] == 0
     balances = defaultdict(int)
     for who, day, _, amount in mine:

@@ -27,6 +27,7 @@ from models.reports import REPORTS
 from models.user import User
 from views import charts
 from views import shop_settings
+from views.formatting import grouped
 from views.formatting import money
 from views.rendering import render
 from views.security import staff_required
@@ -120,7 +121,7 @@ def format_cell(value, kind):
     if kind == "percent":
         return format_decimal(value, "#,##0.0", locale=shop_settings().locale) + " %"
     if kind == "count":
-        return format_decimal(value, locale=shop_settings().locale)
+        return grouped(value)
     return value
 
 

@@ -59,11 +59,11 @@ class Drawing:
 
 
 def nice_ceiling(value):
-    """The smallest 1, 2, 2.5 or 5 × 10^n at or above `value` (for axis ends)."""
+    """The smallest 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^n at or above `value` (for axis ends)."""
     if value <= 0:
         return 0
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if value <= step * power:
             return int(math.ceil(step * power))
     return int(10 * power)

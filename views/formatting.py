@@ -13,6 +13,7 @@ from babel.numbers import get_currency_precision
 
 def init_app(app):
     app.add_template_filter(money)
+    app.add_template_filter(grouped)
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
     app.add_template_filter(local_day)
@@ -32,6 +33,13 @@ def money(minor_units, currency=None):
     currency = currency or settings.currency
     amount = Decimal(minor_units).scaleb(-get_currency_precision(currency))
     return format_currency(amount, currency, locale=settings.locale)
+
+
+def grouped(number):
+    """A whole number with the locale's grouping (1,000)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(number, locale=_settings().locale)
 
 
 def local_time(stored_utc, format="medium"):

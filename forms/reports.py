@@ -35,8 +35,8 @@ class ReportFilterForm(FlaskForm):
         default="this_month",
         validate_choice=False,
     )
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    date_from = DateField("First day", validators=[Optional()])
+    date_to = DateField("Last day", validators=[Optional()])
     by = SelectField(
         "Group days by",
         choices=[SelectChoice("", "As suits the period")] + [SelectChoice(k, v) for k, v in BUCKETS.items()],

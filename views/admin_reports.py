@@ -29,6 +29,7 @@ from views import charts
 from views import shop_settings
 from views.formatting import grouped
 from views.formatting import money
+from views.rendering import is_htmx
 from views.rendering import render
 from views.security import staff_required
 
@@ -61,7 +62,14 @@ def show(key):
     report_function = REPORTS.get(key) or abort(404)
     form = ReportFilterForm(request.args)
     scope, notes = form.scope(shop_today())
-    context = {"key": key, "title": REPORT_TITLES[key], "form": form, "notes": notes, "titles": REPORT_TITLES}
+    context = {
+        "key": key,
+        "title": REPORT_TITLES[key],
+        "form": form,
+        "notes": notes,
+        "titles": REPORT_TITLES,
+        "out_of_band": is_htmx(),  # the fragment brings the report menu with the new filters too
+    }
     if scope is None:
         return render("admin/reports/report.html", fragment="admin/reports/_body.html", status=422, **context)
     report = report_function(scope)

@@ -82,14 +82,15 @@ class LedgerAccount(BaseModel):
 
 class Journal(BaseModel):
     idempotency_key = CharField(unique=True)
-    kind = CharField(index=True)
+    kind = CharField()
     memo = TextField(default="")
     request_hash = CharField(default="")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     # Indexed only where set (migration 0009): nearly every journal corrects nothing.
     corrects = ForeignKeyField("self", null=True, on_delete="RESTRICT", backref="corrections", index=False)
-    created_at = DateTimeField(default=utcnow, index=True)
-    local_date = DateField(index=True)
+    # Not indexed (migration 0017): journals are found by key or through their entries.
+    created_at = DateTimeField(default=utcnow)
+    local_date = DateField()
 
 
 class Entry(BaseModel):

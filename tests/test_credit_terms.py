@@ -216,7 +216,7 @@ def test_customers_who_owed_nothing_get_no_statement(app, customer):
         assert issue_statements(at(2026, 11, 1, 7)) == 0
 
 
-def test_overdue_debt_blocks_new_credit_until_it_is_paid(app, owner, owner_client, in_debt):
+def test_overdue_debt_blocks_new_credit_until_it_is_paid(app, owner, in_debt):
     with app.app_context():
         issue_statements(at(2026, 11, 1, 7))
         enforce_credit_terms(at(2026, 12, 1, 12))  # due today: not overdue yet
@@ -228,8 +228,10 @@ def test_overdue_debt_blocks_new_credit_until_it_is_paid(app, owner, owner_clien
         spend(in_debt, 100, at(2026, 12, 2), "blocked-order")
     assert [row.overdue_amount for row in overdue_customers(datetime.date(2026, 12, 2))] == [4000]
     with time_machine.travel(at(2026, 12, 2, 9), tick=False):
-        assert "€40.00 past due" in owner_client.get("/admin/").get_data(as_text=True)
-        assert f"/admin/funds/customers/{in_debt.id}" in owner_client.get("/admin/credit/overdue").get_data(
+        # Signed in on that day: a session from a later real date would not be accepted then.
+        sign_in(owner_browser := app.test_client(), owner)
+        assert "€40.00 past due" in owner_browser.get("/admin/").get_data(as_text=True)
+        assert f"/admin/funds/customers/{in_debt.id}" in owner_browser.get("/admin/credit/overdue").get_data(
             as_text=True
         )
         sign_in(customer_browser := app.test_client(), in_debt)
@@ -237,7 +239,6 @@ def test_overdue_debt_blocks_new_credit_until_it_is_paid(app, owner, owner_clien
             as_text=True
         )
         # Paid back by bank transfer: the block lifts at once.
-        sign_in(owner_browser := app.test_client(), owner)  # a fresh sign-in, today
         paid = post_form(
             owner_browser,
             f"/admin/credit/customers/{in_debt.id}/bank-payment",

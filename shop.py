@@ -69,6 +69,9 @@ def default_config(instance_path):
         "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "20")),
         "MAIL_FROM": env.get("MAIL_FROM", ""),
         "JOBS_LOCK_PATH": env.get("JOBS_LOCK_PATH") or os.path.join(instance_path, "jobs.lock"),
+        # The nightly backup (jobs/backup.py); an empty BACKUP_DIR turns it off.
+        "BACKUP_DIR": env.get("BACKUP_DIR", os.path.join(instance_path, "backups")),
+        "BACKUP_KEEP": int(env.get("BACKUP_KEEP", "14")),
     }
 
 
@@ -163,6 +166,37 @@ def register_commands(app):
         click.echo(
             "Ledger check passed: every journal balances and every cached balance matches its entries."
         )
+
+    @app.cli.command("backup")
+    @click.argument("target", type=click.Path())
+    def backup_command(target):
+        """Copy the live SQLite database to TARGET (a file, or a folder for a dated file), checked."""
+        from models.backup import BackupError
+        from models.backup import make_backup
+
+        try:
+            path = make_backup(target)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Backup written to {path} (integrity and ledger checks passed).")
+
+    @app.cli.command("restore")
+    @click.argument("backup", type=click.Path())
+    @click.option("--yes", is_flag=True, help="Do not ask: the web and jobs services are stopped.")
+    def restore_command(backup, yes):
+        """Replace the SQLite database with BACKUP (checked first; the old file is kept). Stop the shop first."""
+        from models.backup import BackupError
+        from models.backup import restore_backup
+
+        if not yes:
+            click.confirm(
+                "Are the shop's web and jobs services stopped? The database will be replaced", abort=True
+            )
+        try:
+            kept = restore_backup(backup)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Restored {backup}." + (f" The replaced database is kept at {kept}." if kept else ""))
 
     from jobs.reminders import reminders_cli
 

@@ -12,6 +12,7 @@ import sys
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from jobs import backup  # noqa: F401 - registers its due work
 from jobs import credit  # noqa: F401 - registers its due work
 from jobs import funds  # noqa: F401 - registers its due work
 from jobs import housekeeping  # noqa: F401 - registers its due work
@@ -22,6 +23,7 @@ from jobs.mail import deliver_due
 from jobs.mail import SmtpConfig
 from jobs.tick import tick
 from models.base import connection
+from views.request_log import JsonFormatter
 
 log = logging.getLogger("shop.jobs")
 
@@ -65,7 +67,9 @@ def stop_on_sigterm(signum, frame):
 
 
 def run_scheduler(app):
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())  # one JSON object a line, as the web workers log
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     # APScheduler logs every run at INFO (every 2 seconds for mail): keep only its warnings.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:

@@ -211,3 +211,20 @@ def test_manifest_and_icons_are_served(client):
     for icon in icons:
         with client.get(icon["src"]) as response:
             assert response.status_code == 200
+
+
+def test_every_response_carries_a_request_id_and_logs_one_json_line(app, client, caplog):
+    import json
+    import logging
+
+    from views.request_log import JsonFormatter
+
+    with caplog.at_level(logging.INFO, logger="shop.requests"):
+        given = client.get("/", headers={"X-Request-ID": "abc123def456"})
+        made_up = client.get("/no-such-page", headers={"X-Request-ID": "bad id; drop table"})
+    assert given.headers["X-Request-ID"] == "abc123def456"
+    assert made_up.status_code == 404 and len(made_up.headers["X-Request-ID"]) == 32  # a new one
+    lines = [json.loads(JsonFormatter().format(record)) for record in caplog.records]
+    assert [(line["path"], line["status"]) for line in lines] == [("/", 200), ("/no-such-page", 404)]
+    assert lines[0]["message"] == "request" and lines[0]["ms"] >= 0 and lines[0]["user"] is None
+    assert lines[0]["request_id"] == "abc123def456"

@@ -6,10 +6,12 @@ from models.base import db
 from models.settings import load_settings
 from views import errors
 from views import formatting
+from views import request_log
 from views import security
 
 
 def init_app(app):
+    request_log.init_app(app)
     app.before_request(open_database)
     app.teardown_request(close_database)
     security.init_app(app)

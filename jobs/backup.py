@@ -1,0 +1,48 @@
+"""The nightly backup: once per shop day after 02:00 shop time, a checked copy into BACKUP_DIR,
+keeping the newest BACKUP_KEEP (SQLite only; PostgreSQL shops use pg_dump)."""
+
+import datetime
+import logging
+from pathlib import Path
+
+from flask import current_app
+
+from jobs.tick import due_work
+from models.backup import make_backup
+from models.backup import NAME_FORMAT
+from models.backup import prune_backups
+from models.base import is_sqlite
+from models.settings import load_settings
+
+BACKUP_HOUR = 2  # shop time: quiet, and before the 03:00 ledger check
+log = logging.getLogger("shop.jobs")
+
+
+@due_work
+def nightly_backup(now):
+    folder, keep = current_app.config["BACKUP_DIR"], current_app.config["BACKUP_KEEP"]
+    if not folder or keep <= 0 or not is_sqlite():
+        return None
+    local = now.astimezone(load_settings().tz)
+    if local.hour < BACKUP_HOUR:
+        return None
+    todays_slot = local.replace(hour=BACKUP_HOUR, minute=0, second=0, microsecond=0)
+    newest = newest_backup_time(folder)
+    if newest is not None and newest >= todays_slot:
+        return None
+    Path(folder).mkdir(parents=True, exist_ok=True)  # a folder, so each backup gets a dated name
+    path = make_backup(folder, now)
+    removed = prune_backups(folder, keep)
+    log.info("backup written to %s; %d older removed", path, len(removed))
+    return path
+
+
+def newest_backup_time(folder):
+    """When the newest backup in `folder` was made (aware UTC), from its name; None if none."""
+    times = []
+    for path in Path(folder).glob("shop-*.sqlite3"):
+        try:
+            times.append(datetime.datetime.strptime(path.name, NAME_FORMAT).replace(tzinfo=datetime.UTC))
+        except ValueError:
+            continue
+    return max(times, default=None)

@@ -1,0 +1,153 @@
+"""Backups of the live SQLite database (models/backup.py, `flask backup` / `flask restore`,
+the nightly job): consistent while another process writes payments, checked, restorable."""
+
+import datetime
+import multiprocessing
+import sqlite3
+import time
+
+import pytest
+
+from jobs.backup import nightly_backup
+from models.backup import BackupError
+from models.backup import check_file
+from models.backup import make_backup
+from models.backup import restore_backup
+from models.base import bind_database
+from models.base import db
+from models.ledger import account_for
+from models.ledger import Entry
+from models.ledger import LedgerAccount
+from models.ledger import Leg
+from models.ledger import PROVIDER_CLEARING
+from models.ledger import SALES
+from models.ledger import system_account
+from models.ledger import transfer
+
+pytestmark = pytest.mark.sqlite_only
+
+context = multiprocessing.get_context("forkserver")
+context.set_forkserver_preload(["models.ledger"])
+
+
+def _keep_paying(url, account_id, started, stop, written):
+    """A separate process: top-ups and spends, one movement per transaction, until told to stop."""
+    bind_database(url)
+    with db.connection_context():
+        account = LedgerAccount.get_by_id(account_id)
+        clearing, sales = system_account(PROVIDER_CLEARING), system_account(SALES)
+        number = 0
+        started.set()
+        while not stop.is_set():
+            transfer(
+                f"backup-race-{number}-in",
+                "top_up",
+                [Leg(clearing, -500, "deposit"), Leg(account, 500, "deposit")],
+            )
+            transfer(
+                f"backup-race-{number}-out", "order", [Leg(account, -300, "spend"), Leg(sales, 300, "spend")]
+            )
+            number += 1
+    written.value = number
+
+
+def entry_count(path):
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return connection.execute("SELECT COUNT(*) FROM entry").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_backups_of_a_database_being_written_to_are_consistent_and_restore(app, customer, tmp_path):
+    account = account_for(customer)
+    started, stop, written = context.Event(), context.Event(), context.Value("i", 0)
+    writer = context.Process(
+        target=_keep_paying, args=(app.config["DATABASE_URL"], account.id, started, stop, written)
+    )
+    writer.start()
+    try:
+        assert started.wait(30)
+        backups = []
+        for number in range(3):
+            time.sleep(0.3)
+            backups.append(make_backup(tmp_path / f"copy-{number}.sqlite3"))
+    finally:
+        stop.set()
+        writer.join(30)
+    assert written.value > 10, "the writer wrote while the backups were taken"
+    counts = [entry_count(path) for path in backups]
+    assert counts == sorted(counts) and counts[0] < counts[-1]  # each a later instant of a live database
+    for path in backups:
+        assert check_file(path) == []  # integrity and every ledger invariant, in each copy
+        assert not path.with_name(path.name + ".partial").exists()
+
+    # Restore the middle one into a database file of its own: the same movements, still sound.
+    target = tmp_path / "restored.sqlite3"
+    assert restore_backup(backups[1], target) is None  # nothing was there to keep
+    assert entry_count(target) == counts[1]
+    assert check_file(target) == []
+    kept = restore_backup(backups[2], target)
+    assert entry_count(kept) == counts[1] and entry_count(target) == counts[2]
+
+
+def test_a_folder_target_gets_a_dated_name_and_an_existing_file_is_never_overwritten(app, tmp_path):
+    moment = datetime.datetime(2026, 12, 3, 1, 30, tzinfo=datetime.UTC)
+    path = make_backup(tmp_path, moment)
+    assert path.name == "shop-20261203-013000.sqlite3"
+    with pytest.raises(BackupError, match="exists already"):
+        make_backup(tmp_path, moment)
+
+
+def test_a_damaged_backup_is_refused_and_nothing_changes(app, tmp_path):
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
+    target = tmp_path / "another-shop.sqlite3"
+    target.write_bytes(b"the shop's file")
+    with pytest.raises(BackupError, match="failed its checks, nothing was changed"):
+        restore_backup(damaged, target)
+    assert target.read_bytes() == b"the shop's file"
+    with pytest.raises(BackupError, match="There is no backup"):
+        restore_backup(tmp_path / "missing.sqlite3", target)
+
+
+def test_a_backup_whose_ledger_does_not_add_up_fails_its_check(app, customer, tmp_path):
+    account = account_for(customer)
+    transfer(
+        "seed",
+        "top_up",
+        [Leg(account, 700, "deposit"), Leg(system_account(PROVIDER_CLEARING), -700, "deposit")],
+    )
+    path = make_backup(tmp_path / "copy.sqlite3")
+    connection = sqlite3.connect(path)
+    connection.execute("UPDATE ledger_account SET balance = balance + 1 WHERE id = ?", (account.id,))
+    connection.commit()
+    connection.close()
+    assert any("caches 701 but its entries sum to 700" in problem for problem in check_file(path))
+    assert Entry.select().count() == 2  # the shop's own database is untouched
+
+
+def test_the_nightly_backup_runs_once_a_shop_day_after_two_and_keeps_the_newest(app, tmp_path):
+    app.config.update(BACKUP_DIR=str(tmp_path / "backups"), BACKUP_KEEP=2)
+    london = datetime.timezone(datetime.timedelta(0))  # the shop's zone in winter
+    with app.app_context():
+        assert nightly_backup(datetime.datetime(2026, 12, 1, 1, 59, tzinfo=london)) is None  # before 02:00
+        for day in (1, 2, 3):
+            assert nightly_backup(datetime.datetime(2026, 12, day, 2, 5, tzinfo=london)) is not None
+            assert (
+                nightly_backup(datetime.datetime(2026, 12, day, 23, 0, tzinfo=london)) is None
+            )  # done today
+    names = sorted(path.name for path in (tmp_path / "backups").iterdir())
+    assert names == ["shop-20261202-020500.sqlite3", "shop-20261203-020500.sqlite3"]
+
+
+def test_backup_and_restore_commands(app, tmp_path):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["backup", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "integrity and ledger checks passed" in result.output
+    (backup,) = tmp_path.glob("shop-*.sqlite3")
+    refused = runner.invoke(args=["restore", str(backup)], input="n\n")
+    assert refused.exit_code == 1 and "Aborted" in refused.output
+    missing = runner.invoke(args=["restore", "--yes", str(tmp_path / "nothing.sqlite3")])
+    assert missing.exit_code == 1 and "There is no backup" in missing.output

@@ -1,16 +1,14 @@
 # `make run`: set up and serve the shop with demo data (web + jobs).
 # `make test`: set up and run ruff and the whole test suite, browser tests included, then the
-#   money tests again on a throwaway PostgreSQL (`make test-postgres`).
+#   database tests again on a throwaway PostgreSQL (`make test-postgres`).
 
 PYTHON ?= python3
 VENV := .venv
 PORT ?= 5000
 BIN := $(VENV)/bin
 # What `make test-postgres` runs on PostgreSQL: pytest arguments (files, -m expressions).
-POSTGRES_TESTS ?= tests/test_ledger.py tests/test_ledger_model.py tests/test_ledger_race.py \
-	tests/test_funds.py tests/test_credit.py tests/test_credit_terms.py tests/test_refunds.py \
-	tests/test_reminder_rules.py tests/test_reminder_sending.py tests/test_admin_reminders.py \
-	tests/test_reports.py
+# Every test that touches the database (all but the browser tests, which run on SQLite only).
+POSTGRES_TESTS ?= tests --ignore=tests/browser
 
 .PHONY: run test test-postgres lint test-deps migrate clean
 

@@ -2,6 +2,7 @@
 
 import datetime
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms import SearchField
@@ -11,6 +12,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from forms.fields import clean_text
+from forms.fields import plain_text
 from models.groups import CustomerGroup
 from models.reports import BUCKETS
 from models.reports import default_bucket
@@ -21,6 +23,8 @@ from models.reports import PRESETS
 from models.reports import Scope
 from models.user import CUSTOMER
 from models.user import User
+
+FILTERS = ("period", "date_from", "date_to", "by", "group", "customer")
 
 
 class ReportFilterForm(FlaskForm):
@@ -44,7 +48,9 @@ class ReportFilterForm(FlaskForm):
         validate_choice=False,
     )
     group = SelectField("Customer group", default="", validate_choice=False)
-    customer = SearchField("Customer email", validators=[Optional(), Length(max=254)], filters=[clean_text])
+    customer = SearchField(
+        "Customer email", validators=[Optional(), Length(max=254), plain_text], filters=[clean_text]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,6 +60,10 @@ class ReportFilterForm(FlaskForm):
             for group in groups
         ]
 
+    def filter_args(self):
+        """The filters as URL parameters (for links that keep them): only this form's fields."""
+        return {name: value for name in FILTERS if (value := request.args.get(name))}
+
     def scope(self, today):
         """The Scope the filters ask for and notes on what was adjusted, or None with the
         fields' errors set when they cannot be read."""
@@ -62,6 +72,11 @@ class ReportFilterForm(FlaskForm):
         first, last = self._days(today)
         group_id = self._group_id()
         customer_id = self._customer_id()
+        if group_id and customer_id:
+            self.customer.errors = [
+                *self.customer.errors,
+                "Choose a customer group or one customer, not both.",
+            ]
         if self.errors or first is None:
             return None, notes
         if last > today:
@@ -77,6 +92,8 @@ class ReportFilterForm(FlaskForm):
         return Scope(first, last, bucket, group_id, customer_id), notes
 
     def _days(self, today):
+        if self.date_from.data and self.date_to.data:
+            self.period.data = "custom"  # two days typed mean those days, whatever the menu says
         if self.period.data not in PRESETS:
             self.period.errors = ["Choose one of the periods."]
             return None, None

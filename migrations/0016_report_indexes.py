@@ -10,6 +10,8 @@ parts of the payment, the discount, the customer, when it was paid), so a
 year of orders is read without their address columns.
 """
 
+from playhouse.migrate import make_index_name
+
 ENTRY_REPORT = ("category", "local_date", "account_id", "amount", "credit_part")
 ORDER_REPORT = (
     "local_date",
@@ -36,8 +38,9 @@ def up(migrator, db):
 
 def down(migrator, db):
     migrator.migrate(
-        migrator.drop_index("order", "_".join(("order", *ORDER_REPORT))),
+        # The names add_index gave them (long ones end in a digest).
+        migrator.drop_index("order", make_index_name("order", ORDER_REPORT)),
         migrator.add_index("order", ("local_date",)),
-        migrator.drop_index("entry", "_".join(("entry", *ENTRY_REPORT))),
+        migrator.drop_index("entry", make_index_name("entry", ENTRY_REPORT)),
         migrator.add_index("entry", ("category", "created_at")),
     )

@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
 
+from babel.dates import format_date
 from peewee import Case
 from peewee import fn
 
@@ -28,7 +29,6 @@ from models.credit import CreditRequest
 from models.dialect import integers_aggregate
 from models.dialect import integers_of
 from models.funds import CATEGORY_LABELS
-from models.groups import CustomerGroup
 from models.ledger import CATEGORIES
 from models.ledger import Entry
 from models.ledger import LedgerAccount
@@ -114,7 +114,6 @@ class Report:
     chart: Chart | None = None
     summary: list = field(default_factory=list)  # (label, value, kind)
     notes: list = field(default_factory=list)
-    extra_tables: list = field(default_factory=list)  # (caption, columns, rows)
 
 
 # Periods ----------------------------------------------------------------------------
@@ -233,19 +232,20 @@ def _bucketed(scope, by_day):
     """{bucket start: [values of each day in it]} for a {day: value} mapping."""
     buckets = {start: [] for start in bucket_starts(scope)}
     for day, value in by_day.items():
-        start = bucket_start(min(max(day, scope.first), scope.last), scope.bucket)
-        buckets[start].append(value)
+        buckets[bucket_start(day, scope.bucket)].append(value)
     return buckets
 
 
 def bucket_label(start, scope, locale):
-    from babel.dates import format_date
-
+    """A bucket as people read it: its first day inside the period (a week or month cut by the
+    period's start says so), with the year when the period spans more than one."""
     if scope.bucket == "month":
         return format_date(start, "MMM y", locale=locale)
+    first = max(start, scope.first)
+    day_format = "d MMM y" if scope.first.year != scope.last.year else "d MMM"
     if scope.bucket == "week":
-        return "w/c " + format_date(start, "d MMM", locale=locale)
-    return format_date(start, "d MMM", locale=locale)
+        return ("from " if first != start else "w/c ") + format_date(first, day_format, locale=locale)
+    return format_date(first, day_format, locale=locale)
 
 
 def _labels(scope):
@@ -280,7 +280,7 @@ def deposits(scope):
     sums = _sums_by_day_and_category(scope, ["deposit", "bonus"])
     per_bucket = defaultdict(lambda: {"count": 0, "total": 0, "bonus": 0})
     for (day, category), (count, total) in sums.items():
-        bucket = per_bucket[bucket_start(min(max(day, scope.first), scope.last), scope.bucket)]
+        bucket = per_bucket[bucket_start(day, scope.bucket)]
         if category == "deposit":
             bucket["count"] += count
             bucket["total"] += total
@@ -427,6 +427,9 @@ def _positive(value):
 
 # Usage ----------------------------------------------------------------------------------
 
+# An order's value before the funds discount (its subtotal), from the columns the report index holds.
+ORDER_VALUE = Order.total + Order.funds_discount
+
 PAYMENT_PARTS = (
     ("funds_used", "Funds"),
     ("credit_used", "Credit"),
@@ -510,21 +513,26 @@ def order_value(scope):
     query = _paid_orders(
         scope,
         Order.local_date,
-        integers_aggregate(db, Case(None, [(paid_with_funds, Order.total)], None)),
-        integers_aggregate(db, Case(None, [(paid_with_funds, None)], Order.total)),
+        integers_aggregate(db, Case(None, [(paid_with_funds, ORDER_VALUE)], None)),
+        integers_aggregate(db, Case(None, [(paid_with_funds, None)], ORDER_VALUE)),
     ).group_by(Order.local_date)
     per_bucket = {start: ([], []) for start in bucket_starts(scope)}
     for day, with_funds, without in db.execute(query):
-        lists = per_bucket[bucket_start(min(max(as_date(day), scope.first), scope.last), scope.bucket)]
+        lists = per_bucket[bucket_start(as_date(day), scope.bucket)]
         lists[0].extend(integers_of(with_funds))
         lists[1].extend(integers_of(without))
+    markers = setting_changes(scope)
+    changes = defaultdict(list)
+    for marker in markers:
+        changes[marker.bucket_index].append(marker.text)
     rows = []
     all_with, all_without = [], []
-    for (with_funds, without), label in zip(per_bucket.values(), _labels(scope), strict=True):
+    for index, ((with_funds, without), label) in enumerate(
+        zip(per_bucket.values(), _labels(scope), strict=True)
+    ):
         all_with += with_funds
         all_without += without
-        rows.append(_value_row(label, with_funds, without))
-    markers = setting_changes(scope)
+        rows.append({**_value_row(label, with_funds, without), "changes": "; ".join(changes[index])})
     return Report(
         key="order-value",
         title="Order value",
@@ -536,6 +544,7 @@ def order_value(scope):
             Column("other_orders", "Orders without", "count"),
             Column("other_average", "Average without"),
             Column("other_median", "Median without"),
+            Column("changes", "Funds discount or top-up minimum changed", "text"),
         ],
         rows=rows,
         chart=Chart(
@@ -554,17 +563,9 @@ def order_value(scope):
             ("Average without funds", _average(sum(all_without), len(all_without)), "money"),
         ],
         notes=[
-            "An order counts as paid with funds when any of it came from the customer's positive balance."
+            "Order value before the funds discount (what the basket was worth). An order counts as "
+            "paid with funds when any of it came from the customer's positive balance."
         ],
-        extra_tables=[
-            (
-                "Changes to the funds discount and the top-up minimum",
-                [Column("day", "Day", "text"), Column("change", "Change", "text")],
-                [{"day": marker.day.isoformat(), "change": marker.text} for marker in markers],
-            )
-        ]
-        if markers
-        else [],
     )
 
 
@@ -594,7 +595,10 @@ def setting_changes(scope):
     """Changes to the funds discount or the top-up minimum (shop or group) in the period."""
     start, end = instants(scope)
     entries = AuditEntry.select().where(
-        AuditEntry.action.in_(["settings_changed", "group_changed"])
+        (
+            (AuditEntry.action == "settings_changed")
+            | ((AuditEntry.action == "group_changed") & _group_target(scope))
+        )
         & (AuditEntry.at >= start)
         & (AuditEntry.at < end)
     )
@@ -613,9 +617,16 @@ def setting_changes(scope):
             f"{_setting_text(name, after.get(name))}"
             for name in changed
         )
-        index = starts.index(bucket_start(min(max(day, scope.first), scope.last), scope.bucket))
+        index = starts.index(bucket_start(day, scope.bucket))
         markers.append(Marker(day, index, text))
     return markers
+
+
+def _group_target(scope):
+    """Group changes that matter to the scope: its group's only, when it has one."""
+    if scope.group_id is None:
+        return AuditEntry.target.is_null(False)
+    return AuditEntry.target == f"group {scope.group_id}"
 
 
 def _setting_text(name, value):
@@ -629,9 +640,10 @@ def _setting_text(name, value):
 
 
 def order_value_hints(today, days=90):
-    """(median order value, most-bought product or None) over the last `days` shop days."""
+    """(median order value before the funds discount, most-bought product or None) over the
+    last `days` shop days."""
     scope = Scope(today - datetime.timedelta(days=days - 1), today)
-    totals = [total for (total,) in db.execute(_paid_orders(scope, Order.total).tuples())]
+    totals = [value for (value,) in db.execute(_paid_orders(scope, ORDER_VALUE).tuples())]
     from models.orders import OrderLine
 
     top = (
@@ -651,15 +663,14 @@ def order_value_hints(today, days=90):
 
 
 def credit(scope):
-    drawn = defaultdict(int)
-    query = (
-        _in_period(_customer_entries(scope, Entry.local_date, fn.SUM(Entry.credit_part)), scope)
-        .where(Entry.category.in_(["hold", "refund_out"]))
-        .group_by(Entry.local_date)
+    # Drawn: the credit part of the orders placed in the period and paid (a hold of an order
+    # later cancelled is given back, so it draws nothing).
+    drawn = {
+        as_date(day): total
+        for day, total in _paid_orders(scope, Order.local_date, fn.SUM(Order.credit_used))
+        .group_by(Order.local_date)
         .tuples()
-    )
-    for day, total in query:
-        drawn[as_date(day)] += total
+    }
     repaid = {day: total for (day, _), (_, total) in _sums_by_day_and_category(scope, ["repayment"]).items()}
     drawn_buckets, repaid_buckets = _bucketed(scope, drawn), _bucketed(scope, repaid)
     rows = [
@@ -688,14 +699,14 @@ def credit(scope):
         summary=[
             ("Customers using credit now", now["using"], "count"),
             ("Owed now", now["owed"], "money"),
-            ("Credit limits of customers who may pay on account", now["limits"], "money"),
+            ("Credit limits extended", now["limits"], "money"),
             ("Utilisation", _share(now["owed"], now["limits"]), "percent"),
             ("Credit requests approved", decided["approved"], "count"),
             ("Credit approved", decided["approved_amount"], "money"),
             ("Credit requests declined", decided["declined"], "count"),
         ],
         notes=[
-            "Drawn: the part of order payments that took balances below zero. "
+            "Drawn: the part of paid orders (placed in the period) that took balances below zero. "
             "Owed, limits and utilisation are as of now; requests are those decided in the period."
         ],
     )
@@ -866,10 +877,6 @@ REPORT_TITLES = {
     "credit": "Credit",
     "reminders": "Reminders",
 }
-
-
-def groups_for_filter():
-    return list(CustomerGroup.select().order_by(CustomerGroup.name))
 
 
 # The dashboard ---------------------------------------------------------------------------------------

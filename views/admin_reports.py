@@ -69,6 +69,7 @@ def show(key):
         "notes": notes,
         "titles": REPORT_TITLES,
         "out_of_band": is_htmx(),  # the fragment brings the report menu with the new filters too
+        "filter_args": form.filter_args(),
     }
     if scope is None:
         return render("admin/reports/report.html", fragment="admin/reports/_body.html", status=422, **context)
@@ -78,7 +79,7 @@ def show(key):
         scope=scope,
         customer=User.get_by_id(scope.customer_id) if scope.customer_id else None,
         drawing=_drawing(report),
-        csv_url=url_for(".download", key=key, **request.args),
+        csv_url=url_for(".download", key=key, **form.filter_args()),
         format_cell=format_cell,
     )
     return render("admin/reports/report.html", fragment="admin/reports/_body.html", **context)
@@ -112,9 +113,14 @@ def report_csv(report):
     return out.getvalue()
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_value(value, kind):
     if value is None:
         return ""
+    if kind == "text" and str(value).startswith(FORMULA_START):
+        return "'" + str(value)  # a spreadsheet must not run text as a formula
     if kind == "money":
         return str(Decimal(value).scaleb(-get_currency_precision(shop_settings().currency)))
     return value

@@ -198,6 +198,24 @@ def register_commands(app):
             raise click.ClickException(str(error)) from error
         click.echo(f"Restored {backup}." + (f" The replaced database is kept at {kept}." if kept else ""))
 
+    @app.cli.command("copy-to-postgres")
+    @click.argument("target_url")
+    def copy_to_postgres_command(target_url):
+        """Copy this SQLite shop into the empty PostgreSQL database TARGET_URL and check the copy."""
+        from models.base import connection
+        from models.copy_database import copy_to_postgres
+        from models.copy_database import CopyError
+
+        with connection():
+            try:
+                report = copy_to_postgres(target_url, progress=click.echo)
+            except CopyError as error:
+                raise click.ClickException(str(error)) from error
+        click.echo(
+            f"Copied {sum(report.rows.values())} rows in {len(report.rows)} tables; the counts match and the "
+            "ledger check passes on both sides. Point DATABASE_URL at the new database and restart the shop."
+        )
+
     from jobs.reminders import reminders_cli
 
     app.cli.add_command(reminders_cli)

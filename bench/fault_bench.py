@@ -1,0 +1,336 @@
+"""Faults on purpose, and what is left afterwards: one command each, on loopback, bounded in time.
+
+    .venv/bin/python -m bench.fault_bench kill-web [--payments 1000]
+    .venv/bin/python -m bench.fault_bench kill-scheduler [--kills 8]
+    .venv/bin/python -m bench.fault_bench locked-database [--hold 15]
+
+kill-web: gunicorn with the production configuration; customers place orders paid
+    with their funds (one POST each, retried with the same form key after a lost
+    answer, as a browser's reload would) until --payments are acknowledged, while a
+    killer sends SIGKILL to a random web worker every 0.3–1.5 s (gunicorn starts a new
+    one). Afterwards: every acknowledged order is there and paid, no form key made two
+    orders, every paid order's money was captured exactly once, nothing is left on hold
+    for a paid order, and the ledger check passes.
+kill-scheduler: the payment-reminder bench's shop (bench/reminders_bench.py --small
+    sizes: about 2,500 reminders due); `flask reminders run --at T` (what the scheduler's
+    tick does) is killed with SIGKILL at random moments --kills times, then run until
+    nothing is planned. Afterwards: no order got the same reminder twice, no customer two
+    reminders on one shop day, and the outbox holds exactly one message per sent reminder.
+locked-database: another process holds SQLite's write lock (BEGIN IMMEDIATE) for
+    --hold seconds while customers keep reading and paying: pages that only read still
+    answer, writes wait for the lock up to the busy timeout and then answer 503 "The shop
+    is very busy" (never a 500 or a half-done payment), and once the lock is gone
+    everything works again; the ledger check passes.
+
+Prints what it checked; exits 1 if a check fails. A mail server that is down or slow
+is covered by the test suite (tests/test_mail.py: retried with backoff, a timeout after
+the data is `unknown` and never resent).
+"""
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench import load_bench
+from bench import reminders_bench
+
+PROJECT = load_bench.PROJECT
+
+
+def workers_of(master_pid):
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            if re.search(rf"^PPid:\s+{master_pid}$", status, re.M):
+                pids.append(int(entry.name))
+    return pids
+
+
+def report(checks):
+    failed = [name for name, ok in checks if not ok]
+    for name, ok in checks:
+        print(f"  {'ok  ' if ok else 'FAIL'} {name}")
+    return 1 if failed else 0
+
+
+# kill -9 a web worker during payments -------------------------------------------------------------
+
+
+def place_order(browser, slug, keys_sent=None):
+    """One order paid with funds; returns its id once the shop acknowledged it (its page), else None.
+
+    After a lost answer the same form (the same idempotency key) is sent again, as a reload would."""
+    status, page = browser.get("order", f"/p/{slug}")
+    browser.submit("order", page, rf"/p/{re.escape(slug)}/add$", quantity="1")
+    status, page = browser.get("order", "/checkout")
+    forms = load_bench._Forms()
+    forms.feed(page or "")
+    form = next((f for f in forms.forms if f["action"].endswith("/checkout")), None)
+    if form is None:
+        return None
+    key = form["fields"].get("idempotency_key", "")
+    if keys_sent is not None:
+        keys_sent.add(key)
+    for _attempt in range(5):
+        status, _ = browser.submit("order", page, r"/checkout$", place="1", idempotency_key=key)
+        found = re.fullmatch(r"/account/orders/(\d+)(\?.*)?", browser.last_path)
+        if status == 200 and found:
+            return int(found.group(1))
+        time.sleep(0.2)
+    return None
+
+
+def kill_web(args):
+    folder = Path(tempfile.mkdtemp(prefix="fault-web-"))
+    port = load_bench.free_port()
+    emails, slugs = load_bench.build_shop(folder, args.customers)
+    server = load_bench.start_gunicorn(folder, port)
+    acknowledged, lock, done = [], threading.Lock(), threading.Event()
+    keys_sent = set()
+    kills = 0
+
+    def customer(email):
+        browser = load_bench.Browser(port, load_bench.Recorder())
+        load_bench.sign_in(browser, email)
+        while not done.is_set():
+            order_id = place_order(browser, random.choice(slugs), keys_sent)
+            if order_id is not None:
+                with lock:
+                    acknowledged.append(order_id)
+                    if len(acknowledged) >= args.payments:
+                        done.set()
+
+    def killer():
+        nonlocal kills
+        while not done.wait(random.uniform(0.3, 1.5)):
+            victims = workers_of(server.pid)
+            if victims:
+                try:
+                    os.kill(random.choice(victims), signal.SIGKILL)
+                    kills += 1
+                except ProcessLookupError:
+                    pass
+
+    threads = [threading.Thread(target=customer, args=(email,)) for email in emails]
+    threads.append(threading.Thread(target=killer))
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=max(1, 900 - (time.monotonic() - started)))
+    done.set()
+    server.send_signal(signal.SIGTERM)
+    server.wait(30)
+    print(
+        f"kill-web: {len(acknowledged)} orders acknowledged in {time.monotonic() - started:.0f} s, "
+        f"{kills} workers killed with SIGKILL"
+    )
+    connection = sqlite3.connect(folder / "shop.sqlite3")
+    paid = {row[0] for row in connection.execute('SELECT id FROM "order" WHERE paid_at IS NOT NULL')}
+    orders = connection.execute('SELECT COUNT(*) FROM "order"').fetchone()[0]
+    # Each customer was seeded with 10,000,000 and has paid only for their own orders, once each.
+    overcharged = connection.execute(
+        "SELECT COUNT(*) FROM ledger_account a WHERE a.user_id IS NOT NULL AND a.balance != 10000000 - "
+        '(SELECT COALESCE(SUM(o.funds_used + o.credit_used), 0) FROM "order" o WHERE o.user_id = a.user_id'
+        " AND o.status != 'cancelled')"
+    ).fetchone()[0]
+    captures = dict(
+        connection.execute(
+            "SELECT substr(idempotency_key, 15), COUNT(*) FROM journal WHERE idempotency_key LIKE 'order-capture:%' GROUP BY 1"
+        ).fetchall()
+    )
+    on_hold = connection.execute("SELECT balance FROM ledger_account WHERE code = 'funds_on_hold'").fetchone()
+    unpaid_held = connection.execute(
+        "SELECT COALESCE(SUM(funds_used + credit_used), 0) FROM \"order\" WHERE status = 'pending_payment'"
+    ).fetchone()[0]
+    connection.close()
+    problems = ledger_problems(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    return report(
+        [
+            (f"every acknowledged order is there and paid ({len(acknowledged)})", set(acknowledged) <= paid),
+            (
+                f"no order nobody asked for ({orders} orders from {len(keys_sent)} checkout forms)",
+                orders <= len(keys_sent),
+            ),
+            (
+                f"every customer charged once per order, no more ({overcharged} accounts off)",
+                overcharged == 0,
+            ),
+            (
+                f"every paid order's hold captured ({len(paid)} paid)",
+                all(captures.get(str(i), 0) == 1 for i in paid),
+            ),
+            (
+                f"money on hold is exactly the unpaid orders' ({on_hold[0] if on_hold else 0} = {unpaid_held})",
+                (on_hold[0] if on_hold else 0) == unpaid_held,
+            ),
+            ("ledger check passes", not problems),
+        ]
+    )
+
+
+def ledger_problems(folder):
+    os.environ.update(load_bench.shop_environment(folder))
+    from models.base import bind_database
+    from models.base import db
+    from models.ledger import check_ledger
+
+    bind_database(f"sqlite:///{folder / 'shop.sqlite3'}")
+    with db.connection_context():
+        return check_ledger()
+
+
+# kill -9 the scheduler in the middle of a reminder batch ----------------------------------------------
+
+
+def kill_scheduler(args):
+    folder = Path(tempfile.mkdtemp(prefix="fault-scheduler-"))
+    path = folder / "shop.sqlite3"
+    reminders_bench.build(path, 5_000, 50_000, 10_000, reminders_bench.DEFAULT_AT)
+    environment = {**load_bench.shop_environment(folder), "DATABASE_URL": f"sqlite:///{path}"}
+    flask = str(Path(sys.executable).with_name("flask"))
+    command = [flask, "--app", "shop", "reminders", "run", "--at", reminders_bench.DEFAULT_AT]
+    env = {**os.environ, **environment}
+    killed = 0
+    for _ in range(args.kills):
+        process = subprocess.Popen(
+            command, cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(random.uniform(0.5, 4.0))
+        if process.poll() is None:
+            process.kill()
+            killed += 1
+        process.wait()
+    runs = 0
+    while planned(path) and runs < 50:
+        subprocess.run(command, cwd=PROJECT, env=env, check=True, capture_output=True)
+        runs += 1
+    connection = sqlite3.connect(path)
+    twice = connection.execute(
+        "SELECT COUNT(*) FROM (SELECT order_id, reminder_number FROM reminder WHERE state = 'sent'"
+        " GROUP BY 1, 2 HAVING COUNT(*) > 1)"
+    ).fetchone()[0]
+    same_day = connection.execute(
+        "SELECT COUNT(*) FROM (SELECT user_id, local_date FROM reminder WHERE state = 'sent'"
+        " GROUP BY 1, 2 HAVING COUNT(*) > 1)"
+    ).fetchone()[0]
+    sent_today = connection.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT outbox_message_id) FROM reminder WHERE state = 'sent' AND outbox_message_id IS NOT NULL"
+        " AND batch_id IN (SELECT id FROM reminder_batch WHERE local_date = ?)",
+        (reminders_bench.DEFAULT_AT[:10],),
+    ).fetchone()
+    messages = connection.execute(
+        "SELECT COUNT(*) FROM outbox_message WHERE id IN (SELECT outbox_message_id FROM reminder)"
+    ).fetchone()[0]
+    orphans = connection.execute(
+        "SELECT COUNT(*) FROM outbox_message WHERE kind LIKE 'payment_reminder_%'"
+        " AND id NOT IN (SELECT outbox_message_id FROM reminder WHERE outbox_message_id IS NOT NULL)"
+    ).fetchone()[0]
+    connection.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    print(
+        f"kill-scheduler: killed {killed} of {args.kills} runs mid-way, then {runs} runs to finish; "
+        f"{sent_today[0]} reminders sent in the batch"
+    )
+    return report(
+        [
+            ("no order got the same reminder twice", twice == 0),
+            ("no customer got two reminders on one shop day", same_day == 0),
+            (
+                f"one outbox message per sent reminder ({sent_today[0]} sent, {sent_today[1]} messages)",
+                sent_today[0] == sent_today[1] and messages >= sent_today[1],
+            ),
+            (f"no reminder message without its sent reminder ({orphans})", orphans == 0),
+            ("something was sent", sent_today[0] > 0),
+        ]
+    )
+
+
+def planned(path):
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute("SELECT COUNT(*) FROM reminder WHERE state = 'planned'").fetchone()[0]
+    finally:
+        connection.close()
+
+
+# A locked database ---------------------------------------------------------------------------------------
+
+
+def locked_database(args):
+    folder = Path(tempfile.mkdtemp(prefix="fault-lock-"))
+    port = load_bench.free_port()
+    emails, slugs = load_bench.build_shop(folder, 4)
+    server = load_bench.start_gunicorn(folder, port)
+    browsers = []
+    for email in emails:
+        browser = load_bench.Browser(port, load_bench.Recorder())
+        load_bench.sign_in(browser, email)
+        browsers.append(browser)
+    holder = sqlite3.connect(folder / "shop.sqlite3", isolation_level=None, timeout=30)
+    holder.execute("BEGIN IMMEDIATE")
+    print(f"locked-database: write lock held for {args.hold:.0f} s")
+    statuses = {"read": [], "write": []}
+    until = time.monotonic() + args.hold
+    while time.monotonic() < until:
+        status, _ = browsers[0].get("read", "/account/funds")
+        statuses["read"].append(status)
+        status, page = browsers[1].get("write", "/account/funds")
+        status, _ = browsers[1].submit("write", page, r"/account/funds/top-up$", amount="20.00")
+        statuses["write"].append(status)
+    holder.execute("ROLLBACK")
+    holder.close()
+    after = place_order(browsers[2], random.choice(slugs))
+    server.send_signal(signal.SIGTERM)
+    server.wait(30)
+    problems = ledger_problems(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    print(
+        f"  reads answered {sorted(set(statuses['read']))}, writes answered {sorted(set(statuses['write']))}"
+    )
+    return report(
+        [
+            ("pages that only read answer while the lock is held", set(statuses["read"]) == {200}),
+            (
+                "writes answer 503 (busy), never 500",
+                set(statuses["write"]) <= {503, 200} and 503 in statuses["write"],
+            ),
+            ("after the lock is gone a payment goes through", after is not None),
+            ("ledger check passes", not problems),
+        ]
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="fault", required=True)
+    web = commands.add_parser("kill-web")
+    web.add_argument("--payments", type=int, default=1000)
+    web.add_argument("--customers", type=int, default=8)
+    scheduler = commands.add_parser("kill-scheduler")
+    scheduler.add_argument("--kills", type=int, default=8)
+    lock = commands.add_parser("locked-database")
+    lock.add_argument("--hold", type=float, default=15)
+    args = parser.parse_args(argv)
+    return {"kill-web": kill_web, "kill-scheduler": kill_scheduler, "locked-database": locked_database}[
+        args.fault
+    ](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

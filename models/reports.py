@@ -538,13 +538,13 @@ def order_value(scope):
         title="Order value",
         columns=[
             Column("period", "Period", "text"),
-            Column("funds_orders", "Orders with funds", "count"),
-            Column("funds_average", "Average with funds"),
-            Column("funds_median", "Median with funds"),
-            Column("other_orders", "Orders without", "count"),
-            Column("other_average", "Average without"),
-            Column("other_median", "Median without"),
-            Column("changes", "Funds discount or top-up minimum changed", "text"),
+            Column("funds_orders", "Orders (funds)", "count"),
+            Column("funds_average", "Average (funds)"),
+            Column("funds_median", "Median (funds)"),
+            Column("other_orders", "Orders (other)", "count"),
+            Column("other_average", "Average (other)"),
+            Column("other_median", "Median (other)"),
+            Column("changes", "Setting changed", "text"),
         ],
         rows=rows,
         chart=Chart(
@@ -563,8 +563,9 @@ def order_value(scope):
             ("Average without funds", _average(sum(all_without), len(all_without)), "money"),
         ],
         notes=[
-            "Order value before the funds discount (what the basket was worth). An order counts as "
-            "paid with funds when any of it came from the customer's positive balance."
+            "Order value before the funds discount (what the basket was worth). “Funds”: orders paid "
+            "at least in part from the customer's positive balance; “other”: the rest. “Setting "
+            "changed”: the funds discount or the top-up minimum, of the shop or a group."
         ],
     )
 

@@ -443,6 +443,7 @@ def main(argv=None):
         print(
             f"\n4. worker memory after the runs: {', '.join(f'{s:.0f}' for s in sizes)} MB (goal under 80 MB each)"
         )
+        print(f"\nwhat the customers did: {outcome(folder)}")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)

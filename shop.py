@@ -5,6 +5,7 @@ It never opens the database: connections are opened per request and per job,
 so gunicorn can fork safely.
 """
 
+import contextlib
 import os
 import secrets
 import sys
@@ -175,10 +176,15 @@ def register_commands(app):
         from models.backup import make_backup
 
         try:
-            path = make_backup(target)
+            backup = make_backup(target)
         except BackupError as error:
             raise click.ClickException(str(error)) from error
-        click.echo(f"Backup written to {path} (integrity and ledger checks passed).")
+        click.echo(f"Backup written to {backup.path} (integrity check passed).")
+        if backup.ledger_problems:
+            click.echo("The ledger check fails on it, as on the shop:", err=True)
+            for problem in backup.ledger_problems[:20]:
+                click.echo(f"  - {problem}", err=True)
+            sys.exit(1)
 
     @app.cli.command("restore")
     @click.argument("backup", type=click.Path())
@@ -192,11 +198,29 @@ def register_commands(app):
             click.confirm(
                 "Are the shop's web and jobs services stopped? The database will be replaced", abort=True
             )
-        try:
-            kept = restore_backup(backup)
-        except BackupError as error:
-            raise click.ClickException(str(error)) from error
+        with scheduler_stopped():
+            try:
+                kept = restore_backup(backup)
+            except BackupError as error:
+                raise click.ClickException(str(error)) from error
         click.echo(f"Restored {backup}." + (f" The replaced database is kept at {kept}." if kept else ""))
+
+    @contextlib.contextmanager
+    def scheduler_stopped():
+        """Hold the scheduler's lock (refused while `flask jobs` runs), so no job writes meanwhile."""
+        from jobs.scheduler import acquire_lock
+        from jobs.scheduler import AlreadyRunning
+
+        try:
+            lock = acquire_lock(app.config["JOBS_LOCK_PATH"])
+        except AlreadyRunning:
+            raise click.ClickException(
+                "The scheduler is running (flask jobs): stop the shop's services first."
+            ) from None
+        try:
+            yield
+        finally:
+            lock.close()
 
     @app.cli.command("copy-to-postgres")
     @click.argument("target_url")
@@ -206,7 +230,7 @@ def register_commands(app):
         from models.copy_database import copy_to_postgres
         from models.copy_database import CopyError
 
-        with connection():
+        with scheduler_stopped(), connection():
             try:
                 report = copy_to_postgres(target_url, progress=click.echo)
             except CopyError as error:

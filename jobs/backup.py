@@ -7,7 +7,6 @@ from pathlib import Path
 
 from flask import current_app
 
-from jobs.tick import due_work
 from models.backup import make_backup
 from models.backup import NAME_FORMAT
 from models.backup import prune_backups
@@ -18,11 +17,12 @@ BACKUP_HOUR = 2  # shop time: quiet, and before the 03:00 ledger check
 log = logging.getLogger("shop.jobs")
 
 
-@due_work
 def nightly_backup(now):
+    """Run by the scheduler as a job of its own (a copy can take a while; the minute tick
+    must not wait for it)."""
     folder, keep = current_app.config["BACKUP_DIR"], current_app.config["BACKUP_KEEP"]
     if not folder or keep <= 0 or not is_sqlite():
-        return None
+        return None  # turned off; a PostgreSQL shop backs up with pg_dump (README)
     local = now.astimezone(load_settings().tz)
     if local.hour < BACKUP_HOUR:
         return None
@@ -31,10 +31,12 @@ def nightly_backup(now):
     if newest is not None and newest >= todays_slot:
         return None
     Path(folder).mkdir(parents=True, exist_ok=True)  # a folder, so each backup gets a dated name
-    path = make_backup(folder, now)
+    backup = make_backup(folder, now)
     removed = prune_backups(folder, keep)
-    log.info("backup written to %s; %d older removed", path, len(removed))
-    return path
+    log.info("backup written to %s; %d older removed", backup.path, len(removed))
+    if backup.ledger_problems:
+        log.warning("the ledger check fails on backup %s: %s", backup.path, backup.ledger_problems[:5])
+    return backup.path
 
 
 def newest_backup_time(folder):

@@ -12,13 +12,13 @@ import sys
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from jobs import backup  # noqa: F401 - registers its due work
 from jobs import credit  # noqa: F401 - registers its due work
 from jobs import funds  # noqa: F401 - registers its due work
 from jobs import housekeeping  # noqa: F401 - registers its due work
 from jobs import ledger  # noqa: F401 - registers its due work
 from jobs import orders  # noqa: F401 - registers its due work
 from jobs import reminders  # noqa: F401 - registers its due work
+from jobs.backup import nightly_backup
 from jobs.mail import deliver_due
 from jobs.mail import SmtpConfig
 from jobs.tick import tick
@@ -29,6 +29,7 @@ log = logging.getLogger("shop.jobs")
 
 MAIL_EVERY_SECONDS = 2
 TICK_EVERY_SECONDS = 60
+BACKUP_EVERY_SECONDS = 300  # asks whether tonight's backup is due; makes it once a day
 
 
 class AlreadyRunning(Exception):
@@ -107,6 +108,14 @@ def run_scheduler(app):
         next_run_time=datetime.datetime.now(datetime.UTC),
         id="tick",
         name="tick",
+        **job_defaults,
+    )
+    scheduler.add_job(
+        in_app(app, nightly_backup, "nightly_backup"),
+        "interval",
+        seconds=BACKUP_EVERY_SECONDS,
+        id="nightly_backup",
+        name="nightly backup",
         **job_defaults,
     )
     signal.signal(signal.SIGTERM, stop_on_sigterm)

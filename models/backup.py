@@ -1,12 +1,16 @@
 """Backups of the shop's SQLite database: consistent copies of a live file, checked, and restores.
 
-A copy goes through SQLite's online backup API, page by page inside one read
-transaction, so it is the database as it was at one instant however many
-payments are being written meanwhile (a file copy of a WAL database can be
-torn). The copy is written next to its final name and renamed when complete
-and checked (`PRAGMA integrity_check` and the ledger check), so a backup
-folder never holds half a backup. A restore copies a checked backup into the
-database file the same way, after keeping the file it replaces.
+A copy goes through SQLite's online backup API in one step, that is inside one
+read transaction, so it is the database as it was at one instant however many
+payments are written meanwhile (in WAL mode the read blocks no writer; a copy
+in several steps would start over at every write, and a file copy of a WAL
+database can be torn). The copy is written next to its final name and renamed
+when complete and sound (`PRAGMA integrity_check`), so a backup folder never
+holds half a backup; the ledger check runs on it too and its problems are
+reported (a backup of a ledger with drift is still better than none). A
+restore copies a backup that passes both checks into the database file the
+same way, after keeping the file it replaces, and only while no scheduler
+runs.
 
 PostgreSQL shops back up with pg_dump; these functions are for SQLite only.
 """
@@ -14,13 +18,13 @@ PostgreSQL shops back up with pg_dump; these functions are for SQLite only.
 import datetime
 import os
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from models.base import db
 from models.base import is_sqlite
 from models.base import make_database
 
-PAGES_PER_STEP = 1024  # the backup lets writers in between steps of this many pages
 NAME_FORMAT = "shop-%Y%m%d-%H%M%S.sqlite3"
 
 
@@ -38,16 +42,25 @@ def database_file():
 
 
 def backup_path(target, now):
-    """`target` itself, or a file named for `now` inside it when it is a folder."""
+    """`target` itself, or a file named for `now` inside it when it is a folder (an existing
+    one, or any path written with a trailing slash, which is created)."""
+    is_folder = str(target).endswith(os.sep) or Path(target).is_dir()
     target = Path(target)
-    if target.is_dir():
+    if is_folder:
+        target.mkdir(parents=True, exist_ok=True)
         return target / now.astimezone(datetime.UTC).strftime(NAME_FORMAT)
     return target
 
 
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    ledger_problems: list  # empty when the ledger check passes on the copy
+
+
 def make_backup(target, now=None):
-    """A consistent, checked copy of the live database at `target` (a file or a folder);
-    returns its path. Nothing is left at the final name unless the copy is complete and sound."""
+    """A consistent copy of the live database at `target` (a file or a folder); returns a
+    Backup. Nothing is left at the final name unless the copy is complete and sound."""
     now = now or datetime.datetime.now(datetime.UTC)
     destination = backup_path(target, now)
     if destination.exists():
@@ -57,18 +70,19 @@ def make_backup(target, now=None):
     partial.unlink(missing_ok=True)
     try:
         _copy(database_file(), partial)
-        problems = check_file(partial)
-        if problems:
-            raise BackupError(f"The copy failed its checks: {'; '.join(problems[:5])}")
+        damage = _integrity_problems(partial)
+        if damage:
+            raise BackupError(f"The copy is damaged: {'; '.join(damage[:5])}")
+        ledger = _ledger_problems(partial)
         os.replace(partial, destination)
     finally:
         partial.unlink(missing_ok=True)
-    return destination
+    return Backup(destination, ledger)
 
 
 def restore_backup(backup, database=None):
-    """Put the checked `backup` in place of the database file (the shop must be stopped);
-    returns where the replaced file was kept."""
+    """Put the checked `backup` in place of the database file; returns where the replaced
+    file was kept. The shop must be stopped (`flask restore` refuses while the scheduler runs)."""
     backup = Path(backup)
     if not backup.is_file():
         raise BackupError(f"There is no backup at {backup}.")
@@ -85,6 +99,10 @@ def restore_backup(backup, database=None):
 
 def check_file(path):
     """Problems with the SQLite file at `path`: its integrity, then the ledger's invariants."""
+    return _integrity_problems(path) or _ledger_problems(path)
+
+
+def _integrity_problems(path):
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         result = [row[0] for row in connection.execute("PRAGMA integrity_check")]
@@ -92,9 +110,7 @@ def check_file(path):
         return [f"not a readable SQLite database ({error})"]
     finally:
         connection.close()
-    if result != ["ok"]:
-        return result
-    return _ledger_problems(path)
+    return [] if result == ["ok"] else result
 
 
 def _ledger_problems(path):
@@ -111,7 +127,7 @@ def _copy(source, destination):
     writer = sqlite3.connect(str(destination))
     try:
         with writer:
-            reader.backup(writer, pages=PAGES_PER_STEP)
+            reader.backup(writer)  # one step: one read transaction, never restarted by writers
         writer.execute("PRAGMA journal_mode = wal")  # as the shop opens it
     finally:
         writer.close()
@@ -119,9 +135,10 @@ def _copy(source, destination):
 
 
 def prune_backups(folder, keep):
-    """Delete all but the newest `keep` backups named by `make_backup` in `folder`; returns them."""
+    """Delete all but the newest `keep` backups named by `make_backup` in `folder`, and copies
+    a killed backup left half-written; returns them."""
     backups = sorted(Path(folder).glob("shop-*.sqlite3"))
-    removed = backups[:-keep] if keep > 0 else []
+    removed = (backups[:-keep] if keep > 0 else []) + sorted(Path(folder).glob("shop-*.partial"))
     for path in removed:
-        path.unlink()
+        path.unlink(missing_ok=True)
     return removed

@@ -3,7 +3,8 @@
 `flask --app shop copy-to-postgres postgresql://…` (README, Running in production). The
 target must be a new, empty database: it is migrated with the same migrations, so the
 two schemas are the same, the rows the migrations seed are cleared, then every table is
-copied in one transaction on the target, its ids kept. Tables go parents first (foreign
+copied, its ids kept, all in one transaction on the target (a failure leaves it empty
+again, so the command can be run again) reading one moment of the source. Tables go parents first (foreign
 keys are checked row by row); the one cycle (a customer's default addresses point at
 addresses that point at the customer) is broken by copying those columns empty and
 filling them in afterwards. Then each id
@@ -13,6 +14,8 @@ and the ledger check runs on the copy. The source is only read.
 
 from dataclasses import dataclass
 
+import psycopg2
+from peewee import DatabaseError
 from playhouse.migrations import Runner
 
 from models.base import db
@@ -48,28 +51,39 @@ def copy_to_postgres(target_url, progress=lambda line: None):
     target = make_database(target_url)
     with target.connection_context():
         _refuse_if_not_empty(target)
-        Runner(target, str(MIGRATIONS_DIR)).up()
-        tables = _source_tables(source)
-        order, deferred = _copy_order(target, tables)
-        with target.atomic():
+        # One transaction on each side: the copy is all or nothing (PostgreSQL rolls back the
+        # schema too, so a failed copy can simply be run again), from one moment of the source.
+        with target.atomic(), source.atomic():
+            Runner(target, str(MIGRATIONS_DIR)).up()
+            tables = _source_tables(source)
+            order, deferred = _copy_order(target, tables)
             # The migrations seed rows (the default group, system accounts, reminder texts):
             # the source has them too, with their own ids and later changes.
             target.execute_sql(
                 "TRUNCATE " + ", ".join(f'"{table}"' for table in tables) + " RESTART IDENTITY"
             )
-            rows = {
-                table: _copy_table(source, target, table, deferred.get(table, ()), progress)
-                for table in order
-            }
+            rows = {}
+            for table in order:
+                rows[table] = _copying(
+                    table, _copy_table, source, target, table, deferred.get(table, ()), progress
+                )
             for table, columns in deferred.items():
-                _fill_deferred(source, target, table, columns)
+                _copying(table, _fill_deferred, source, target, table, columns)
             for table in order:
                 _continue_ids(target, table)
-        _compare_counts(source, target, rows)
-        problems = check_ledger(target)
-        if problems:
-            raise CopyError(f"The ledger check fails on the copy: {'; '.join(problems[:3])}")
+            _compare_counts(source, target, rows)
+            problems = check_ledger(target)
+            if problems:
+                raise CopyError(f"The ledger check fails on the copy: {'; '.join(problems[:3])}")
     return CopyReport(rows)
+
+
+def _copying(table, step, *args):
+    """Run one step of the copy; a database error names the table it happened in."""
+    try:
+        return step(*args)
+    except (DatabaseError, psycopg2.Error) as error:  # the copy's fast path uses psycopg2 directly
+        raise CopyError(f'Copying "{table}" failed, nothing was written: {str(error).strip()}') from error
 
 
 def _source_tables(source):

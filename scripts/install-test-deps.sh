@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `make test` needs beyond Python packages: Debian's Chromium for the
 # browser tests, a Java runtime and vnu.jar (npm) for the HTML checker, and
-# Debian's PostgreSQL server for the money tests' second run
+# Debian's PostgreSQL server for the database tests' second run, nginx to check the site file
 # (scripts/with-test-postgres.sh starts its own throwaway cluster).
 set -euo pipefail
 
@@ -10,6 +10,8 @@ need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx)  # tests/test_deploy.py: `nginx -t` on deploy/nginx-shop.conf
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing from Debian: ${need_apt[*]}"

@@ -225,6 +225,15 @@ def test_every_response_carries_a_request_id_and_logs_one_json_line(app, client,
     assert given.headers["X-Request-ID"] == "abc123def456"
     assert made_up.status_code == 404 and len(made_up.headers["X-Request-ID"]) == 32  # a new one
     lines = [json.loads(JsonFormatter().format(record)) for record in caplog.records]
-    assert [(line["path"], line["status"]) for line in lines] == [("/", 200), ("/no-such-page", 404)]
+    assert [(line["route"], line["status"]) for line in lines] == [("/", 200), ("(no route)", 404)]
     assert lines[0]["message"] == "request" and lines[0]["ms"] >= 0 and lines[0]["user"] is None
     assert lines[0]["request_id"] == "abc123def456"
+    assert lines[0]["time"].endswith("Z")
+
+
+def test_log_lines_never_carry_the_secrets_of_links(client, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="shop.requests"):
+        client.get("/reset-password/SECRET-TOKEN-123")
+    assert caplog.records and "SECRET-TOKEN-123" not in str(caplog.records[0].__dict__)

@@ -3,12 +3,14 @@ the nightly job): consistent while another process writes payments, checked, res
 
 import datetime
 import multiprocessing
+import shutil
 import sqlite3
 import time
 
 import pytest
 
 from jobs.backup import nightly_backup
+from jobs.scheduler import acquire_lock
 from models.backup import BackupError
 from models.backup import check_file
 from models.backup import make_backup
@@ -71,7 +73,7 @@ def test_backups_of_a_database_being_written_to_are_consistent_and_restore(app, 
         backups = []
         for number in range(3):
             time.sleep(0.3)
-            backups.append(make_backup(tmp_path / f"copy-{number}.sqlite3"))
+            backups.append(make_backup(tmp_path / f"copy-{number}.sqlite3").path)
     finally:
         stop.set()
         writer.join(30)
@@ -93,8 +95,10 @@ def test_backups_of_a_database_being_written_to_are_consistent_and_restore(app, 
 
 def test_a_folder_target_gets_a_dated_name_and_an_existing_file_is_never_overwritten(app, tmp_path):
     moment = datetime.datetime(2026, 12, 3, 1, 30, tzinfo=datetime.UTC)
-    path = make_backup(tmp_path, moment)
+    path = make_backup(tmp_path, moment).path
     assert path.name == "shop-20261203-013000.sqlite3"
+    new_folder = make_backup(f"{tmp_path}/not-yet/", moment).path  # a trailing slash means a folder
+    assert new_folder == tmp_path / "not-yet" / "shop-20261203-013000.sqlite3"
     with pytest.raises(BackupError, match="exists already"):
         make_backup(tmp_path, moment)
 
@@ -118,13 +122,29 @@ def test_a_backup_whose_ledger_does_not_add_up_fails_its_check(app, customer, tm
         "top_up",
         [Leg(account, 700, "deposit"), Leg(system_account(PROVIDER_CLEARING), -700, "deposit")],
     )
-    path = make_backup(tmp_path / "copy.sqlite3")
+    path = make_backup(tmp_path / "copy.sqlite3").path
     connection = sqlite3.connect(path)
     connection.execute("UPDATE ledger_account SET balance = balance + 1 WHERE id = ?", (account.id,))
     connection.commit()
     connection.close()
     assert any("caches 701 but its entries sum to 700" in problem for problem in check_file(path))
     assert Entry.select().count() == 2  # the shop's own database is untouched
+    with pytest.raises(BackupError, match="failed its checks, nothing was changed"):
+        restore_backup(path, tmp_path / "elsewhere.sqlite3")
+
+
+def test_a_shop_whose_ledger_has_drift_is_still_backed_up_and_the_drift_reported(app, customer, tmp_path):
+    account = account_for(customer)
+    transfer(
+        "seed",
+        "top_up",
+        [Leg(account, 700, "deposit"), Leg(system_account(PROVIDER_CLEARING), -700, "deposit")],
+    )
+    LedgerAccount.update(balance=LedgerAccount.balance + 5).where(LedgerAccount.id == account.id).execute()
+    backup = make_backup(tmp_path / "copy.sqlite3")
+    assert backup.path.exists()
+    assert any("caches 705 but its entries sum to 700" in problem for problem in backup.ledger_problems)
+    LedgerAccount.update(balance=LedgerAccount.balance - 5).where(LedgerAccount.id == account.id).execute()
 
 
 def test_the_nightly_backup_runs_once_a_shop_day_after_two_and_keeps_the_newest(app, tmp_path):
@@ -141,11 +161,33 @@ def test_the_nightly_backup_runs_once_a_shop_day_after_two_and_keeps_the_newest(
     assert names == ["shop-20261202-020500.sqlite3", "shop-20261203-020500.sqlite3"]
 
 
+def test_restore_replaces_the_database_only_while_the_scheduler_is_stopped(template_database, tmp_path):
+    from shop import create_app
+    from tests.conftest import app_config
+
+    shop_file = tmp_path / "other-shop.sqlite3"
+    shutil.copy(template_database, shop_file)
+    other = create_app(app_config(shop_file, tmp_path))
+    runner = other.test_cli_runner()
+    assert runner.invoke(args=["backup", f"{tmp_path}/backups/"]).exit_code == 0
+    (backup,) = (tmp_path / "backups").glob("shop-*.sqlite3")
+    lock = acquire_lock(other.config["JOBS_LOCK_PATH"])
+    try:
+        refused = runner.invoke(args=["restore", "--yes", str(backup)])
+    finally:
+        lock.close()
+    assert refused.exit_code == 1 and "The scheduler is running" in refused.output
+    done = runner.invoke(args=["restore", "--yes", str(backup)])
+    assert done.exit_code == 0, done.output
+    assert "The replaced database is kept at" in done.output
+    assert check_file(shop_file) == []
+
+
 def test_backup_and_restore_commands(app, tmp_path):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["backup", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "integrity and ledger checks passed" in result.output
+    assert "integrity check passed" in result.output
     (backup,) = tmp_path.glob("shop-*.sqlite3")
     refused = runner.invoke(args=["restore", str(backup)], input="n\n")
     assert refused.exit_code == 1 and "Aborted" in refused.output

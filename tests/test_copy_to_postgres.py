@@ -52,6 +52,18 @@ def test_the_demo_shop_moves_to_postgresql_whole_and_checked(tmp_path, empty_pos
         done = flask(tmp_path, sqlite_url, *command)
         assert done.returncode == 0, done.stderr
 
+    # A value PostgreSQL refuses (SQLite does not enforce lengths): the copy stops, names the
+    # table, and leaves the target as empty as it found it, so it can simply be run again.
+    source = sqlite3.connect(sqlite_file)
+    (subject,) = source.execute("SELECT subject FROM outbox_message WHERE id = 1").fetchone()
+    source.execute("UPDATE outbox_message SET subject = ? WHERE id = 1", ("x" * 300,))
+    source.commit()
+    failed = flask(tmp_path, sqlite_url, "copy-to-postgres", empty_postgres)
+    assert failed.returncode == 1 and 'Copying "outbox_message" failed, nothing was written' in failed.stderr
+    source.execute("UPDATE outbox_message SET subject = ? WHERE id = 1", (subject,))
+    source.commit()
+    source.close()
+
     copied = flask(tmp_path, sqlite_url, "copy-to-postgres", empty_postgres)
     assert copied.returncode == 0, copied.stderr
     assert "the counts match and the ledger check passes on both sides" in copied.stdout

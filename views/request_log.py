@@ -43,7 +43,8 @@ def finish_request(response):
             "fields": {
                 "request_id": g.get("request_id"),
                 "method": request.method,
-                "path": request.path,
+                # The route, not the path: paths carry secrets (reset and confirmation links).
+                "route": _route(),
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
                 "user": _signed_in_user_id(),
@@ -52,6 +53,10 @@ def finish_request(response):
         },
     )
     return response
+
+
+def _route():
+    return request.url_rule.rule if request.url_rule is not None else "(no route)"
 
 
 def _signed_in_user_id():
@@ -66,7 +71,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record):
         entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -74,6 +79,9 @@ class JsonFormatter(logging.Formatter):
         if has_request_context():
             entry["request_id"] = g.get("request_id")
         entry.update(getattr(record, "fields", {}))
+        if has_request_context():
+            entry.setdefault("method", request.method)
+            entry.setdefault("route", _route())
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

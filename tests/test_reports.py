@@ -606,7 +606,7 @@ def test_the_dashboard_shows_what_the_shop_holds_and_owes(client, owner, history
     move(history, "deposit", 1_000, today - datetime.timedelta(days=9))
     html = client.get("/admin/").get_data(as_text=True)
     deposits_card = html.split("Deposits, last 7 days")[1].split("</article>")[0]
-    assert "€25.00" in deposits_card and "up from €10.00 the 7 days before" in deposits_card
+    assert "€25.00" in deposits_card and "Up from €10.00 the 7 days before" in deposits_card
     paid_card = html.split("Paid from balances, last 7 days")[1].split("</article>")[0]
     assert "€12.34" in paid_card and "up from €0.00" in paid_card  # the order paid 2 days ago
 

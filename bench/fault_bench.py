@@ -281,31 +281,26 @@ def kill_scheduler(args):
     )
 
 
-def last_batch_id(path):
+def scalar(path, sql, *params):
+    """One value from the shop file at `path`, on a connection of its own."""
     connection = sqlite3.connect(path)
     try:
-        return connection.execute("SELECT COALESCE(MAX(id), 0) FROM reminder_batch").fetchone()[0]
+        return connection.execute(sql, params).fetchone()[0]
     finally:
         connection.close()
+
+
+def last_batch_id(path):
+    return scalar(path, "SELECT COALESCE(MAX(id), 0) FROM reminder_batch")
 
 
 def sent_in_batch(path, old_batches):
     """Reminders the runs sent (in batches they planned)."""
-    connection = sqlite3.connect(path)
-    try:
-        return connection.execute(
-            "SELECT COUNT(*) FROM reminder WHERE state = 'sent' AND batch_id > ?", (old_batches,)
-        ).fetchone()[0]
-    finally:
-        connection.close()
+    return scalar(path, "SELECT COUNT(*) FROM reminder WHERE state = 'sent' AND batch_id > ?", old_batches)
 
 
 def planned(path):
-    connection = sqlite3.connect(path)
-    try:
-        return connection.execute("SELECT COUNT(*) FROM reminder WHERE state = 'planned'").fetchone()[0]
-    finally:
-        connection.close()
+    return scalar(path, "SELECT COUNT(*) FROM reminder WHERE state = 'planned'")
 
 
 # A locked database ---------------------------------------------------------------------------------------

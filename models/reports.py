@@ -253,6 +253,11 @@ def _labels(scope):
     return [bucket_label(start, scope, locale) for start in bucket_starts(scope)]
 
 
+def _column(rows, key):
+    """One column of a report's rows, for its chart."""
+    return [row[key] for row in rows]
+
+
 def _average(total, count):
     return (total + count // 2) // count if count else 0  # half up, in whole minor units
 
@@ -314,10 +319,10 @@ def deposits(scope):
         rows=rows,
         chart=Chart(
             "Deposited and bonus given",
-            [row["period"] for row in rows],
+            _column(rows, "period"),
             [
-                Series("Deposited", [row["total"] for row in rows], "series-1"),
-                Series("Bonus given", [row["bonus"] for row in rows], "series-2"),
+                Series("Deposited", _column(rows, "total"), "series-1"),
+                Series("Bonus given", _column(rows, "bonus"), "series-2"),
             ],
         ),
         summary=[
@@ -479,10 +484,10 @@ def usage(scope):
         rows=rows,
         chart=Chart(
             "Order value by how it was paid",
-            [row["period"] for row in rows],
+            _column(rows, "period"),
             [
-                Series("Funds", [row["funds_used"] for row in rows], "series-1"),
-                Series("Credit", [row["credit_used"] for row in rows], "series-2"),
+                Series("Funds", _column(rows, "funds_used"), "series-1"),
+                Series("Credit", _column(rows, "credit_used"), "series-2"),
                 Series(
                     "Other methods",
                     [row["card_amount"] + row["bank_amount"] + row["marketplace_amount"] for row in rows],
@@ -549,10 +554,10 @@ def order_value(scope):
         rows=rows,
         chart=Chart(
             "Median order value",
-            [row["period"] for row in rows],
+            _column(rows, "period"),
             [
-                Series("Paid with funds", [row["funds_median"] for row in rows], "series-1"),
-                Series("Paid without funds", [row["other_median"] for row in rows], "series-3"),
+                Series("Paid with funds", _column(rows, "funds_median"), "series-1"),
+                Series("Paid without funds", _column(rows, "other_median"), "series-3"),
             ],
             markers=[(marker.bucket_index, marker.text) for marker in markers],
         ),
@@ -691,10 +696,10 @@ def credit(scope):
         rows=rows,
         chart=Chart(
             "Drawn on credit and paid back",
-            [row["period"] for row in rows],
+            _column(rows, "period"),
             [
-                Series("Drawn", [row["drawn"] for row in rows], "series-2"),
-                Series("Paid back", [row["repaid"] for row in rows], "series-1"),
+                Series("Drawn", _column(rows, "drawn"), "series-2"),
+                Series("Paid back", _column(rows, "repaid"), "series-1"),
             ],
         ),
         summary=[

@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 # Every test that touches the database (all but the browser tests, which run on SQLite only).
 POSTGRES_TESTS ?= tests --ignore=tests/browser
 
-.PHONY: run test test-postgres lint test-deps migrate clean
+.PHONY: run test test-postgres lint test-deps migrate clean try-production
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: test-deps lint
 # test fixtures at it through SHOP_TEST_POSTGRES_URL, runs the tests and stops it.
 test-postgres: $(VENV)/.installed
 	./scripts/with-test-postgres.sh $(BIN)/pytest $(POSTGRES_TESTS)
+
+# The README's production steps on a fresh Debian 12 in a container (root; about 3 minutes).
+try-production:
+	python3 scripts/try-production.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache test-artifacts

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.fault_bench kill-web [--payments 1000]
     .venv/bin/python -m bench.fault_bench kill-scheduler [--kills 8]
+    .venv/bin/python -m bench.fault_bench mail-down [--phase 15]
     .venv/bin/python -m bench.fault_bench locked-database [--hold 15]
 
 kill-web: gunicorn with the production configuration; customers place orders paid
@@ -22,23 +23,34 @@ locked-database: another process holds SQLite's write lock (BEGIN IMMEDIATE) for
     is very busy" (never a 500 or a half-done payment), and once the lock is gone
     everything works again; the ledger check passes.
 
-Prints what it checked; exits 1 if a check fails. A mail server that is down or slow
-is covered by the test suite (tests/test_mail.py: retried with backoff, a timeout after
-the data is `unknown` and never resent).
+mail-down: gunicorn and the scheduler process (`flask --app shop jobs`) while customers
+    keep placing orders, each of which queues a confirmation: the mail server is stopped
+    (connection refused), then hangs (takes the connection, never answers; the 3 s
+    timeout), then is slow (1 s on each message), then well. Orders never wait for mail;
+    /healthz counts the mail waiting; afterwards every message arrived exactly once and
+    none failed. (A connection lost after the data makes a message `unknown`, never resent:
+    tests/test_mail.py.)
+
+Prints what it checked; exits 1 if a check fails.
 """
 
 import argparse
+import contextlib
+import http.client
+import json
 import os
 import random
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from pathlib import Path
 
 from bench import load_bench
@@ -303,6 +315,182 @@ def planned(path):
     return scalar(path, "SELECT COUNT(*) FROM reminder WHERE state = 'planned'")
 
 
+# A mail server that is down, hangs, or is slow -----------------------------------------------------
+
+
+def mail_down(args):
+    folder = Path(tempfile.mkdtemp(prefix="fault-mail-"))
+    port, smtp_port = load_bench.free_port(), load_bench.free_port()
+    emails, slugs = load_bench.build_shop(folder, args.customers)
+    server = load_bench.start_gunicorn(folder, port)
+    jobs = start_jobs(folder, smtp_port)
+    customers = OrderingCustomers(port, emails, slugs)
+    mailserver = load_tests_mailserver()
+    print(
+        f"mail-down: customers keep ordering; the mail server is stopped, hangs, is slow ({args.phase:.0f} s each)"
+    )
+    time.sleep(args.phase)
+    health = json.loads(http_get(port, "/healthz"))
+    customers.phase = "hanging"
+    with hanging_server(smtp_port):
+        time.sleep(args.phase)
+    customers.phase = "slow"
+    received = mailserver.Recorder(data_delay=1.0)  # 1 s on each message's data, under the 3 s timeout
+    with mailserver.running_smtp(received, port=smtp_port):
+        time.sleep(args.phase)
+        received.data_delay = 0
+        customers.stop()
+        print(
+            "  the mail server is well again; waiting for the outbox to empty (retries back off: 30 s, 1 min…)"
+        )
+        drained_after = wait_for_outbox(folder / "shop.sqlite3", args.wait)
+    for process in (jobs, server):
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    return report_mail(folder, customers, received, health, drained_after)
+
+
+class OrderingCustomers:
+    """Signed-in customers placing orders paid with funds, a second or so apart, each in a thread."""
+
+    def __init__(self, port, emails, slugs):
+        self.port, self.slugs = port, slugs
+        self.phase, self.done = "stopped", threading.Event()
+        self.acknowledged, self.refused, self.times = [], [], defaultdict(list)
+        self.threads = [threading.Thread(target=self.customer, args=(email,)) for email in emails]
+        for thread in self.threads:
+            thread.start()
+
+    def customer(self, email):
+        browser = load_bench.Browser(self.port, load_bench.Recorder())
+        load_bench.sign_in(browser, email)
+        while not self.done.is_set():
+            started = time.monotonic()
+            order_id = place_order(browser, random.choice(self.slugs))
+            self.times[self.phase].append((time.monotonic() - started) * 1000)
+            (self.acknowledged if order_id is not None else self.refused).append(order_id)
+            time.sleep(random.uniform(0.5, 1.5))
+
+    def stop(self):
+        self.done.set()
+        for thread in self.threads:
+            thread.join(60)
+
+
+def start_jobs(folder, smtp_port):
+    """The scheduler (`flask --app shop jobs`) as shop-jobs.service runs it, sending to smtp_port."""
+    flask = str(Path(sys.executable).with_name("flask"))
+    mail = {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_SECURITY": "none",
+        "SMTP_TIMEOUT": "3",
+        "MAIL_FROM": "shop@example.com",
+    }
+    environment = {**os.environ, **load_bench.shop_environment(folder), **mail}
+    log = open(folder / "jobs.log", "w")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(
+        [flask, "--app", "shop", "jobs"], cwd=PROJECT, env=environment, stdout=log, stderr=log
+    )
+
+
+@contextlib.contextmanager
+def hanging_server(port):
+    """A mail server that takes connections and never says a word."""
+    listener = socket.create_server(("127.0.0.1", port), reuse_port=False)
+    held, stop = [], threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+def load_tests_mailserver():
+    from tests import mailserver  # the test suite's real SMTP server (aiosmtpd)
+
+    return mailserver
+
+
+def http_get(port, path):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path)
+    return connection.getresponse().read()
+
+
+def wait_for_outbox(path, seconds):
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if not scalar(path, "SELECT COUNT(*) FROM outbox_message WHERE state IN ('queued', 'sending')"):
+            return time.monotonic() - started
+        time.sleep(1)
+    return None
+
+
+def report_mail(folder, customers, received, health, drained_after):
+    path = folder / "shop.sqlite3"
+    states = dict(
+        sqlite3.connect(path).execute("SELECT state, COUNT(*) FROM outbox_message GROUP BY 1").fetchall()
+    )
+    queued = sum(states.values())
+    order_mails = scalar(path, "SELECT COUNT(*) FROM outbox_message WHERE kind = 'order_placed'")
+    retried = scalar(path, "SELECT COUNT(*) FROM outbox_message WHERE attempts > 1")
+    ids = [item.message["Message-ID"] for item in received.received]
+    problems = ledger_problems(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    for phase, times in customers.times.items():
+        print(
+            f"  an order while the mail server was {phase}: p50 {percentile(times, 50):.0f} ms, "
+            f"p95 {percentile(times, 95):.0f} ms ({len(times)} orders)"
+        )
+    waiting = health.get("mail", {}).get("waiting")
+    print(f"  outbox: {states}; {retried} needed more than one attempt; the server received {len(ids)}")
+    acknowledged, refused = customers.acknowledged, customers.refused
+    return report(
+        [
+            (
+                f"every order went through ({len(acknowledged)} acknowledged, {len(refused)} not)",
+                acknowledged and not refused,
+            ),
+            (f"/healthz answered and counted the mail waiting ({waiting})", health.get("ok") and waiting),
+            (
+                f"every order's confirmation queued ({order_mails} for {len(acknowledged)} orders)",
+                order_mails == len(acknowledged),
+            ),
+            (
+                f"the outbox emptied once the server was well ({drained_after and round(drained_after)} s)",
+                drained_after is not None,
+            ),
+            (f"every message sent, none failed or unknown ({states})", states.get("sent") == queued),
+            (f"attempts while it was down were retried ({retried} messages)", retried > 0),
+            (
+                f"each message arrived exactly once ({len(ids)} arrived, {len(set(ids))} different, {queued} queued)",
+                len(ids) == len(set(ids)) == queued,
+            ),
+            ("ledger check passes", not problems),
+        ]
+    )
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share / 100))]
+
+
 # A locked database ---------------------------------------------------------------------------------------
 
 
@@ -358,12 +546,19 @@ def main(argv=None):
     web.add_argument("--customers", type=int, default=8)
     scheduler = commands.add_parser("kill-scheduler")
     scheduler.add_argument("--kills", type=int, default=8)
+    mail = commands.add_parser("mail-down")
+    mail.add_argument("--phase", type=float, default=15, help="seconds stopped, then hanging, then slow")
+    mail.add_argument("--customers", type=int, default=4)
+    mail.add_argument("--wait", type=float, default=600, help="longest wait for the outbox to empty")
     lock = commands.add_parser("locked-database")
     lock.add_argument("--hold", type=float, default=15)
     args = parser.parse_args(argv)
-    return {"kill-web": kill_web, "kill-scheduler": kill_scheduler, "locked-database": locked_database}[
-        args.fault
-    ](args)
+    return {
+        "kill-web": kill_web,
+        "kill-scheduler": kill_scheduler,
+        "mail-down": mail_down,
+        "locked-database": locked_database,
+    }[args.fault](args)
 
 
 if __name__ == "__main__":

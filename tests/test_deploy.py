@@ -1,5 +1,6 @@
 """The production files in deploy/: gunicorn's configuration loads the app as the service does."""
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -80,3 +81,30 @@ def test_nginx_accepts_the_site(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr
+
+
+def load_walkthrough():
+    """scripts/try-production.py, which runs the README's production blocks in a container."""
+    spec = importlib.util.spec_from_file_location("try_production", ROOT / "scripts/try-production.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_walkthrough_finds_the_readmes_production_steps():
+    walkthrough = load_walkthrough()
+    blocks = walkthrough.readme_blocks()
+    install, restore = blocks["Running in production"]
+    [move] = blocks["Moving to PostgreSQL"]
+    assert "systemctl enable --now shop-web shop-jobs" in install
+    assert "restore --yes" in restore
+    assert "copy-to-postgres" in move
+    # Only what cannot happen in the container is replaced: the editor, the password prompt,
+    # Let's Encrypt and the real domain's health check.
+    replaced = [line.split()[0] for line in install.splitlines() if walkthrough.replacement(line) != line]
+    assert replaced == ["install", "deploy/shop-flask", "certbot", "curl"]
+    ran = walkthrough.adapt(install)
+    assert "certbot certonly" not in ran and "openssl req -x509" in ran
+    assert "editor" not in ran and "SHOP_BASE_URL=https://shop.test" in ran
+    assert "create-owner owner@shop.test --password-stdin" in ran
+    assert "echo 'DATABASE_URL=postgresql://" in walkthrough.adapt(move)

@@ -1,6 +1,7 @@
 """Load on loopback against gunicorn with the production configuration: what customers feel.
 
     .venv/bin/python -m bench.load_bench [--customers 50] [--seconds 60] [--levels 1,2,4,8,16]
+                                         [--through-nginx]
 
 It builds a fresh shop (migrated SQLite file with the project's pragmas, the demo
 catalogue with deep stock, customers with funds and an address), starts gunicorn
@@ -19,19 +20,25 @@ signs every customer in (timed apart: password hashing is slow on purpose), then
    app and middleware, bench/load_app.py), closed loop, and their ratio;
 4. memory: each worker's resident size (VmRSS) after the runs.
 
+--through-nginx puts nginx with deploy/nginx-shop.conf (TLS, a throwaway certificate, on
+loopback ports) in front, as in production; the app's own time then excludes nginx.
+
 The client runs on the same 2 cores as the server, so every figure includes its
 cost; read them as proportions. Everything stays on 127.0.0.1; the run is bounded
 by --seconds per phase and stops by itself.
 """
 
 import argparse
+import contextlib
 import http.client
+import json
 import os
 import random
 import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -43,6 +50,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
+
+from bench import nginx_site
 
 PROJECT = Path(__file__).resolve().parent.parent
 PASSWORD = "load bench password"  # noqa: S105 (throwaway bench accounts)
@@ -93,7 +102,7 @@ class Browser:
         self.port, self.record = port, record
         self.cookies = {}
         self.last_path = ""  # where the last request (after redirects) went
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.connection = connect(port)
 
     def request(self, kind, method, path, body=None, headers=None):
         headers = dict(headers or {})
@@ -101,6 +110,9 @@ class Browser:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+            # As a browser sends it: over HTTPS the CSRF check wants the form's page as Referer.
+            scheme = "https" if self.port in TLS_PORTS else "http"
+            headers["Referer"] = f"{scheme}://127.0.0.1:{self.port}{self.last_path}"
         started = time.perf_counter()
         self.last_path = path
         try:
@@ -109,7 +121,7 @@ class Browser:
             text = response.read().decode("utf-8", "replace")
         except (OSError, http.client.HTTPException) as error:
             self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            self.connection = connect(self.port)
             self.record(kind, (time.perf_counter() - started) * 1000, f"connection: {error}")
             return None, "", {}
         elapsed = (time.perf_counter() - started) * 1000
@@ -147,6 +159,17 @@ class Browser:
             path = location.path + (f"?{location.query}" if location.query else "")
             status, text, headers = self.request(kind, "GET", path)
         return status, text
+
+
+TLS_PORTS = set()  # nginx's loopback ports (--through-nginx): spoken to over HTTPS
+
+
+def connect(port):
+    if port in TLS_PORTS:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the throwaway certificate
+        return http.client.HTTPSConnection("127.0.0.1", port, timeout=30, context=context)
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
 
 # The shop under load -------------------------------------------------------------------------
@@ -213,8 +236,10 @@ def shop_environment(folder):
     }
 
 
-def start_gunicorn(folder, port):
+def start_gunicorn(folder, port, behind_nginx=False):
     environment = {**os.environ, **shop_environment(folder), "SHOP_BIND": f"127.0.0.1:{port}"}
+    if behind_nginx:  # as /etc/shop.env has it in production
+        environment.update(TRUSTED_PROXIES="1", SHOP_BASE_URL="https://127.0.0.1")
     gunicorn = Path(sys.executable).with_name("gunicorn")
     log = open(folder / "gunicorn.log", "w")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
@@ -307,13 +332,15 @@ ACTIONS = [(browse, 30), (my_account, 30), (fragment, 15), (top_up, 10), (checko
 
 def customer_loop(browser, slugs, until, pause):
     actions, weights = zip(*ACTIONS, strict=True)
+    if pause:  # customers arrive spread out, not all in the same millisecond
+        time.sleep(random.uniform(0, 3))
     while time.monotonic() < until:
         random.choices(actions, weights)[0](browser, slugs)
         if pause:
             time.sleep(random.uniform(1, 3))
 
 
-def run_customers(port, emails, slugs, seconds, pause, count):
+def run_customers(port, emails, slugs, seconds, pause, count, signed_in=lambda: None):
     recorder = Recorder()
     browsers = []
     sign_in_recorder = Recorder()
@@ -322,6 +349,7 @@ def run_customers(port, emails, slugs, seconds, pause, count):
         sign_in(browser, email)
         browser.record = recorder
         browsers.append(browser)
+    signed_in()
     until = time.monotonic() + seconds
     threads = [threading.Thread(target=customer_loop, args=(b, slugs, until, pause)) for b in browsers]
     started = time.monotonic()
@@ -369,6 +397,14 @@ def outcome(folder):
     return f"{orders} orders paid, {top_ups} top-ups credited; ledger check {'passed' if not problems else problems[:3]}"
 
 
+def server_times(log, offset):
+    """Milliseconds the app spent on each request logged after `offset` (views/request_log.py)."""
+    with open(log) as lines:
+        lines.seek(offset)
+        entries = [json.loads(line) for line in lines if line.startswith("{")]
+    return [entry["ms"] for entry in entries if entry.get("message") == "request"]
+
+
 def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] if ordered else 0.0
@@ -383,25 +419,46 @@ def main(argv=None):
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--levels", default="1,2,4,8,16")
+    parser.add_argument(
+        "--through-nginx", action="store_true", help="customers reach gunicorn through nginx over HTTPS"
+    )
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="load-bench-"))
-    port = free_port()
+    port = upstream = free_port()
     print(f"building a shop with {args.customers} customers in {folder}…", flush=True)
     emails, slugs = build_shop(folder, max(args.customers, max(int(n) for n in args.levels.split(","))))
-    server = start_gunicorn(folder, port)
+    server = start_gunicorn(folder, upstream, behind_nginx=args.through_nginx)
+    nginx = contextlib.ExitStack()
     try:
+        if args.through_nginx:
+            port = free_port()
+            nginx.enter_context(nginx_site.running(folder, port, free_port(), upstream))
+            TLS_PORTS.add(port)
+            print(f"nginx (deploy/nginx-shop.conf, TLS) on 127.0.0.1:{port} in front", flush=True)
         print(
-            f"gunicorn on 127.0.0.1:{port}, workers {len(worker_rss_mb(server.pid))}; load average "
+            f"gunicorn on 127.0.0.1:{upstream}, workers {len(worker_rss_mb(server.pid))}; load average "
             f"{os.getloadavg()[0]:.1f}",
             flush=True,
         )
-        mix, elapsed, sign_ins = run_customers(port, emails, slugs, args.seconds, True, args.customers)
+        log = folder / "gunicorn.log"
+        mix_starts = []  # where the log stands once everyone has signed in
+        mix, elapsed, sign_ins = run_customers(
+            port,
+            emails,
+            slugs,
+            args.seconds,
+            True,
+            args.customers,
+            lambda: mix_starts.append(log.stat().st_size),
+        )
+        served = server_times(log, mix_starts[0])
         print(f"\n1. {args.customers} customers, 1–3 s between actions, {elapsed:.0f} s:")
         print(f"   sign-in (apart)   {summary(sign_ins.all_times())}  ({len(sign_ins.all_times())} requests)")
         for kind, times in sorted(mix.times.items()):
             print(f"   {kind:<17} {summary(times)}  ({len(times)} requests)")
         every = mix.all_times()
         print(f"   all               {summary(every)}  ({len(every) / elapsed:.1f} requests/s)")
+        print(f"   the app's own time (its request log, without queueing and the client): {summary(served)}")
         locked = [p for p in mix.problems if "locked" in p or p.startswith("503")]
         print(
             f"   errors: {len(mix.problems)} ({len(locked)} database locked / 503)"
@@ -445,6 +502,7 @@ def main(argv=None):
         )
         print(f"\nwhat the customers did: {outcome(folder)}")
     finally:
+        nginx.close()
         server.send_signal(signal.SIGTERM)
         server.wait(30)
         shutil.rmtree(folder, ignore_errors=True)

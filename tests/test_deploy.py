@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench import nginx_site
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,42 +47,9 @@ def test_gunicorn_configuration_loads_the_app(tmp_path):
 
 def test_nginx_accepts_the_site(tmp_path):
     """deploy/nginx-shop.conf as Debian's nginx reads it, with a throwaway certificate in place."""
-    site = (ROOT / "deploy" / "nginx-shop.conf").read_text()
-    certificate, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=shop.example.com",
-            "-keyout",
-            str(key),
-            "-out",
-            str(certificate),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    site = site.replace("/etc/letsencrypt/live/shop.example.com/fullchain.pem", str(certificate))
-    site = site.replace("/etc/letsencrypt/live/shop.example.com/privkey.pem", str(key))
-    (tmp_path / "shop.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\n"
-        f"http {{\n  access_log {tmp_path / 'access.log'};\n  include {tmp_path / 'shop.conf'};\n}}\n"
-    )
-    result = subprocess.run(
-        ["/usr/sbin/nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "syntax is ok" in result.stderr
+    returncode, said = nginx_site.check(tmp_path)
+    assert returncode == 0, said
+    assert "syntax is ok" in said
 
 
 def load_walkthrough():

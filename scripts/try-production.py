@@ -9,14 +9,14 @@ production" (from apt-get to the health check), the restore, then "Moving to Pos
 what cannot happen here is replaced, and the replacement is printed: the repository is this one's
 committed HEAD, the domain is shop.test (resolved to 127.0.0.1), `editor` writes the settings,
 and certbot (Let's Encrypt cannot reach this machine) becomes a self-signed certificate in the
-files certbot would write. Afterwards it checks what an owner would: services up, HTTPS with the
-redirect and the static files from nginx, a customer registering, the request's JSON log line in
-the journal, a backup taken, restored and the shop healthy again, then the move to PostgreSQL
-with the customer still there.
+files certbot would write. Afterwards it checks what an owner would: services up and enabled,
+HTTPS with the redirect and the static files from nginx, the request's JSON log line in the
+journal, the owner signing in, the nightly backup made by the jobs process, a backup taken by hand
+and restored (a later change gone), then the move to PostgreSQL with the owner signing in there.
 
 Needs root, debootstrap and systemd-container (installed from Debian when missing), ports 80,
-443, 8000 and 5432 free. Takes about 5 minutes; the container is deleted afterwards unless
---keep is given.
+443, 8000 and 5432 free. Takes about 8 minutes, 5 of them waiting for the nightly backup job.
+The container is deleted afterwards unless --keep is given.
 """
 
 import argparse
@@ -298,6 +298,7 @@ def walk(container, blocks):
     check_nginx(container)
     check_request_log(container)
     owner_signs_in(container)
+    check_nightly_backup(container)
 
     backup = step("a backup by hand", container, "cd /srv/shop && deploy/shop-flask backup instance/backups/")
     name = re.search(r"shop-[\w-]+\.sqlite3", backup)
@@ -331,6 +332,24 @@ def walk(container, blocks):
     owner_signs_in(container)
     ledger = container.run("cd /srv/shop && deploy/shop-flask ledger check", quiet=True)
     check("passed" in ledger, "the ledger check passes on PostgreSQL")
+
+
+def check_nightly_backup(container):
+    """The jobs process makes the day's backup by itself once it is past 02:00 shop time (Europe/London
+    by default), asking every 5 minutes, so the first copy comes within 5 minutes of its start."""
+    if int(container.run("TZ=Europe/London date +%H", quiet=True)) < 2:
+        print("   skipped: before 02:00 shop time tonight's backup is not due yet")
+        return
+    print("   waiting for the nightly backup job (up to 6 minutes)")
+    for _ in range(360):
+        written = container.run(
+            "journalctl -u shop-jobs -o cat | grep -F 'backup written' || true", quiet=True
+        )
+        if written:
+            break
+        time.sleep(1)
+    files = container.run("ls /srv/shop/instance/backups 2>/dev/null || true", quiet=True).split()
+    check(bool(written) and len(files) == 1, f"the jobs process backed the shop up by itself: {files}")
 
 
 def check_nginx(container):

@@ -42,7 +42,7 @@ test: test-deps lint
 test-postgres: $(VENV)/.installed
 	./scripts/with-test-postgres.sh $(BIN)/pytest $(POSTGRES_TESTS)
 
-# The README's production steps on a fresh Debian 12 in a container (root; about 8 minutes).
+# The README's production steps on a fresh Debian 12 in a container (root; about 3 minutes).
 try-production:
 	python3 scripts/try-production.py
 

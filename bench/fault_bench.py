@@ -322,32 +322,40 @@ def mail_down(args):
     folder = Path(tempfile.mkdtemp(prefix="fault-mail-"))
     port, smtp_port = load_bench.free_port(), load_bench.free_port()
     emails, slugs = load_bench.build_shop(folder, args.customers)
-    server = load_bench.start_gunicorn(folder, port)
-    jobs = start_jobs(folder, smtp_port)
+    processes = [load_bench.start_gunicorn(folder, port), start_jobs(folder, smtp_port)]
     customers = OrderingCustomers(port, emails, slugs)
-    mailserver = load_tests_mailserver()
     print(
         f"mail-down: customers keep ordering; the mail server is stopped, hangs, is slow ({args.phase:.0f} s each)"
     )
-    time.sleep(args.phase)
+    try:
+        health, held = stopped_then_hanging(customers, port, smtp_port, args.phase)
+        received = smtp_server().Recorder(data_delay=1.0)  # 1 s on each message's data, under the 3 s timeout
+        with smtp_server().running_smtp(received, port=smtp_port):
+            customers.phase = "slow"
+            time.sleep(args.phase)
+            customers.stop()
+            received.data_delay = 0
+            print(
+                "  the mail server is well again; waiting for the outbox to empty (retries back off: 30 s, 1 min…)"
+            )
+            drained_after = wait_for_outbox(folder / "shop.sqlite3", args.wait)
+    finally:
+        customers.stop()
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+    return report_mail(folder, customers, received, health, held, drained_after)
+
+
+def stopped_then_hanging(customers, port, smtp_port, seconds):
+    """Nothing listens, then a server takes connections and never answers; returns /healthz from
+    the first phase and how many connections the second took."""
+    time.sleep(seconds)
     health = json.loads(http_get(port, "/healthz"))
     customers.phase = "hanging"
-    with hanging_server(smtp_port):
-        time.sleep(args.phase)
-    customers.phase = "slow"
-    received = mailserver.Recorder(data_delay=1.0)  # 1 s on each message's data, under the 3 s timeout
-    with mailserver.running_smtp(received, port=smtp_port):
-        time.sleep(args.phase)
-        received.data_delay = 0
-        customers.stop()
-        print(
-            "  the mail server is well again; waiting for the outbox to empty (retries back off: 30 s, 1 min…)"
-        )
-        drained_after = wait_for_outbox(folder / "shop.sqlite3", args.wait)
-    for process in (jobs, server):
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
-    return report_mail(folder, customers, received, health, drained_after)
+    with hanging_server(smtp_port) as held:
+        time.sleep(seconds)
+    return health, len(held)
 
 
 class OrderingCustomers:
@@ -357,7 +365,9 @@ class OrderingCustomers:
         self.port, self.slugs = port, slugs
         self.phase, self.done = "stopped", threading.Event()
         self.acknowledged, self.refused, self.times = [], [], defaultdict(list)
-        self.threads = [threading.Thread(target=self.customer, args=(email,)) for email in emails]
+        self.threads = [
+            threading.Thread(target=self.customer, args=(email,), daemon=True) for email in emails
+        ]
         for thread in self.threads:
             thread.start()
 
@@ -411,7 +421,7 @@ def hanging_server(port):
     thread = threading.Thread(target=accept)
     thread.start()
     try:
-        yield
+        yield held
     finally:
         stop.set()
         thread.join()
@@ -420,7 +430,7 @@ def hanging_server(port):
         listener.close()
 
 
-def load_tests_mailserver():
+def smtp_server():
     from tests import mailserver  # the test suite's real SMTP server (aiosmtpd)
 
     return mailserver
@@ -441,7 +451,7 @@ def wait_for_outbox(path, seconds):
     return None
 
 
-def report_mail(folder, customers, received, health, drained_after):
+def report_mail(folder, customers, received, health, held, drained_after):
     path = folder / "shop.sqlite3"
     states = dict(
         sqlite3.connect(path).execute("SELECT state, COUNT(*) FROM outbox_message GROUP BY 1").fetchall()
@@ -454,8 +464,8 @@ def report_mail(folder, customers, received, health, drained_after):
     shutil.rmtree(folder, ignore_errors=True)
     for phase, times in customers.times.items():
         print(
-            f"  an order while the mail server was {phase}: p50 {percentile(times, 50):.0f} ms, "
-            f"p95 {percentile(times, 95):.0f} ms ({len(times)} orders)"
+            f"  an order while the mail server was {phase}: p50 {load_bench.percentile(times, 50):.0f} ms, "
+            f"p95 {load_bench.percentile(times, 95):.0f} ms ({len(times)} orders)"
         )
     waiting = health.get("mail", {}).get("waiting")
     print(f"  outbox: {states}; {retried} needed more than one attempt; the server received {len(ids)}")
@@ -477,6 +487,7 @@ def report_mail(folder, customers, received, health, drained_after):
             ),
             (f"every message sent, none failed or unknown ({states})", states.get("sent") == queued),
             (f"attempts while it was down were retried ({retried} messages)", retried > 0),
+            (f"the hanging server held connections until the shop gave up ({held})", held > 0),
             (
                 f"each message arrived exactly once ({len(ids)} arrived, {len(set(ids))} different, {queued} queued)",
                 len(ids) == len(set(ids)) == queued,
@@ -484,11 +495,6 @@ def report_mail(folder, customers, received, health, drained_after):
             ("ledger check passes", not problems),
         ]
     )
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share / 100))]
 
 
 # A locked database ---------------------------------------------------------------------------------------

@@ -399,9 +399,9 @@ def outcome(folder):
 
 def server_times(log, offset):
     """Milliseconds the app spent on each request logged after `offset` (views/request_log.py)."""
-    with open(log) as lines:
+    with open(log, "rb") as lines:
         lines.seek(offset)
-        entries = [json.loads(line) for line in lines if line.startswith("{")]
+        entries = [json.loads(line) for line in lines if line.startswith(b"{")]
     return [entry["ms"] for entry in entries if entry.get("message") == "request"]
 
 

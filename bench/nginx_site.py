@@ -6,6 +6,7 @@ checkout, and (for the bench) the Host header with its port, since the client's 
 """
 
 import contextlib
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -60,13 +61,25 @@ def check(folder):
     return result.returncode, result.stderr
 
 
+def listening(port, process):
+    for _ in range(100):
+        if process.poll() is not None:
+            return False
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
 @contextlib.contextmanager
 def running(folder, https_port, http_port, upstream_port):
     """nginx in front of gunicorn on 127.0.0.1:upstream_port, for as long as the block runs."""
     config = write_config(folder, https_port, http_port, upstream_port)
-    process = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(config)], stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    if process.poll() is not None:
+    with open(folder / "error.log", "a") as log:
+        process = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(config)], stderr=log)
+    if not listening(https_port, process):
+        process.kill()
         raise SystemExit(f"nginx did not start; see {folder / 'error.log'}")
     try:
         yield

@@ -114,6 +114,7 @@ def run_scheduler(app):
         in_app(app, nightly_backup, "nightly_backup"),
         "interval",
         seconds=BACKUP_EVERY_SECONDS,
+        next_run_time=datetime.datetime.now(datetime.UTC),  # started after 02:00 with none today: now
         id="nightly_backup",
         name="nightly backup",
         **job_defaults,

@@ -15,20 +15,23 @@ journal, the owner signing in, the nightly backup made by the jobs process, a ba
 and restored (a later change gone), then the move to PostgreSQL with the owner signing in there.
 
 Needs root, debootstrap and systemd-container (installed from Debian when missing), ports 80,
-443, 8000 and 5432 free. Takes about 8 minutes, 5 of them waiting for the nightly backup job.
+443, 8000 and 5432 free. Takes about 3 minutes.
 The container is deleted afterwards unless --keep is given.
 """
 
 import argparse
+import datetime
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.parse
+import zoneinfo
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,7 +42,17 @@ OWNER = "owner@shop.test"
 LATER = "made-after-the-backup@shop.test"
 PASSWORD = "try-production-password"
 
+
+def shop_timezone():
+    """A zone where it is past 02:00 now, so the nightly backup is due as soon as the jobs start."""
+    for zone in ("Europe/London", "Asia/Tokyo", "America/New_York"):
+        if datetime.datetime.now(zoneinfo.ZoneInfo(zone)).hour >= 2:
+            return zone
+    raise AssertionError("one of three zones eight hours apart is past 02:00")
+
+
 SETTINGS = f"""SHOP_BASE_URL=https://{DOMAIN}
+SHOP_TIMEZONE={shop_timezone()}
 TRUSTED_PROXIES=1
 SMTP_HOST=127.0.0.1
 SMTP_PORT=2525
@@ -120,8 +133,7 @@ class Container:
         deadline = time.time() + 60
         while time.time() < deadline and self.pid is None:
             time.sleep(0.5)
-            children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True)
-            self.pid = int(children.stdout.split()[0]) if children.stdout.split() else None
+            self.pid = container_init(self.process.pid)
         if self.pid is None:
             sys.exit(f"the container did not start; see {WORK / 'console.log'}")
         self.run("systemctl is-system-running --wait >/dev/null || true", quiet=True)
@@ -146,8 +158,10 @@ class Container:
                 "-c",
                 "cd /root\n" + script,
             ],
+            stdin=subprocess.DEVNULL,  # nothing inside may wait for a prompt
             capture_output=True,
             text=True,
+            timeout=900,
         )
         if not quiet and result.stdout.strip():
             print(indent(result.stdout))
@@ -167,6 +181,16 @@ class Container:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
+def container_init(nspawn_pid):
+    """The container's systemd: nspawn's child that is process 1 in its own namespace."""
+    children = subprocess.run(["pgrep", "-P", str(nspawn_pid)], capture_output=True, text=True).stdout.split()
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        if re.search(r"^NSpid:\s+\d+\s+1$", status, re.M):
+            return int(pid)
+    return None
+
+
 class Failed(Exception):
     pass
 
@@ -175,12 +199,17 @@ def indent(text):
     return "\n".join("    " + line for line in text.rstrip().splitlines()[-40:])
 
 
+def port_in_use(port):
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def fresh_debian():
     """A fresh copy of a bare Debian 12 (what a VPS provider hands over, reached as root)."""
     missing = [tool for tool in ("debootstrap", "systemd-nspawn") if not shutil.which(tool)]
     if missing:
         subprocess.run(["apt-get", "install", "-y", "-qq", "debootstrap", "systemd-container"], check=True)
-    if not (BASE / "etc/os-release").exists():
+    if not (BASE / ".complete").exists():
         print("debootstrap bookworm (once; about a minute)")
         shutil.rmtree(BASE, ignore_errors=True)
         subprocess.run(
@@ -195,6 +224,7 @@ def fresh_debian():
             stdout=subprocess.DEVNULL,
         )
         (BASE / "etc/hostname").write_text("shop-vps\n")
+        (BASE / ".complete").touch()  # an interrupted debootstrap is started again
     root = WORK / "vps"
     shutil.rmtree(root, ignore_errors=True)
     subprocess.run(["cp", "-a", str(BASE), str(root)], check=True)
@@ -273,6 +303,9 @@ def main():
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root (it boots a container)")
+    busy = [port for port in (80, 443, 8000, 5432) if port_in_use(port)]
+    if busy:
+        sys.exit(f"the container shares this machine's network and needs ports {busy} free")
     WORK.mkdir(parents=True, exist_ok=True)
     blocks = readme_blocks()
     container = Container(fresh_debian(), args.keep)
@@ -292,6 +325,7 @@ def main():
 def walk(container, blocks):
     install, restore = blocks["Running in production"]
     [move] = blocks["Moving to PostgreSQL"]
+    [update] = blocks["Updating"]
     print("\n== README, Running in production (adapted lines shown)")
     step("install and start", container, adapt(install))
     check_running_shop(container)
@@ -321,6 +355,10 @@ def walk(container, blocks):
     check(later.strip() == "0", "the shop is as the backup had it (the later account is gone)")
     owner_signs_in(container)
 
+    step("README, Updating (to the same commit)", container, adapt(update))
+    wait_healthy(container)
+    check_running_shop(container)
+
     step("README, Moving to PostgreSQL", container, adapt(move))
     wait_healthy(container)
     check_running_shop(container)
@@ -335,13 +373,9 @@ def walk(container, blocks):
 
 
 def check_nightly_backup(container):
-    """The jobs process makes the day's backup by itself once it is past 02:00 shop time (Europe/London
-    by default), asking every 5 minutes, so the first copy comes within 5 minutes of its start."""
-    if int(container.run("TZ=Europe/London date +%H", quiet=True)) < 2:
-        print("   skipped: before 02:00 shop time tonight's backup is not due yet")
-        return
-    print("   waiting for the nightly backup job (up to 6 minutes)")
-    for _ in range(360):
+    """Past 02:00 shop time (SHOP_TIMEZONE is chosen so) the jobs process makes the day's backup as
+    soon as it starts."""
+    for _ in range(60):
         written = container.run(
             "journalctl -u shop-jobs -o cat | grep -F 'backup written' || true", quiet=True
         )

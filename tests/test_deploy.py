@@ -65,6 +65,8 @@ def test_the_walkthrough_finds_the_readmes_production_steps():
     blocks = walkthrough.readme_blocks()
     install, restore = blocks["Running in production"]
     [move] = blocks["Moving to PostgreSQL"]
+    [update] = blocks["Updating"]
+    assert "deploy/shop-flask migrate" in update
     assert "systemctl enable --now shop-web shop-jobs" in install
     assert "restore --yes" in restore
     assert "copy-to-postgres" in move

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,6 +25,7 @@ from models.heartbeat import last_beat
 from models.outbox import OutboxMessage
 from models.outbox import send_mail
 from models.outbox import SENT
+from models.settings import update_settings
 from tests.mailserver import Recorder
 from tests.mailserver import running_smtp
 
@@ -218,3 +220,19 @@ def test_due_work_registers_a_function_once(no_due_work):
     assert due_work(work) is work
     due_work(work)
     assert jobs.tick.DUE_WORK == [work]
+
+
+# --- the nightly backup --------------------------------------------------------
+
+
+@pytest.mark.sqlite_only(reason="the nightly backup copies the SQLite file (PostgreSQL uses pg_dump)")
+def test_a_scheduler_started_after_two_without_todays_backup_makes_it_at_once(app, start_scheduler, tmp_path):
+    # A shop installed (or restarted after a night down) in the afternoon is backed up that day.
+    zones = ("Europe/London", "Asia/Tokyo", "America/New_York")  # one of them is past 02:00
+    update_settings({"timezone": next(z for z in zones if datetime.datetime.now(ZoneInfo(z)).hour >= 2)})
+    process = start_scheduler()
+    backups = tmp_path / "instance" / "backups"
+    made = wait_until(lambda: sorted(backups.glob("shop-*.sqlite3")))
+    assert len(made) == 1
+    assert stop(process) == 0, process.log_path.read_text()
+    assert "backup written to" in process.log_path.read_text()

@@ -236,8 +236,8 @@ def fresh_debian():
     (root / "usr/local/share/ca-certificates").mkdir(parents=True, exist_ok=True)
     for authority in Path("/usr/local/share/ca-certificates").glob("*.crt"):
         shutil.copy(authority, root / "usr/local/share/ca-certificates" / authority.name)
-    if os.environ.get("PIP_CERT"):
-        (root / "etc/pip.conf").write_text("[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n")
+    # pip's own certificate list lacks this machine's authorities; Debian's bundle has them.
+    (root / "etc/pip.conf").write_text("[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n")
     with open(root / "etc/hosts", "a") as hosts:
         hosts.write(f"127.0.0.1 {DOMAIN}\n")
     return root

@@ -177,6 +177,9 @@ class Container:
                 self.process.wait(60)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
+        if self.pid and Path(f"/proc/{self.pid}").exists():
+            os.kill(self.pid, signal.SIGKILL)  # the container's init: everything inside goes with it
+            time.sleep(1)
         if not self.keep:
             shutil.rmtree(self.root, ignore_errors=True)
 

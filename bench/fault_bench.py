@@ -57,6 +57,7 @@ from bench import load_bench
 from bench import reminders_bench
 
 PROJECT = load_bench.PROJECT
+FLASK = str(Path(sys.executable).with_name("flask"))  # the venv's, as the services run it
 
 
 def workers_of(master_pid):
@@ -230,8 +231,7 @@ def kill_scheduler(args):
     path = folder / "shop.sqlite3"
     reminders_bench.build(path, 5_000, 50_000, 10_000, reminders_bench.DEFAULT_AT)
     environment = {**load_bench.shop_environment(folder), "DATABASE_URL": f"sqlite:///{path}"}
-    flask = str(Path(sys.executable).with_name("flask"))
-    command = [flask, "--app", "shop", "reminders", "run", "--at", reminders_bench.DEFAULT_AT]
+    command = [FLASK, "--app", "shop", "reminders", "run", "--at", reminders_bench.DEFAULT_AT]
     env = {**os.environ, **environment}
     killed = 0
     old_batches = last_batch_id(path)  # the builder's history: reminders the runs did not send
@@ -389,7 +389,6 @@ class OrderingCustomers:
 
 def start_jobs(folder, smtp_port):
     """The scheduler (`flask --app shop jobs`) as shop-jobs.service runs it, sending to smtp_port."""
-    flask = str(Path(sys.executable).with_name("flask"))
     mail = {
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
@@ -400,7 +399,7 @@ def start_jobs(folder, smtp_port):
     environment = {**os.environ, **load_bench.shop_environment(folder), **mail}
     log = open(folder / "jobs.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
-        [flask, "--app", "shop", "jobs"], cwd=PROJECT, env=environment, stdout=log, stderr=log
+        [FLASK, "--app", "shop", "jobs"], cwd=PROJECT, env=environment, stdout=log, stderr=log
     )
 
 

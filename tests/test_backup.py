@@ -115,13 +115,19 @@ def test_a_damaged_backup_is_refused_and_nothing_changes(app, tmp_path):
         restore_backup(tmp_path / "missing.sqlite3", target)
 
 
-def test_a_backup_whose_ledger_does_not_add_up_fails_its_check(app, customer, tmp_path):
+def deposited_700(customer):
+    """The customer's ledger account after one 7.00 deposit (two entries)."""
     account = account_for(customer)
     transfer(
         "seed",
         "top_up",
         [Leg(account, 700, "deposit"), Leg(system_account(PROVIDER_CLEARING), -700, "deposit")],
     )
+    return account
+
+
+def test_a_backup_whose_ledger_does_not_add_up_fails_its_check(app, customer, tmp_path):
+    account = deposited_700(customer)
     path = make_backup(tmp_path / "copy.sqlite3").path
     connection = sqlite3.connect(path)
     connection.execute("UPDATE ledger_account SET balance = balance + 1 WHERE id = ?", (account.id,))
@@ -134,12 +140,7 @@ def test_a_backup_whose_ledger_does_not_add_up_fails_its_check(app, customer, tm
 
 
 def test_a_shop_whose_ledger_has_drift_is_still_backed_up_and_the_drift_reported(app, customer, tmp_path):
-    account = account_for(customer)
-    transfer(
-        "seed",
-        "top_up",
-        [Leg(account, 700, "deposit"), Leg(system_account(PROVIDER_CLEARING), -700, "deposit")],
-    )
+    account = deposited_700(customer)
     LedgerAccount.update(balance=LedgerAccount.balance + 5).where(LedgerAccount.id == account.id).execute()
     backup = make_backup(tmp_path / "copy.sqlite3")
     assert backup.path.exists()

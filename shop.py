@@ -15,8 +15,9 @@ import click
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from models import passwords
 from models.base import bind_database
+from models.reactions import connect as connect_reactions
+from models.users import passwords
 
 
 def create_app(test_config=None):
@@ -31,6 +32,7 @@ def create_app(test_config=None):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
 
     bind_database(app.config["DATABASE_URL"], app.config["DATABASE_BUSY_TIMEOUT"])
+    connect_reactions()
     if app.config.get("PASSWORD_HASH_COST"):
         passwords.configure(**app.config["PASSWORD_HASH_COST"])
     if app.config["TRUSTED_PROXIES"]:
@@ -103,7 +105,7 @@ def register_commands(app):
     def migrate_command():
         """Apply pending schema migrations."""
         from models.base import connection
-        from models.migrate import apply_migrations
+        from models.operations.migrate import apply_migrations
 
         with connection():
             applied = apply_migrations()
@@ -114,9 +116,9 @@ def register_commands(app):
     def demo_command(if_empty):
         """Apply migrations and load demo data (safe to run again)."""
         from models.base import connection
-        from models.demo import load_demo_data
-        from models.migrate import apply_migrations
-        from models.user import User
+        from models.operations.demo import load_demo_data
+        from models.operations.migrate import apply_migrations
+        from models.users.user import User
 
         with connection():
             apply_migrations()
@@ -131,10 +133,10 @@ def register_commands(app):
     @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
     def create_owner_command(email, password_stdin):
         """Create the shop owner's account."""
+        from models.accounts.administration import create_user
         from models.base import connection
-        from models.user import create_user
-        from models.user import OWNER
-        from models.user import User
+        from models.users.user import OWNER
+        from models.users.user import User
 
         if password_stdin:
             password = sys.stdin.readline().rstrip("\n")
@@ -155,7 +157,7 @@ def register_commands(app):
     def ledger_check_command():
         """Verify every ledger invariant; exit 1 with a report when one fails."""
         from models.base import connection
-        from models.ledger import check_ledger
+        from models.funds.ledger import check_ledger
 
         with connection():
             problems = check_ledger()
@@ -172,8 +174,8 @@ def register_commands(app):
     @click.argument("target", type=click.Path())
     def backup_command(target):
         """Copy the live SQLite database to TARGET (a file, or a folder for a dated file), checked."""
-        from models.backup import BackupError
-        from models.backup import make_backup
+        from models.operations.backup import BackupError
+        from models.operations.backup import make_backup
 
         try:
             backup = make_backup(target)
@@ -191,8 +193,8 @@ def register_commands(app):
     @click.option("--yes", is_flag=True, help="Do not ask: the web and jobs services are stopped.")
     def restore_command(backup, yes):
         """Replace the SQLite database with BACKUP (checked first; the old file is kept). Stop the shop first."""
-        from models.backup import BackupError
-        from models.backup import restore_backup
+        from models.operations.backup import BackupError
+        from models.operations.backup import restore_backup
 
         if not yes:
             click.confirm(
@@ -227,8 +229,8 @@ def register_commands(app):
     def copy_to_postgres_command(target_url):
         """Copy this SQLite shop into the empty PostgreSQL database TARGET_URL and check the copy."""
         from models.base import connection
-        from models.copy_database import copy_to_postgres
-        from models.copy_database import CopyError
+        from models.operations.copy_database import copy_to_postgres
+        from models.operations.copy_database import CopyError
 
         with scheduler_stopped(), connection():
             try:

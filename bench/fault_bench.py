@@ -216,7 +216,7 @@ def ledger_problems(folder):
     os.environ.update(load_bench.shop_environment(folder))
     from models.base import bind_database
     from models.base import db
-    from models.ledger import check_ledger
+    from models.funds.ledger import check_ledger
 
     bind_database(f"sqlite:///{folder / 'shop.sqlite3'}")
     with db.connection_context():

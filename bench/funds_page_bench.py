@@ -90,14 +90,14 @@ def build(path, size):
     try:
         with app.app_context():
             from models.base import db
-            from models.migrate import apply_migrations
+            from models.operations.migrate import apply_migrations
 
             with db.connection_context():
                 apply_migrations()
                 heavy_id, light_ids, system = _people(size)
             _history(building, size, heavy_id, light_ids, system)
             with db.connection_context():
-                from models.ledger import check_ledger
+                from models.funds.ledger import check_ledger
 
                 problems = check_ledger()
             if problems:
@@ -114,13 +114,13 @@ def build(path, size):
 def _people(size):
     """The two customers the bench signs in as, the other light customers and the system
     accounts; returns (heavy account id, light account ids, {code: account id})."""
+    from models.accounts.administration import create_user
     from models.base import write_transaction
-    from models.groups import default_group
-    from models.ledger import account_for
-    from models.ledger import LedgerAccount
-    from models.settings import load_settings
-    from models.user import create_user
-    from models.user import User
+    from models.funds.credit import account_for
+    from models.funds.ledger import LedgerAccount
+    from models.groups.group import default_group
+    from models.shop.settings import load_settings
+    from models.users.user import User
 
     load_settings()
     heavy = account_for(create_user(HEAVY_EMAIL, PASSWORD, first_name="Heavy"))
@@ -191,7 +191,7 @@ def _movement(random_, balance, journal_id):
 def _history(path, size, heavy_id, light_ids, system, start=HISTORY_START, days=HISTORY_DAYS):
     """Journals of two entries each from `start` over `days`, written straight into the tables."""
     from models.base import db
-    from models.settings import load_settings
+    from models.shop.settings import load_settings
 
     with db.connection_context():
         zone = zoneinfo.ZoneInfo(load_settings().timezone)

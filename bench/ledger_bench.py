@@ -52,12 +52,12 @@ CREATE TABLE IF NOT EXISTS bench_raw_row (
 
 def prepare(path):
     """A migrated database file with the shop's settings and one customer; returns the customer's id."""
+    from models.accounts.administration import create_user
     from models.base import bind_database
     from models.base import db
-    from models.ledger import account_for
-    from models.migrate import apply_migrations
-    from models.settings import load_settings
-    from models.user import create_user
+    from models.funds.credit import account_for
+    from models.operations.migrate import apply_migrations
+    from models.shop.settings import load_settings
 
     bind_database(f"sqlite:///{path}")
     with db.connection_context():
@@ -119,13 +119,13 @@ def measure_raw(path, seconds):
 
 def measure_ledger(customer_id, seconds, run):
     from models.base import db
-    from models.ledger import account_for
-    from models.ledger import Leg
-    from models.ledger import PROVIDER_CLEARING
-    from models.ledger import SALES
-    from models.ledger import system_account
-    from models.ledger import transfer
-    from models.user import User
+    from models.funds.credit import account_for
+    from models.funds.ledger import Leg
+    from models.funds.ledger import PROVIDER_CLEARING
+    from models.funds.ledger import SALES
+    from models.funds.ledger import system_account
+    from models.funds.ledger import transfer
+    from models.users.user import User
 
     with db.connection_context():
         account = account_for(User.get_by_id(customer_id))
@@ -271,7 +271,7 @@ def main(argv=None):
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
         from models.base import db
-        from models.ledger import check_ledger
+        from models.funds.ledger import check_ledger
 
         with db.connection_context():
             problems = check_ledger()

@@ -185,19 +185,19 @@ def build_shop(folder, customers):
     """A migrated shop with the demo catalogue (deep stock) and `customers` with funds and an address."""
     environment = shop_environment(folder)
     os.environ.update(environment)
-    from models.address import add_address
+    from models.accounts.addresses import add_address
+    from models.accounts.administration import create_user
     from models.base import connection
-    from models.catalog import Product
-    from models.demo import DEMO_ADDRESS
-    from models.demo import load_demo_catalogue
-    from models.ledger import account_for
-    from models.ledger import Leg
-    from models.ledger import PROVIDER_CLEARING
-    from models.ledger import system_account
-    from models.ledger import transfer
-    from models.migrate import apply_migrations
-    from models.settings import load_settings
-    from models.user import create_user
+    from models.funds.credit import account_for
+    from models.funds.ledger import Leg
+    from models.funds.ledger import PROVIDER_CLEARING
+    from models.funds.ledger import system_account
+    from models.funds.ledger import transfer
+    from models.operations.demo import DEMO_ADDRESS
+    from models.operations.demo import load_demo_catalogue
+    from models.operations.migrate import apply_migrations
+    from models.shop.settings import load_settings
+    from models.storefront.catalog import Product
     from shop import create_app
 
     app = create_app({"PASSWORD_HASH_COST": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}})
@@ -390,7 +390,7 @@ def outcome(folder):
     top_ups = connection.execute("SELECT COUNT(*) FROM top_up WHERE state = 'succeeded'").fetchone()[0]
     connection.close()
     from models.base import connection as open_connection
-    from models.ledger import check_ledger
+    from models.funds.ledger import check_ledger
 
     with open_connection():
         problems = check_ledger()

@@ -147,10 +147,10 @@ def build(path, customers, orders, unpaid, at_text):
     try:
         with app.app_context():
             from models.base import db
-            from models.groups import default_group
-            from models.migrate import apply_migrations
-            from models.reminders import load_reminder_settings
-            from models.settings import load_settings
+            from models.groups.group import default_group
+            from models.operations.migrate import apply_migrations
+            from models.reminders.settings import load_reminder_settings
+            from models.shop.settings import load_settings
 
             with db.connection_context():
                 apply_migrations()
@@ -413,7 +413,7 @@ class _Builder:
     def _windows(self, first, last):
         """(key, start, planning moment) of every dispatch window whose planning moment (5 minutes
         into the window) is in [first, last), naive UTC, as models.reminders lays them out."""
-        from models.reminders import dispatches
+        from models.reminders.windows import dispatches
 
         settings = self.reminder_settings
         length = datetime.timedelta(minutes=settings.window_minutes)
@@ -591,15 +591,15 @@ def measure_child(path, at_text, explain=False):
     result = {}
     try:
         with app.app_context():
-            import models.reminder_batches
+            import models.reminders.batches
             from models.base import connection
             from models.base import db
-            from models.reminder_batches import plan_batch
-            from models.reminders import _Facts
-            from models.reminders import load_reminder_settings
-            from models.reminders import open_window
-            from models.reminders import plan
-            from models.settings import load_settings
+            from models.reminders.batches import plan_batch
+            from models.reminders.plan import _Facts
+            from models.reminders.plan import plan
+            from models.reminders.settings import load_reminder_settings
+            from models.reminders.windows import open_window
+            from models.shop.settings import load_settings
 
             with connection():
                 tz = load_settings().tz
@@ -663,12 +663,12 @@ def measure_child(path, at_text, explain=False):
                     inner["plan"] = clock.pair
                     return found
 
-                models.reminder_batches.plan = timed_plan
+                models.reminders.batches.plan = timed_plan
                 try:
                     with _Clock() as clock:
                         batch, created = plan_batch(window, at) if window else (None, False)
                 finally:
-                    models.reminder_batches.plan = plan
+                    models.reminders.batches.plan = plan
                 result["plan_batch"] = clock.pair
                 result["plan_batch_plan"] = inner.get("plan", [0, 0])
                 result["plan_batch_created"] = created

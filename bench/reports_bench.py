@@ -52,10 +52,10 @@ def build(path, customers, orders, entries, at_text):
     reminders_bench.build(shop_path, customers, orders, max(1000, orders // 50), at_text)
     app, instance = funds_page_bench.make_app(shop_path)
     with app.app_context():
+        from models.accounts.administration import create_user
         from models.base import db
-        from models.groups import CustomerGroup
-        from models.user import create_user
-        from models.user import OWNER
+        from models.groups.group import CustomerGroup
+        from models.users.user import OWNER
 
         with db.connection_context():
             create_user(OWNER_EMAIL, funds_page_bench.PASSWORD, role=OWNER, first_name="Owner")
@@ -120,7 +120,7 @@ def measure(path, at_text, requests):
     period = f"period=custom&date_from={first}&date_to={last}&by=month"
     with app.app_context():
         from models.base import db
-        from models.groups import CustomerGroup
+        from models.groups.group import CustomerGroup
 
         with db.connection_context():
             vip = CustomerGroup.get(CustomerGroup.name == "VIP").id

@@ -17,8 +17,8 @@ from forms.fields import clean_text
 from forms.fields import MoneyField
 from forms.fields import plain_text
 from forms.top_up import new_key
-from models.order_search import PERIODS
-from models.orders import STATUS_LABELS
+from models.orders.order import STATUS_LABELS
+from models.orders.search import PERIODS
 
 
 class OrderFilterForm(FlaskForm):

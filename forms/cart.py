@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 
 from forms.catalog import WholeNumberField
-from models.cart import MAX_QUANTITY
+from models.storefront.cart import MAX_QUANTITY
 
 
 class AddToCartForm(FlaskForm):

@@ -18,10 +18,10 @@ from wtforms.validators import Optional
 from forms.fields import clean_text
 from forms.fields import MoneyField
 from forms.fields import plain_text
-from models.catalog import IMAGE_NAME_PATTERN
-from models.catalog import NAME_MAX
-from models.catalog import SLUG_MAX
-from models.catalog import STOCK_MAX
+from models.storefront.catalog import IMAGE_NAME_PATTERN
+from models.storefront.catalog import NAME_MAX
+from models.storefront.catalog import SLUG_MAX
+from models.storefront.catalog import STOCK_MAX
 
 
 class WholeNumberField(StringField):

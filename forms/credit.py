@@ -16,7 +16,7 @@ from forms.fields import clean_text
 from forms.fields import MoneyField
 from forms.fields import plain_text
 from forms.top_up import new_key
-from models.adjustments import REASONS
+from models.funds.adjustments import REASONS
 
 
 class CreditRequestForm(FlaskForm):

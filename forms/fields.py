@@ -16,7 +16,7 @@ from wtforms import StringField
 from wtforms import ValidationError
 from wtforms.validators import Optional
 
-COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "models" / "data" / "common-passwords.txt.gz"
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "models" / "users" / "common-passwords.txt.gz"
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 
@@ -102,7 +102,7 @@ MONEY_MAX_MINOR = 100_000_000  # 1,000,000.00 in a 2-decimal currency: anything 
 
 def currency_decimals():
     """How many decimals the shop's currency has (2 for EUR, 0 for JPY)."""
-    from models.settings import load_settings
+    from models.shop.settings import load_settings
 
     return get_currency_precision(load_settings().currency)
 

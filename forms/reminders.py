@@ -20,10 +20,10 @@ from wtforms.validators import Optional
 from forms.catalog import WholeNumberField
 from forms.fields import clean_text
 from forms.fields import plain_text
-from models.reminder_mail import unknown_placeholders
-from models.reminders import AFTER_ORDER
-from models.reminders import DISPATCH
-from models.reminders import WEEKDAYS
+from models.reminders.messages import unknown_placeholders
+from models.reminders.settings import AFTER_ORDER
+from models.reminders.settings import DISPATCH
+from models.reminders.settings import WEEKDAYS
 
 WEEKDAY_NAMES = dict(
     zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)

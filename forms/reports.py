@@ -13,16 +13,16 @@ from wtforms.validators import Optional
 
 from forms.fields import clean_text
 from forms.fields import plain_text
-from models.groups import CustomerGroup
-from models.reports import BUCKETS
-from models.reports import default_bucket
-from models.reports import EARLIEST
-from models.reports import MAX_DAYS
-from models.reports import preset_days
-from models.reports import PRESETS
-from models.reports import Scope
-from models.user import CUSTOMER
-from models.user import User
+from models.groups.group import CustomerGroup
+from models.reports.scope import BUCKETS
+from models.reports.scope import default_bucket
+from models.reports.scope import EARLIEST
+from models.reports.scope import MAX_DAYS
+from models.reports.scope import preset_days
+from models.reports.scope import PRESETS
+from models.reports.scope import Scope
+from models.users.user import CUSTOMER
+from models.users.user import User
 
 FILTERS = ("period", "date_from", "date_to", "by", "group", "customer")
 

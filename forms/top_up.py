@@ -11,7 +11,7 @@ from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
 from forms.fields import MoneyField
-from models.funds import CATEGORY_LABELS
+from models.funds.history import CATEGORY_LABELS
 
 
 def new_key():

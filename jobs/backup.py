@@ -7,11 +7,11 @@ from pathlib import Path
 
 from flask import current_app
 
-from models.backup import make_backup
-from models.backup import NAME_FORMAT
-from models.backup import prune_backups
 from models.base import is_sqlite
-from models.settings import load_settings
+from models.operations.backup import make_backup
+from models.operations.backup import NAME_FORMAT
+from models.operations.backup import prune_backups
+from models.shop.settings import load_settings
 
 BACKUP_HOUR = 2  # shop time: quiet, and before the 03:00 ledger check
 log = logging.getLogger("shop.jobs")

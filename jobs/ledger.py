@@ -1,15 +1,13 @@
 """The nightly ledger check: once per shop day after 03:00 shop time; drift shows on the owner's dashboard."""
 
-from jobs.tick import due_work
 from models.base import to_naive_utc
-from models.ledger import latest_check
-from models.ledger import record_check
-from models.settings import load_settings
+from models.funds.ledger import latest_check
+from models.funds.ledger import record_check
+from models.shop.settings import load_settings
 
 CHECK_HOUR = 3  # shop time: quiet, and after the day's last payments
 
 
-@due_work
 def nightly_ledger_check(now):
     local = now.astimezone(load_settings().tz)
     if local.hour < CHECK_HOUR:

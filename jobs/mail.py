@@ -7,7 +7,6 @@ back, we cannot know whether the server kept the message, so the row becomes
 `unknown` for the owner to judge: a duplicate email is worse than a late one.
 """
 
-import datetime
 import re
 import smtplib
 import socket
@@ -20,21 +19,17 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from models.base import to_naive_utc
-from models.base import write_transaction
-from models.outbox import FAILED
-from models.outbox import MAX_ATTEMPTS
-from models.outbox import OutboxMessage
-from models.outbox import QUEUED
-from models.outbox import retry_delay
-from models.outbox import SENDING
-from models.outbox import SENT
-from models.outbox import UNKNOWN
-from models.settings import load_settings
+from models.shop.outbox import claim
+from models.shop.outbox import due_message_ids
+from models.shop.outbox import FAILED
+from models.shop.outbox import finish
+from models.shop.outbox import mark_stuck_as_unknown
+from models.shop.outbox import record_retry
+from models.shop.outbox import SENT
+from models.shop.outbox import UNKNOWN
+from models.shop.settings import load_settings
 
 BATCH_SIZE = 20
-# A row still `sending` this long after it was claimed belongs to a delivery
-# that died mid-way (killed process): its outcome is unknown.
-STUCK_AFTER = datetime.timedelta(minutes=5)
 
 
 SECURITY_CHOICES = ("starttls", "ssl", "none")
@@ -98,25 +93,8 @@ def deliver_due(now, smtp, limit=BATCH_SIZE):
     return sent
 
 
-def due_message_ids(now, limit):
-    query = (
-        OutboxMessage.select(OutboxMessage.id)
-        .where((OutboxMessage.state == QUEUED) & (OutboxMessage.next_attempt_at <= to_naive_utc(now)))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    return [row.id for row in query]
 
 
-def claim(message_id, now):
-    """Move one row from queued to sending; None if someone else took it."""
-    with write_transaction():
-        changed = (
-            OutboxMessage.update(state=SENDING, sending_since=to_naive_utc(now))
-            .where((OutboxMessage.id == message_id) & (OutboxMessage.state == QUEUED))
-            .execute()
-        )
-    return OutboxMessage.get_by_id(message_id) if changed else None
 
 
 def attempt(message, smtp, now):
@@ -275,36 +253,7 @@ def describe(error):
     return f"{type(error).__name__}: {error}"
 
 
-def record_retry(message, now, error):
-    attempts = message.attempts + 1
-    if attempts >= MAX_ATTEMPTS:
-        finish(message, FAILED, now, f"gave up after {attempts} attempts: {error}")
-        return
-    with write_transaction():
-        OutboxMessage.update(
-            state=QUEUED,
-            attempts=attempts,
-            next_attempt_at=to_naive_utc(now + retry_delay(attempts)),
-            last_error=str(error),
-            sending_since=None,
-        ).where(OutboxMessage.id == message.id).execute()
 
 
-def finish(message, state, now, error=""):
-    with write_transaction():
-        OutboxMessage.update(
-            state=state,
-            attempts=message.attempts + 1,
-            sent_at=to_naive_utc(now) if state == SENT else None,
-            last_error=error,
-            sending_since=None,
-        ).where(OutboxMessage.id == message.id).execute()
 
 
-def mark_stuck_as_unknown(now):
-    with write_transaction():
-        OutboxMessage.update(
-            state=UNKNOWN, last_error="delivery was interrupted; it may or may not have arrived"
-        ).where(
-            (OutboxMessage.state == SENDING) & (OutboxMessage.sending_since < to_naive_utc(now - STUCK_AFTER))
-        ).execute()

@@ -11,15 +11,13 @@ import json
 import click
 from flask.cli import AppGroup
 
-from jobs.tick import due_work
 from models.base import connection
-from models.reminder_batches import run_due
-from models.reminders import describe_reason
-from models.reminders import plan
-from models.settings import load_settings
+from models.reminders.batches import run_due
+from models.reminders.plan import describe_reason
+from models.reminders.plan import plan
+from models.shop.settings import load_settings
 
 
-@due_work
 def send_payment_reminders(now):
     return run_due(now)
 

@@ -12,18 +12,12 @@ import sys
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from jobs import credit  # noqa: F401 - registers its due work
-from jobs import funds  # noqa: F401 - registers its due work
-from jobs import housekeeping  # noqa: F401 - registers its due work
-from jobs import ledger  # noqa: F401 - registers its due work
-from jobs import orders  # noqa: F401 - registers its due work
-from jobs import reminders  # noqa: F401 - registers its due work
 from jobs.backup import nightly_backup
+from jobs.log import configure_logging
 from jobs.mail import deliver_due
 from jobs.mail import SmtpConfig
 from jobs.tick import tick
 from models.base import connection
-from views.request_log import JsonFormatter
 
 log = logging.getLogger("shop.jobs")
 
@@ -68,11 +62,7 @@ def stop_on_sigterm(signum, frame):
 
 
 def run_scheduler(app):
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())  # one JSON object a line, as the web workers log
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
-    # APScheduler logs every run at INFO (every 2 seconds for mail): keep only its warnings.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logging()
     try:
         smtp = SmtpConfig.from_app_config(app.config)
     except ValueError as error:

@@ -1,24 +1,36 @@
 """The minute tick: one short job that asks the database what is due and does it.
 
 State lives in the database, so restarts, missed ticks and daylight-saving
-changes cost nothing. Later features add their due-work here.
+changes cost nothing. A new piece of due work is a function `work(now)` in its area's
+module, added to DUE_WORK here.
 """
 
 import logging
 
-from jobs.health import TICK
-from models.heartbeat import beat
+from jobs import credit
+from jobs import funds
+from jobs import housekeeping
+from jobs import ledger
+from jobs import orders
+from jobs import reminders
+from models.operations.health import TICK
+from models.shop.heartbeat import beat
 
 log = logging.getLogger("shop.jobs")
 
-DUE_WORK = []
-
-
-def due_work(function):
-    """Register `function(now)` to run on every tick."""
-    if function not in DUE_WORK:
-        DUE_WORK.append(function)
-    return function
+# Every piece of due work, in the order each tick runs it.
+DUE_WORK = (
+    credit.credit_terms,
+    funds.deliver_sandbox_notifications,
+    funds.reconcile_pending_top_ups,
+    orders.reconcile_pending_order_payments,
+    funds.retry_pending_refunds,
+    housekeeping.tidy_accounts,
+    ledger.nightly_ledger_check,
+    orders.cancel_unpaid_orders,
+    orders.retry_order_card_refunds,
+    reminders.send_payment_reminders,
+)
 
 
 def tick(now):
@@ -28,7 +40,7 @@ def tick(now):
     error is logged and the rest still run. Each piece opens its own write
     transactions, so a failure rolls back only its own work.
     """
-    for work in list(DUE_WORK):
+    for work in DUE_WORK:
         try:
             work(now)
         except Exception:

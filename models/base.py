@@ -101,3 +101,23 @@ def to_naive_utc(moment):
 def as_aware_utc(stored):
     """A stored naive-UTC datetime as an aware one."""
     return None if stored is None else stored.replace(tzinfo=datetime.UTC)
+
+
+class Followers:
+    """What a domain higher up does after a change in a lower one, inside the same transaction.
+
+    A lower domain cannot import the ones built on it, so it announces the change by calling
+    its Followers; they are set in one place only, models/reactions.py (create_app connects
+    them). Everything else that follows an event is a plain call.
+    """
+
+    def __init__(self, change):
+        self.change = change  # what is announced, for people reading the code
+        self._functions = ()
+
+    def set(self, *functions):
+        self._functions = functions
+
+    def __call__(self, *args):
+        for function in self._functions:
+            function(*args)

@@ -18,17 +18,17 @@ from urllib.parse import urlunsplit
 
 import pytest
 
+from models.accounts.administration import create_user
 from models.base import bind_database
 from models.base import connection
 from models.base import db
 from models.base import make_database
-from models.ledger import check_ledger
-from models.migrate import apply_migrations
-from models.settings import load_settings
-from models.user import create_user
-from models.user import CUSTOMER
-from models.user import OWNER
-from models.user import STAFF
+from models.funds.ledger import check_ledger
+from models.operations.migrate import apply_migrations
+from models.shop.settings import load_settings
+from models.users.user import CUSTOMER
+from models.users.user import OWNER
+from models.users.user import STAFF
 from shop import create_app
 
 TEST_PASSWORD = "correct horse battery"

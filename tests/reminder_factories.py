@@ -15,21 +15,21 @@ import itertools
 import uuid
 
 from models.base import to_naive_utc
-from models.groups import CustomerGroup
-from models.orders import BANK
-from models.orders import CANCELLED
-from models.orders import Order
-from models.orders import OrderPayment
-from models.orders import PAID
-from models.orders import PENDING_PAYMENT
-from models.reminders import CANCELLED as REMINDER_CANCELLED
-from models.reminders import Reminder
-from models.reminders import ReminderBatch
-from models.reminders import SENT
-from models.reminders import update_reminder_settings
-from models.settings import load_settings
-from models.user import CUSTOMER
-from models.user import User
+from models.groups.group import CustomerGroup
+from models.orders.order import BANK
+from models.orders.order import CANCELLED
+from models.orders.order import Order
+from models.orders.order import OrderPayment
+from models.orders.order import PAID
+from models.orders.order import PENDING_PAYMENT
+from models.reminders.records import CANCELLED as REMINDER_CANCELLED
+from models.reminders.records import Reminder
+from models.reminders.records import ReminderBatch
+from models.reminders.records import SENT
+from models.reminders.settings import update_reminder_settings
+from models.shop.settings import load_settings
+from models.users.user import CUSTOMER
+from models.users.user import User
 from payments import PENDING
 
 MARKETPLACE = "marketplace-x"

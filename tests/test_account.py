@@ -6,13 +6,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from models.address import add_address
-from models.address import Address
-from models.address import addresses_of
-from models.outbox import OutboxMessage
-from models.security_log import SecurityEvent
-from models.tokens import AccountToken
-from models.user import User
+from models.accounts.addresses import add_address
+from models.accounts.addresses import Address
+from models.accounts.addresses import addresses_of
+from models.shop.outbox import OutboxMessage
+from models.users.security_log import SecurityEvent
+from models.users.tokens import AccountToken
+from models.users.user import User
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from models.outbox import OutboxMessage
-from models.outbox import send_mail
-from models.outbox import UNKNOWN
-from models.settings import load_settings
+from models.shop.outbox import OutboxMessage
+from models.shop.outbox import send_mail
+from models.shop.outbox import UNKNOWN
+from models.shop.settings import load_settings
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 
@@ -131,7 +131,7 @@ def test_a_zero_staff_limit_is_kept_as_zero(owner_client):
 
 
 def test_currency_is_locked_once_money_has_moved(app, owner_client, customer, owner):
-    from models.adjustments import adjust
+    from models.funds.adjustments import adjust
 
     with app.app_context():
         adjust(customer, 100, "goodwill", "", "", owner, "k")

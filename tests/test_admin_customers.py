@@ -6,13 +6,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from models.accounts import delete_account
+from models.accounts.profile import delete_account
+from models.accounts.search import customers
 from models.base import utcnow
-from models.customer_search import customers
-from models.outbox import OutboxMessage
-from models.security_log import SecurityEvent
-from models.user import CUSTOMER
-from models.user import User
+from models.shop.outbox import OutboxMessage
+from models.users.security_log import SecurityEvent
+from models.users.user import CUSTOMER
+from models.users.user import User
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in
@@ -223,7 +223,7 @@ def test_unknown_staff_and_huge_ids_are_not_found(owner_client, owner, staff, su
 
 
 def test_customer_page_shows_profile_addresses_and_activity(owner_client, make_customer):
-    from models.address import add_address
+    from models.accounts.addresses import add_address
 
     customer = make_customer(first_name="Carol", last_name="Clarke", phone="+447400123456")
     add_address(

@@ -8,48 +8,48 @@ from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from models.catalog import Product
-from models.fulfilment import complete
-from models.fulfilment import CREDITED
-from models.fulfilment import dispatch
-from models.fulfilment import PAID_OUTCOME
-from models.fulfilment import receive_bank_transfer
-from models.fulfilment import REINSTATED
-from models.ledger import account_for
-from models.ledger import check_ledger
-from models.ledger import FUNDS_ON_HOLD
-from models.ledger import Journal
-from models.ledger import PROVIDER_CLEARING
-from models.ledger import REFUNDS
-from models.ledger import SALES
-from models.ledger import set_credit_limit
-from models.ledger import system_account
-from models.order_refunds import cancel_paid_order
-from models.order_refunds import left_to_refund
-from models.order_refunds import OrderRefund
-from models.order_refunds import OrderRefundError
-from models.order_refunds import PARTS
-from models.order_refunds import refund_order
-from models.order_refunds import refundable
-from models.order_refunds import retry_pending_card_refunds
-from models.order_refunds import split
-from models.order_search import matching
-from models.order_search import OrderFilters
-from models.order_search import totals
-from models.orders import BANK
-from models.orders import cancel_order
-from models.orders import CANCELLED
-from models.orders import CARD
-from models.orders import complete_card_payment
-from models.orders import COMPLETED
-from models.orders import DISPATCHED
-from models.orders import Order
-from models.orders import OrderError
-from models.orders import OrderEvent
-from models.orders import PAID
-from models.orders import PENDING_PAYMENT
-from models.orders import start_card_payment
-from models.outbox import OutboxMessage
+from models.funds.credit import account_for
+from models.funds.credit import set_credit_limit
+from models.funds.ledger import check_ledger
+from models.funds.ledger import FUNDS_ON_HOLD
+from models.funds.ledger import Journal
+from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import REFUNDS
+from models.funds.ledger import SALES
+from models.funds.ledger import system_account
+from models.orders.cancelling import cancel_order
+from models.orders.card_payments import complete_card_payment
+from models.orders.card_payments import start_card_payment
+from models.orders.fulfilment import complete
+from models.orders.fulfilment import CREDITED
+from models.orders.fulfilment import dispatch
+from models.orders.fulfilment import PAID_OUTCOME
+from models.orders.fulfilment import receive_bank_transfer
+from models.orders.fulfilment import REINSTATED
+from models.orders.order import BANK
+from models.orders.order import CANCELLED
+from models.orders.order import CARD
+from models.orders.order import COMPLETED
+from models.orders.order import DISPATCHED
+from models.orders.order import Order
+from models.orders.order import OrderError
+from models.orders.order import OrderEvent
+from models.orders.order import PAID
+from models.orders.order import PENDING_PAYMENT
+from models.orders.search import matching
+from models.orders.search import OrderFilters
+from models.orders.search import totals
+from models.refunds.orders import cancel_paid_order
+from models.refunds.orders import left_to_refund
+from models.refunds.orders import OrderRefund
+from models.refunds.orders import OrderRefundError
+from models.refunds.orders import PARTS
+from models.refunds.orders import refund_order
+from models.refunds.orders import refundable
+from models.refunds.orders import retry_pending_card_refunds
+from models.refunds.orders import split
+from models.shop.outbox import OutboxMessage
+from models.storefront.catalog import Product
 from payments import sandbox
 from payments.sandbox import SandboxPayment
 from payments.sandbox import SandboxProvider
@@ -69,7 +69,7 @@ def ctx(app):
 
 @pytest.fixture
 def make_product(app):
-    from models.catalog import Category
+    from models.storefront.catalog import Category
 
     category = Category.create(name="Tea", slug="tea")
     made = iter(range(1, 1000))

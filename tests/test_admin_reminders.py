@@ -9,20 +9,20 @@ import pytest
 
 import views.admin_reminders as admin_reminders
 from models.base import to_naive_utc
-from models.catalog import Category
-from models.catalog import Product
-from models.fulfilment import receive_bank_transfer
-from models.orders import Order
-from models.outbox import OutboxMessage
-from models.outbox import UNKNOWN
-from models.reminder_batches import plan_batch
-from models.reminder_batches import send_planned
-from models.reminder_mail import DEFAULT_TEMPLATES
-from models.reminder_mail import template_for
-from models.reminders import CategoryParagraph
-from models.reminders import load_reminder_settings
-from models.reminders import open_window
-from models.reminders import Reminder
+from models.orders.fulfilment import receive_bank_transfer
+from models.orders.order import Order
+from models.reminders.batches import plan_batch
+from models.reminders.batches import send_planned
+from models.reminders.messages import CategoryParagraph
+from models.reminders.messages import DEFAULT_TEMPLATES
+from models.reminders.messages import template_for
+from models.reminders.records import Reminder
+from models.reminders.settings import load_reminder_settings
+from models.reminders.windows import open_window
+from models.shop.outbox import OutboxMessage
+from models.shop.outbox import UNKNOWN
+from models.storefront.catalog import Category
+from models.storefront.catalog import Product
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in
@@ -132,7 +132,7 @@ def test_the_preview_shows_who_is_reminded_and_why_others_are_not(
 
 
 def test_the_preview_when_reminders_are_off_or_have_no_window(app, owner_client, owner, at_monday):
-    from models.reminders import update_reminder_settings
+    from models.reminders.settings import update_reminder_settings
 
     update_reminder_settings({"enabled": False}, owner)
     text = text_of(owner_client.get("/admin/reminders"))

@@ -8,33 +8,32 @@ import traceback
 
 import pytest
 
-from models.affiliates import referrals_with_rewards
-from models.affiliates import reward_affiliate
-from models.affiliates import reward_key
 from models.base import bind_database
 from models.base import db
 from models.base import utcnow
-from models.catalog import Category
-from models.catalog import Product
-from models.groups import CustomerGroup
-from models.groups import default_group
-from models.groups import move_to_group
-from models.ledger import account_for
-from models.ledger import check_ledger
-from models.ledger import Entry
-from models.ledger import Journal
-from models.ledger import PROMOTIONS
-from models.ledger import system_account
-from models.orders import BANK
-from models.orders import CARD
-from models.orders import complete_card_payment
-from models.orders import mark_paid
-from models.orders import Order
-from models.orders import PAID
-from models.orders import paid_hooks
-from models.orders import PENDING_PAYMENT
-from models.orders import start_card_payment
-from models.user import User
+from models.funds.credit import account_for
+from models.funds.ledger import check_ledger
+from models.funds.ledger import Entry
+from models.funds.ledger import Journal
+from models.funds.ledger import PROMOTIONS
+from models.funds.ledger import system_account
+from models.groups.applications import move_to_group
+from models.groups.group import CustomerGroup
+from models.groups.group import default_group
+from models.orders.affiliate_rewards import referrals_with_rewards
+from models.orders.affiliate_rewards import reward_affiliate
+from models.orders.affiliate_rewards import reward_key
+from models.orders.card_payments import complete_card_payment
+from models.orders.card_payments import start_card_payment
+from models.orders.order import BANK
+from models.orders.order import CARD
+from models.orders.order import Order
+from models.orders.order import PAID
+from models.orders.order import PENDING_PAYMENT
+from models.orders.paid import mark_paid
+from models.storefront.catalog import Category
+from models.storefront.catalog import Product
+from models.users.user import User
 from tests.conftest import sign_in
 from tests.test_orders import fund
 from tests.test_orders import place
@@ -94,10 +93,6 @@ def card_order(user, product, key):
     return order, start_card_payment(order, f"pay-{key}")
 
 
-def test_the_hook_is_registered_with_the_models():
-    assert paid_hooks.count(reward_affiliate) == 1
-
-
 # Paid exactly once ------------------------------------------------------------------------
 
 
@@ -139,7 +134,7 @@ def test_card_completion_pays_the_reward_once(friend, affiliate, product):
 
 
 def test_a_bank_transfer_received_pays_the_reward_once(friend, affiliate, owner, product):
-    from models.fulfilment import receive_bank_transfer  # the owner's orders tools
+    from models.orders.fulfilment import receive_bank_transfer
 
     order = place(friend, shop(friend, (product, 1)), key="order-0000000001", method=BANK)
     assert rewards() == []
@@ -267,7 +262,7 @@ def _complete_worker(url, payment_id, barrier, results):
     try:
         bind_database(url)
         db.connect()
-        from models.orders import OrderPayment
+        from models.orders.order import OrderPayment
 
         payment = OrderPayment.get_by_id(payment_id)
         barrier.wait(timeout=30)

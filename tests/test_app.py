@@ -7,8 +7,8 @@ import pytest
 
 from models.base import db
 from models.base import write_transaction
-from models.settings import load_settings
-from models.user import User
+from models.shop.settings import load_settings
+from models.users.user import User
 from shop import create_app
 from shop import instance_secret_key
 from tests.conftest import app_config

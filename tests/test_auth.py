@@ -2,8 +2,8 @@
 
 import pytest
 
-from models.user import set_password
-from models.user import User
+from models.users.user import set_password
+from models.users.user import User
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in

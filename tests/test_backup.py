@@ -11,25 +11,25 @@ import pytest
 
 from jobs.backup import nightly_backup
 from jobs.scheduler import acquire_lock
-from models.backup import BackupError
-from models.backup import check_file
-from models.backup import make_backup
-from models.backup import restore_backup
 from models.base import bind_database
 from models.base import db
-from models.ledger import account_for
-from models.ledger import Entry
-from models.ledger import LedgerAccount
-from models.ledger import Leg
-from models.ledger import PROVIDER_CLEARING
-from models.ledger import SALES
-from models.ledger import system_account
-from models.ledger import transfer
+from models.funds.credit import account_for
+from models.funds.ledger import Entry
+from models.funds.ledger import LedgerAccount
+from models.funds.ledger import Leg
+from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import SALES
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.operations.backup import BackupError
+from models.operations.backup import check_file
+from models.operations.backup import make_backup
+from models.operations.backup import restore_backup
 
 pytestmark = pytest.mark.sqlite_only
 
 context = multiprocessing.get_context("forkserver")
-context.set_forkserver_preload(["models.ledger"])
+context.set_forkserver_preload(["models.funds.ledger"])
 
 
 def _keep_paying(url, account_id, started, stop, written):

@@ -8,18 +8,18 @@ from html import unescape
 import pytest
 
 from models.base import utcnow
-from models.cart import add_to_cart
-from models.cart import carry_into_account
-from models.cart import Cart
-from models.cart import cart_summary
-from models.cart import CartError
-from models.cart import CartLine
-from models.cart import find_cart
-from models.cart import MAX_QUANTITY
-from models.cart import purge_visitor_carts
-from models.cart import set_quantity
-from models.catalog import Product
-from models.demo import load_demo_catalogue
+from models.operations.demo import load_demo_catalogue
+from models.storefront.cart import add_to_cart
+from models.storefront.cart import carry_into_account
+from models.storefront.cart import Cart
+from models.storefront.cart import cart_summary
+from models.storefront.cart import CartError
+from models.storefront.cart import CartLine
+from models.storefront.cart import find_cart
+from models.storefront.cart import MAX_QUANTITY
+from models.storefront.cart import purge_visitor_carts
+from models.storefront.cart import set_quantity
+from models.storefront.catalog import Product
 from tests.conftest import post_form
 from tests.conftest import sign_in
 

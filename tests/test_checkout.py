@@ -5,19 +5,19 @@ from html import unescape
 
 import pytest
 
-from models.address import add_address
-from models.cart import add_to_cart
-from models.catalog import Category
-from models.catalog import Product
-from models.groups import CustomerGroup
-from models.ledger import account_for
-from models.ledger import FUNDS_ON_HOLD
-from models.ledger import Leg
-from models.ledger import PROVIDER_CLEARING
-from models.ledger import system_account
-from models.ledger import transfer
-from models.orders import Order
-from models.orders import OrderPayment
+from models.accounts.addresses import add_address
+from models.funds.credit import account_for
+from models.funds.ledger import FUNDS_ON_HOLD
+from models.funds.ledger import Leg
+from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.groups.group import CustomerGroup
+from models.orders.order import Order
+from models.orders.order import OrderPayment
+from models.storefront.cart import add_to_cart
+from models.storefront.catalog import Category
+from models.storefront.catalog import Product
 from payments.sandbox import SandboxPayment
 from tests.conftest import csrf_token
 from tests.conftest import post_form

@@ -2,10 +2,10 @@
 
 from models.base import bind_database
 from models.base import db
-from models.migrate import pending_migrations
-from models.user import authenticate
-from models.user import OWNER
-from models.user import User
+from models.operations.migrate import pending_migrations
+from models.users.user import authenticate
+from models.users.user import OWNER
+from models.users.user import User
 from shop import create_app
 from tests.conftest import app_config
 

@@ -7,23 +7,23 @@ import re
 import pytest
 import time_machine
 
-from models.credit import CreditStatement
-from models.credit import overdue_customers
-from models.funds import TopUp
-from models.groups import CustomerGroup
-from models.groups import update_group
-from models.ledger import account_for
-from models.ledger import Declined
-from models.ledger import Entry
-from models.ledger import Journal
-from models.ledger import Leg
-from models.ledger import SALES
-from models.ledger import system_account
-from models.ledger import transfer
-from models.outbox import OutboxMessage
-from models.settings import update_settings
-from models.statements import enforce_credit_terms
-from models.statements import issue_statements
+from models.funds.credit import account_for
+from models.funds.credit import CreditStatement
+from models.funds.credit import overdue_customers
+from models.funds.ledger import Declined
+from models.funds.ledger import Entry
+from models.funds.ledger import Journal
+from models.funds.ledger import Leg
+from models.funds.ledger import SALES
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.funds.statements import enforce_credit_terms
+from models.funds.statements import issue_statements
+from models.funds.top_ups import TopUp
+from models.groups.group import CustomerGroup
+from models.groups.management import update_group
+from models.shop.outbox import OutboxMessage
+from models.shop.settings import update_settings
 from payments.sandbox import SandboxPayment
 from tests.conftest import csrf_token
 from tests.conftest import post_form

@@ -10,13 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from models import accounts
-from models import registration
-from models.groups import apply_for
-from models.groups import CustomerGroup
-from models.groups import decide
-from models.outbox import OutboxMessage
-from models.user import User
+from models.accounts import registration
+from models.accounts.administration import create_customer_for_owner
+from models.accounts.credentials import change_password
+from models.accounts.credentials import confirm_email_change
+from models.accounts.credentials import request_email_change
+from models.accounts.credentials import request_password_reset
+from models.accounts.inbox import request_sign_in_code
+from models.groups.applications import apply_for
+from models.groups.applications import decide
+from models.groups.group import CustomerGroup
+from models.shop.outbox import OutboxMessage
+from models.users.user import User
 from tests.conftest import TEST_PASSWORD
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
@@ -56,45 +61,45 @@ def trigger_already_registered(app, make_customer, owner):
 
 def trigger_sign_in_code(app, make_customer, owner):
     customer = make_customer()
-    accounts.request_sign_in_code(customer.email)
+    request_sign_in_code(customer.email)
     return customer.email
 
 
 def trigger_reset_password(app, make_customer, owner):
     customer = make_customer()
-    accounts.request_password_reset(customer.email)
+    request_password_reset(customer.email)
     return customer.email
 
 
 def trigger_set_password(app, make_customer, owner):
-    accounts.create_customer_for_owner("phoned@example.com", "Pat", "Phone", "", owner)
+    create_customer_for_owner("phoned@example.com", "Pat", "Phone", "", owner)
     return "phoned@example.com"
 
 
 def trigger_password_changed(app, make_customer, owner):
     customer = make_customer()
-    accounts.change_password(customer, TEST_PASSWORD, "another long password")
+    change_password(customer, TEST_PASSWORD, "another long password")
     return customer.email
 
 
 def trigger_confirm_new_email(app, make_customer, owner):
     customer = make_customer()
-    accounts.request_email_change(customer, TEST_PASSWORD, "moved@example.com")
+    request_email_change(customer, TEST_PASSWORD, "moved@example.com")
     return "moved@example.com"
 
 
 def trigger_email_change_taken(app, make_customer, owner):
     customer, other = make_customer(), make_customer()
-    accounts.request_email_change(customer, TEST_PASSWORD, other.email)
+    request_email_change(customer, TEST_PASSWORD, other.email)
     return other.email
 
 
 def trigger_email_changed_notice(app, make_customer, owner):
     customer = make_customer()
-    accounts.request_email_change(customer, TEST_PASSWORD, "moved@example.com")
+    request_email_change(customer, TEST_PASSWORD, "moved@example.com")
     body = OutboxMessage.get(OutboxMessage.to_address == "moved@example.com").text_body
     secret = re.search(r"/account/email/confirm/(\S+)", body).group(1)
-    accounts.confirm_email_change(secret)
+    confirm_email_change(secret)
     return customer.email
 
 
@@ -109,7 +114,7 @@ def _decided(approve):
 
 
 def trigger_balance_adjusted(app, make_customer, owner):
-    from models.adjustments import adjust
+    from models.funds.adjustments import adjust
 
     customer = make_customer()
     adjust(customer, 500, "goodwill", "", "Sorry about the delay.", owner, "k")
@@ -118,9 +123,9 @@ def trigger_balance_adjusted(app, make_customer, owner):
 
 def _credit_decided(approve):
     def trigger(app, make_customer, owner):
-        from models.credit import decide_credit
-        from models.credit import request_credit
-        from models.groups import update_group
+        from models.funds.credit_requests import decide_credit
+        from models.funds.credit_requests import request_credit
+        from models.groups.management import update_group
 
         update_group(CustomerGroup.get(CustomerGroup.is_default == True), {"pay_on_account": True}, owner)  # noqa: E712
         customer = make_customer()
@@ -132,10 +137,10 @@ def _credit_decided(approve):
 
 
 def trigger_funds_refunded(app, make_customer, owner):
-    from models.funds import complete_top_up
-    from models.funds import start_top_up
-    from models.funds import TopUp
-    from models.refunds import refund_to_card
+    from models.funds.top_ups import complete_top_up
+    from models.funds.top_ups import start_top_up
+    from models.funds.top_ups import TopUp
+    from models.refunds.top_ups import refund_to_card
     from payments import sandbox
 
     customer = make_customer()
@@ -153,14 +158,14 @@ def trigger_funds_refunded(app, make_customer, owner):
 def trigger_credit_statement(app, make_customer, owner):
     import datetime
 
-    from models.groups import CustomerGroup
-    from models.groups import update_group
-    from models.ledger import account_for
-    from models.ledger import Leg
-    from models.ledger import SALES
-    from models.ledger import system_account
-    from models.ledger import transfer
-    from models.statements import issue_statements
+    from models.funds.credit import account_for
+    from models.funds.ledger import Leg
+    from models.funds.ledger import SALES
+    from models.funds.ledger import system_account
+    from models.funds.ledger import transfer
+    from models.funds.statements import issue_statements
+    from models.groups.group import CustomerGroup
+    from models.groups.management import update_group
 
     customer = make_customer()
     basic = CustomerGroup.get(CustomerGroup.is_default == True)  # noqa: E712
@@ -172,7 +177,7 @@ def trigger_credit_statement(app, make_customer, owner):
 
 
 def trigger_bank_payment_received(app, make_customer, owner):
-    from models.credit import record_bank_payment
+    from models.funds.credit import record_bank_payment
 
     to = trigger_credit_statement(app, make_customer, owner)
     record_bank_payment(User.by_email(to), 1000, "BANK-REF", owner, "bank-payment-mail")
@@ -181,14 +186,14 @@ def trigger_bank_payment_received(app, make_customer, owner):
 
 def _order(app, make_customer, method="bank", price=3000, stock=5):
     """A customer's order placed through models/orders.py (inside a request context for its links)."""
-    from models.address import add_address
-    from models.cart import add_to_cart
-    from models.cart import cart_summary
-    from models.cart import find_cart
-    from models.catalog import Category
-    from models.catalog import Product
-    from models.orders import cart_fingerprint
-    from models.orders import place_order
+    from models.accounts.addresses import add_address
+    from models.orders.placing import cart_fingerprint
+    from models.orders.placing import place_order
+    from models.storefront.cart import add_to_cart
+    from models.storefront.cart import cart_summary
+    from models.storefront.cart import find_cart
+    from models.storefront.catalog import Category
+    from models.storefront.catalog import Product
 
     customer = make_customer()
     category = Category.get_or_none(Category.slug == "mail-tea") or Category.create(
@@ -213,7 +218,7 @@ def trigger_order_placed(app, make_customer, owner):
 
 
 def trigger_order_cancelled(app, make_customer, owner):
-    from models.orders import cancel_order
+    from models.orders.cancelling import cancel_order
 
     customer, order, _ = _order(app, make_customer)
     cancel_order(order, None, "Not paid in time")
@@ -221,9 +226,9 @@ def trigger_order_cancelled(app, make_customer, owner):
 
 
 def _late_payment(app, make_customer):
-    from models.orders import cancel_order
-    from models.orders import complete_card_payment
-    from models.orders import start_card_payment
+    from models.orders.cancelling import cancel_order
+    from models.orders.card_payments import complete_card_payment
+    from models.orders.card_payments import start_card_payment
 
     customer, order, _ = _order(app, make_customer, method="card")
     with app.test_request_context():
@@ -238,7 +243,7 @@ def trigger_order_late_payment(app, make_customer, owner):
 
 
 def trigger_order_late_payment_owner(app, make_customer, owner):
-    from models.settings import load_settings
+    from models.shop.settings import load_settings
 
     _late_payment(app, make_customer)
     return load_settings().contact_email
@@ -246,7 +251,7 @@ def trigger_order_late_payment_owner(app, make_customer, owner):
 
 def _paid_order(app, make_customer, owner):
     """A bank-transfer order the owner marked paid (which emails order_bank_received)."""
-    from models.fulfilment import receive_bank_transfer
+    from models.orders.fulfilment import receive_bank_transfer
 
     customer, order, _ = _order(app, make_customer, method="bank")
     receive_bank_transfer(order, owner)
@@ -259,7 +264,7 @@ def trigger_order_bank_received(app, make_customer, owner):
 
 
 def trigger_order_dispatched(app, make_customer, owner):
-    from models.fulfilment import dispatch
+    from models.orders.fulfilment import dispatch
 
     customer, order = _paid_order(app, make_customer, owner)
     dispatch([order], owner, "Tracking number JD0001")
@@ -267,7 +272,7 @@ def trigger_order_dispatched(app, make_customer, owner):
 
 
 def trigger_order_refunded(app, make_customer, owner):
-    from models.order_refunds import refund_order
+    from models.refunds.orders import refund_order
 
     customer, order = _paid_order(app, make_customer, owner)
     refund_order(order, 1000, "funds", "Damaged box", owner, "mail-refund-key-0001")

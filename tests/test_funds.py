@@ -11,20 +11,20 @@ import pytest
 from jobs.funds import deliver_sandbox_notifications
 from jobs.funds import reconcile_pending_top_ups
 from models.base import utcnow
-from models.funds import complete_top_up
-from models.funds import FundsError
-from models.funds import reconcile_top_ups
-from models.funds import start_top_up
-from models.funds import TopUp
-from models.groups import CustomerGroup
-from models.ledger import account_for
-from models.ledger import balance_of
-from models.ledger import Entry
-from models.ledger import Journal
-from models.ledger import Leg
-from models.ledger import PROVIDER_CLEARING
-from models.ledger import system_account
-from models.ledger import transfer
+from models.funds.credit import account_for
+from models.funds.credit import balance_of
+from models.funds.ledger import Entry
+from models.funds.ledger import Journal
+from models.funds.ledger import Leg
+from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.funds.top_ups import complete_top_up
+from models.funds.top_ups import FundsError
+from models.funds.top_ups import reconcile_top_ups
+from models.funds.top_ups import start_top_up
+from models.funds.top_ups import TopUp
+from models.groups.group import CustomerGroup
 from payments import sandbox
 from payments.sandbox import SandboxNotification
 from payments.sandbox import SandboxPayment
@@ -180,7 +180,7 @@ def test_without_csrf_nothing_starts(customer_client):
 
 
 def test_a_blocked_customer_cannot_top_up(app, customer):
-    from models.user import User
+    from models.users.user import User
 
     User.update(blocked_at=utcnow()).where(User.id == customer.id).execute()
     with app.test_request_context(), pytest.raises(FundsError, match="can't make payments"):
@@ -488,10 +488,10 @@ def test_history_pages_keep_the_filter(customer_client, movements):
 
 
 def test_history_counts_up_to_a_cap(customer_client, movements, monkeypatch):
-    import models.funds
+    import models.funds.history
     import views.funds
 
-    monkeypatch.setattr(models.funds, "COUNT_CAP", 30)
+    monkeypatch.setattr(models.funds.history, "COUNT_CAP", 30)
     monkeypatch.setattr(views.funds, "COUNT_CAP", 30)
     assert "More than 30 movements" in customer_client.get("/account/funds/history").get_data(as_text=True)
     html = customer_client.get("/account/funds/history?category=deposit").get_data(as_text=True)
@@ -558,7 +558,7 @@ def test_history_filters_by_period_and_the_csv_follows(customer_client, customer
 
 
 def test_csv_reads_every_row_in_batches(customer, movements):
-    from models.funds import all_entries
+    from models.funds.history import all_entries
 
     assert len(list(all_entries(customer, batch=7))) == 35
     assert len(list(all_entries(customer, category="spend", batch=2))) == 5

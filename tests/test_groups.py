@@ -4,19 +4,19 @@ import re
 
 import pytest
 
-from models.audit import AuditEntry
-from models.groups import apply_for
-from models.groups import APPROVED
-from models.groups import CustomerGroup
-from models.groups import decide
-from models.groups import default_group
-from models.groups import GroupApplication
-from models.groups import GroupError
-from models.groups import PENDING
-from models.groups import settings_for
-from models.outbox import OutboxMessage
-from models.user import STAFF
-from models.user import User
+from models.groups.applications import apply_for
+from models.groups.applications import APPROVED
+from models.groups.applications import decide
+from models.groups.applications import GroupApplication
+from models.groups.applications import PENDING
+from models.groups.group import CustomerGroup
+from models.groups.group import default_group
+from models.groups.group import GroupError
+from models.groups.group import settings_for
+from models.shop.audit import AuditEntry
+from models.shop.outbox import OutboxMessage
+from models.users.user import STAFF
+from models.users.user import User
 from tests.conftest import post_form
 from tests.conftest import sign_in
 

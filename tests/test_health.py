@@ -4,19 +4,19 @@ import datetime
 
 import time_machine
 
-from jobs.health import TICK
-from jobs.health import TICK_STALE_AFTER
+from models.operations.health import TICK
+from models.operations.health import TICK_STALE_AFTER
 from models.base import db
 from models.base import write_transaction
-from models.heartbeat import beat
-from models.migrate import MIGRATIONS_DIR
-from models.migrate import runner
-from models.outbox import FAILED
-from models.outbox import OutboxMessage
-from models.outbox import send_mail
-from models.outbox import SENDING
-from models.outbox import SENT
-from models.outbox import UNKNOWN
+from models.operations.migrate import MIGRATIONS_DIR
+from models.operations.migrate import runner
+from models.shop.heartbeat import beat
+from models.shop.outbox import FAILED
+from models.shop.outbox import OutboxMessage
+from models.shop.outbox import send_mail
+from models.shop.outbox import SENDING
+from models.shop.outbox import SENT
+from models.shop.outbox import UNKNOWN
 from shop import create_app
 from tests.conftest import app_config
 

@@ -14,26 +14,26 @@ from peewee import OperationalError
 
 from models.base import bind_database
 from models.base import db
-from models.ledger import account_for
-from models.ledger import check_ledger
-from models.ledger import Declined
-from models.ledger import Entry
-from models.ledger import IdempotencyConflict
-from models.ledger import Journal
-from models.ledger import LedgerAccount
-from models.ledger import Leg
-from models.ledger import PROVIDER_CLEARING
-from models.ledger import SALES
-from models.ledger import set_credit_limit
-from models.ledger import system_account
-from models.ledger import transfer
+from models.funds.credit import account_for
+from models.funds.credit import set_credit_limit
+from models.funds.ledger import check_ledger
+from models.funds.ledger import Declined
+from models.funds.ledger import Entry
+from models.funds.ledger import IdempotencyConflict
+from models.funds.ledger import Journal
+from models.funds.ledger import LedgerAccount
+from models.funds.ledger import Leg
+from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import SALES
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
 
 PROCESSES = 24
 SPENDS_EACH = 5
 AMOUNT = 70
 
 context = multiprocessing.get_context("forkserver")
-context.set_forkserver_preload(["models.ledger"])
+context.set_forkserver_preload(["models.funds.ledger"])
 
 
 def _worker(url, account_id, mode, number, barrier, results):

@@ -15,34 +15,34 @@ from peewee import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from models.accounts import purge_unconfirmed_accounts
+from models.accounts.registration import purge_unconfirmed_accounts
 from models.base import db
 from models.base import utcnow
-from models.catalog import Category
-from models.catalog import Product
-from models.ledger import check_ledger
-from models.ledger import Entry
-from models.ledger import Journal
-from models.marketplace import ALREADY_IMPORTED
-from models.marketplace import create_token
-from models.marketplace import import_csv
-from models.marketplace import import_json
-from models.marketplace import IMPORTED
-from models.marketplace import MarketplaceImport
-from models.marketplace import MarketplaceToken
-from models.marketplace import MAX_UPLOAD_BYTES
-from models.marketplace import REJECTED
-from models.marketplace import revoke_token
-from models.orders import auto_cancel_due
-from models.orders import Order
-from models.orders import OrderEvent
-from models.orders import OrderLine
-from models.orders import PAID
-from models.orders import payments_total
-from models.orders import PENDING_PAYMENT
-from models.outbox import OutboxMessage
-from models.user import FROM_MARKETPLACE
-from models.user import User
+from models.funds.ledger import check_ledger
+from models.funds.ledger import Entry
+from models.funds.ledger import Journal
+from models.marketplace.api_token import create_token
+from models.marketplace.api_token import MarketplaceToken
+from models.marketplace.api_token import revoke_token
+from models.marketplace.csv_upload import import_csv
+from models.marketplace.csv_upload import MAX_UPLOAD_BYTES
+from models.marketplace.json_api import import_json
+from models.marketplace.results import ALREADY_IMPORTED
+from models.marketplace.results import IMPORTED
+from models.marketplace.results import MarketplaceImport
+from models.marketplace.results import REJECTED
+from models.orders.cancelling import auto_cancel_due
+from models.orders.order import Order
+from models.orders.order import OrderEvent
+from models.orders.order import OrderLine
+from models.orders.order import PAID
+from models.orders.order import payments_total
+from models.orders.order import PENDING_PAYMENT
+from models.shop.outbox import OutboxMessage
+from models.storefront.catalog import Category
+from models.storefront.catalog import Product
+from models.users.user import FROM_MARKETPLACE
+from models.users.user import User
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in
@@ -461,7 +461,7 @@ def test_a_concurrent_double_import_cannot_duplicate(products, monkeypatch):
     """Both imports checked before either saved: the UNIQUE (channel, external_ref) index decides."""
     data = csv_bytes(row(product_slug="house-blend-250g", item_name="", quantity="2"))
     assert import_csv(data).imported == 1
-    from models import marketplace
+    from models.marketplace import importing as marketplace
 
     real = marketplace._existing
     blind = iter([True, True])  # the pre-check and the check inside the transaction see nothing

@@ -34,38 +34,38 @@ from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from models.accounts.administration import create_user
 from models.base import bind_database
 from models.base import db
 from models.base import is_sqlite
-from models.cart import add_to_cart
-from models.cart import cart_summary
-from models.cart import CartLine
-from models.cart import find_cart
-from models.catalog import Category
-from models.catalog import Product
-from models.groups import CustomerGroup
-from models.ledger import account_for
-from models.ledger import check_ledger
-from models.ledger import FUNDS_ON_HOLD
-from models.ledger import Leg
-from models.ledger import SALES
-from models.ledger import set_credit_limit
-from models.ledger import system_account
-from models.ledger import transfer
-from models.orders import BANK
-from models.orders import cancel_order
-from models.orders import CANCELLED
-from models.orders import CARD
-from models.orders import cart_fingerprint
-from models.orders import complete_card_payment
-from models.orders import Order
-from models.orders import OrderError
-from models.orders import PAID
-from models.orders import payments_total
-from models.orders import PENDING_PAYMENT
-from models.orders import place_order
-from models.orders import start_card_payment
-from models.user import create_user
+from models.funds.credit import account_for
+from models.funds.credit import set_credit_limit
+from models.funds.ledger import check_ledger
+from models.funds.ledger import FUNDS_ON_HOLD
+from models.funds.ledger import Leg
+from models.funds.ledger import SALES
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.groups.group import CustomerGroup
+from models.orders.cancelling import cancel_order
+from models.orders.card_payments import complete_card_payment
+from models.orders.card_payments import start_card_payment
+from models.orders.order import BANK
+from models.orders.order import CANCELLED
+from models.orders.order import CARD
+from models.orders.order import Order
+from models.orders.order import OrderError
+from models.orders.order import PAID
+from models.orders.order import payments_total
+from models.orders.order import PENDING_PAYMENT
+from models.orders.placing import cart_fingerprint
+from models.orders.placing import place_order
+from models.storefront.cart import add_to_cart
+from models.storefront.cart import cart_summary
+from models.storefront.cart import CartLine
+from models.storefront.cart import find_cart
+from models.storefront.catalog import Category
+from models.storefront.catalog import Product
 from tests.test_orders import address
 from tests.test_orders import fund
 
@@ -304,7 +304,7 @@ def _example(fresh, lines, start, limit, bp, pay_on_account, funds_choice, use_c
 
 @pytest.mark.parametrize("bp", [5000, 10000])
 def test_no_discount_without_funds_from_half_price_up(app, bp):
-    from models.orders import quote
+    from models.orders.breakdown import quote
 
     with app.test_request_context():
         customer, _, _ = set_up_customer(bp, False, 0, 0, 1000)

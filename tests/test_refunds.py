@@ -16,26 +16,26 @@ from babel.numbers import format_currency
 from babel.numbers import get_currency_precision
 
 from jobs.funds import retry_pending_refunds
-from models.adjustments import adjust
-from models.audit import AuditEntry
-from models.funds import complete_top_up
-from models.funds import start_top_up
-from models.funds import TopUp
-from models.ledger import account_for
-from models.ledger import balance_of
-from models.ledger import Entry
-from models.ledger import Journal
-from models.ledger import PROMOTIONS
-from models.ledger import PROVIDER_CLEARING
-from models.ledger import system_account
-from models.outbox import OutboxMessage
-from models.refunds import Refund
-from models.refunds import refund_summary
-from models.refunds import refund_to_card
-from models.refunds import RefundError
-from models.refunds import round_half_up
-from models.settings import load_settings
-from models.user import CUSTOMER
+from models.funds.adjustments import adjust
+from models.funds.credit import account_for
+from models.funds.credit import balance_of
+from models.funds.ledger import Entry
+from models.funds.ledger import Journal
+from models.funds.ledger import PROMOTIONS
+from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import system_account
+from models.funds.top_ups import complete_top_up
+from models.funds.top_ups import start_top_up
+from models.funds.top_ups import TopUp
+from models.refunds.top_ups import Refund
+from models.refunds.top_ups import refund_summary
+from models.refunds.top_ups import refund_to_card
+from models.refunds.top_ups import RefundError
+from models.refunds.top_ups import round_half_up
+from models.shop.audit import AuditEntry
+from models.shop.outbox import OutboxMessage
+from models.shop.settings import load_settings
+from models.users.user import CUSTOMER
 from payments import sandbox
 from payments.sandbox import SandboxPayment
 from payments.sandbox import SandboxProvider
@@ -283,7 +283,7 @@ def test_beyond_the_cap_is_422_and_nothing_moves(
 
 
 def test_a_balance_in_credit_refunds_nothing(app, owner, alice, paid):
-    from models.ledger import set_credit_limit
+    from models.funds.credit import set_credit_limit
 
     top_up = paid(alice, 2000)
     set_credit_limit(alice, 5000)
@@ -302,8 +302,8 @@ def test_a_movement_racing_past_the_checks_undoes_the_refund(
     posting (with credit) refuses, and everything is undone."""
     from dataclasses import replace
 
-    from models import refunds
-    from models.ledger import set_credit_limit
+    from models.funds.credit import set_credit_limit
+    from models.refunds import top_ups as refunds
 
     top_up = paid(alice, 5000, bonus=500)
     set_credit_limit(alice, credit_limit)
@@ -372,8 +372,8 @@ def test_partial_refunds_take_back_what_one_refund_would(app, owner, alice, paid
 
 
 def test_other_gifts_stay_with_the_customer(app, owner, alice, paid):
-    from models.accounts import credit_signup_bonus
-    from models.settings import ShopSettings
+    from models.funds.signup_bonus import credit_signup_bonus
+    from models.shop.settings import ShopSettings
 
     ShopSettings.update(signup_bonus=300).execute()
     credit_signup_bonus(alice)

@@ -6,11 +6,11 @@ import re
 import pytest
 import time_machine
 
+from models.accounts.registration import RegistrationDraft
 from models.base import utcnow
-from models.outbox import OutboxMessage
-from models.registration import RegistrationDraft
-from models.security_log import SecurityEvent
-from models.user import User
+from models.shop.outbox import OutboxMessage
+from models.users.security_log import SecurityEvent
+from models.users.user import User
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 
@@ -363,10 +363,10 @@ def test_started_at_is_recent(client):
 
 
 def test_signup_bonus_is_credited_once_on_confirmation(client, app, owner):
-    from models.accounts import credit_signup_bonus
-    from models.ledger import account_for
-    from models.ledger import Entry
-    from models.settings import update_settings
+    from models.funds.credit import account_for
+    from models.funds.ledger import Entry
+    from models.funds.signup_bonus import credit_signup_bonus
+    from models.shop.settings import update_settings
 
     update_settings({"signup_bonus": 500}, owner)
     register(client)
@@ -380,7 +380,7 @@ def test_signup_bonus_is_credited_once_on_confirmation(client, app, owner):
 
 
 def test_no_signup_bonus_by_default(client):
-    from models.ledger import account_for
+    from models.funds.credit import account_for
 
     register(client)
     post_form(client, "/check-inbox", {"code": code_in(last_mail("ana@example.com"))})

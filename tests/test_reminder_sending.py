@@ -29,41 +29,41 @@ from models.base import db
 from models.base import to_naive_utc
 from models.base import utcnow
 from models.base import write_transaction
-from models.catalog import Category
-from models.catalog import Product
-from models.orders import BANK
-from models.orders import cancel_order
-from models.orders import mark_paid
-from models.orders import Order
-from models.orders import OrderLine
-from models.orders import PAID
-from models.orders import pay_link
-from models.orders import pay_link_token
-from models.orders import PENDING_PAYMENT
-from models.outbox import OutboxMessage
-from models.outbox import SENT as MAIL_SENT
-from models.reminder_batches import plan_batch
-from models.reminder_batches import run_due
-from models.reminder_batches import send_planned
-from models.reminder_batches import WINDOW_CLOSED
-from models.reminder_mail import OPT_OUT_SALT
-from models.reminder_mail import opt_out_token
-from models.reminder_mail import save_template
-from models.reminder_mail import set_opted_out
-from models.reminder_mail import user_for_opt_out
-from models.reminders import CANCELLED
-from models.reminders import CategoryParagraph
-from models.reminders import LOYAL
-from models.reminders import NEW
-from models.reminders import open_window
-from models.reminders import plan
-from models.reminders import PLANNED
-from models.reminders import Reminder
-from models.reminders import ReminderBatch
-from models.reminders import RETURNING
-from models.reminders import SENT
-from models.settings import load_settings
-from models.user import User
+from models.orders.cancelling import cancel_order
+from models.orders.order import BANK
+from models.orders.order import Order
+from models.orders.order import OrderLine
+from models.orders.order import PAID
+from models.orders.order import PENDING_PAYMENT
+from models.orders.paid import mark_paid
+from models.orders.pay_link import pay_link
+from models.orders.pay_link import pay_link_token
+from models.reminders.batches import plan_batch
+from models.reminders.batches import run_due
+from models.reminders.batches import send_planned
+from models.reminders.batches import WINDOW_CLOSED
+from models.reminders.messages import CategoryParagraph
+from models.reminders.messages import OPT_OUT_SALT
+from models.reminders.messages import opt_out_token
+from models.reminders.messages import save_template
+from models.reminders.messages import set_opted_out
+from models.reminders.messages import user_for_opt_out
+from models.reminders.plan import LOYAL
+from models.reminders.plan import NEW
+from models.reminders.plan import plan
+from models.reminders.plan import RETURNING
+from models.reminders.records import CANCELLED
+from models.reminders.records import PLANNED
+from models.reminders.records import Reminder
+from models.reminders.records import ReminderBatch
+from models.reminders.records import SENT
+from models.reminders.windows import open_window
+from models.shop.outbox import OutboxMessage
+from models.shop.outbox import SENT as MAIL_SENT
+from models.shop.settings import load_settings
+from models.storefront.catalog import Category
+from models.storefront.catalog import Product
+from models.users.user import User
 from tests.conftest import app_config
 from tests.conftest import csrf_token
 from tests.mailserver import Recorder
@@ -272,7 +272,7 @@ def test_a_crash_in_the_middle_of_sending_leaves_the_rest_for_the_next_tick(
 ):
     """A send is one transaction: the row that was being sent when the process died is still
     planned (and nothing of it is in the outbox); the ones sent before are not sent again."""
-    import models.reminder_batches as batches
+    import models.reminders.batches as batches
 
     pairs = [customer_with_order() for _ in range(3)]
     real_send_text = batches.send_text
@@ -500,7 +500,7 @@ def _scheduler(config, moment_iso, barrier, results):
     outcome = {"sent": 0, "errors": []}
     try:
         from models.base import connection
-        from models.reminder_batches import run_due
+        from models.reminders.batches import run_due
         from shop import create_app
 
         app = create_app(config)

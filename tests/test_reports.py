@@ -25,36 +25,36 @@ from hypothesis import strategies as st
 
 from models.base import to_naive_utc
 from models.base import write_transaction
-from models.credit import APPROVED
-from models.credit import BANK_TRANSFERS
-from models.credit import CreditRequest
-from models.credit import DECLINED
-from models.groups import update_group
-from models.ledger import account_for
-from models.ledger import ADJUSTMENTS
-from models.ledger import Declined
-from models.ledger import FUNDS_ON_HOLD
-from models.ledger import Leg
-from models.ledger import PROMOTIONS
-from models.ledger import PROVIDER_CLEARING
-from models.ledger import REFUNDS
-from models.ledger import set_credit_limit
-from models.ledger import system_account
-from models.ledger import transfer
-from models.orders import Order
-from models.orders import OrderLine
-from models.orders import PAID
-from models.reports import bucket_start
-from models.reports import credit
-from models.reports import deposits
-from models.reports import order_value
-from models.reports import order_value_hints
-from models.reports import reminders
-from models.reports import roll_forward
-from models.reports import ROLL_FORWARD_LINES
-from models.reports import Scope
-from models.reports import usage
-from models.settings import update_settings
+from models.funds.credit import account_for
+from models.funds.credit import BANK_TRANSFERS
+from models.funds.credit import set_credit_limit
+from models.funds.credit_requests import APPROVED
+from models.funds.credit_requests import CreditRequest
+from models.funds.credit_requests import DECLINED
+from models.funds.ledger import ADJUSTMENTS
+from models.funds.ledger import Declined
+from models.funds.ledger import FUNDS_ON_HOLD
+from models.funds.ledger import Leg
+from models.funds.ledger import PROMOTIONS
+from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import REFUNDS
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.groups.management import update_group
+from models.orders.order import Order
+from models.orders.order import OrderLine
+from models.orders.order import PAID
+from models.reports.credit import credit
+from models.reports.deposits import deposits
+from models.reports.order_value import order_value
+from models.reports.order_value import order_value_hints
+from models.reports.reminders import reminders
+from models.reports.roll_forward import roll_forward
+from models.reports.roll_forward import ROLL_FORWARD_LINES
+from models.reports.scope import bucket_start
+from models.reports.scope import Scope
+from models.reports.usage import usage
+from models.shop.settings import update_settings
 from tests.conftest import sign_in
 from tests.reminder_factories import new_customer
 from tests.reminder_factories import new_group
@@ -242,7 +242,7 @@ def test_deposits_by_day_week_and_month_with_group_and_customer_filters(ctx):
 
 
 def _label(start, bucket, rows, scope):
-    from models.reports import bucket_starts
+    from models.reports.scope import bucket_starts
 
     return rows[bucket_starts(scope).index(start)]["period"]
 

@@ -12,20 +12,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import jobs.tick
-from jobs.health import TICK
+from models.operations.health import TICK
 from jobs.scheduler import acquire_lock
 from jobs.scheduler import AlreadyRunning
-from jobs.tick import due_work
 from jobs.tick import tick
 from models.base import as_aware_utc
 from models.base import to_naive_utc
 from models.base import utcnow
 from models.base import write_transaction
-from models.heartbeat import last_beat
-from models.outbox import OutboxMessage
-from models.outbox import send_mail
-from models.outbox import SENT
-from models.settings import update_settings
+from models.shop.heartbeat import last_beat
+from models.shop.outbox import OutboxMessage
+from models.shop.outbox import send_mail
+from models.shop.outbox import SENT
+from models.shop.settings import update_settings
 from tests.mailserver import Recorder
 from tests.mailserver import running_smtp
 
@@ -164,7 +163,15 @@ def no_due_work(monkeypatch):
     monkeypatch.setattr(jobs.tick, "DUE_WORK", [])
 
 
-def test_tick_runs_due_work_with_now_and_records_the_heartbeat(app, no_due_work):
+@pytest.fixture
+def due_work(monkeypatch):
+    """A decorator that makes a function the tick's next piece of work (and only these run)."""
+    work = []
+    monkeypatch.setattr(jobs.tick, "DUE_WORK", work)
+    return lambda function: work.append(function) or function
+
+
+def test_tick_runs_due_work_with_now_and_records_the_heartbeat(app, due_work):
     calls = []
     now = datetime.datetime(2030, 3, 31, 0, 30, tzinfo=datetime.UTC)
 
@@ -194,7 +201,7 @@ def test_tick_heartbeat_is_stored_in_utc(app, no_due_work):
     assert last_beat(TICK) == datetime.datetime(2030, 6, 1, 12, 0)
 
 
-def test_one_failing_piece_of_work_does_not_stop_the_others(app, no_due_work, caplog):
+def test_one_failing_piece_of_work_does_not_stop_the_others(app, due_work, caplog):
     calls = []
     now = datetime.datetime(2030, 1, 1, 12, 0, tzinfo=datetime.UTC)
 
@@ -211,15 +218,6 @@ def test_one_failing_piece_of_work_does_not_stop_the_others(app, no_due_work, ca
     assert calls == [now]
     assert last_beat(TICK) == to_naive_utc(now)
     assert "bug in one feature" in caplog.text
-
-
-def test_due_work_registers_a_function_once(no_due_work):
-    def work(now):
-        pass
-
-    assert due_work(work) is work
-    due_work(work)
-    assert jobs.tick.DUE_WORK == [work]
 
 
 # --- the nightly backup --------------------------------------------------------

@@ -5,15 +5,15 @@ import re
 
 import time_machine
 
-from models.accounts import purge_unconfirmed_accounts
+from models.accounts.administration import create_user
+from models.accounts.registration import purge_expired_drafts
+from models.accounts.registration import purge_unconfirmed_accounts
+from models.accounts.registration import RegistrationDraft
+from models.accounts.registration import start_draft
 from models.base import utcnow
-from models.outbox import OutboxMessage
-from models.registration import purge_expired_drafts
-from models.registration import RegistrationDraft
-from models.registration import start_draft
-from models.throttle import ThrottleCounter
-from models.user import create_user
-from models.user import User
+from models.shop.outbox import OutboxMessage
+from models.shop.throttle import ThrottleCounter
+from models.users.user import User
 from tests.conftest import post_form
 from tests.conftest import TEST_PASSWORD
 
@@ -225,16 +225,16 @@ def test_purge_removes_only_old_unconfirmed_self_registrations(app):
     }
 
 
-def test_purge_respects_guards(app, monkeypatch):
-    from models import accounts
+def test_purge_keeps_accounts_that_started_a_top_up(app):
+    from models.funds.top_ups import TopUp
 
-    create_user(
+    kept = create_user(
         "kept@example.com",
         "a password here",
         confirmed=False,
         created_at=utcnow() - datetime.timedelta(days=9),
     )
-    monkeypatch.setattr(accounts, "purge_guards", [lambda user_id: False])
+    TopUp.create(user=kept, amount=1000, currency="EUR", idempotency_key=f"{kept.id}:kept")
     assert purge_unconfirmed_accounts(utcnow()) == 0
 
 

@@ -3,7 +3,7 @@
 from flask import g
 
 from models.base import db
-from models.settings import load_settings
+from models.shop.settings import load_settings
 from views import errors
 from views import formatting
 from views import request_log
@@ -93,9 +93,9 @@ def shop_settings():
 
 def awaiting_approval():
     """How many decisions wait in the Approvals queue (for the admin navigation)."""
-    from models.adjustments import pending_adjustment_count
-    from models.credit import pending_credit_count
-    from models.groups import pending_count
+    from models.funds.adjustments import pending_adjustment_count
+    from models.funds.credit_requests import pending_credit_count
+    from models.groups.applications import pending_count
 
     return pending_count() + pending_credit_count() + pending_adjustment_count()
 
@@ -104,6 +104,6 @@ def current_group():
     """The signed-in customer's group, read fresh (a decision shows on the next page)."""
     from flask_login import current_user
 
-    from models.groups import group_of
+    from models.groups.group import group_of
 
     return group_of(current_user)

@@ -27,26 +27,26 @@ from forms.account import PasswordCheckForm
 from forms.account import ProfileForm
 from forms.fields import national_phone
 from forms.fields import phone_number
-from models import throttle
-from models.accounts import balance_blocking_deletion
-from models.accounts import change_password as change_password_of
-from models.accounts import confirm_email_change
-from models.accounts import delete_account as delete_account_of
-from models.accounts import export_data
-from models.accounts import request_email_change
-from models.accounts import sign_out_everywhere
-from models.accounts import update_profile
-from models.address import add_address
-from models.address import address_of
-from models.address import addresses_of
-from models.address import delete_address as delete_address_of
-from models.address import update_address
-from models.reminder_mail import set_opted_out
-from models.security_log import events_of
-from models.tokens import CHANGE_EMAIL
-from models.tokens import find_by_link
-from models.user import authenticate
-from models.user import User
+from models.accounts.addresses import add_address
+from models.accounts.addresses import address_of
+from models.accounts.addresses import addresses_of
+from models.accounts.addresses import delete_address as delete_address_of
+from models.accounts.addresses import update_address
+from models.accounts.credentials import change_password as change_password_of
+from models.accounts.credentials import confirm_email_change
+from models.accounts.credentials import request_email_change
+from models.accounts.credentials import sign_out_everywhere
+from models.accounts.profile import balance_blocking_deletion
+from models.accounts.profile import delete_account as delete_account_of
+from models.accounts.profile import export_data
+from models.accounts.profile import update_profile
+from models.reminders.messages import set_opted_out
+from models.shop import throttle
+from models.users.security_log import events_of
+from models.users.tokens import CHANGE_EMAIL
+from models.users.tokens import find_by_link
+from models.users.user import authenticate
+from models.users.user import User
 from views import shop_settings
 from views.rendering import is_htmx
 from views.rendering import redirect_after_post

@@ -9,20 +9,20 @@ from flask_login import current_user
 from flask_login import login_required
 
 from forms.settings import ShopSettingsForm
-from jobs.health import health_report
-from models.credit import overdue_customers
-from models.credit import shop_today
-from models.ledger import latest_check
-from models.ledger import money_has_moved
-from models.outbox import counts_by_state
-from models.outbox import OutboxMessage
-from models.outbox import send_again
-from models.outbox import UNKNOWN
-from models.reports import dashboard as dashboard_figures
-from models.reports import order_value_hints
-from models.settings import update_settings
-from models.user import count_by_role
-from models.user import CUSTOMER
+from models.operations.health import health_report
+from models.funds.credit import overdue_customers
+from models.funds.ledger import latest_check
+from models.funds.ledger import money_has_moved
+from models.reports.dashboard import dashboard as dashboard_figures
+from models.reports.order_value import order_value_hints
+from models.shop.outbox import counts_by_state
+from models.shop.outbox import OutboxMessage
+from models.shop.outbox import send_again
+from models.shop.outbox import UNKNOWN
+from models.shop.settings import shop_today
+from models.shop.settings import update_settings
+from models.users.user import count_by_role
+from models.users.user import CUSTOMER
 from views import shop_settings
 from views.rendering import redirect_after_post
 from views.rendering import render

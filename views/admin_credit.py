@@ -11,11 +11,11 @@ from flask_login import current_user
 from flask_login import login_required
 
 from forms.credit import BankPaymentForm
-from models.credit import amount_owed
-from models.credit import overdue_customers
-from models.credit import record_bank_payment
-from models.credit import repayment_reference
-from models.groups import GroupError
+from models.funds.credit import amount_owed
+from models.funds.credit import overdue_customers
+from models.funds.credit import record_bank_payment
+from models.funds.credit import repayment_reference
+from models.groups.group import GroupError
 from views.admin_customers import customer_or_404
 from views.formatting import money
 from views.rendering import redirect_after_post

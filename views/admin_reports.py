@@ -21,10 +21,10 @@ from flask import url_for
 from flask_login import login_required
 
 from forms.reports import ReportFilterForm
-from models.credit import shop_today
-from models.reports import REPORT_TITLES
-from models.reports import REPORTS
-from models.user import User
+from models.reports.registry import REPORT_TITLES
+from models.reports.registry import REPORTS
+from models.shop.settings import shop_today
+from models.users.user import User
 from views import charts
 from views import shop_settings
 from views.formatting import grouped

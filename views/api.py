@@ -13,10 +13,10 @@ from flask import request
 from peewee import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from models.marketplace import BadRequest
-from models.marketplace import check_token
-from models.marketplace import import_json
-from models.marketplace import MAX_API_BYTES
+from models.marketplace.api_token import check_token
+from models.marketplace.json_api import BadRequest
+from models.marketplace.json_api import import_json
+from models.marketplace.json_api import MAX_API_BYTES
 from views.security import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api")

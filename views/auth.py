@@ -11,14 +11,14 @@ from flask_login import logout_user
 from forms.account import EmailOnlyForm
 from forms.account import NewPasswordForm
 from forms.auth import SignInForm
-from models import throttle
-from models.accounts import request_password_reset
-from models.accounts import request_sign_in_code
-from models.accounts import resend_confirmation
-from models.accounts import reset_password as reset_password_with_link
-from models.accounts import reset_token
-from models.security_log import record_event
-from models.user import authenticate
+from models.accounts.credentials import request_password_reset
+from models.accounts.credentials import reset_password as reset_password_with_link
+from models.accounts.credentials import reset_token
+from models.accounts.inbox import request_sign_in_code
+from models.accounts.inbox import resend_confirmation
+from models.shop import throttle
+from models.users.security_log import record_event
+from models.users.user import authenticate
 from views.inbox import begin_inbox
 from views.rendering import redirect_after_post
 from views.rendering import render

@@ -5,7 +5,7 @@ from flask import jsonify
 from peewee import OperationalError
 from peewee import PeeweeException
 
-from jobs.health import health_report
+from models.operations.health import health_report
 
 bp = Blueprint("health", __name__)
 

@@ -9,14 +9,14 @@ from flask import session
 from flask import url_for
 
 from forms.account import CodeForm
-from models import throttle
-from models.accounts import confirm_by_link
-from models.accounts import inbox_token
-from models.accounts import redeem_code
-from models.accounts import resend
-from models.tokens import CODE_ATTEMPTS
-from models.tokens import CONFIRM_EMAIL
-from models.tokens import find_by_link
+from models.accounts.inbox import confirm_by_link
+from models.accounts.inbox import inbox_token
+from models.accounts.inbox import redeem_code
+from models.accounts.inbox import resend
+from models.shop import throttle
+from models.users.tokens import CODE_ATTEMPTS
+from models.users.tokens import CONFIRM_EMAIL
+from models.users.tokens import find_by_link
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid

@@ -8,15 +8,15 @@ from flask_login import current_user
 from flask_login import login_required
 
 from forms.groups import ApplicationForm
-from models.affiliates import referrals_with_rewards
-from models.groups import applications_of
-from models.groups import apply_for
-from models.groups import ensure_referral_code
-from models.groups import group_of
-from models.groups import GroupError
-from models.groups import groups_open_to
-from models.groups import referrer_for
-from models.groups import withdraw
+from models.groups.applications import applications_of
+from models.groups.applications import apply_for
+from models.groups.applications import groups_open_to
+from models.groups.applications import withdraw
+from models.groups.group import group_of
+from models.groups.group import GroupError
+from models.groups.referrals import ensure_referral_code
+from models.groups.referrals import referrer_for
+from models.orders.affiliate_rewards import referrals_with_rewards
 from views.rendering import redirect_after_post
 from views.rendering import render
 

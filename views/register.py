@@ -15,11 +15,11 @@ from forms.account import address_form
 from forms.account import EmailPasswordForm
 from forms.account import PersonalDetailsForm
 from forms.fields import phone_number
-from models.passwords import hash_password
-from models.registration import complete_registration
-from models.registration import find_draft
-from models.registration import save_answers
-from models.registration import start_draft
+from models.accounts.registration import complete_registration
+from models.accounts.registration import find_draft
+from models.accounts.registration import save_answers
+from models.accounts.registration import start_draft
+from models.users.passwords import hash_password
 from views import shop_settings
 from views.inbox import begin_inbox
 from views.membership import REFERRAL_KEY

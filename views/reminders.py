@@ -11,8 +11,8 @@ from flask import abort
 from flask import Blueprint
 from flask import request
 
-from models.reminder_mail import set_opted_out
-from models.reminder_mail import user_for_opt_out
+from models.reminders.messages import set_opted_out
+from models.reminders.messages import user_for_opt_out
 from views.rendering import render
 from views.security import csrf
 

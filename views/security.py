@@ -15,9 +15,9 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from models.base import utcnow
-from models.cart import carry_into_account
-from models.cart import CART_SESSION_KEY
-from models.user import User
+from models.storefront.cart import carry_into_account
+from models.storefront.cart import CART_SESSION_KEY
+from models.users.user import User
 from views.rendering import redirect_after_post
 
 csrf = CSRFProtect()

@@ -5,7 +5,7 @@ from functools import wraps
 from flask import request
 from werkzeug.exceptions import TooManyRequests
 
-from models import throttle
+from models.shop import throttle
 from views.security import client_address
 
 

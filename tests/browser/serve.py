@@ -31,13 +31,13 @@ SAMPLE_MESSAGES = [
 
 
 def prepare_database(path):
-    from models import passwords
     from models.base import bind_database
     from models.base import db
-    from models.demo import load_demo_data
-    from models.migrate import apply_migrations
-    from models.outbox import OutboxMessage
-    from models.outbox import send_mail
+    from models.operations.demo import load_demo_data
+    from models.operations.migrate import apply_migrations
+    from models.shop.outbox import OutboxMessage
+    from models.shop.outbox import send_mail
+    from models.users import passwords
 
     passwords.configure(**CHEAP_HASH)
     bind_database(f"sqlite:///{path}")
@@ -78,7 +78,7 @@ def main(database_path, exit_with_stdin=False):
     )
     with app.app_context():  # demo orders render their emails, which needs the app
         from models.base import connection
-        from models.demo import load_demo_orders
+        from models.operations.demo import load_demo_orders
 
         with connection():
             load_demo_orders()

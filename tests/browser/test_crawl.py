@@ -51,7 +51,7 @@ def opt_out_path(user_id):
     """The payment reminders' opt-out page, as a reminder email links it (works signed out)."""
     from itsdangerous import URLSafeSerializer
 
-    from models.reminder_mail import OPT_OUT_SALT
+    from models.reminders.messages import OPT_OUT_SALT
     from tests.browser.serve import SECRET_KEY
 
     return f"/reminders/unsubscribe/{URLSafeSerializer(SECRET_KEY, salt=OPT_OUT_SALT).dumps(user_id)}"

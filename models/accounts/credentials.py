@@ -1,0 +1,153 @@
+"""Passwords and email addresses: reset and set-password links, changing either, signing out everywhere."""
+
+from models.base import utcnow
+from models.base import write_transaction
+from models.shop.mail import absolute_url
+from models.shop.mail import send_templated
+from models.users.passwords import hash_password
+from models.users.passwords import verify_password
+from models.users.security_log import record_event
+from models.users.tokens import CHANGE_EMAIL
+from models.users.tokens import find_by_link
+from models.users.tokens import issue
+from models.users.tokens import RESET_PASSWORD
+from models.users.tokens import retire_others
+from models.users.tokens import SET_PASSWORD
+from models.users.tokens import use
+from models.users.user import new_session_token
+from models.users.user import normalize_email
+from models.users.user import User
+
+
+def request_password_reset(email, now=None):
+    """Email a reset link if the address has an account; the caller says the same either way."""
+    with write_transaction():
+        user = User.by_email(email)
+        if user is None or user.deleted_at is not None:
+            return
+        retire_others(user, RESET_PASSWORD, now=now)
+        _, secret, _ = issue(RESET_PASSWORD, user.email, user=user, link=True, now=now)
+        send_templated(
+            user.email,
+            "reset_password",
+            "Reset your password",
+            "reset_password",
+            user=user,
+            link=absolute_url("auth.reset_password", secret=secret),
+        )
+
+
+def reset_token(secret, now=None):
+    return find_by_link(secret, RESET_PASSWORD, now) or find_by_link(secret, SET_PASSWORD, now)
+
+
+def reset_password(secret, new_password, now=None):
+    """Set the password from a link (single use); ends every session. Returns the user or None."""
+    with write_transaction():
+        token = reset_token(secret, now)
+        if token is None or not use(token, now):
+            return None
+        user = User.get_by_id(token.user_id)
+        _store_password(user, new_password)
+        if user.email_confirmed_at is None:
+            user.email_confirmed_at = now or utcnow()  # the link proved the address
+            user.save(only=[User.email_confirmed_at])
+        retire_others(user, RESET_PASSWORD, now=now)
+        kind = "password_set" if token.purpose == SET_PASSWORD else "password_reset"
+        record_event(user, kind)
+        send_templated(
+            user.email,
+            "password_changed",
+            "Your password was changed",
+            "password_changed",
+            user=user,
+            reset_url=absolute_url("auth.forgot_password"),
+        )
+        return user
+
+
+def change_password(user, current_password, new_password):
+    """False if the current password is wrong. Ends other sessions (the caller re-signs this one)."""
+    if not verify_password(user.password_hash, current_password):
+        return False
+    with write_transaction():
+        _store_password(user, new_password)
+        record_event(user, "password_changed")
+        send_templated(
+            user.email,
+            "password_changed",
+            "Your password was changed",
+            "password_changed",
+            user=user,
+            reset_url=absolute_url("auth.forgot_password"),
+        )
+    return True
+
+
+def _store_password(user, new_password):
+    user.password_hash = hash_password(new_password)
+    user.session_token = new_session_token()
+    user.save(only=[User.password_hash, User.session_token])
+
+
+def sign_out_everywhere(user):
+    """A new session token: every session, this one included, must sign in again (the caller re-signs it)."""
+    with write_transaction():
+        user.session_token = new_session_token()
+        user.save(only=[User.session_token])
+        record_event(user, "signed_out_everywhere")
+
+
+def request_email_change(user, current_password, new_email, now=None):
+    """'wrong_password', 'same' or 'sent'. The new address gets a link; nothing changes until it is used."""
+    if not verify_password(user.password_hash, current_password):
+        return "wrong_password"
+    new_email = normalize_email(new_email)
+    if new_email == user.email:
+        return "same"
+    with write_transaction():
+        retire_others(user, CHANGE_EMAIL, now=now)
+        record_event(user, "email_change_requested", f"to {new_email}")
+        if User.by_email(new_email) is not None:
+            # Never reveal that the new address has an account: tell its owner instead.
+            send_templated(
+                new_email,
+                "email_change_taken",
+                "Someone tried to use your email address",
+                "email_change_taken",
+                sign_in_url=absolute_url("auth.sign_in"),
+            )
+            return "sent"
+        _, secret, _ = issue(CHANGE_EMAIL, user.email, user=user, link=True, new_email=new_email, now=now)
+        send_templated(
+            new_email,
+            "confirm_new_email",
+            "Confirm your new email address",
+            "confirm_new_email",
+            user=user,
+            link=absolute_url("account.confirm_new_email", secret=secret),
+        )
+    return "sent"
+
+
+def confirm_email_change(secret, now=None):
+    """Switch to the new address (and tell the old one). None if the link is bad or the address got taken."""
+    with write_transaction():
+        token = find_by_link(secret, CHANGE_EMAIL, now)
+        if token is None or User.by_email(token.new_email) is not None or not use(token, now):
+            return None
+        user = User.get_by_id(token.user_id)
+        old_email = user.email
+        user.email = token.new_email
+        user.session_token = new_session_token()
+        user.save(only=[User.email, User.session_token])
+        record_event(user, "email_changed", f"from {old_email} to {user.email}")
+        send_templated(
+            old_email,
+            "email_changed_notice",
+            "Your email address was changed",
+            "email_changed_notice",
+            user=user,
+            old_email=old_email,
+        )
+        return user

@@ -1,0 +1,130 @@
+"""'Check your inbox': confirming an email address by link or code, emailed sign-in codes, sending again."""
+
+from models.accounts.registration import send_already_registered
+from models.accounts.registration import send_confirmation
+from models.base import utcnow
+from models.base import write_transaction
+from models.funds.signup_bonus import credit_signup_bonus
+from models.shop.mail import absolute_url
+from models.shop.mail import send_templated
+from models.users.security_log import record_event
+from models.users.tokens import AccountToken
+from models.users.tokens import ALREADY_REGISTERED
+from models.users.tokens import check_code
+from models.users.tokens import CONFIRM_EMAIL
+from models.users.tokens import find_by_link
+from models.users.tokens import issue
+from models.users.tokens import refresh_code
+from models.users.tokens import retire_others
+from models.users.tokens import SIGN_IN_CODE
+from models.users.tokens import use
+from models.users.user import normalize_email
+from models.users.user import User
+
+
+def confirm_by_link(secret, now=None):
+    """The confirmed user for a confirmation link, or None if it is unknown, used or expired."""
+    with write_transaction():
+        token = find_by_link(secret, CONFIRM_EMAIL, now)
+        if token is None or not use(token, now):
+            return None
+        return _mark_confirmed(token.user, now)
+
+
+def inbox_token(token_id):
+    """The "check your inbox" ticket held in the session."""
+    if not token_id:
+        return None
+    return AccountToken.get_or_none(
+        (AccountToken.id == token_id)
+        & AccountToken.purpose.in_([CONFIRM_EMAIL, ALREADY_REGISTERED, SIGN_IN_CODE])
+    )
+
+
+def redeem_code(token, code, now=None):
+    """('ok', user) when the code is right; ('wrong', None) or ('expired', None) otherwise."""
+    with write_transaction():
+        outcome = check_code(token, code, now)
+        if outcome != "ok" or not use(token, now):
+            return (outcome if outcome != "ok" else "expired"), None
+        user = User.get_by_id(token.user_id)
+        if token.purpose == CONFIRM_EMAIL:
+            _mark_confirmed(user, now)
+        return "ok", user
+
+
+def resend(token, now=None):
+    """Send the inbox message again with a new code; False while the cooldown runs."""
+    now = now or utcnow()
+    if token.used_at is not None or now < token.can_resend_at:
+        return False
+    with write_transaction():
+        code = refresh_code(token, now)
+        user = token.user
+        if user is None:
+            return True
+        if token.purpose == CONFIRM_EMAIL:
+            send_confirmation(user, None, code)
+        elif token.purpose == SIGN_IN_CODE:
+            _send_sign_in_code(user, code)
+        else:
+            send_already_registered(user, now)
+    return True
+
+
+def resend_confirmation(user, now=None):
+    """A new confirmation (link and code) for someone who signs in before confirming."""
+    now = now or utcnow()
+    latest = (
+        AccountToken.select()
+        .where(
+            (AccountToken.user == user)
+            & (AccountToken.purpose == CONFIRM_EMAIL)
+            & AccountToken.used_at.is_null()
+        )
+        .order_by(AccountToken.sent_at.desc())
+        .first()
+    )
+    if latest is not None and now < latest.can_resend_at:
+        return latest  # one was sent moments ago: no second message
+    with write_transaction():
+        retire_others(user, CONFIRM_EMAIL, now=now)
+        token, link, code = issue(CONFIRM_EMAIL, user.email, user=user, link=True, code=True, now=now)
+        send_confirmation(user, link, code)
+    return token
+
+
+def _mark_confirmed(user, now):
+    user = User.get_by_id(user.id)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = now or utcnow()
+        user.save(only=[User.email_confirmed_at])
+        record_event(user, "email_confirmed")
+        credit_signup_bonus(user)
+    return user
+
+
+def request_sign_in_code(email, now=None):
+    """A ticket for the code page whether or not the address has an account (no enumeration)."""
+    now = now or utcnow()
+    with write_transaction():
+        user = User.by_email(email)
+        if user is None or not user.is_active:
+            token, _, _ = issue(SIGN_IN_CODE, normalize_email(email), decoy_code=True, now=now)
+            return token
+        retire_others(user, SIGN_IN_CODE, now=now)
+        token, _, code = issue(SIGN_IN_CODE, user.email, user=user, code=True, now=now)
+        _send_sign_in_code(user, code)
+        return token
+
+
+def _send_sign_in_code(user, code):
+    send_templated(
+        user.email,
+        "sign_in_code",
+        f"Your sign-in code is {code}",
+        "sign_in_code",
+        user=user,
+        code=code,
+        sign_in_url=absolute_url("auth.sign_in"),
+    )

@@ -1,0 +1,200 @@
+"""The four-step registration: a server-side draft, then one transaction that creates the account.
+
+The session holds only the draft's random id. The password is hashed at
+step 2 and only the hash is kept. Registration never says whether an email
+is taken: step 4 always ends on "check your inbox".
+"""
+
+import datetime
+import json
+import secrets
+
+from peewee import CharField
+from peewee import DateTimeField
+from peewee import TextField
+
+from models.accounts.addresses import add_address
+from models.base import BaseModel
+from models.base import utcnow
+from models.base import write_transaction
+from models.funds.history import has_money_history
+from models.groups.group import new_member
+from models.groups.referrals import referrer_for
+from models.shop.mail import absolute_url
+from models.shop.mail import send_templated
+from models.users.security_log import record_event
+from models.users.tokens import ALREADY_REGISTERED
+from models.users.tokens import CONFIRM_EMAIL
+from models.users.tokens import issue
+from models.users.tokens import RESET_PASSWORD
+from models.users.user import CUSTOMER
+from models.users.user import FROM_MARKETPLACE
+from models.users.user import new_session_token
+from models.users.user import SELF_REGISTERED
+from models.users.user import User
+
+DRAFT_LIFETIME = datetime.timedelta(hours=24)
+
+
+class RegistrationDraft(BaseModel):
+    id = CharField(primary_key=True)
+    data = TextField(default="{}")
+    password_hash = CharField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(index=True)
+
+    @property
+    def values(self):
+        return json.loads(self.data)
+
+    def completed_steps(self):
+        """Which steps hold valid answers (2 = email and password, 3 = details)."""
+        values = self.values
+        steps = set()
+        if values.get("email") and self.password_hash:
+            steps.add(2)
+        if values.get("first_name") and values.get("billing"):
+            steps.add(3)
+        return steps
+
+
+def start_draft(now=None):
+    now = now or utcnow()
+    with write_transaction():
+        return RegistrationDraft.create(
+            id=secrets.token_urlsafe(24), created_at=now, expires_at=now + DRAFT_LIFETIME
+        )
+
+
+def find_draft(draft_id, now=None):
+    if not draft_id:
+        return None
+    draft = RegistrationDraft.get_or_none(RegistrationDraft.id == draft_id)
+    if draft is None or draft.expires_at < (now or utcnow()):
+        return None
+    return draft
+
+
+def save_answers(draft, answers, password_hash=None):
+    """Merge one step's answers into the draft."""
+    values = draft.values
+    values.update(answers)
+    changes = {RegistrationDraft.data: json.dumps(values)}
+    if password_hash:
+        changes[RegistrationDraft.password_hash] = password_hash
+    with write_transaction():
+        RegistrationDraft.update(changes).where(RegistrationDraft.id == draft.id).execute()
+    return RegistrationDraft.get_by_id(draft.id)
+
+
+def complete_registration(draft, referral_code=None, now=None):
+    """Step 4: create the account (or tell the address's owner it exists). Returns the inbox token.
+
+    Both paths write a token and a message in one transaction and answer
+    the same way, so nobody can learn from registration whether an email is taken.
+    """
+    now = now or utcnow()
+    values = draft.values
+    with write_transaction():
+        existing = User.by_email(values["email"])
+        if existing is not None:
+            token = _tell_existing_account(existing, now)
+        else:
+            token = _create_account(values, draft.password_hash, now, referrer_for(referral_code))
+        RegistrationDraft.delete().where(RegistrationDraft.id == draft.id).execute()
+    return token
+
+
+def _create_account(values, password_hash, now, referrer=None):
+    user = new_member(
+        referred_by=referrer,
+        email=values["email"],
+        password_hash=password_hash,
+        first_name=values["first_name"],
+        last_name=values["last_name"],
+        phone=values.get("phone", ""),
+        source=SELF_REGISTERED,
+        session_token=new_session_token(),
+        created_at=now,
+    )
+    add_address(user, values["billing"], make_default_billing=True, make_default_shipping=True)
+    if values.get("ship_different") and values.get("shipping"):
+        add_address(user, values["shipping"], make_default_shipping=True)
+    record_event(user, "account_created")
+    token, link, code = issue(CONFIRM_EMAIL, user.email, user=user, link=True, code=True, now=now)
+    send_confirmation(user, link, code)
+    return token
+
+
+def send_confirmation(user, link, code):
+    send_templated(
+        user.email,
+        "confirm_email",
+        "Confirm your email address",
+        "confirm_email",
+        user=user,
+        link=absolute_url("inbox.confirm_link", secret=link) if link else None,
+        code=code,
+    )
+
+
+def _tell_existing_account(user, now):
+    token, _, _ = issue(ALREADY_REGISTERED, user.email, user=user, decoy_code=True, now=now)
+    send_already_registered(user, now)
+    return token
+
+
+def send_already_registered(user, now=None):
+    """The message for a registration with a known address. An account with no password yet
+    (opened by a marketplace order or by the owner) is told how to claim it: the link sets
+    its first password, which also confirms the address."""
+    _, reset_link, _ = issue(RESET_PASSWORD, user.email, user=user, link=True, now=now)
+    send_templated(
+        user.email,
+        "already_registered",
+        "You already have an account",
+        "already_registered",
+        user=user,
+        sign_in_url=absolute_url("auth.sign_in"),
+        set_password_url=absolute_url("auth.reset_password", secret=reset_link),
+        claim=user.password_hash is None,
+        came_from=_came_from(user),
+    )
+
+
+def _came_from(user):
+    """The marketplace whose order opened this account ("Amazon"), or ""."""
+    if user.source != FROM_MARKETPLACE:
+        return ""
+    from models.marketplace.channels import first_channel
+
+    return first_channel(user)
+
+
+def purge_expired_drafts(now):
+    with write_transaction():
+        RegistrationDraft.delete().where(RegistrationDraft.expires_at < now).execute()
+
+
+UNCONFIRMED_ACCOUNT_LIFETIME = datetime.timedelta(days=7)
+
+
+def purge_unconfirmed_accounts(now):
+    """Remove never-confirmed self-registrations older than 7 days. Returns how many.
+
+    Accounts that ever moved money or started a top-up are kept.
+    """
+    cutoff = now - UNCONFIRMED_ACCOUNT_LIFETIME
+    candidates = User.select(User.id).where(
+        (User.source == SELF_REGISTERED)
+        & User.email_confirmed_at.is_null()
+        & (User.created_at < cutoff)
+        & (User.role == CUSTOMER)
+        & User.deleted_at.is_null()
+    )
+    ids = [row.id for row in candidates if not has_money_history(row.id)]
+    if ids:
+        with write_transaction():
+            User.update(default_billing=None, default_shipping=None).where(User.id.in_(ids)).execute()
+            User.delete().where(User.id.in_(ids)).execute()
+    return len(ids)

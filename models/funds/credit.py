@@ -1,0 +1,268 @@
+"""CREDITDOC"""
+
+import datetime
+from dataclasses import dataclass
+
+from peewee import DateField
+from peewee import DateTimeField
+from peewee import fn
+from peewee import ForeignKeyField
+from peewee import IntegerField
+
+from models.base import BaseModel
+from models.base import utcnow
+from models.base import write_transaction
+from models.funds.ledger import customer_account
+from models.funds.ledger import Entry
+from models.funds.ledger import Journal
+from models.funds.ledger import LedgerAccount
+from models.funds.ledger import LedgerError
+from models.funds.ledger import Leg
+from models.funds.ledger import open_account
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.groups.group import CustomerGroup
+from models.groups.group import group_of
+from models.groups.group import GroupError
+from models.shop.audit import audit
+from models.shop.mail import absolute_url
+from models.shop.mail import send_templated
+from models.shop.settings import format_money
+from models.shop.settings import shop_today
+from models.users.user import User
+
+
+def account_for(user):
+    """The customer's ledger account, opened on first use with the credit limit they have."""
+    return customer_account(user) or open_account(user, effective_credit_limit(user))
+
+
+def balance_of(user):
+    return account_for(user).balance
+
+
+def set_credit_limit(user, limit):
+    """The limit new debits read. Lowering it below current debt only blocks new spending."""
+    if limit < 0:
+        raise LedgerError("A credit limit cannot be negative.")
+    account = account_for(user)
+    with write_transaction():
+        LedgerAccount.update(credit_limit=limit).where(LedgerAccount.id == account.id).execute()
+
+
+class CreditStatement(BaseModel):
+    """What a customer owed at the end of a month, and when it is due."""
+
+    user = ForeignKeyField(User, on_delete="RESTRICT", index=True, backref="credit_statements")
+    period_start = DateField()
+    period_end = DateField()  # exclusive: the first day of the next period
+    closed_at = DateTimeField()  # period_end's midnight in shop time, as naive UTC
+    opening_balance = IntegerField()
+    closing_balance = IntegerField()
+    amount_due = IntegerField()
+    due_date = DateField(index=True)
+    settled_at = DateTimeField(null=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "credit_statement"
+        indexes = ((("user", "period_start"), True),)
+
+
+def _overdue(today):
+    return CreditStatement.settled_at.is_null() & (CreditStatement.due_date < today)
+
+
+def overdue_statement(user, today=None):
+    """The customer's oldest unpaid statement past its due date, or None."""
+    return (
+        CreditStatement.select()
+        .where((CreditStatement.user == user) & _overdue(today or shop_today()))
+        .order_by(CreditStatement.due_date)
+        .first()
+    )
+
+
+def open_statement(user):
+    """The customer's oldest statement not yet paid (due or not), or None."""
+    return (
+        CreditStatement.select()
+        .where((CreditStatement.user == user) & CreditStatement.settled_at.is_null())
+        .order_by(CreditStatement.due_date)
+        .first()
+    )
+
+
+def limit_for_debits(user, today=None):
+    """The limit the ledger's guard reads: nothing while debt is overdue."""
+    if overdue_statement(user, today) is not None:
+        return 0
+    return effective_credit_limit(user)
+
+
+def refresh_credit_limit(user, today=None):
+    """Write the limit debits read to the customer's ledger account (call after any change to its inputs)."""
+    account = account_for(user)
+    with write_transaction():
+        LedgerAccount.update(credit_limit=limit_for_debits(user, today)).where(
+            LedgerAccount.id == account.id
+        ).execute()
+
+
+def refresh_group_limits(group):
+    """After a group's settings change: every member's limit, in set-based statements."""
+    members = User.select(User.id).where(User.group == group)
+    if not group.pay_on_account:
+        limit = 0
+    else:
+        limit = fn.COALESCE(
+            User.select(User.personal_credit_limit).where(User.id == LedgerAccount.user),
+            group.settings_dict()["default_credit_limit"],
+        )
+    overdue = CreditStatement.select(CreditStatement.user).where(_overdue(shop_today()))
+    with write_transaction():
+        LedgerAccount.update(credit_limit=limit).where(LedgerAccount.user.in_(members)).execute()
+        LedgerAccount.update(credit_limit=0).where(
+            LedgerAccount.user.in_(members) & LedgerAccount.user.in_(overdue)
+        ).execute()
+
+
+def refresh_after_settings_change(changed):
+    """Groups that take the shop's default credit limit: every member's limit, when it changed."""
+    if "default_credit_limit" in changed:
+        for group in CustomerGroup.select().where(CustomerGroup.own_limits == False):  # noqa: E712
+            refresh_group_limits(group)
+
+
+def paid_in_since(user, since):
+    """Money that came into the customer's account at or after `since` (naive UTC)."""
+    return (
+        Entry.select(fn.COALESCE(fn.SUM(Entry.amount), 0))
+        .where((Entry.account == account_for(user)) & (Entry.amount > 0) & (Entry.created_at >= since))
+        .scalar()
+    )
+
+
+def settle_statements(user, now=None):
+    """Mark the customer's statements paid once money paid in after them covers them;
+    lift the block on credit when nothing overdue is left (or set it when something fell
+    overdue). `now` is aware or naive UTC. Returns how many were settled."""
+    settled = 0
+    stamp = now if now is None or now.tzinfo is None else now.astimezone(datetime.UTC).replace(tzinfo=None)
+    for statement in CreditStatement.select().where(
+        (CreditStatement.user == user) & CreditStatement.settled_at.is_null()
+    ):
+        if paid_in_since(user, statement.closed_at) >= statement.amount_due:
+            with write_transaction():
+                settled += (
+                    CreditStatement.update(settled_at=stamp or utcnow())
+                    .where((CreditStatement.id == statement.id) & CreditStatement.settled_at.is_null())
+                    .execute()
+                )
+    refresh_credit_limit(user, shop_today(now))
+    return settled
+
+
+@dataclass(frozen=True)
+class OverdueDebt:
+    user: User
+    statement: CreditStatement  # the oldest unpaid one past its due date
+    balance: int
+    overdue_amount: int  # what is left of that statement's amount due
+
+
+def overdue_customers(today=None):
+    """Every customer with overdue debt, oldest due date first."""
+    statements = (
+        CreditStatement.select(CreditStatement, User)
+        .join(User, on=CreditStatement.user)
+        .where(_overdue(today or shop_today()))
+        .order_by(CreditStatement.due_date, CreditStatement.id)
+    )
+    oldest = {}
+    for statement in statements:
+        oldest.setdefault(statement.user_id, statement)
+    balances = dict(
+        LedgerAccount.select(LedgerAccount.user, LedgerAccount.balance)
+        .where(LedgerAccount.user.in_(list(oldest)))
+        .tuples()
+    )
+    return [
+        OverdueDebt(
+            statement.user,
+            statement,
+            balances.get(user_id, 0),
+            max(0, statement.amount_due - paid_in_since(statement.user, statement.closed_at)),
+        )
+        for user_id, statement in oldest.items()
+    ]
+
+
+BANK_TRANSFERS = "bank_transfers"  # system account: money received by bank transfer (migration 0008)
+
+
+def amount_owed(user):
+    return max(0, -account_for(user).balance)
+
+
+def repayment_reference(user):
+    """What the customer writes on a bank transfer paying back their debt."""
+    return f"ACCOUNT-{user.id}"
+
+
+def record_bank_payment(customer, amount, reference, actor, idempotency_key):
+    """The owner records a bank transfer that paid back the customer's debt (exactly once per form).
+
+    At most what is owed: money beyond the debt is not the shop's to keep as
+    funds by accident; the owner sends it back or the customer tops up.
+    """
+    key = f"bank-payment:{idempotency_key}"
+    earlier = Journal.get_or_none(Journal.idempotency_key == key)
+    if earlier is not None:
+        return earlier
+    owed = amount_owed(customer)
+    if owed == 0:
+        raise GroupError("This customer doesn't owe anything.")
+    if amount > owed:
+        raise GroupError(f"The customer owes {format_money(owed)}; record at most that.")
+    with write_transaction():
+        journal = transfer(
+            key,
+            "repayment",
+            [
+                Leg(account_for(customer), amount, "repayment"),
+                Leg(system_account(BANK_TRANSFERS), -amount, "repayment"),
+            ],
+            memo=f"Bank transfer received, reference {reference}",
+            actor=actor,
+        )
+        audit(
+            actor,
+            "bank_payment_recorded",
+            f"customer {customer.id} ({customer.email})",
+            after={"amount": amount, "reference": reference},
+        )
+        send_templated(
+            customer.email,
+            "bank_payment_received",
+            "We received your bank transfer",
+            "bank_payment_received",
+            user=customer,
+            amount=amount,
+            owed=amount_owed(customer),
+            funds_url=absolute_url("funds.history_page"),
+        )
+    settle_statements(customer)
+    return journal
+
+
+def effective_credit_limit(user):
+    """The limit a customer's debits may use: 0 where the group does not allow paying on
+    account, else the personal limit the owner approved, else the group's default."""
+    fresh = User.get_by_id(user.id)
+    group = group_of(fresh)
+    if not group.pay_on_account:
+        return 0
+    if fresh.personal_credit_limit is not None:
+        return fresh.personal_credit_limit
+    return group.settings_dict()["default_credit_limit"]

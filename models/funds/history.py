@@ -1,0 +1,158 @@
+"""A customer's movements as they read them: pages of history (keyset), filters, the CSV rows, descriptions."""
+
+from dataclasses import dataclass
+
+from peewee import Tuple
+
+from models.funds.credit import account_for
+from models.funds.ledger import Entry
+from models.funds.ledger import Journal
+from models.funds.ledger import LedgerAccount
+from models.funds.top_ups import TopUp
+
+CATEGORY_LABELS = {
+    "deposit": "Top-up",
+    "bonus": "Bonus",
+    "bonus_reversal": "Bonus taken back",
+    "spend": "Purchase",
+    "hold": "On hold",
+    "capture": "Payment",
+    "release": "Released hold",
+    "refund_in": "Refund",
+    "refund_out": "Refund paid out",
+    "adjustment": "Adjustment",
+    "reward": "Reward",
+    "repayment": "Repayment",
+}
+
+
+COUNT_CAP = 1000  # the history counts matching movements up to here, then says "more than"
+
+
+# Newest shop day first, then newest entry: the order of the (account, [category,] day, id)
+# indexes, so every page and filter reads only its own rows however long the history is.
+_KEY = Tuple(Entry.local_date, Entry.id)
+
+
+_NEWEST_FIRST = (Entry.local_date.desc(), Entry.id.desc())
+
+
+_OLDEST_FIRST = (Entry.local_date, Entry.id)
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of a customer's movements, newest first, and where its neighbours start."""
+
+    entries: list  # with their journals
+    newer: int | None  # the first entry's id, for ?after=, when newer movements exist
+    older: int | None  # the last entry's id, for ?before=, when older movements exist
+    count: int  # all matching movements, counted up to COUNT_CAP + 1
+
+
+def movements(user, category=None, since=None, until=None):
+    """The customer's ledger entries (what the history shows of them and their journals),
+    newest first, optionally filtered by category and by shop day (`since`/`until`
+    inclusive dates, the journal's local date)."""
+    return _movements(account_for(user), category, since, until)
+
+
+# What a page and the CSV show of each entry and its journal (fewer columns, less to build).
+_SHOWN = (
+    Entry.id,
+    Entry.journal,
+    Entry.category,
+    Entry.amount,
+    Entry.balance_after,
+    Entry.created_at,
+    Entry.local_date,
+    Journal.id,
+    Journal.kind,
+    Journal.memo,
+)
+
+
+def _movements(account, category, since, until, with_journals=True):
+    query = Entry.select(*_SHOWN).join(Journal) if with_journals else Entry.select(Entry.id)
+    query = query.where(Entry.account == account)
+    if category:
+        query = query.where(Entry.category == category)
+    if since:
+        query = query.where(Entry.local_date >= since)
+    if until:
+        query = query.where(Entry.local_date <= until)
+    return query.order_by(*_NEWEST_FIRST)
+
+
+def history(user, category=None, since=None, until=None, before=None, after=None, per_page=25):
+    """The HistoryPage of movements older than entry `before`, newer than entry `after`, or
+    the newest ones. Pages are cut at an entry (keyset), never counted off from the top, so
+    a page deep in a long history costs what the first one does; an unknown or foreign
+    entry id gives the newest page."""
+    account = account_for(user)
+    query = _movements(account, category, since, until)
+    reading_back = before is not None or after is None
+    if before is not None:
+        page = query.where(_KEY < _key_of(account, before))
+    elif after is not None:
+        page = query.where(_KEY > _key_of(account, after)).order_by(*_OLDEST_FIRST)
+    else:
+        page = query
+    entries = list(page.limit(per_page + 1))
+    beyond = len(entries) > per_page  # more in the direction the page was read
+    entries = entries[:per_page] if reading_back else entries[:per_page][::-1]
+    linked = before is not None or after is not None
+    if not entries:
+        if linked:  # a link made up, or from before the filters changed
+            return history(user, category, since, until, per_page=per_page)
+        return HistoryPage([], None, None, 0)
+    # The link's own entry lies on the side it came from: there is more that way.
+    newer = beyond if not reading_back else linked
+    older = beyond if reading_back else True
+    count = _movements(account, category, since, until, with_journals=False).limit(COUNT_CAP + 1).count()
+    return HistoryPage(entries, entries[0].id if newer else None, entries[-1].id if older else None, count)
+
+
+def _key_of(account, entry_id):
+    """The account's own entry `entry_id` as a (shop day, id) row, to compare keys with."""
+    return Entry.select(Entry.local_date, Entry.id).where((Entry.id == entry_id) & (Entry.account == account))
+
+
+def all_entries(user, category=None, since=None, until=None, batch=1000):
+    """Every matching movement (for the CSV download), newest first, read in batches."""
+    query = movements(user, category, since, until)
+    rows = list(query.limit(batch))
+    while rows:
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1]
+        rows = list(query.where(_KEY < Tuple(last.local_date, last.id)).limit(batch))
+
+
+def description_of(entry):
+    journal = entry.journal if isinstance(entry.journal, Journal) else Journal.get_by_id(entry.journal_id)
+    if entry.category == "bonus" and journal.kind == "top_up":
+        return f"Bonus for {journal.memo[0].lower()}{journal.memo[1:]}" if journal.memo else "Top-up bonus"
+    return journal.memo or CATEGORY_LABELS.get(entry.category, entry.category)
+
+
+def entries_of(user, limit=50, offset=0, category=None):
+    """A customer's movements, newest first, each with its running balance (the owner's ledger view)."""
+    query = (
+        Entry.select(Entry, Journal)
+        .join(Journal)
+        .where(Entry.account == account_for(user))
+        .order_by(Entry.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if category:
+        query = query.where(Entry.category == category)
+    return list(query)
+
+
+def has_money_history(user_id):
+    """Whether money ever moved in the customer's account, or they started a top-up."""
+    moved = Entry.select().join(LedgerAccount).where(LedgerAccount.user == user_id).exists()
+    return moved or TopUp.select().where(TopUp.user == user_id).exists()

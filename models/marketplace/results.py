@@ -1,0 +1,168 @@
+"""What an import reports: a Result per order, the ImportReport, and the report kept for the owner."""
+
+import json
+from dataclasses import dataclass
+from dataclasses import field
+
+from peewee import CharField
+from peewee import DateTimeField
+from peewee import ForeignKeyField
+from peewee import IntegerField
+from peewee import TextField
+
+from models.base import BaseModel
+from models.base import utcnow
+from models.users.user import User
+
+IMPORTED, ALREADY_IMPORTED, REJECTED = "imported", "already_imported", "rejected"
+
+
+OUTCOME_LABELS = {IMPORTED: "Imported", ALREADY_IMPORTED: "Already imported", REJECTED: "Rejected"}
+
+
+MAX_REASONS = 20  # per order in a report
+
+
+class MarketplaceImport(BaseModel):
+    """The report of one import that saved or found at least one order."""
+
+    source = CharField()  # csv | api
+    filename = CharField(default="")
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    imported = IntegerField(default=0)
+    already_imported = IntegerField(default=0)
+    rejected = IntegerField(default=0)
+    report = TextField(default="[]")
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "marketplace_import"
+
+    @property
+    def results(self):
+        return [Result.from_dict(entry) for entry in json.loads(self.report)]
+
+    @property
+    def source_label(self):
+        return "CSV upload" if self.source == "csv" else "API"
+
+
+def recent_imports(limit=10):
+    return list(MarketplaceImport.select().order_by(MarketplaceImport.id.desc()).limit(limit))
+
+
+@dataclass
+class RawItem:
+    where: str  # "line 5" or "lines[0]": used in messages
+    values: dict  # product_slug, name, quantity, unit_price
+
+
+@dataclass
+class RawOrder:
+    """One order as it came in, before any checking."""
+
+    labels: dict  # internal key -> the name the sender used ("shipping_country", "shipping_address.country")
+    values: dict = field(default_factory=dict)
+    items: list = field(default_factory=list)
+    lines: list = field(default_factory=list)  # CSV line numbers
+    index: int | None = None  # position in the JSON "orders" list
+    problems: list = field(default_factory=list)  # found while reading (shape, rows that disagree)
+    notes: list = field(default_factory=list)  # warnings found while reading
+    first_lines: dict = field(default_factory=dict)  # CSV: key -> the line that gave its value
+
+
+def describe_lines(lines):
+    if not lines:
+        return ""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    if lines == list(range(lines[0], lines[-1] + 1)):
+        return f"lines {lines[0]}–{lines[-1]}"
+    return "lines " + ", ".join(str(n) for n in lines)
+
+
+@dataclass
+class Result:
+    """What happened to one order of an import."""
+
+    outcome: str
+    channel: str = ""
+    order_ref: str = ""
+    lines: list = field(default_factory=list)
+    index: int | None = None
+    order_id: int | None = None
+    number: str = ""
+    customer_id: int | None = None
+    new_customer: bool = False
+    reasons: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def where(self):
+        if self.index is not None:
+            return f"orders[{self.index}]"
+        return describe_lines(self.lines)
+
+    @property
+    def outcome_label(self):
+        return OUTCOME_LABELS[self.outcome]
+
+    def as_dict(self):
+        return {
+            "outcome": self.outcome,
+            "channel": self.channel,
+            "order_ref": self.order_ref,
+            "lines": self.lines,
+            "index": self.index,
+            "order_id": self.order_id,
+            "number": self.number,
+            "customer_id": self.customer_id,
+            "new_customer": self.new_customer,
+            "reasons": self.reasons[:MAX_REASONS],
+            "warnings": self.warnings[:MAX_REASONS],
+        }
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__ if name in data})
+
+    def for_api(self):
+        """The JSON endpoint's answer for this order."""
+        answer = {"index": self.index, "channel": self.channel, "order_ref": self.order_ref}
+        answer["result"] = self.outcome
+        if self.number:
+            answer["order_number"] = self.number
+        if self.outcome == IMPORTED:
+            answer["new_customer"] = self.new_customer
+        if self.reasons:
+            answer["reasons"] = self.reasons[:MAX_REASONS]
+        if self.warnings:
+            answer["warnings"] = self.warnings[:MAX_REASONS]
+        return answer
+
+
+@dataclass
+class ImportReport:
+    results: list = field(default_factory=list)
+    file_errors: list = field(default_factory=list)  # the whole file was refused
+    notices: list = field(default_factory=list)  # e.g. columns that were ignored
+    batch_id: int | None = None
+
+    def count(self, outcome):
+        return sum(1 for result in self.results if result.outcome == outcome)
+
+    @property
+    def imported(self):
+        return self.count(IMPORTED)
+
+    @property
+    def already_imported(self):
+        return self.count(ALREADY_IMPORTED)
+
+    @property
+    def rejected(self):
+        return self.count(REJECTED)
+
+    @property
+    def anything_valid(self):
+        return not self.file_errors and (self.imported or self.already_imported)

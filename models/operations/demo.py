@@ -1,0 +1,196 @@
+"""Demo data for `flask --app shop demo` and `make run`. Running it twice changes nothing."""
+
+from flask import has_app_context
+
+from models.accounts.administration import create_user
+from models.base import write_transaction
+from models.shop.settings import load_settings
+from models.shop.settings import ShopSettings
+from models.storefront.catalog import Category
+from models.storefront.catalog import Product
+from models.users.user import CUSTOMER
+from models.users.user import OWNER
+from models.users.user import STAFF
+from models.users.user import User
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the published demo password
+
+DEMO_PEOPLE = [
+    ("owner@demo.shop", OWNER, "Olivia", "Owner"),
+    ("staff@demo.shop", STAFF, "Sam", "Staff"),
+    ("alice@demo.shop", CUSTOMER, "Alice", "Anderson"),
+    ("bob@demo.shop", CUSTOMER, "Bob", "Brown"),
+    ("carol@demo.shop", CUSTOMER, "Carol", "Clarke"),
+    ("dan@demo.shop", CUSTOMER, "Dan", "Davies"),  # has orders in every state; the others start empty
+]
+
+
+DEMO_BANK = {
+    "bank_account_name": "Demo Shop Ltd",
+    "bank_iban": "GB33 BUKB 2020 1555 5555 55",
+    "bank_bic": "BUKBGB22",
+}
+
+
+def load_demo_data():
+    """Create whatever demo data is missing; returns lines describing it."""
+    settings = load_settings()
+    if not settings.bank_iban:
+        with write_transaction():
+            ShopSettings.update(**DEMO_BANK).where(ShopSettings.id == 1).execute()
+    lines = [f"Demo accounts (password: {DEMO_PASSWORD}):"]
+    for email, role, first_name, last_name in DEMO_PEOPLE:
+        if User.by_email(email) is None:
+            create_user(email, DEMO_PASSWORD, role=role, first_name=first_name, last_name=last_name)
+        lines.append(f"  {role:<8} {email}")
+    lines.append(load_demo_catalogue())
+    if has_app_context():  # placing orders renders their emails
+        lines.append(load_demo_orders())
+    return lines
+
+
+# (slug, name, position, description)
+DEMO_CATEGORIES = [
+    ("coffee", "Coffee", 10, "Whole beans roasted in small batches every week."),
+    ("tea", "Tea", 20, "Loose-leaf teas from growers we know by name."),
+    ("brewing-gear", "Brewing gear", 30, "Everything to make a good cup at home."),
+]
+
+# (category slug, slug, name, price in minor units, stock, description)
+DEMO_PRODUCTS = [
+    (
+        "coffee",
+        "house-blend-250g",
+        "House blend, 250 g",
+        950,
+        40,
+        "Our everyday coffee: chocolate, hazelnut and a little red fruit.\n\n"
+        "Works as espresso and in a filter. Roasted on Mondays.",
+    ),
+    (
+        "coffee",
+        "ethiopia-guji-250g",
+        "Ethiopia Guji, 250 g",
+        1350,
+        3,
+        "A washed single origin with jasmine, bergamot and peach. Best as filter coffee.",
+    ),
+    (
+        "coffee",
+        "decaf-colombia-250g",
+        "Decaf Colombia, 250 g",
+        1050,
+        0,
+        "Sugar-cane decaffeinated, so it keeps its caramel sweetness. Back in stock soon.",
+    ),
+    (
+        "tea",
+        "assam-breakfast-100g",
+        "Assam breakfast, 100 g",
+        650,
+        25,
+        "Malty and strong enough for milk. Brew for four minutes with water just off the boil.",
+    ),
+    (
+        "tea",
+        "sencha-100g",
+        "Sencha, 100 g",
+        890,
+        12,
+        "A fresh, grassy green tea from Shizuoka. Brew at 70 °C for one minute.",
+    ),
+    (
+        "tea",
+        "chamomile-flowers-50g",
+        "Chamomile flowers, 50 g",
+        550,
+        18,
+        "Whole flower heads, honeyed and calm. Caffeine-free.",
+    ),
+    (
+        "brewing-gear",
+        "pour-over-dripper",
+        "Ceramic pour-over dripper",
+        2400,
+        6,
+        "A size 02 dripper glazed in matt white. Fits most mugs and carafes.",
+    ),
+    (
+        "brewing-gear",
+        "paper-filters-100",
+        "Paper filters, pack of 100",
+        450,
+        60,
+        "Unbleached size 02 filters for the pour-over dripper.",
+    ),
+]
+
+
+def load_demo_catalogue():
+    """A small catalogue (no pictures: the shop shows placeholders). Only what is missing is added."""
+    with write_transaction():
+        categories = {}
+        for slug, name, position, description in DEMO_CATEGORIES:
+            category = Category.get_or_none(Category.slug == slug)
+            if category is None:
+                category = Category.create(slug=slug, name=name, position=position, description=description)
+            categories[slug] = category
+        added = 0
+        for category_slug, slug, name, price, stock, description in DEMO_PRODUCTS:
+            if not Product.select().where(Product.slug == slug).exists():
+                Product.create(
+                    category=categories[category_slug],
+                    slug=slug,
+                    name=name,
+                    price=price,
+                    stock=stock,
+                    description=description,
+                )
+                added += 1
+    return (
+        f"Demo catalogue: {len(DEMO_CATEGORIES)} categories, {len(DEMO_PRODUCTS)} products ({added} added)."
+    )
+
+
+# (product slug, quantity, what happens after placing)
+DEMO_ORDERS = [
+    ("house-blend-250g", 2, "waiting"),
+    ("pour-over-dripper", 1, "paid"),
+    ("assam-breakfast-100g", 3, "dispatched"),
+]
+DEMO_ADDRESS = {
+    "full_name": "Dan Davies",
+    "line1": "4 Mill Lane",
+    "city": "Bristol",
+    "postal_code": "BS1 4DJ",
+    "country": "GB",
+}
+
+
+def load_demo_orders():
+    """Dan's orders, paid by bank transfer: one waiting, one paid, one dispatched (once only)."""
+    from models.accounts.addresses import add_address
+    from models.orders.fulfilment import dispatch
+    from models.orders.fulfilment import receive_bank_transfer
+    from models.orders.order import BANK
+    from models.orders.order import Order
+    from models.orders.placing import cart_fingerprint
+    from models.orders.placing import place_order
+    from models.storefront.cart import add_to_cart
+    from models.storefront.cart import cart_summary
+    from models.storefront.cart import find_cart
+
+    dan = User.by_email("dan@demo.shop")
+    owner = User.get(User.role == OWNER)
+    if Order.select().where(Order.user == dan).exists():
+        return "Demo orders: already there."
+    where = add_address(dan, DEMO_ADDRESS, make_default_billing=True, make_default_shipping=True)
+    for number, (slug, quantity, state) in enumerate(DEMO_ORDERS, 1):
+        add_to_cart(Product.get(Product.slug == slug).id, quantity, user=dan)
+        seen = cart_fingerprint(cart_summary(find_cart(dan)))
+        order = place_order(dan, f"demo-order-{number:012d}", seen, where, where, method=BANK)
+        if state in ("paid", "dispatched"):
+            receive_bank_transfer(order, owner)
+        if state == "dispatched":
+            dispatch([order], owner, "Royal Mail, tracking number DEMO0001GB")
+    return f"Demo orders: {len(DEMO_ORDERS)} for dan@demo.shop (waiting, paid, dispatched)."

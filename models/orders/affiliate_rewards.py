@@ -1,0 +1,190 @@
+"""Affiliate rewards: a referred customer's first paid shop order earns their affiliate a reward.
+
+Money (through models/ledger.py): PROMOTIONS → the affiliate's account, category
+`reward`, journal kind `affiliate_reward`, key [affiliate-reward:<referred user id>].
+The key names the referred customer, not the order, so whatever happens — a
+second order, a replayed payment notice, two workers paying two orders at once
+(on PostgreSQL both may miss each other's order; the UNIQUE key still lets only
+one journal in) — one referred customer earns their affiliate at most one reward.
+
+`reward_affiliate(order, now)` runs from models.orders.paid.mark_paid, inside the
+write transaction that marks the order paid, so the reward and the payment are
+saved together or not at all. It pays only when all of these hold then:
+
+- the order is a shop order (`channel == "shop"`; marketplace orders never count,
+  neither as the paying order nor as an earlier one),
+- it is the customer's first paid shop order,
+- the customer was referred (`user.referred_by`) by someone else,
+- the affiliate's account is active (not blocked, not deleted),
+- the affiliate's group, as it is at that moment, still grants referral links and
+  its `affiliate_reward` is above zero; that amount is the reward.
+
+Decisions: the rules are read when the first shop order is paid, and that is the
+only chance. If the affiliate is blocked, has moved to a group without referral
+links, or the group's reward is 0 at that moment, no reward is owed and a later
+order does not earn one (it is not the first). A changed group amount applies to
+first orders paid after the change; rewards already paid stay as they were. A
+deleted affiliate (row gone) leaves `referred_by` empty, so nothing is paid.
+The reward is never taken back by this module (orders are not refunded yet).
+
+The memo tells the affiliate who it was for without their email: first name
+and the initial of the last name ("Ana L."), as the referral list shows them.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from peewee import fn
+
+from models.funds.credit import account_for
+from models.funds.ledger import Entry
+from models.funds.ledger import IdempotencyConflict
+from models.funds.ledger import Journal
+from models.funds.ledger import LedgerAccount
+from models.funds.ledger import Leg
+from models.funds.ledger import PROMOTIONS
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.groups.group import group_of
+from models.orders.order import Order
+from models.orders.order import SHOP_CHANNEL
+from models.users.user import User
+
+KIND = "affiliate_reward"
+KEY_PREFIX = "affiliate-reward:"
+
+
+def reward_key(referred):
+    return f"{KEY_PREFIX}{getattr(referred, 'id', referred)}"
+
+
+def short_name(user):
+    """What an affiliate sees of someone they referred: 'Ana L.' (never the email)."""
+    first = (user.first_name or "").strip()
+    last = (user.last_name or "").strip()
+    if not first:
+        return "Someone you referred"
+    return f"{first} {last[:1]}." if last else first
+
+
+def reward_for(customer):
+    """(affiliate, amount) the customer's first paid shop order would earn now, or None."""
+    if customer.referred_by_id is None or customer.referred_by_id == customer.id:
+        return None
+    affiliate = User.get_or_none(User.id == customer.referred_by_id)
+    if affiliate is None or not affiliate.is_active:
+        return None
+    group = group_of(affiliate)
+    if group.is_retired or not group.grants_referral_link or group.affiliate_reward <= 0:
+        return None
+    return affiliate, group.affiliate_reward
+
+
+def _is_first_paid_shop_order(order):
+    earlier = Order.select(Order.id).where(
+        (Order.user == order.user_id)
+        & (Order.channel == SHOP_CHANNEL)
+        & Order.paid_at.is_null(False)
+        & (Order.id != order.id)
+    )
+    return not earlier.exists()
+
+
+def reward_affiliate(order, now):
+    """The paid hook: post the affiliate's reward if this order earns one. Returns the journal or None.
+
+    Runs inside the caller's write transaction (models.orders.mark_paid).
+    """
+    if order.channel != SHOP_CHANNEL or order.paid_at is None:
+        return None
+    key = reward_key(order.user_id)
+    existing = Journal.get_or_none(Journal.idempotency_key == key)
+    if existing is not None:
+        return existing
+    if not _is_first_paid_shop_order(order):
+        return None
+    referred = User.get_by_id(order.user_id)
+    earned = reward_for(referred)
+    if earned is None:
+        return None
+    affiliate, amount = earned
+    try:
+        return transfer(
+            key,
+            KIND,
+            [
+                Leg(system_account(PROMOTIONS), -amount, "reward"),
+                Leg(account_for(affiliate), amount, "reward"),
+            ],
+            memo=f"Referral reward: {short_name(referred)} paid their first order",
+            now=now,
+        )
+    except IdempotencyConflict:
+        # A racing payment (another worker, PostgreSQL) stored this customer's reward
+        # first, for another amount (the group changed in between). It stands; never
+        # fail the customer's payment over the affiliate's reward.
+        return Journal.get(Journal.idempotency_key == key)
+
+
+# What the affiliate sees -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Referral:
+    """One person the affiliate referred, as My Account → Membership shows them."""
+
+    name: str
+    joined_at: datetime.datetime
+    reward: int | None  # minor units, when a reward was paid
+    rewarded_at: datetime.datetime | None
+    first_paid_at: datetime.datetime | None  # their first paid shop order, if any
+
+    @property
+    def status(self):
+        if self.reward is not None:
+            return "rewarded"
+        if self.first_paid_at is not None:
+            return "no_reward"  # paid when no reward was due (e.g. the group had none)
+        return "waiting"
+
+
+def referrals_with_rewards(affiliate):
+    """Everyone the affiliate referred, newest first, each with their reward (three queries)."""
+    people = list(
+        User.select(User.id, User.first_name, User.last_name, User.created_at)
+        .where(User.referred_by == affiliate)
+        .order_by(User.created_at.desc(), User.id.desc())
+    )
+    if not people:
+        return []
+    rewards = {}
+    account = LedgerAccount.get_or_none(LedgerAccount.user == affiliate)
+    if account is not None:
+        rows = (
+            Entry.select(Entry.amount, Journal.idempotency_key, Journal.created_at)
+            .join(Journal)
+            .where((Entry.account == account) & (Entry.category == "reward") & (Journal.kind == KIND))
+            .tuples()
+        )
+        for amount, key, created_at in rows:
+            rewards[key] = (amount, created_at)
+    referred_ids = User.select(User.id).where(User.referred_by == affiliate)
+    first_paid = dict(
+        Order.select(Order.user, fn.MIN(Order.paid_at))
+        .where(Order.user.in_(referred_ids) & (Order.channel == SHOP_CHANNEL) & Order.paid_at.is_null(False))
+        .group_by(Order.user)
+        .tuples()
+    )
+    result = []
+    for person in people:
+        amount, rewarded_at = rewards.get(reward_key(person), (None, None))
+        result.append(
+            Referral(
+                name=short_name(person),
+                joined_at=person.created_at,
+                reward=amount,
+                rewarded_at=rewarded_at,
+                first_paid_at=first_paid.get(person.id),
+            )
+        )
+    return result

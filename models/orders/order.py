@@ -1,0 +1,258 @@
+"""ORDERDOC"""
+
+from peewee import CharField
+from peewee import DateField
+from peewee import DateTimeField
+from peewee import ForeignKeyField
+from peewee import IntegerField
+from peewee import TextField
+
+from models.base import BaseModel
+from models.base import utcnow
+from models.users.user import User
+from payments import PENDING
+
+PENDING_PAYMENT = "pending_payment"
+
+
+PAID = "paid"
+
+
+DISPATCHED = "dispatched"
+
+
+COMPLETED = "completed"
+
+
+CANCELLED = "cancelled"
+
+
+STATUS_LABELS = {
+    PENDING_PAYMENT: "Awaiting payment",
+    PAID: "Paid",
+    DISPATCHED: "Dispatched",
+    COMPLETED: "Completed",
+    CANCELLED: "Cancelled",
+}
+
+
+FUNDS, CARD, BANK = "funds", "card", "bank"
+SHOP_CHANNEL = "shop"  # Order.channel of the shop's own orders; marketplaces have their own names
+
+
+ADDRESS_PARTS = ("name", "company", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+
+
+class Order(BaseModel):
+    user = ForeignKeyField(User, on_delete="RESTRICT", index=True, backref="orders")
+    number = CharField(null=True, unique=True)
+    status = CharField(default=PENDING_PAYMENT, index=True)
+    channel = CharField(default=SHOP_CHANNEL, index=True)
+    payment_method = CharField(default=FUNDS)
+    billing_name = CharField(default="")
+    billing_company = CharField(default="")
+    billing_line1 = CharField(default="")
+    billing_line2 = CharField(default="")
+    billing_city = CharField(default="")
+    billing_region = CharField(default="")
+    billing_postal_code = CharField(default="")
+    billing_country = CharField(default="")
+    billing_phone = CharField(default="")
+    shipping_name = CharField(default="")
+    shipping_company = CharField(default="")
+    shipping_line1 = CharField(default="")
+    shipping_line2 = CharField(default="")
+    shipping_city = CharField(default="")
+    shipping_region = CharField(default="")
+    shipping_postal_code = CharField(default="")
+    shipping_country = CharField(default="")
+    shipping_phone = CharField(default="")
+    currency = CharField(max_length=3)
+    subtotal = IntegerField()
+    funds_discount = IntegerField(default=0)
+    total = IntegerField()
+    funds_used = IntegerField(default=0)
+    credit_used = IntegerField(default=0)
+    card_amount = IntegerField(default=0)
+    bank_amount = IntegerField(default=0)
+    # What the customer paid on a marketplace (channel ≠ "shop"); it never went through the
+    # shop's books, so no ledger movement matches it (models/marketplace.py).
+    marketplace_amount = IntegerField(default=0)
+    # The marketplace's own order number: UNIQUE with `channel` (migration 0013), NULL for shop orders.
+    external_ref = CharField(null=True)
+    hold_round = IntegerField(default=1)
+    idempotency_key = CharField(unique=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+    paid_at = DateTimeField(null=True, index=True)
+    cancelled_at = DateTimeField(null=True)
+    auto_cancel_at = DateTimeField(null=True, index=True)
+    local_date = DateField()  # indexed with what the reports add up (Meta)
+    dispatched_at = DateTimeField(null=True)
+    completed_at = DateTimeField(null=True)
+    refunded = IntegerField(default=0)  # refunds made (paid or being paid), see models/order_refunds.py
+
+    class Meta:
+        table_name = "order"
+        indexes = (
+            (
+                (
+                    "local_date",
+                    "paid_at",
+                    "user",
+                    "total",
+                    "funds_used",
+                    "credit_used",
+                    "card_amount",
+                    "bank_amount",
+                    "marketplace_amount",
+                    "funds_discount",
+                ),
+                False,
+            ),
+        )
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def is_unpaid(self):
+        return self.status == PENDING_PAYMENT
+
+    @property
+    def held(self):
+        return self.funds_used + self.credit_used
+
+    @property
+    def due(self):
+        """What is still to be paid by card or bank transfer."""
+        return self.card_amount + self.bank_amount
+
+    def address_lines(self, which):
+        values = {part: getattr(self, f"{which}_{part}") for part in ADDRESS_PARTS}
+        parts = [
+            values["name"],
+            values["company"],
+            values["line1"],
+            values["line2"],
+            " ".join(p for p in (values["city"], values["region"], values["postal_code"]) if p),
+            values["country"],
+        ]
+        return [p for p in parts if p]
+
+
+class OrderLine(BaseModel):
+    order = ForeignKeyField(Order, on_delete="CASCADE", index=True, backref="lines")
+    product_id = IntegerField(index=True)  # a copy: the product may change or go
+    name = CharField()
+    unit_price = IntegerField()
+    quantity = IntegerField()
+    line_total = IntegerField()
+    kind = CharField(default="product")  # product | discount (negative)
+
+    class Meta:
+        table_name = "order_line"
+
+
+class OrderEvent(BaseModel):
+    order = ForeignKeyField(Order, on_delete="CASCADE", index=True, backref="events")
+    from_status = CharField(default="")
+    to_status = CharField()
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    actor_label = CharField(default="system")
+    note = TextField(default="")
+    at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "order_event"
+
+
+class OrderPayment(BaseModel):
+    order = ForeignKeyField(Order, on_delete="RESTRICT", index=True, backref="payments")
+    user = ForeignKeyField(User, on_delete="RESTRICT", index=True)
+    amount = IntegerField()
+    currency = CharField(max_length=3)
+    state = CharField(default=PENDING, index=True)
+    provider = CharField(default="sandbox")
+    provider_payment_id = CharField(null=True, unique=True)
+    redirect_url = TextField(default="")
+    outcome = CharField(default="")  # paid_order | reinstated | credited_to_funds
+    idempotency_key = CharField(unique=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "order_payment"
+
+
+class OrderError(Exception):
+    """An order that can't be placed or paid as asked; the message is for the customer."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+class CartChanged(OrderError):
+    """The cart is not what the customer saw (prices, quantities, stock)."""
+
+
+def _hold_key(order, what):
+    return f"order-{what}:{order.id}" + (f":{order.hold_round}" if order.hold_round > 1 else "")
+
+
+def record_event(order, from_status, to_status, actor=None, note="", now=None):
+    OrderEvent.create(
+        order=order,
+        from_status=from_status,
+        to_status=to_status,
+        actor=getattr(actor, "id", None),
+        actor_label="system" if actor is None else ("customer" if actor.id == order.user_id else "staff"),
+        note=note,
+        at=now or utcnow(),
+    )
+
+
+def cancel_reason(order):
+    """Why the order was cancelled (the note of its latest cancellation), or ""."""
+    event = (
+        OrderEvent.select()
+        .where(
+            (OrderEvent.order == order.id)
+            & (OrderEvent.to_status == CANCELLED)
+            & (OrderEvent.from_status != CANCELLED)  # not a note added to a cancelled order
+        )
+        .order_by(OrderEvent.at.desc(), OrderEvent.id.desc())
+        .first()
+    )
+    return event.note if event is not None else ""
+
+
+def orders_of(user, limit=50, offset=0):
+    return list(
+        Order.select().where(Order.user == user).order_by(Order.id.desc()).limit(limit).offset(offset)
+    )
+
+
+def order_of(user, order_id):
+    """The customer's own order, or None (another customer's id is simply not found)."""
+    return Order.get_or_none((Order.id == order_id) & (Order.user == user))
+
+
+def payment_of(order, payment_id):
+    return OrderPayment.get_or_none((OrderPayment.id == payment_id) & (OrderPayment.order == order))
+
+
+def history_of(order):
+    return list(order.events.order_by(OrderEvent.at, OrderEvent.id))
+
+
+def payments_total(order):
+    """What the order's payments add up to (funds + credit + card + bank + paid on a marketplace)."""
+    return (
+        order.funds_used
+        + order.credit_used
+        + order.card_amount
+        + order.bank_amount
+        + order.marketplace_amount
+    )

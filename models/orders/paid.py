@@ -1,0 +1,43 @@
+"""An order becomes paid: everything that follows a payment, in one place.
+
+Whoever took the money (checkout with funds, a card payment, a bank transfer the owner
+records) calls `mark_paid` inside its own write transaction. It captures the order's hold,
+records the event and pays the affiliate's reward, all saved with the payment or not at all.
+"""
+
+from models.funds.ledger import FUNDS_ON_HOLD
+from models.funds.ledger import Leg
+from models.funds.ledger import SALES
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.orders.affiliate_rewards import reward_affiliate
+from models.orders.order import Order
+from models.orders.order import PAID
+from models.orders.order import PENDING_PAYMENT
+from models.orders.order import record_event
+
+
+def mark_paid(order, actor, now, note):
+    """Capture the hold and mark the order paid (inside the caller's transaction)."""
+    changed = (
+        Order.update(status=PAID, paid_at=now, auto_cancel_at=None)
+        .where((Order.id == order.id) & (Order.status == PENDING_PAYMENT))
+        .execute()
+    )
+    if not changed:
+        return False
+    if order.held:
+        transfer(
+            f"order-capture:{order.id}",
+            "order_capture",
+            [
+                Leg(system_account(FUNDS_ON_HOLD), -order.held, "capture"),
+                Leg(system_account(SALES), order.held, "capture"),
+            ],
+            memo=f"Order {order.number}",
+            actor=actor,
+            now=now,
+        )
+    record_event(order, PENDING_PAYMENT, PAID, actor, note, now)
+    reward_affiliate(Order.get_by_id(order.id), now)
+    return True

@@ -1,0 +1,209 @@
+"""Placing an order from the cart: exactly what the customer saw at checkout, in one transaction."""
+
+import datetime
+
+from peewee import IntegrityError
+
+from models.base import utcnow
+from models.base import write_transaction
+from models.funds.credit import account_for
+from models.funds.ledger import Declined
+from models.funds.ledger import FUNDS_ON_HOLD
+from models.funds.ledger import Leg
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.groups.group import settings_for
+from models.orders.breakdown import quote
+from models.orders.messages import mail_customer
+from models.orders.order import _hold_key
+from models.orders.order import ADDRESS_PARTS
+from models.orders.order import BANK
+from models.orders.order import CARD
+from models.orders.order import CartChanged
+from models.orders.order import FUNDS
+from models.orders.order import Order
+from models.orders.order import OrderError
+from models.orders.order import OrderLine
+from models.orders.order import PENDING_PAYMENT
+from models.orders.order import record_event
+from models.orders.paid import mark_paid
+from models.shop.settings import format_money
+from models.shop.settings import load_settings
+from models.shop.settings import shop_today
+from models.storefront.cart import CartLine
+from models.storefront.cart import find_cart
+from models.storefront.catalog import Product
+
+
+def cart_fingerprint(summary):
+    """The cart as shown at checkout, 'product:quantity:price' joined by commas (a hidden field)."""
+    return ",".join(f"{i.product.id}:{i.quantity}:{i.product.price}" for i in summary.items)
+
+
+def parse_fingerprint(text):
+    seen = {}
+    for part in (text or "").split(","):
+        try:
+            product_id, quantity, price = (int(x) for x in part.split(":"))
+        except ValueError:
+            continue
+        seen[product_id] = (quantity, price)
+    return seen
+
+
+def place_order(
+    user,
+    idempotency_key,
+    seen,
+    billing,
+    shipping,
+    funds_wanted=None,
+    use_credit=False,
+    method=CARD,
+    now=None,
+):
+    """Place the order the customer saw at checkout; the same form key returns the same order.
+
+    `seen` is the cart fingerprint the checkout page showed; `billing` and
+    `shipping` are the customer's Address rows. Everything happens in one
+    write transaction: the order and its lines, the stock taken, the hold,
+    the cart emptied, the payment if nothing else is due, the email.
+    """
+    now = now or utcnow()
+    key = f"{user.id}:{idempotency_key}"
+    existing = Order.get_or_none(Order.idempotency_key == key)
+    if existing is not None:
+        return existing
+    if not settings_for(user).may_transact:
+        raise OrderError("Your account can't place orders right now. Please contact the shop.")
+    if method not in (CARD, BANK):
+        raise OrderError("Choose how to pay the rest.", "method")
+    try:
+        with write_transaction():
+            existing = Order.get_or_none(Order.idempotency_key == key)  # a twin request won
+            if existing is not None:
+                return existing
+            lines = _check_cart(user, parse_fingerprint(seen))
+            subtotal = sum(product.price * quantity for product, quantity in lines)
+            breakdown = quote(user, subtotal, funds_wanted, use_credit)
+            settings = load_settings()
+            due = breakdown.remainder
+            order = Order.create(
+                user=user,
+                status=PENDING_PAYMENT,
+                payment_method=(method if due else FUNDS),
+                currency=settings.currency,
+                subtotal=subtotal,
+                funds_discount=breakdown.discount,
+                total=breakdown.total,
+                funds_used=breakdown.funds_used,
+                credit_used=breakdown.credit_used,
+                card_amount=due if method == CARD else 0,
+                bank_amount=due if method == BANK else 0,
+                idempotency_key=key,
+                created_at=now,
+                auto_cancel_at=now + datetime.timedelta(hours=settings.auto_cancel_hours) if due else None,
+                local_date=shop_today(now),
+                **_address_copy("billing", billing),
+                **_address_copy("shipping", shipping),
+            )
+            order.number = f"{order.local_date:%y%m}-{order.id:05d}"
+            Order.update(number=order.number).where(Order.id == order.id).execute()
+            for product, quantity in lines:
+                taken = (
+                    Product.update(stock=Product.stock - quantity)
+                    .where((Product.id == product.id) & Product.active & (Product.stock >= quantity))
+                    .execute()
+                )
+                if not taken:
+                    raise CartChanged(f"{product.name} has just sold out. Please check your cart.")
+                OrderLine.create(
+                    order=order,
+                    product_id=product.id,
+                    name=product.name,
+                    unit_price=product.price,
+                    quantity=quantity,
+                    line_total=product.price * quantity,
+                )
+            if breakdown.discount:
+                OrderLine.create(
+                    order=order,
+                    product_id=0,
+                    name=f"Discount for paying with funds ({breakdown.discount_bp / 100:g} %)",
+                    unit_price=-breakdown.discount,
+                    quantity=1,
+                    line_total=-breakdown.discount,
+                    kind="discount",
+                )
+            if order.held:
+                transfer(
+                    _hold_key(order, "hold"),
+                    "order_hold",
+                    [
+                        Leg(account_for(user), -order.held, "hold"),
+                        Leg(system_account(FUNDS_ON_HOLD), order.held, "hold"),
+                    ],
+                    memo=f"Order {order.number} (on hold)",
+                    actor=user,
+                    now=now,
+                )
+            CartLine.delete().where(CartLine.cart == find_cart(user)).execute()
+            record_event(order, "", PENDING_PAYMENT, user, "Order placed", now)
+            if not due:
+                mark_paid(
+                    order,
+                    user,
+                    now,
+                    "Paid with account funds" if not order.credit_used else "Paid from your account",
+                )
+            order = Order.get_by_id(order.id)
+            mail_customer(order, "order_placed", f"Order {order.number}: thank you")
+    except Declined:
+        raise OrderError(
+            "Your balance has just changed. Please check the amounts and try again.", "funds"
+        ) from None
+    except IntegrityError:
+        existing = Order.get_or_none(Order.idempotency_key == key)
+        if existing is None:
+            raise
+        return existing
+    return order
+
+
+def _check_cart(user, seen):
+    """[(product, quantity)] of the cart, refused if it isn't what the customer saw."""
+    lines = list(
+        CartLine.select(CartLine, Product)
+        .join(Product)
+        .where(CartLine.cart == find_cart(user))
+        .order_by(CartLine.id)
+    )
+    if not lines:
+        raise CartChanged("Your cart is empty.")
+    if {line.product_id for line in lines} != set(seen) or any(
+        seen[row.product_id][0] != row.quantity for row in lines
+    ):
+        raise CartChanged("Your cart changed since you opened checkout. Please check it again.")
+    for line in lines:
+        product = line.product
+        old_price = seen[product.id][1]
+        if product.price != old_price:
+            raise CartChanged(
+                f"The price of {product.name} changed from {format_money(old_price)} to "
+                f"{format_money(product.price)}. Please check your order again."
+            )
+        if not product.active:
+            raise CartChanged(f"{product.name} is no longer available. Please remove it from your cart.")
+        if product.stock < line.quantity:
+            raise CartChanged(
+                f"Only {product.stock} of {product.name} left in stock. Please lower the quantity in your cart."
+            )
+    return [(line.product, line.quantity) for line in lines]
+
+
+def _address_copy(which, address):
+    if address is None:
+        return {}
+    values = address.as_dict()
+    values["name"] = values.pop("full_name")
+    return {f"{which}_{name}": values.get(name) or "" for name in ADDRESS_PARTS}

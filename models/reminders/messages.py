@@ -1,0 +1,359 @@
+"""What a payment reminder says: the owner's templates, their {placeholders}, the opt-out link.
+
+The owner writes plain text with `{name}` placeholders. Filling them is a plain
+substitution of known names by text (no expressions, no attribute access, no
+template language), so nothing the owner writes can run; the HTML version is
+that text in the shop's fixed email layout (models/mailer.py). `{{` and `}}`
+write a literal brace.
+"""
+
+import datetime
+import re
+
+from babel.dates import format_datetime
+from babel.dates import format_time
+from itsdangerous import BadData
+from itsdangerous import URLSafeSerializer
+from peewee import CharField
+from peewee import DateTimeField
+from peewee import fn
+from peewee import ForeignKeyField
+from peewee import TextField
+
+from models.base import BaseModel
+from models.base import to_naive_utc
+from models.base import utcnow
+from models.base import write_transaction
+from models.groups.group import settings_for
+from models.orders.order import BANK
+from models.orders.order import Order
+from models.orders.order import OrderLine
+from models.orders.order import PAID
+from models.orders.order import PENDING_PAYMENT
+from models.orders.pay_link import pay_link
+from models.reminders.plan import LOYAL
+from models.reminders.plan import NEW
+from models.reminders.plan import RETURNING
+from models.reminders.plan import SEGMENTS
+from models.reminders.windows import next_dispatch
+from models.shop.audit import audit
+from models.shop.mail import absolute_url
+from models.shop.settings import format_money
+from models.shop.settings import load_settings
+from models.storefront.catalog import Category
+from models.storefront.catalog import Product
+from models.users.user import User
+
+PLACEHOLDERS = {
+    "first_name": "The customer's first name",
+    "order_number": "The order's number",
+    "order_total": "The order's total",
+    "amount_due": "What is still to pay",
+    "deadline": 'The next dispatch, e.g. "Pay before 11:00 today and your order leaves with today\'s dispatch."',
+    "cancel_deadline": "When the unpaid order is cancelled, as a sentence",
+    "how_to_pay": "Bank details and reference, or how to pay by card",
+    "pay_url": "The order's payment page (pay, or switch between card and bank transfer)",
+    "shop_name": "The shop's name",
+    "contact_email": "The shop's contact email",
+    "contact_phone": "The shop's contact phone",
+    "group_name": "The customer's group",
+    "group_perks": "What the customer's group gets",
+    "paid_orders": "How many orders the customer has paid",
+    "total_spent": "What the customer has spent with the shop",
+}
+
+DEFAULT_TEMPLATES = {
+    NEW: (
+        "Your order {order_number} is waiting for payment",
+        "Hello {first_name},\n\n"
+        "Thank you for ordering from {shop_name}. Your order {order_number} of {order_total} "
+        "is waiting for payment of {amount_due}.\n\n"
+        "{deadline} {cancel_deadline}\n\n"
+        "{how_to_pay}\n\n"
+        "Pay now, or switch between card and bank transfer (no need to sign in):\n{pay_url}\n\n"
+        "Is this your first order with us? If anything is unclear, just reply or write to "
+        "{contact_email}. We are happy to help.",
+    ),
+    RETURNING: (
+        "Your order {order_number} is waiting for payment",
+        "Hello {first_name},\n\n"
+        "Good to see you back at {shop_name}! Your order {order_number} of {order_total} "
+        "is waiting for payment of {amount_due}.\n\n"
+        "{deadline} {cancel_deadline}\n\n"
+        "{how_to_pay}\n\n"
+        "Pay now, or switch between card and bank transfer (no need to sign in):\n{pay_url}\n\n"
+        "As a {group_name} member: {group_perks}",
+    ),
+    LOYAL: (
+        "Your order {order_number} is waiting for payment",
+        "Hello {first_name},\n\n"
+        "Thank you for staying with {shop_name}: {paid_orders} orders and {total_spent} so far. "
+        "Your order {order_number} of {order_total} is waiting for payment of {amount_due}.\n\n"
+        "{deadline} {cancel_deadline}\n\n"
+        "{how_to_pay}\n\n"
+        "Pay now, or switch between card and bank transfer (no need to sign in):\n{pay_url}\n\n"
+        "Your {group_name} perks: {group_perks}",
+    ),
+}
+SEGMENT_LABELS = {NEW: "New customers", RETURNING: "Returning customers", LOYAL: "Loyal customers"}
+
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
+
+
+def unknown_placeholders(text):
+    """The `{names}` in `text` that are not placeholders (a typo the owner should hear about)."""
+    return sorted(
+        {m.group(1) for m in PLACEHOLDER.finditer(text) if m.group(1) is not None} - set(PLACEHOLDERS)
+    )
+
+
+def fill(text, values):
+    """`text` with each known `{name}` replaced by its value; anything else is left as written."""
+
+    def replace(match):
+        if match.group(0) in ("{{", "}}"):
+            return match.group(0)[0]
+        name = match.group(1)
+        return str(values[name]) if name in values else match.group(0)
+
+    return PLACEHOLDER.sub(replace, text)
+
+
+def template_for(segment):
+    """(subject, body) of the segment's template: the owner's, or the default."""
+    saved = ReminderTemplate.get_or_none(ReminderTemplate.segment == segment)
+    if saved is not None:
+        return saved.subject, saved.body
+    return DEFAULT_TEMPLATES[segment]
+
+
+def save_template(segment, subject, body, actor=None):
+    """Save the owner's text for the segment (audited)."""
+    if segment not in SEGMENTS:
+        raise ValueError(segment)
+    before_subject, before_body = template_for(segment)
+    with write_transaction():
+        if (before_subject, before_body) != (subject, body):
+            audit(
+                actor,
+                "reminder_template_changed",
+                f"payment reminder to {segment} customers",
+                before={"subject": before_subject, "body": before_body},
+                after={"subject": subject, "body": body},
+            )
+        (
+            ReminderTemplate.insert(segment=segment, subject=subject, body=body, updated_at=utcnow())
+            .on_conflict(
+                conflict_target=[ReminderTemplate.segment],
+                update={
+                    ReminderTemplate.subject: subject,
+                    ReminderTemplate.body: body,
+                    ReminderTemplate.updated_at: utcnow(),
+                },
+            )
+            .execute()
+        )
+
+
+def save_category_paragraphs(wanted, actor=None):
+    """Set the extra paragraph of each category in `wanted` ({category id: text}); "" removes it."""
+    with write_transaction():
+        current = {row.category_id: row.text for row in CategoryParagraph.select()}
+        for category_id, text in wanted.items():
+            if text == current.get(category_id, ""):
+                continue
+            audit(
+                actor,
+                "reminder_category_paragraph_changed",
+                f"payment reminder paragraph for category {category_id}",
+                before={"text": current.get(category_id, "")},
+                after={"text": text},
+            )
+            if not text:
+                CategoryParagraph.delete().where(CategoryParagraph.category == category_id).execute()
+                continue
+            (
+                CategoryParagraph.insert(category=category_id, text=text)
+                .on_conflict(
+                    conflict_target=[CategoryParagraph.category], update={CategoryParagraph.text: text}
+                )
+                .execute()
+            )
+
+
+# The values ---------------------------------------------------------------------------------
+
+
+def _when(moment, now, tz, locale):
+    """ "11:00 today", "11:00 tomorrow" or "11:00 on Monday 24 November" (shop time)."""
+    local, today = moment.astimezone(tz), now.astimezone(tz).date()
+    time = format_time(local, "HH:mm", locale=locale)
+    if local.date() == today:
+        return f"{time} today"
+    if local.date() == today + datetime.timedelta(days=1):
+        return f"{time} tomorrow"
+    return f"{time} on {format_datetime(local, 'EEEE d MMMM', locale=locale)}"
+
+
+def deadline_sentence(now, tz, locale):
+    dispatch = next_dispatch(now)
+    if dispatch is None:
+        return "Pay soon and we will send your order as soon as we can."
+    when = _when(dispatch, now, tz, locale)
+    day = when.split(" ", 1)[1]
+    leaves = (
+        "today's dispatch"
+        if day == "today"
+        else ("tomorrow's dispatch" if day == "tomorrow" else "that day's dispatch")
+    )
+    return f"Pay before {when} and your order leaves with {leaves}."
+
+
+def cancel_sentence(order, now, tz, locale):
+    if order.auto_cancel_at is None:
+        return ""
+    moment = order.auto_cancel_at.replace(tzinfo=datetime.UTC)
+    return f"If it is still unpaid at {_when(moment, now, tz, locale)}, it will be cancelled."
+
+
+def how_to_pay(order, shop):
+    if order.payment_method == BANK and order.bank_amount:
+        parts = [f"Transfer {format_money(order.bank_amount)} to {shop.bank_account_name or shop.shop_name}"]
+        if shop.bank_iban:
+            parts.append(f"IBAN or account number {shop.bank_iban}")
+        if shop.bank_bic:
+            parts.append(f"BIC or sort code {shop.bank_bic}")
+        return ", ".join(parts) + f", with the reference {order.number}."
+    return f"You can pay {format_money(order.due)} by card on the payment page in a minute."
+
+
+def customer_history(user, now):
+    """(paid orders, total spent) of the customer up to `now`, in one query."""
+    count, spent = (
+        Order.select(fn.COUNT(Order.id), fn.COALESCE(fn.SUM(Order.total - Order.refunded), 0))
+        .where((Order.user == user) & Order.paid_at.is_null(False) & (Order.paid_at <= to_naive_utc(now)))
+        .tuples()
+        .get()
+    )
+    return count, int(spent)
+
+
+def values_for(order, now):
+    """The placeholder values for a reminder about `order` sent at `now` (aware UTC)."""
+    shop = load_settings()
+    user = order.user
+    group = settings_for(user)
+    paid_orders, spent = customer_history(user, now)
+    return {
+        "first_name": user.first_name or "there",
+        "order_number": order.number,
+        "order_total": format_money(order.total),
+        "amount_due": format_money(order.due),
+        "deadline": deadline_sentence(now, shop.tz, shop.locale),
+        "cancel_deadline": cancel_sentence(order, now, shop.tz, shop.locale),
+        "how_to_pay": how_to_pay(order, shop),
+        "pay_url": pay_link(order),
+        "shop_name": shop.shop_name,
+        "contact_email": shop.contact_email,
+        "contact_phone": shop.contact_phone,
+        "group_name": group.group_name,
+        "group_perks": order.user.group.perks if order.user.group_id else "",
+        "paid_orders": paid_orders,
+        "total_spent": format_money(spent),
+    }
+
+
+def category_paragraphs(order):
+    """The owner's extra paragraph for each product category in the order, once each."""
+    categories = (
+        Product.select(Product.category)
+        .join(OrderLine, on=(OrderLine.product_id == Product.id))
+        .where(OrderLine.order == order.id)
+        .distinct()
+    )
+    rows = (
+        CategoryParagraph.select()
+        .where(CategoryParagraph.category.in_(categories))
+        .order_by(CategoryParagraph.category)
+    )
+    return [row.text.strip() for row in rows if row.text.strip()]
+
+
+def compose(order, segment, now, subject=None, body=None):
+    """(subject, text) of the reminder; `subject`/`body` override the saved template (preview)."""
+    saved_subject, saved_body = template_for(segment)
+    values = values_for(order, now)
+    text = fill(body if body is not None else saved_body, values)
+    extra = category_paragraphs(order)
+    unsubscribe = absolute_url("reminders.unsubscribe", token=opt_out_token(order.user_id))
+    footer = f"Don't want payment reminders? Stop them here:\n{unsubscribe}"
+    text = "\n\n".join([text.strip(), *extra, footer])
+    return fill(subject if subject is not None else saved_subject, values).replace("\n", " ").strip(), text
+
+
+def unsubscribe_headers(user_id):
+    """RFC 8058 one-click unsubscribe: mail clients POST `List-Unsubscribe=One-Click` to the URL."""
+    url = absolute_url("reminders.unsubscribe", token=opt_out_token(user_id))
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+# Opting out ------------------------------------------------------------------------------------
+
+OPT_OUT_SALT = "reminder-opt-out"
+
+
+def _signer():
+    from flask import current_app
+
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=OPT_OUT_SALT)
+
+
+def opt_out_token(user_id):
+    return _signer().dumps(user_id)
+
+
+def user_for_opt_out(token):
+
+    if not token or len(token) > 200:
+        return None
+    try:
+        user_id = _signer().loads(token)
+    except (BadData, TypeError, ValueError):
+        return None
+    return User.get_or_none(User.id == user_id) if type(user_id) is int else None
+
+
+def set_opted_out(user, opted_out):
+
+    User.update(reminders_opted_out_at=utcnow() if opted_out else None).where(User.id == user.id).execute()
+
+
+def sample_order():
+    """A real order to preview templates with: the newest unpaid one, else the newest."""
+
+    return (
+        Order.select()
+        .where((Order.status == PENDING_PAYMENT) & (Order.channel == "shop"))
+        .order_by(Order.id.desc())
+        .first()
+        or Order.select().where(Order.status == PAID).order_by(Order.id.desc()).first()
+        or Order.select().order_by(Order.id.desc()).first()
+    )
+
+
+class ReminderTemplate(BaseModel):
+    segment = CharField(unique=True)
+    subject = CharField()
+    body = TextField()
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "reminder_template"
+
+
+class CategoryParagraph(BaseModel):
+    category = ForeignKeyField(Category, unique=True, on_delete="CASCADE")
+    text = TextField()
+
+    class Meta:
+        table_name = "reminder_category_paragraph"

@@ -1,0 +1,68 @@
+"""Deposits: how much customers put into their accounts, by day, week or month (bonuses apart)."""
+
+from collections import defaultdict
+
+from models.reports.scope import _average
+from models.reports.scope import _column
+from models.reports.scope import _labels
+from models.reports.scope import _sums_by_day_and_category
+from models.reports.scope import bucket_start
+from models.reports.scope import bucket_starts
+from models.reports.scope import Chart
+from models.reports.scope import Column
+from models.reports.scope import Report
+from models.reports.scope import Series
+
+
+def deposits(scope):
+    sums = _sums_by_day_and_category(scope, ["deposit", "bonus"])
+    per_bucket = defaultdict(lambda: {"count": 0, "total": 0, "bonus": 0})
+    for (day, category), (count, total) in sums.items():
+        bucket = per_bucket[bucket_start(day, scope.bucket)]
+        if category == "deposit":
+            bucket["count"] += count
+            bucket["total"] += total
+        else:
+            bucket["bonus"] += total
+    rows = []
+    for start, label in zip(bucket_starts(scope), _labels(scope), strict=True):
+        figures = per_bucket[start]
+        rows.append(
+            {
+                "period": label,
+                "count": figures["count"],
+                "total": figures["total"],
+                "average": _average(figures["total"], figures["count"]),
+                "bonus": figures["bonus"],
+            }
+        )
+    count = sum(row["count"] for row in rows)
+    total = sum(row["total"] for row in rows)
+    bonus = sum(row["bonus"] for row in rows)
+    return Report(
+        key="deposits",
+        title="Deposits",
+        columns=[
+            Column("period", "Period", "text"),
+            Column("count", "Top-ups", "count"),
+            Column("total", "Deposited"),
+            Column("average", "Average top-up"),
+            Column("bonus", "Bonus given"),
+        ],
+        rows=rows,
+        chart=Chart(
+            "Deposited and bonus given",
+            _column(rows, "period"),
+            [
+                Series("Deposited", _column(rows, "total"), "series-1"),
+                Series("Bonus given", _column(rows, "bonus"), "series-2"),
+            ],
+        ),
+        summary=[
+            ("Top-ups", count, "count"),
+            ("Deposited", total, "money"),
+            ("Average top-up", _average(total, count), "money"),
+            ("Bonus given", bonus, "money"),
+        ],
+        notes=["Top-ups paid by card; bonuses are the shop's money and shown apart."],
+    )

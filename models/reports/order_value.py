@@ -1,0 +1,185 @@
+"""Order value: average and median, with funds and without, and when the settings that move it changed."""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+from peewee import Case
+from peewee import fn
+
+from models.base import db
+from models.dialect import integers_aggregate
+from models.dialect import integers_of
+from models.orders.order import Order
+from models.reports.scope import _average
+from models.reports.scope import _column
+from models.reports.scope import _labels
+from models.reports.scope import _paid_orders
+from models.reports.scope import as_date
+from models.reports.scope import bucket_start
+from models.reports.scope import bucket_starts
+from models.reports.scope import Chart
+from models.reports.scope import Column
+from models.reports.scope import instants
+from models.reports.scope import median
+from models.reports.scope import ORDER_VALUE
+from models.reports.scope import Report
+from models.reports.scope import Scope
+from models.reports.scope import Series
+from models.shop.audit import AuditEntry
+from models.shop.settings import load_settings
+
+
+def order_value(scope):
+    """Average and median order value, paid with funds against without, and what changed."""
+    # Every order's total is needed for the medians: one row per day with the day's totals
+    # collected in SQL (a year of orders would otherwise be a million rows for Python).
+    paid_with_funds = Order.funds_used > 0
+    query = _paid_orders(
+        scope,
+        Order.local_date,
+        integers_aggregate(db, Case(None, [(paid_with_funds, ORDER_VALUE)], None)),
+        integers_aggregate(db, Case(None, [(paid_with_funds, None)], ORDER_VALUE)),
+    ).group_by(Order.local_date)
+    per_bucket = {start: ([], []) for start in bucket_starts(scope)}
+    for day, with_funds, without in db.execute(query):
+        lists = per_bucket[bucket_start(as_date(day), scope.bucket)]
+        lists[0].extend(integers_of(with_funds))
+        lists[1].extend(integers_of(without))
+    markers = setting_changes(scope)
+    changes = defaultdict(list)
+    for marker in markers:
+        changes[marker.bucket_index].append(marker.text)
+    rows = []
+    all_with, all_without = [], []
+    for index, ((with_funds, without), label) in enumerate(
+        zip(per_bucket.values(), _labels(scope), strict=True)
+    ):
+        all_with += with_funds
+        all_without += without
+        rows.append({**_value_row(label, with_funds, without), "changes": "; ".join(changes[index])})
+    return Report(
+        key="order-value",
+        title="Order value",
+        columns=[
+            Column("period", "Period", "text"),
+            Column("funds_orders", "Orders (funds)", "count"),
+            Column("funds_average", "Average (funds)"),
+            Column("funds_median", "Median (funds)"),
+            Column("other_orders", "Orders (other)", "count"),
+            Column("other_average", "Average (other)"),
+            Column("other_median", "Median (other)"),
+            Column("changes", "Setting changed", "text"),
+        ],
+        rows=rows,
+        chart=Chart(
+            "Median order value",
+            _column(rows, "period"),
+            [
+                Series("Paid with funds", _column(rows, "funds_median"), "series-1"),
+                Series("Paid without funds", _column(rows, "other_median"), "series-3"),
+            ],
+            markers=[(marker.bucket_index, marker.text) for marker in markers],
+        ),
+        summary=[
+            ("Median with funds", median(all_with), "money"),
+            ("Median without funds", median(all_without), "money"),
+            ("Average with funds", _average(sum(all_with), len(all_with)), "money"),
+            ("Average without funds", _average(sum(all_without), len(all_without)), "money"),
+        ],
+        notes=[
+            "Order value before the funds discount (what the basket was worth). “Funds”: orders paid "
+            "at least in part from the customer's positive balance; “other”: the rest. “Setting "
+            "changed”: the funds discount or the top-up minimum, of the shop or a group."
+        ],
+    )
+
+
+def _value_row(label, with_funds, without):
+    return {
+        "period": label,
+        "funds_orders": len(with_funds),
+        "funds_average": _average(sum(with_funds), len(with_funds)),
+        "funds_median": median(with_funds),
+        "other_orders": len(without),
+        "other_average": _average(sum(without), len(without)),
+        "other_median": median(without),
+    }
+
+
+@dataclass(frozen=True)
+class Marker:
+    day: datetime.date
+    bucket_index: int
+    text: str
+
+
+WATCHED_SETTINGS = {"topup_min": "top-up minimum", "funds_discount_bp": "funds discount"}
+
+
+def setting_changes(scope):
+    """Changes to the funds discount or the top-up minimum (shop or group) in the period."""
+    start, end = instants(scope)
+    entries = AuditEntry.select().where(
+        (
+            (AuditEntry.action == "settings_changed")
+            | ((AuditEntry.action == "group_changed") & _group_target(scope))
+        )
+        & (AuditEntry.at >= start)
+        & (AuditEntry.at < end)
+    )
+    zone = load_settings().tz
+    starts = bucket_starts(scope)
+    markers = []
+    for entry in entries.order_by(AuditEntry.at):
+        before, after = entry.before_data or {}, entry.after_data or {}
+        changed = [name for name in WATCHED_SETTINGS if name in after and before.get(name) != after.get(name)]
+        if not changed:
+            continue
+        day = entry.at.replace(tzinfo=datetime.UTC).astimezone(zone).date()
+        where = "shop default" if entry.action == "settings_changed" else after.get("name") or entry.target
+        text = "; ".join(
+            f"{where}: {WATCHED_SETTINGS[name]} {_setting_text(name, before.get(name))} → "
+            f"{_setting_text(name, after.get(name))}"
+            for name in changed
+        )
+        index = starts.index(bucket_start(day, scope.bucket))
+        markers.append(Marker(day, index, text))
+    return markers
+
+
+def _group_target(scope):
+    """Group changes that matter to the scope: its group's only, when it has one."""
+    if scope.group_id is None:
+        return AuditEntry.target.is_null(False)
+    return AuditEntry.target == f"group {scope.group_id}"
+
+
+def _setting_text(name, value):
+    if value is None:
+        return "?"
+    if name == "funds_discount_bp":
+        return f"{int(value) / 100:g} %"
+    from models.shop.settings import format_money
+
+    return format_money(int(value))
+
+
+def order_value_hints(today, days=90):
+    """(median order value before the funds discount, most-bought product or None) over the
+    last `days` shop days."""
+    scope = Scope(today - datetime.timedelta(days=days - 1), today)
+    totals = [value for (value,) in db.execute(_paid_orders(scope, ORDER_VALUE).tuples())]
+    from models.orders.order import OrderLine
+
+    top = (
+        OrderLine.select(OrderLine.name, OrderLine.unit_price, fn.SUM(OrderLine.quantity).alias("bought"))
+        .join(Order, on=(OrderLine.order == Order.id))
+        .where(
+            (Order.local_date >= scope.first) & Order.paid_at.is_null(False) & (OrderLine.kind == "product")
+        )
+        .group_by(OrderLine.product_id, OrderLine.name, OrderLine.unit_price)
+        .order_by(fn.SUM(OrderLine.quantity).desc())
+        .first()
+    )
+    return median(totals), top

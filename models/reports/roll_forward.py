@@ -1,0 +1,118 @@
+"""The funds roll-forward: opening balance + every kind of movement = closing balance, checked."""
+
+from peewee import fn
+
+from models.funds.history import CATEGORY_LABELS
+from models.funds.ledger import CATEGORIES
+from models.funds.ledger import Entry
+from models.funds.ledger import LedgerAccount
+from models.reports.scope import _customer_entries
+from models.reports.scope import _customers_in
+from models.reports.scope import _positive
+from models.reports.scope import _where
+from models.reports.scope import Chart
+from models.reports.scope import Column
+from models.reports.scope import Report
+from models.reports.scope import Series
+
+# What each ledger category does to customers' balances, in roll-forward order.
+ROLL_FORWARD_LINES = (
+    ("deposit", "Deposits (top-ups)"),
+    ("repayment", "Paid back (credit repayments)"),
+    ("bonus", "Bonuses"),
+    ("bonus_reversal", "Bonuses taken back"),
+    ("reward", "Affiliate rewards"),
+    ("refund_in", "Refunds into funds"),
+    ("adjustment", "Adjustments"),
+    ("hold", "Spent on orders (held)"),
+    ("release", "Holds released (cancelled orders)"),
+    ("refund_out", "Refunded out to cards"),
+)
+
+
+def roll_forward(scope):
+    """Opening balance + every movement of the period by category = closing balance.
+
+    The opening balance and the lines are sums of entries; the closing balance it
+    is checked against comes from the accounts' cached balances less what moved
+    after the period, so a difference shows drift between the two.
+    """
+    opening = _entries_sum(scope, Entry.local_date < scope.first)
+    moved = dict(
+        _customer_entries(scope, Entry.category, fn.SUM(Entry.amount))
+        .where(Entry.category.in_(CATEGORIES) & Entry.local_date.between(scope.first, scope.last))
+        .group_by(Entry.category)
+        .tuples()
+    )
+    lines = list(ROLL_FORWARD_LINES) + [
+        (category, CATEGORY_LABELS.get(category, category))
+        for category in sorted(moved)
+        if category not in dict(ROLL_FORWARD_LINES)
+    ]
+    computed = opening + sum(moved.values())
+    closing = _cached_balances(scope) - _entries_sum(scope, Entry.local_date > scope.last)
+    rows = [{"line": "Opening balance", "amount": opening}]
+    rows += [{"line": label, "amount": moved.get(category, 0)} for category, label in lines]
+    rows.append({"line": "Closing balance", "amount": computed})
+    held, owed = _held_and_owed_on(scope)
+    notes = [
+        "Customers' account balances: money they hold is positive, credit they owe negative. "
+        "Money on hold for unpaid orders has left their balances (Spent on orders) and comes "
+        "back if the order is cancelled."
+    ]
+    if closing != computed:
+        notes.append("The lines do not add up to the accounts' balances: run the ledger check.")
+    return Report(
+        key="roll-forward",
+        title="Funds roll-forward",
+        columns=[Column("line", "Line", "text"), Column("amount", "Amount")],
+        rows=rows,
+        chart=Chart(
+            "Movements in the period",
+            [label for _, label in lines],
+            [Series("Amount", [moved.get(category, 0) for category, _ in lines], "series-1")],
+        ),
+        summary=[
+            ("Closing balance (accounts)", closing, "money"),
+            ("Difference", closing - computed, "money"),
+            ("Held for customers at the end", held, "money"),
+            ("Owed by customers at the end", owed, "money"),
+        ],
+        notes=notes,
+    )
+
+
+def _entries_sum(scope, condition):
+    """The scope's customers' entries that meet `condition` (on local_date), summed from the index."""
+    query = _customer_entries(scope, fn.COALESCE(fn.SUM(Entry.amount), 0))
+    return int(query.where(Entry.category.in_(CATEGORIES) & condition).scalar())
+
+
+def _cached_balances(scope):
+    query = _where(
+        LedgerAccount.select(fn.COALESCE(fn.SUM(LedgerAccount.balance), 0)).where(
+            LedgerAccount.user.is_null(False)
+        ),
+        _customers_in(scope, LedgerAccount.user),
+    )
+    return int(query.scalar())
+
+
+def _held_and_owed_on(scope):
+    """(sum of positive balances, sum of debts as a positive number) at the end of the last day:
+    each account's running balance after its last entry up to then."""
+    last_entries = (
+        _customer_entries(scope, fn.MAX(Entry.id))
+        .where(Entry.local_date <= scope.last)
+        .group_by(Entry.account)
+    )
+    row = (
+        Entry.select(
+            fn.COALESCE(fn.SUM(_positive(Entry.balance_after)), 0),
+            fn.COALESCE(fn.SUM(_positive(0 - Entry.balance_after)), 0),
+        )
+        .where(Entry.id.in_(last_entries))
+        .tuples()
+        .get()
+    )
+    return int(row[0]), int(row[1])

@@ -1,0 +1,79 @@
+"""How orders are paid: the share paid with funds, with credit and by other methods, and the funds discount."""
+
+from peewee import fn
+
+from models.orders.order import Order
+from models.reports.scope import _bucketed
+from models.reports.scope import _column
+from models.reports.scope import _labels
+from models.reports.scope import _paid_orders
+from models.reports.scope import _share
+from models.reports.scope import as_date
+from models.reports.scope import Chart
+from models.reports.scope import Column
+from models.reports.scope import Report
+from models.reports.scope import Series
+
+PAYMENT_PARTS = (
+    ("funds_used", "Funds"),
+    ("credit_used", "Credit"),
+    ("card_amount", "Card"),
+    ("bank_amount", "Bank transfer"),
+    ("marketplace_amount", "Marketplace"),
+)
+
+
+def usage(scope):
+    columns = [Order.local_date, fn.COUNT(Order.id), fn.SUM(Order.total), fn.SUM(Order.funds_discount)]
+    columns += [fn.SUM(getattr(Order, part)) for part, _ in PAYMENT_PARTS]
+    by_day = {}
+    for day, count, total, discount, *parts in (
+        _paid_orders(scope, *columns).group_by(Order.local_date).tuples()
+    ):
+        by_day[as_date(day)] = (count, total, discount, parts)
+    rows = []
+    for (start, values), label in zip(_bucketed(scope, by_day).items(), _labels(scope), strict=True):
+        del start
+        row = {"period": label, "orders": sum(v[0] for v in values), "value": sum(v[1] for v in values)}
+        for number, (part, _) in enumerate(PAYMENT_PARTS):
+            row[part] = sum(v[3][number] for v in values)
+        row["discount"] = sum(v[2] for v in values)
+        row["funds_share"] = _share(row["funds_used"], row["value"])
+        rows.append(row)
+    totals = {key: sum(row[key] for row in rows) for key in ("orders", "value", "discount")}
+    totals.update({part: sum(row[part] for row in rows) for part, _ in PAYMENT_PARTS})
+    other = totals["card_amount"] + totals["bank_amount"] + totals["marketplace_amount"]
+    return Report(
+        key="usage",
+        title="How orders are paid",
+        columns=[
+            Column("period", "Period", "text"),
+            Column("orders", "Orders", "count"),
+            Column("value", "Value"),
+        ]
+        + [Column(part, label) for part, label in PAYMENT_PARTS]
+        + [Column("discount", "Funds discount"), Column("funds_share", "Funds share", "percent")],
+        rows=rows,
+        chart=Chart(
+            "Order value by how it was paid",
+            _column(rows, "period"),
+            [
+                Series("Funds", _column(rows, "funds_used"), "series-1"),
+                Series("Credit", _column(rows, "credit_used"), "series-2"),
+                Series(
+                    "Other methods",
+                    [row["card_amount"] + row["bank_amount"] + row["marketplace_amount"] for row in rows],
+                    "series-3",
+                ),
+            ],
+        ),
+        summary=[
+            ("Paid orders", totals["orders"], "count"),
+            ("Order value", totals["value"], "money"),
+            ("Paid with funds", _share(totals["funds_used"], totals["value"]), "percent"),
+            ("Paid with credit", _share(totals["credit_used"], totals["value"]), "percent"),
+            ("Paid other ways", _share(other, totals["value"]), "percent"),
+            ("Discount for paying with funds", totals["discount"], "money"),
+        ],
+        notes=["Orders placed in the period and paid (later refunds are not taken off)."],
+    )

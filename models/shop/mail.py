@@ -1,0 +1,67 @@
+"""Messages from templates, with absolute links built from the shop's public address.
+
+Jobs have no request, so links never come from the request's host: they
+come from the base URL in the shop settings, the same for web and jobs.
+"""
+
+import re
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask import render_template
+from markupsafe import escape
+from markupsafe import Markup
+
+from models.shop.outbox import send_mail
+from models.shop.settings import load_settings
+
+
+def absolute_url(endpoint, **values):
+    """https://shop.example/path for `endpoint`, without needing a request."""
+    base = urlsplit(load_settings().public_url)
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def send_templated(to, kind, subject, template, **context):
+    """Queue `email/<template>.txt` to `to`, inside the caller's transaction.
+
+    The HTML part is the same text in the shop's fixed email layout, so the
+    two versions can never say different things.
+    """
+    settings = load_settings()
+    context = {"shop": settings, "subject": subject, **context}
+    text = render_template(f"email/{template}.txt", **context).strip() + "\n"
+    return send_text(to, kind, subject, text)
+
+
+def send_text(to, kind, subject, text, headers=None, expires_at=None):
+    """Queue a message whose plain text is already written, in the shop's fixed email layout."""
+    settings = load_settings()
+    text = text.strip() + "\n"
+    html = render_template(
+        "email/_layout.html", paragraphs=text_to_paragraphs(text), shop=settings, subject=subject
+    )
+    return send_mail(
+        to,
+        f"{subject} · {settings.shop_name}",
+        text,
+        html=html,
+        kind=kind,
+        headers=headers,
+        expires_at=expires_at,
+    )
+
+
+# A link ends before trailing punctuation: "pay here: https://…/link/abc." links …/link/abc.
+URL = re.compile(r"https?://[^\s<>\"]*[^\s<>\".,;:!?)\]'’]")
+
+
+def text_to_paragraphs(text):
+    """Plain text as safe HTML paragraphs, with its links clickable."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        escaped = str(escape(block))
+        linked = URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+        paragraphs.append(Markup(linked.replace("\n", "<br>\n")))  # noqa: S704 - escaped above
+    return paragraphs

@@ -1,0 +1,122 @@
+"""The shop's own settings: one row, edited by the owner, seeded from the environment."""
+
+import datetime
+import os
+import zoneinfo
+from decimal import Decimal
+
+from babel.numbers import format_currency
+from babel.numbers import get_currency_precision
+from peewee import CharField
+from peewee import DateTimeField
+from peewee import IntegerField
+from peewee import TextField
+
+from models.base import BaseModel
+from models.base import Followers
+from models.base import utcnow
+from models.base import write_transaction
+from models.shop.audit import audit_changes
+
+# Environment variable -> (field, default). The environment only seeds the
+# first run; afterwards the owner's settings page is the source of truth.
+ENV_DEFAULTS = {
+    "SHOP_NAME": ("shop_name", "Demo Shop"),
+    "SHOP_BASE_URL": ("base_url", "http://127.0.0.1:5000"),
+    "SHOP_CONTACT_EMAIL": ("contact_email", "hello@demo.shop"),
+    "SHOP_CONTACT_PHONE": ("contact_phone", ""),
+    "SHOP_COUNTRY": ("country", "GB"),
+    "SHOP_LOCALE": ("locale", "en_GB"),
+    "SHOP_TIMEZONE": ("timezone", "Europe/London"),
+    "SHOP_CURRENCY": ("currency", "EUR"),
+}
+
+
+class ShopSettings(BaseModel):
+    shop_name = CharField()
+    base_url = CharField()
+    contact_email = CharField()
+    contact_phone = CharField(default="")
+    country = CharField(max_length=2)
+    locale = CharField()
+    timezone = CharField()
+    currency = CharField(max_length=3)
+    bank_account_name = CharField(default="")
+    bank_iban = CharField(default="")
+    bank_bic = CharField(default="")
+    bank_details_note = TextField(default="")
+    # Staff may approve money changes up to this many minor units; above it only the owner.
+    staff_money_limit = IntegerField(default=5000)
+    # Credited once when a self-registered customer confirms their email; 0 = off.
+    signup_bonus = IntegerField(default=0)
+    # Funds defaults; a group with its own limits overrides them (models/groups.py).
+    topup_min = IntegerField(default=1000)
+    topup_max = IntegerField(default=100000)
+    default_credit_limit = IntegerField(default=0)
+    # Debt on a monthly statement is due this many days after the statement.
+    credit_terms_days = IntegerField(default=30)
+    # Unpaid orders are cancelled this many hours after they were placed (jobs/orders.py).
+    auto_cancel_hours = IntegerField(default=72)
+    updated_at = DateTimeField(default=utcnow)
+    revision = IntegerField(default=1)
+
+    class Meta:
+        table_name = "shop_settings"
+
+    @property
+    def tz(self):
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def public_url(self):
+        return self.base_url.rstrip("/")
+
+
+def defaults_from_environment(environ=None):
+    environ = os.environ if environ is None else environ
+    return {field: environ.get(var) or default for var, (field, default) in ENV_DEFAULTS.items()}
+
+
+def load_settings(environ=None):
+    """The settings row, created from the environment on first use."""
+    settings = ShopSettings.get_or_none(ShopSettings.id == 1)
+    if settings is not None:
+        return settings
+    with write_transaction():
+        settings = ShopSettings.get_or_none(ShopSettings.id == 1)
+        if settings is None:
+            settings = ShopSettings.create(id=1, **defaults_from_environment(environ))
+    return settings
+
+
+# Credit limits follow the shop's default limit (models/reactions.py connects them).
+settings_changed = Followers("the owner changed settings: settings_changed(changed_fields)")
+
+
+def update_settings(changes, actor=None):
+    """Apply the owner's changes in one write (audited); returns the fresh row."""
+    with write_transaction():
+        current = ShopSettings.get_by_id(1)
+        changed = audit_changes(actor, "settings_changed", "shop settings", current, changes)
+        (
+            ShopSettings.update(**changes, updated_at=utcnow(), revision=ShopSettings.revision + 1)
+            .where(ShopSettings.id == 1)
+            .execute()
+        )
+        settings_changed(changed)
+    return ShopSettings.get_by_id(1)
+
+
+def format_money(minor_units):
+    """Minor units as the shop writes an amount, for messages built outside templates."""
+    settings = load_settings()
+    amount = Decimal(minor_units).scaleb(-get_currency_precision(settings.currency))
+    return format_currency(amount, settings.currency, locale=settings.locale)
+
+
+def shop_today(now=None):
+    """The shop's date at `now` (aware, or naive UTC as stored; default: now)."""
+    moment = now or datetime.datetime.now(datetime.UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(load_settings().tz).date()

@@ -1,0 +1,536 @@
+"""The catalogue: categories, products, their pictures, and the rules for changing them.
+
+Prices are integer minor units, like every amount in the shop. Stock is a
+whole number of items on the shelf (never negative, enforced by the table
+too); the cart caps quantities at it and checkout will take from it.
+
+Who may change what: staff and the owner both look after the catalogue
+(names, descriptions, pictures, stock, categories, hiding a product), since
+staff help run the shop day to day. Changing the price of an existing
+product is the owner's decision only: a price change alters what every
+customer with the product in their cart is about to pay, so it is a
+commercial call, not shop-floor upkeep. Staff still enter the price of a
+product they add (from the supplier's list); every change is audited.
+
+Pictures: the owner or staff upload a JPEG, PNG or WebP of at most 2 MB.
+The type comes from the file's own bytes, never its name or the browser's
+claim; the width and height come from its header (no image library: nothing
+is decoded or resized). Files are stored under the instance folder with a
+random name, so the name can be cached forever and never collides.
+"""
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from peewee import BooleanField
+from peewee import CharField
+from peewee import Check
+from peewee import DateTimeField
+from peewee import fn
+from peewee import ForeignKeyField
+from peewee import IntegerField
+from peewee import IntegrityError
+from peewee import TextField
+
+from models.base import BaseModel
+from models.base import utcnow
+from models.base import write_transaction
+from models.shop.audit import audit
+
+PRICE_MAX = 100_000_000  # minor units: 1,000,000.00, anything bigger is a typo
+STOCK_MAX = 1_000_000
+LOW_STOCK = 5  # "Only 3 left" from here down
+NAME_MAX = 120
+SLUG_MAX = 80
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+IMAGE_MAX_BYTES = 2_000_000
+IMAGE_MAX_SIDE = 10_000
+IMAGE_NAME_PATTERN = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|webp)$")
+IMAGE_DIRECTORY = "product-images"  # inside the instance folder
+
+
+class Category(BaseModel):
+    name = CharField(unique=True)
+    slug = CharField(unique=True)
+    description = TextField(default="")
+    position = IntegerField(default=0, index=True)  # smaller first on the shop's pages
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Product(BaseModel):
+    name = CharField()
+    slug = CharField(unique=True)
+    description = TextField(default="")
+    price = IntegerField(constraints=[Check("price > 0")])  # minor units
+    category = ForeignKeyField(Category, on_delete="RESTRICT", index=True, backref="products")
+    image = CharField(null=True)  # a file name under the instance's product-images folder
+    image_width = IntegerField(null=True)
+    image_height = IntegerField(null=True)
+    stock = IntegerField(default=0, constraints=[Check("stock >= 0")])
+    active = BooleanField(default=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    @property
+    def in_stock(self):
+        return self.stock > 0
+
+    @property
+    def low_stock(self):
+        return 0 < self.stock <= LOW_STOCK
+
+    @property
+    def initials(self):
+        """Up to two letters for the picture placeholder."""
+        words = [w for w in re.split(r"\W+", self.name) if len(w) > 1 and w[0].isalpha()]  # not "250 g"
+        return "".join(w[0] for w in words[:2]).upper() or "?"
+
+    @property
+    def tone(self):
+        """One of six placeholder colours, stable per product."""
+        return (self.id or 0) % 6
+
+
+class CatalogInvalid(Exception):
+    """Changes that break a catalogue rule: {field name: message for the person typing}."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class ImageRejected(Exception):
+    """An upload that is not a picture we take; the message is for the uploader."""
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    name: str
+    width: int
+    height: int
+
+
+# Reading ------------------------------------------------------------------------
+
+
+def all_categories():
+    return list(Category.select().order_by(Category.position, Category.name))
+
+
+def storefront_categories():
+    """Categories with something to buy, in the owner's order, each with its count of active products."""
+    count = fn.COUNT(Product.id)
+    query = (
+        Category.select(Category, count.alias("product_count"))
+        .join(Product)
+        .where(Product.active)
+        .group_by(Category.id)
+        .having(count > 0)
+        .order_by(Category.position, Category.name)
+    )
+    return list(query)
+
+
+def active_products(category=None, limit=None, offset=0):
+    """Products customers may see, in a stable order (a category's products by name)."""
+    query = (
+        Product.select(Product, Category)
+        .join(Category)
+        .where(Product.active)
+        .order_by(Category.position, Category.name, Product.name, Product.id)
+    )
+    if category is not None:
+        query = query.where(Product.category == category)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return list(query)
+
+
+def count_active_products(category=None):
+    query = Product.select().where(Product.active)
+    if category is not None:
+        query = query.where(Product.category == category)
+    return query.count()
+
+
+def active_product(slug):
+    """The product at /p/<slug>, or None when it doesn't exist or is hidden."""
+    return (
+        Product.select(Product, Category)
+        .join(Category)
+        .where((Product.slug == slug) & Product.active)
+        .first()
+    )
+
+
+def category_by_slug(slug):
+    return Category.get_or_none(Category.slug == slug)
+
+
+def products_for_admin(limit=None, offset=0):
+    query = (
+        Product.select(Product, Category)
+        .join(Category)
+        .order_by(Product.active.desc(), Category.position, Category.name, Product.name, Product.id)
+    )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return list(query)
+
+
+def product_counts_by_category():
+    """{category id: number of products, hidden ones included} for the admin list."""
+    query = Product.select(Product.category, fn.COUNT(Product.id).alias("n")).group_by(Product.category)
+    return {row.category_id: row.n for row in query}
+
+
+# Slugs --------------------------------------------------------------------------
+
+
+def slugify(text):
+    """A web address part from a name: 'Crème brûlée Café' -> 'creme-brulee-cafe'."""
+    ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:SLUG_MAX].rstrip("-")
+
+
+def _free_slug(model, base, exclude_id=None):
+    """`base`, or `base-2`, `base-3`… whichever no other row of `model` uses."""
+    candidate, n = base, 2
+    while True:
+        query = model.select().where(model.slug == candidate)
+        if exclude_id is not None:
+            query = query.where(model.id != exclude_id)
+        if not query.exists():
+            return candidate
+        suffix = f"-{n}"
+        candidate = base[: SLUG_MAX - len(suffix)].rstrip("-") + suffix
+        n += 1
+
+
+def _resolve_slug(model, typed, name, fallback, exclude_id, errors):
+    """The slug to store: the typed one if free, else one made from the name."""
+    if typed:
+        if not SLUG_PATTERN.match(typed) or len(typed) > SLUG_MAX:
+            errors["slug"] = "Use lowercase letters, digits and single hyphens, like green-tea."
+            return None
+        query = model.select().where(model.slug == typed)
+        if exclude_id is not None:
+            query = query.where(model.id != exclude_id)
+        if query.exists():
+            errors["slug"] = "Another one already uses that web address. Choose a different one."
+            return None
+        return typed
+    return _free_slug(model, slugify(name) or fallback, exclude_id)
+
+
+# Categories ---------------------------------------------------------------------
+
+
+def _category_snapshot(category):
+    return {
+        "name": category.name,
+        "slug": category.slug,
+        "position": category.position,
+        "description": category.description,
+    }
+
+
+def _check_category(fields, category=None):
+    errors = {}
+    name = (fields.get("name") or "").strip()
+    if not name:
+        errors["name"] = "Give the category a name."
+    else:
+        query = Category.select().where(fn.LOWER(Category.name) == name.lower())
+        if category is not None:
+            query = query.where(Category.id != category.id)
+        if query.exists():
+            errors["name"] = "Another category already has that name."
+    slug = _resolve_slug(
+        Category, fields.get("slug") or "", name, "category", category.id if category else None, errors
+    )
+    return errors, name, slug
+
+
+def next_category_position():
+    return (Category.select(fn.MAX(Category.position)).scalar() or 0) + 10
+
+
+def create_category(fields, actor):
+    with write_transaction():
+        errors, name, slug = _check_category(fields)
+        if errors:
+            raise CatalogInvalid(errors)
+        position = fields.get("position")
+        try:
+            category = Category.create(
+                name=name,
+                slug=slug,
+                description=fields.get("description") or "",
+                position=next_category_position() if position is None else position,
+            )
+        except IntegrityError:
+            raise CatalogInvalid({"name": "Another category was just saved with that name."}) from None
+        audit(actor, "category_created", f"category {category.id}", after=_category_snapshot(category))
+    return category
+
+
+def update_category(category, fields, actor):
+    with write_transaction():
+        errors, name, slug = _check_category(fields, category)
+        if errors:
+            raise CatalogInvalid(errors)
+        before = _category_snapshot(category)
+        category.name = name
+        category.slug = slug
+        category.description = fields.get("description") or ""
+        if fields.get("position") is not None:
+            category.position = fields["position"]
+        category.updated_at = utcnow()
+        category.save()
+        audit(
+            actor,
+            "category_changed",
+            f"category {category.id}",
+            before=before,
+            after=_category_snapshot(category),
+        )
+    return category
+
+
+# Products -----------------------------------------------------------------------
+
+PRODUCT_FIELDS = ("name", "slug", "description", "price", "category_id", "stock", "active")
+
+
+def _product_snapshot(product):
+    return {
+        "name": product.name,
+        "slug": product.slug,
+        "category": product.category_id,
+        "price": product.price,
+        "stock": product.stock,
+        "active": product.active,
+        "image": product.image or "",
+        "description": product.description,
+    }
+
+
+def _check_product(fields, actor, product=None):
+    """Every rule a product's fields must meet, as {field: message}, plus the slug to store."""
+    errors = {}
+    name = (fields.get("name") or "").strip()
+    if not name:
+        errors["name"] = "Give the product a name."
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"Use at most {NAME_MAX} characters."
+    price = fields.get("price")
+    if product is not None and price is not None and price != product.price and not actor.is_owner:
+        errors["price"] = "Only the owner changes prices. Ask them, or leave the price as it is."
+    elif price is None and product is None:
+        errors["price"] = "Enter a price, like 4.50."
+    elif price is not None and not 0 < price <= PRICE_MAX:
+        errors["price"] = "Enter a price above zero and below 1,000,000."
+    stock = fields.get("stock")
+    if stock is None or not 0 <= stock <= STOCK_MAX:
+        errors["stock"] = f"Enter how many are in stock, from 0 to {STOCK_MAX:,}."
+    category_id = fields.get("category_id")
+    if category_id is None or not Category.select().where(Category.id == category_id).exists():
+        errors["category_id"] = "Choose a category."
+    slug = _resolve_slug(
+        Product, fields.get("slug") or "", name, "product", product.id if product else None, errors
+    )
+    return errors, name, slug
+
+
+def create_product(fields, actor, image=None):
+    """A new product; `image` is a StoredImage already saved with `store_image`."""
+    with write_transaction():
+        errors, name, slug = _check_product(fields, actor)
+        if errors:
+            raise CatalogInvalid(errors)
+        try:
+            product = Product.create(
+                name=name,
+                slug=slug,
+                description=fields.get("description") or "",
+                price=fields["price"],
+                category=fields["category_id"],
+                stock=fields["stock"],
+                active=bool(fields.get("active", True)),
+                **_image_columns(image),
+            )
+        except IntegrityError:
+            raise CatalogInvalid({"slug": "Another product was just saved with that web address."}) from None
+        audit(actor, "product_created", f"product {product.id}", after=_product_snapshot(product))
+    return product
+
+
+def update_product(product, fields, actor, image=None, remove_image=False):
+    """Save the edit; returns the picture file that is no longer used (to delete), or None."""
+    with write_transaction():
+        product = Product.get_by_id(product.id)  # the row as it is now, inside the lock
+        errors, name, slug = _check_product(fields, actor, product)
+        if errors:
+            raise CatalogInvalid(errors)
+        before = _product_snapshot(product)
+        old_image = product.image
+        product.name = name
+        product.slug = slug
+        product.description = fields.get("description") or ""
+        if fields.get("price") is not None:
+            product.price = fields["price"]
+        product.category = fields["category_id"]
+        product.stock = fields["stock"]
+        product.active = bool(fields.get("active", product.active))
+        if image is not None:
+            for column, value in _image_columns(image).items():
+                setattr(product, column, value)
+        elif remove_image:
+            product.image = product.image_width = product.image_height = None
+        product.updated_at = utcnow()
+        product.save()
+        audit(
+            actor, "product_changed", f"product {product.id}", before=before, after=_product_snapshot(product)
+        )
+    return old_image if old_image and old_image != product.image else None
+
+
+def set_product_active(product, active, actor):
+    """Show or hide a product in the shop (hidden products stay in carts as 'no longer available')."""
+    with write_transaction():
+        changed = Product.update(active=active, updated_at=utcnow()).where(
+            (Product.id == product.id) & (Product.active != active)
+        )
+        if changed.execute():
+            audit(
+                actor,
+                "product_shown" if active else "product_hidden",
+                f"product {product.id}",
+                before={"active": not active},
+                after={"active": active},
+            )
+    return Product.get_by_id(product.id)
+
+
+def _image_columns(image):
+    if image is None:
+        return {}
+    return {"image": image.name, "image_width": image.width, "image_height": image.height}
+
+
+def image_in_use(name):
+    return Product.select().where(Product.image == name).exists()
+
+
+# Pictures -----------------------------------------------------------------------
+
+
+def image_directory(instance_path):
+    return Path(instance_path) / IMAGE_DIRECTORY
+
+
+def sniff_image(data):
+    """(extension, width, height) from the file's own bytes; ImageRejected if it isn't one we take."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        kind, size = "png", _png_size(data)
+    elif data.startswith(b"\xff\xd8\xff"):
+        kind, size = "jpg", _jpeg_size(data)
+    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        kind, size = "webp", _webp_size(data)
+    else:
+        raise ImageRejected("Choose a JPEG, PNG or WebP picture. That file is another kind.")
+    if size is None:
+        raise ImageRejected("That picture looks damaged or cut short. Try saving it again.")
+    width, height = size
+    if not (0 < width <= IMAGE_MAX_SIDE and 0 < height <= IMAGE_MAX_SIDE):
+        raise ImageRejected(f"Pictures can be at most {IMAGE_MAX_SIDE:,} pixels on each side.")
+    return kind, width, height
+
+
+def _png_size(data):
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+# Start-of-frame markers carry the size; C4 (Huffman), C8 (reserved) and CC (arithmetic) don't.
+_JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def _jpeg_size(data):
+    i = 2
+    while i + 9 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD9:  # markers without a length
+            i += 2
+            continue
+        if marker in _JPEG_FRAME_MARKERS:
+            return int.from_bytes(data[i + 7 : i + 9], "big"), int.from_bytes(data[i + 5 : i + 7], "big")
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if length < 2:
+            return None
+        i += 2 + length
+    return None
+
+
+def _webp_size(data):
+    chunk = data[12:16]
+    if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
+        width = int.from_bytes(data[26:28], "little") & 0x3FFF
+        height = int.from_bytes(data[28:30], "little") & 0x3FFF
+        return width, height
+    if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X" and len(data) >= 30:
+        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    return None
+
+
+def store_image(directory, data):
+    """Check an upload and keep it under a random name; returns a StoredImage."""
+    if not data:
+        raise ImageRejected("That file is empty. Choose the picture again.")
+    if len(data) > IMAGE_MAX_BYTES:
+        raise ImageRejected("That picture is larger than 2 MB. Save a smaller copy and try again.")
+    kind, width, height = sniff_image(data)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{kind}"
+    path = directory / name
+    tmp_path = directory / f".{name}.part"
+    tmp_path.write_bytes(data)
+    tmp_path.replace(path)
+    return StoredImage(name, width, height)
+
+
+def stored_image(directory, name):
+    """A picture stored earlier (e.g. uploaded with a form that then needed a correction), or None."""
+    if not name or not IMAGE_NAME_PATTERN.match(name):
+        return None
+    path = Path(directory) / name
+    if not path.is_file():
+        return None
+    try:
+        _, width, height = sniff_image(path.read_bytes())
+    except ImageRejected:
+        return None
+    return StoredImage(name, width, height)
+
+
+def delete_image_file(directory, name):
+    """Remove a picture no product uses any more (called after the change is committed)."""
+    if name and IMAGE_NAME_PATTERN.match(name) and not image_in_use(name):
+        (Path(directory) / name).unlink(missing_ok=True)

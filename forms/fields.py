@@ -16,7 +16,9 @@ from wtforms import StringField
 from wtforms import ValidationError
 from wtforms.validators import Optional
 
-COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "models" / "users" / "common-passwords.txt.gz"
+COMMON_PASSWORDS_FILE = (
+    Path(__file__).resolve().parent.parent / "models" / "users" / "common-passwords.txt.gz"
+)
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 

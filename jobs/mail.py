@@ -93,10 +93,6 @@ def deliver_due(now, smtp, limit=BATCH_SIZE):
     return sent
 
 
-
-
-
-
 def attempt(message, smtp, now):
     if message.expires_at is not None and to_naive_utc(now) >= message.expires_at:
         # "Pay before 11:00 today" arriving after 11:00 (mail was down) would be untrue.
@@ -251,9 +247,3 @@ def describe(error):
     if isinstance(error, socket.timeout):
         return "timed out"
     return f"{type(error).__name__}: {error}"
-
-
-
-
-
-

@@ -4,10 +4,10 @@ import datetime
 
 import time_machine
 
-from models.operations.health import TICK
-from models.operations.health import TICK_STALE_AFTER
 from models.base import db
 from models.base import write_transaction
+from models.operations.health import TICK
+from models.operations.health import TICK_STALE_AFTER
 from models.operations.migrate import MIGRATIONS_DIR
 from models.operations.migrate import runner
 from models.shop.heartbeat import beat

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import jobs.tick
-from models.operations.health import TICK
 from jobs.scheduler import acquire_lock
 from jobs.scheduler import AlreadyRunning
 from jobs.tick import tick
@@ -20,6 +19,7 @@ from models.base import as_aware_utc
 from models.base import to_naive_utc
 from models.base import utcnow
 from models.base import write_transaction
+from models.operations.health import TICK
 from models.shop.heartbeat import last_beat
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import send_mail

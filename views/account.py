@@ -55,6 +55,7 @@ from views.rendering import render_invalid
 from views.rendering import safe_next
 from views.security import fresh_password_required
 from views.security import mark_password_entered
+from views.security import request_client
 from views.security import signed_in_recently
 from views.security import start_session
 from views.throttling import keys_for
@@ -157,7 +158,9 @@ def profile():
         return render("account/profile.html", form=form)
     if not form.validate(extra_validators={"phone": [phone_number(country)]}):
         return render_invalid("account/profile.html", form=form)
-    update_profile(user, form.first_name.data, form.last_name.data, form.phone.data or "")
+    update_profile(
+        user, form.first_name.data, form.last_name.data, form.phone.data or "", client=request_client()
+    )
     if form.payment_reminders.data != (user.reminders_opted_out_at is None):
         set_opted_out(user, not form.payment_reminders.data)
     flash("Your details are saved.", "success")
@@ -219,6 +222,7 @@ def new_address():
         address_fields(form),
         make_default_billing=form.make_default_billing.data,
         make_default_shipping=form.make_default_shipping.data,
+        client=request_client(),
     )
     if next_url:
         flash("Address added.", "success")
@@ -259,6 +263,7 @@ def edit_address(address_id):
         address_fields(form),
         make_default_billing=form.make_default_billing.data,
         make_default_shipping=form.make_default_shipping.data,
+        client=request_client(),
     )
     if is_htmx():
         return address_saved(address, before)
@@ -271,7 +276,7 @@ def edit_address(address_id):
 def delete_address(address_id):
     address = owned_address(address_id)
     before = default_ids()
-    delete_address_of(me(), address)
+    delete_address_of(me(), address, client=request_client())
     if is_htmx():
         # The card disappears; a card that inherited a default is refreshed out of band.
         return address_saved(None, before, message="Address deleted.")
@@ -327,7 +332,7 @@ def change_password():
         return render_invalid("account/change_password.html", form=form)
     keys = reauth_keys()
     user = me()
-    if not change_password_of(user, form.current_password.data, form.password.data):
+    if not change_password_of(user, form.current_password.data, form.password.data, client=request_client()):
         wrong_password(keys, form.current_password)
         return render_invalid("account/change_password.html", form=form)
     throttle.clear(keys["account"])
@@ -345,7 +350,7 @@ def change_email():
     if not form.validate():
         return render_invalid("account/change_email.html", form=form)
     keys = reauth_keys()
-    outcome = request_email_change(me(), form.current_password.data, form.email.data)
+    outcome = request_email_change(me(), form.current_password.data, form.email.data, client=request_client())
     if outcome == "wrong_password":
         wrong_password(keys, form.current_password)
         return render_invalid("account/change_email.html", form=form)
@@ -376,7 +381,7 @@ def confirm_new_email(secret):
 def confirm_new_email_post(secret):
     # Who is signed in here, read before the change rotates the session token.
     signed_in_id = current_user.id if current_user.is_authenticated else None
-    user = confirm_email_change(secret)
+    user = confirm_email_change(secret, client=request_client())
     if user is None:
         return render("account/confirm_new_email.html", secret=secret, token=None, status=410)
     if signed_in_id == user.id:
@@ -392,7 +397,7 @@ def confirm_new_email_post(secret):
 @fresh_password_required("account.security")
 def sign_out_others():
     user = me()
-    sign_out_everywhere(user)
+    sign_out_everywhere(user, client=request_client())
     stay_signed_in(User.get_by_id(user.id), password_entered=False)
     flash("Your other devices are signed out. This one stays signed in.", "success")
     return redirect_after_post(url_for("account.security"))

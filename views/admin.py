@@ -9,10 +9,10 @@ from flask_login import current_user
 from flask_login import login_required
 
 from forms.settings import ShopSettingsForm
-from models.operations.health import health_report
 from models.funds.credit import overdue_customers
 from models.funds.ledger import latest_check
 from models.funds.ledger import money_has_moved
+from models.operations.health import health_report
 from models.reports.dashboard import dashboard as dashboard_figures
 from models.reports.order_value import order_value_hints
 from models.shop.outbox import counts_by_state

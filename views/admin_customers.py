@@ -43,6 +43,7 @@ from views.rendering import render
 from views.rendering import render_invalid
 from views.rendering import requested_page
 from views.security import owner_required
+from views.security import request_client
 from views.security import staff_required
 
 bp = Blueprint("admin_customers", __name__, url_prefix="/admin/customers")
@@ -150,6 +151,7 @@ def new():
                 form.last_name.data,
                 form.phone.data or "",
                 owner=current_user._get_current_object(),
+                client=request_client(),
             )
         except IntegrityError:  # the same address added a moment ago, by someone else
             taken, existing = True, User.by_email(form.email.data)
@@ -187,6 +189,7 @@ def edit(customer_id):
             form.last_name.data,
             form.phone.data or "",
             by=current_user._get_current_object(),
+            client=request_client(),
         )
         flash("Details saved.", "success")
         return redirect_after_post(url_for(".show", customer_id=customer.id))
@@ -206,7 +209,7 @@ def edit(customer_id):
 def block(customer_id):
     customer = customer_or_404(customer_id)
     if customer.blocked_at is None:
-        set_blocked(customer, True, current_user._get_current_object())
+        set_blocked(customer, True, current_user._get_current_object(), client=request_client())
     flash(
         f"{customer.display_name}'s account is paused: they are signed out and can't sign in or order.",
         "success",
@@ -219,6 +222,6 @@ def block(customer_id):
 def unblock(customer_id):
     customer = customer_or_404(customer_id)
     if customer.blocked_at is not None:
-        set_blocked(customer, False, current_user._get_current_object())
+        set_blocked(customer, False, current_user._get_current_object(), client=request_client())
     flash(f"{customer.display_name}'s account is active again.", "success")
     return redirect_after_post(url_for(".show", customer_id=customer.id))

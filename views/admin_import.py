@@ -44,6 +44,7 @@ from views.rendering import redirect_after_post
 from views.rendering import render
 from views.security import fresh_password_required
 from views.security import owner_required
+from views.security import request_client
 from views.security import staff_required
 
 bp = Blueprint("admin_import", __name__, url_prefix="/admin/orders/import")
@@ -115,7 +116,9 @@ def index():
     if not form.validate():
         return import_page(form, status=422)
     upload = form.file.data
-    report = import_csv(upload.read(MAX_UPLOAD_BYTES + 1), upload_name(upload), actor())
+    report = import_csv(
+        upload.read(MAX_UPLOAD_BYTES + 1), upload_name(upload), actor(), client=request_client()
+    )
     if report.batch_id is not None:
         flash(summary(report), "success" if not report.rejected else "error")
         for notice in report.notices:

@@ -18,6 +18,7 @@ from models.marketplace.json_api import BadRequest
 from models.marketplace.json_api import import_json
 from models.marketplace.json_api import MAX_API_BYTES
 from views.security import csrf
+from views.security import request_client
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
@@ -45,7 +46,7 @@ def marketplace_orders():
         )
     request.max_content_length = MAX_API_BYTES
     try:
-        report = import_json(request.get_data(cache=False))
+        report = import_json(request.get_data(cache=False), client=request_client())
     except BadRequest as bad:
         return error(bad.status, str(bad))
     return jsonify(

@@ -24,6 +24,7 @@ from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
 from views.rendering import safe_next
+from views.security import request_client
 from views.security import start_session
 from views.throttling import keys_for
 from views.throttling import refuse_if_throttled
@@ -62,7 +63,7 @@ def sign_in():
         flash("Please confirm your email address first: we've sent you a new code.", "info")
         return redirect_after_post(url_for("inbox.check_inbox"))
     start_session(user)
-    record_event(user, "signed_in")
+    record_event(user, "signed_in", client=request_client())
     flash(f"Welcome back, {user.first_name or user.email}.", "success")
     return redirect_after_post(safe_next(next_url, landing_for(user)))
 
@@ -132,7 +133,7 @@ def reset_password(secret):
             first_password=first_password,
             status=status,
         )
-    if reset_password_with_link(secret, form.password.data) is None:
+    if reset_password_with_link(secret, form.password.data, client=request_client()) is None:
         return render("auth/reset_password.html", form=None, status=410)
     flash("Your new password is saved. Please sign in with it.", "success")
     return redirect_after_post(url_for("auth.sign_in"))

@@ -125,7 +125,13 @@ def place():
         return _page(form, addresses, summary, status=422)
     if order.is_unpaid and order.card_amount and order.payment_method != BANK:
         try:
-            payment = start_card_payment(order, form.idempotency_key.data)
+            payment = start_card_payment(
+                order,
+                form.idempotency_key.data,
+                return_url=lambda payment: url_for(
+                    "orders.payment_status", order_id=payment.order_id, payment_id=payment.id
+                ),
+            )
         except (PaymentError, OrderError):
             flash(
                 "The payment provider is not answering. Your order is saved: pay it from this page.", "error"

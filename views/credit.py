@@ -27,6 +27,7 @@ from models.funds.top_ups import start_top_up
 from models.groups.group import group_of
 from models.groups.group import GroupError
 from payments import PaymentError
+from views.funds import top_up_status_url
 from views.rendering import redirect_after_post
 from views.rendering import redirect_off_site
 from views.rendering import render
@@ -92,7 +93,13 @@ def start_repayment():
     if form.method.data == "bank":
         return redirect_after_post(url_for("credit.bank_transfer", amount=form.amount.data))
     try:
-        started = start_top_up(current_user, form.amount.data, form.idempotency_key.data, purpose=REPAYMENT)
+        started = start_top_up(
+            current_user,
+            form.amount.data,
+            form.idempotency_key.data,
+            return_url=top_up_status_url,
+            purpose=REPAYMENT,
+        )
     except FundsError as error:
         form.amount.errors = [*form.amount.errors, str(error)]
         if isinstance(error, KeyReused):

@@ -53,6 +53,11 @@ bp = Blueprint("funds", __name__)
 PER_PAGE = 25
 
 
+def top_up_status_url(top_up):
+    """Where the card provider sends the payer back: the top-up's own page on this site."""
+    return url_for("funds.top_up_status", top_up_id=top_up.id)
+
+
 @bp.app_context_processor
 def funds_context():
     def funds_account():
@@ -97,7 +102,9 @@ def top_up():
     form = TopUpForm()
     if form.validate_on_submit():
         try:
-            started = start_top_up(current_user, form.amount.data, form.idempotency_key.data)
+            started = start_top_up(
+                current_user, form.amount.data, form.idempotency_key.data, return_url=top_up_status_url
+            )
         except FundsError as error:
             form.amount.errors = [*form.amount.errors, str(error)]
             if isinstance(error, KeyReused):

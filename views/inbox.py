@@ -20,6 +20,7 @@ from models.users.tokens import find_by_link
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
+from views.security import request_client
 from views.security import start_session
 from views.throttling import keys_for
 from views.throttling import refuse_if_throttled
@@ -59,7 +60,7 @@ def enter_code():
         return render_invalid("inbox/check_inbox.html", form=form, token=token, flow=flow)
     keys = keys_for("code")
     refuse_if_throttled(keys)
-    outcome, user = redeem_code(token, form.code.data)
+    outcome, user = redeem_code(token, form.code.data, client=request_client())
     if outcome != "ok":
         throttle.record_failure(keys)
         attempts_left = max(CODE_ATTEMPTS - (token.code_attempts + 1), 0)
@@ -106,7 +107,7 @@ def confirm_link(secret):
 
 @bp.post("/register/confirm/<secret>")
 def confirm_link_post(secret):
-    user = confirm_by_link(secret)
+    user = confirm_by_link(secret, client=request_client())
     if user is None:
         return render("inbox/confirm_link.html", secret=secret, valid=False, status=410)
     session.pop(INBOX_KEY, None)

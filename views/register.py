@@ -26,6 +26,7 @@ from views.membership import REFERRAL_KEY
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
+from views.security import request_client
 from views.throttling import throttled
 
 bp = Blueprint("register", __name__, url_prefix="/register")
@@ -192,7 +193,9 @@ def review():
     if missing:
         return redirect(url_for("register.email" if 2 in missing else "register.details"))
     if request.method == "POST":
-        token = complete_registration(draft, referral_code=session.pop(REFERRAL_KEY, None))
+        token = complete_registration(
+            draft, referral_code=session.pop(REFERRAL_KEY, None), client=request_client()
+        )
         session.pop(DRAFT_KEY, None)
         begin_inbox(token, flow="register")
         return redirect_after_post(url_for("inbox.check_inbox"))

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 from models.base import utcnow
 from models.storefront.cart import carry_into_account
 from models.storefront.cart import CART_SESSION_KEY
+from models.users.security_log import Client
 from models.users.user import User
 from views.rendering import redirect_after_post
 
@@ -129,6 +130,11 @@ def signed_in_recently():
     """Whether the password was entered in the last 15 minutes (for sensitive actions)."""
     entered = session.get("password_at")
     return entered is not None and utcnow().timestamp() - entered < FRESH_SIGN_IN_SECONDS
+
+
+def request_client():
+    """Who sent this request, as the security log records it."""
+    return Client(request.remote_addr or "", request.user_agent.string or "")
 
 
 def client_address():

@@ -7,6 +7,7 @@ from peewee import ForeignKeyField
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
+from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.user import User
 
@@ -61,16 +62,24 @@ def address_of(user, address_id):
     return Address.get_or_none((Address.id == address_id) & (Address.user == user))
 
 
-def add_address(user, fields, make_default_billing=False, make_default_shipping=False, actor="customer"):
+def add_address(
+    user, fields, make_default_billing=False, make_default_shipping=False, actor="customer", client=NO_CLIENT
+):
     with write_transaction():
         address = Address.create(user=user, **_clean(fields))
         _set_defaults(user, address, make_default_billing, make_default_shipping)
-        record_event(user, "address_added", ", ".join(address.lines()), actor=actor)
+        record_event(user, "address_added", ", ".join(address.lines()), actor=actor, client=client)
     return address
 
 
 def update_address(
-    user, address, fields, make_default_billing=False, make_default_shipping=False, actor="customer"
+    user,
+    address,
+    fields,
+    make_default_billing=False,
+    make_default_shipping=False,
+    actor="customer",
+    client=NO_CLIENT,
 ):
     before = ", ".join(address.lines())
     with write_transaction():
@@ -78,11 +87,13 @@ def update_address(
             setattr(address, name, value)
         address.save()
         _set_defaults(user, address, make_default_billing, make_default_shipping)
-        record_event(user, "address_changed", f"{before} → {', '.join(address.lines())}", actor=actor)
+        record_event(
+            user, "address_changed", f"{before} → {', '.join(address.lines())}", actor=actor, client=client
+        )
     return address
 
 
-def delete_address(user, address, actor="customer"):
+def delete_address(user, address, actor="customer", client=NO_CLIENT):
     """Remove an address; a default it held passes to the oldest remaining address."""
     with write_transaction():
         address.delete_instance()
@@ -95,7 +106,7 @@ def delete_address(user, address, actor="customer"):
             changes[User.default_shipping] = remaining[0].id
         if changes:
             User.update(changes).where(User.id == user.id).execute()
-        record_event(user, "address_deleted", ", ".join(address.lines()), actor=actor)
+        record_event(user, "address_deleted", ", ".join(address.lines()), actor=actor, client=client)
 
 
 def _set_defaults(user, address, billing, shipping):

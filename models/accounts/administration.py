@@ -7,6 +7,7 @@ from models.shop.audit import audit
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
 from models.users.passwords import hash_password
+from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.tokens import issue
 from models.users.tokens import SET_PASSWORD
@@ -18,7 +19,7 @@ from models.users.user import ROLES
 from models.users.user import User
 
 
-def create_customer_for_owner(email, first_name, last_name, phone, owner, now=None):
+def create_customer_for_owner(email, first_name, last_name, phone, owner, now=None, client=NO_CLIENT):
     """A customer created by the owner: confirmed, no password, a set-password link emailed."""
     now = now or utcnow()
     with write_transaction():
@@ -33,7 +34,7 @@ def create_customer_for_owner(email, first_name, last_name, phone, owner, now=No
             session_token=new_session_token(),
             created_at=now,
         )
-        record_event(user, "account_created", f"by {owner.email}", actor="shop")
+        record_event(user, "account_created", f"by {owner.email}", actor="shop", client=client)
         audit(
             owner,
             "customer_created",
@@ -52,14 +53,16 @@ def create_customer_for_owner(email, first_name, last_name, phone, owner, now=No
     return user
 
 
-def set_blocked(user, blocked, owner):
+def set_blocked(user, blocked, owner, client=NO_CLIENT):
     """Pause or resume an account. Pausing ends every session: resuming doesn't bring them back."""
     with write_transaction():
         user.blocked_at = utcnow() if blocked else None
         if blocked:
             user.session_token = new_session_token()
         user.save(only=[User.blocked_at, User.session_token])
-        record_event(user, "blocked" if blocked else "unblocked", f"by {owner.email}", actor="shop")
+        record_event(
+            user, "blocked" if blocked else "unblocked", f"by {owner.email}", actor="shop", client=client
+        )
         audit(
             owner,
             "customer_paused" if blocked else "customer_resumed",

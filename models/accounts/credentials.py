@@ -6,6 +6,7 @@ from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
 from models.users.passwords import hash_password
 from models.users.passwords import verify_password
+from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.tokens import CHANGE_EMAIL
 from models.users.tokens import find_by_link
@@ -41,7 +42,7 @@ def reset_token(secret, now=None):
     return find_by_link(secret, RESET_PASSWORD, now) or find_by_link(secret, SET_PASSWORD, now)
 
 
-def reset_password(secret, new_password, now=None):
+def reset_password(secret, new_password, now=None, client=NO_CLIENT):
     """Set the password from a link (single use); ends every session. Returns the user or None."""
     with write_transaction():
         token = reset_token(secret, now)
@@ -54,7 +55,7 @@ def reset_password(secret, new_password, now=None):
             user.save(only=[User.email_confirmed_at])
         retire_others(user, RESET_PASSWORD, now=now)
         kind = "password_set" if token.purpose == SET_PASSWORD else "password_reset"
-        record_event(user, kind)
+        record_event(user, kind, client=client)
         send_templated(
             user.email,
             "password_changed",
@@ -66,13 +67,13 @@ def reset_password(secret, new_password, now=None):
         return user
 
 
-def change_password(user, current_password, new_password):
+def change_password(user, current_password, new_password, client=NO_CLIENT):
     """False if the current password is wrong. Ends other sessions (the caller re-signs this one)."""
     if not verify_password(user.password_hash, current_password):
         return False
     with write_transaction():
         _store_password(user, new_password)
-        record_event(user, "password_changed")
+        record_event(user, "password_changed", client=client)
         send_templated(
             user.email,
             "password_changed",
@@ -90,15 +91,15 @@ def _store_password(user, new_password):
     user.save(only=[User.password_hash, User.session_token])
 
 
-def sign_out_everywhere(user):
+def sign_out_everywhere(user, client=NO_CLIENT):
     """A new session token: every session, this one included, must sign in again (the caller re-signs it)."""
     with write_transaction():
         user.session_token = new_session_token()
         user.save(only=[User.session_token])
-        record_event(user, "signed_out_everywhere")
+        record_event(user, "signed_out_everywhere", client=client)
 
 
-def request_email_change(user, current_password, new_email, now=None):
+def request_email_change(user, current_password, new_email, now=None, client=NO_CLIENT):
     """'wrong_password', 'same' or 'sent'. The new address gets a link; nothing changes until it is used."""
     if not verify_password(user.password_hash, current_password):
         return "wrong_password"
@@ -107,7 +108,7 @@ def request_email_change(user, current_password, new_email, now=None):
         return "same"
     with write_transaction():
         retire_others(user, CHANGE_EMAIL, now=now)
-        record_event(user, "email_change_requested", f"to {new_email}")
+        record_event(user, "email_change_requested", f"to {new_email}", client=client)
         if User.by_email(new_email) is not None:
             # Never reveal that the new address has an account: tell its owner instead.
             send_templated(
@@ -130,7 +131,7 @@ def request_email_change(user, current_password, new_email, now=None):
     return "sent"
 
 
-def confirm_email_change(secret, now=None):
+def confirm_email_change(secret, now=None, client=NO_CLIENT):
     """Switch to the new address (and tell the old one). None if the link is bad or the address got taken."""
     with write_transaction():
         token = find_by_link(secret, CHANGE_EMAIL, now)
@@ -141,7 +142,7 @@ def confirm_email_change(secret, now=None):
         user.email = token.new_email
         user.session_token = new_session_token()
         user.save(only=[User.email, User.session_token])
-        record_event(user, "email_changed", f"from {old_email} to {user.email}")
+        record_event(user, "email_changed", f"from {old_email} to {user.email}", client=client)
         send_templated(
             old_email,
             "email_changed_notice",

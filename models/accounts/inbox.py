@@ -7,6 +7,7 @@ from models.base import write_transaction
 from models.funds.signup_bonus import credit_signup_bonus
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
+from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.tokens import AccountToken
 from models.users.tokens import ALREADY_REGISTERED
@@ -22,13 +23,13 @@ from models.users.user import normalize_email
 from models.users.user import User
 
 
-def confirm_by_link(secret, now=None):
+def confirm_by_link(secret, now=None, client=NO_CLIENT):
     """The confirmed user for a confirmation link, or None if it is unknown, used or expired."""
     with write_transaction():
         token = find_by_link(secret, CONFIRM_EMAIL, now)
         if token is None or not use(token, now):
             return None
-        return _mark_confirmed(token.user, now)
+        return _mark_confirmed(token.user, now, client)
 
 
 def inbox_token(token_id):
@@ -41,7 +42,7 @@ def inbox_token(token_id):
     )
 
 
-def redeem_code(token, code, now=None):
+def redeem_code(token, code, now=None, client=NO_CLIENT):
     """('ok', user) when the code is right; ('wrong', None) or ('expired', None) otherwise."""
     with write_transaction():
         outcome = check_code(token, code, now)
@@ -49,7 +50,7 @@ def redeem_code(token, code, now=None):
             return (outcome if outcome != "ok" else "expired"), None
         user = User.get_by_id(token.user_id)
         if token.purpose == CONFIRM_EMAIL:
-            _mark_confirmed(user, now)
+            _mark_confirmed(user, now, client)
         return "ok", user
 
 
@@ -94,12 +95,12 @@ def resend_confirmation(user, now=None):
     return token
 
 
-def _mark_confirmed(user, now):
+def _mark_confirmed(user, now, client):
     user = User.get_by_id(user.id)
     if user.email_confirmed_at is None:
         user.email_confirmed_at = now or utcnow()
         user.save(only=[User.email_confirmed_at])
-        record_event(user, "email_confirmed")
+        record_event(user, "email_confirmed", client=client)
         credit_signup_bonus(user)
     return user
 

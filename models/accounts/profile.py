@@ -9,6 +9,7 @@ from models.funds.ledger import LedgerError
 from models.shop.audit import audit
 from models.users.passwords import verify_password
 from models.users.security_log import events_of
+from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.security_log import SecurityEvent
 from models.users.tokens import AccountToken
@@ -16,7 +17,7 @@ from models.users.user import new_session_token
 from models.users.user import User
 
 
-def update_profile(user, first_name, last_name, phone, by=None):
+def update_profile(user, first_name, last_name, phone, by=None, client=NO_CLIENT):
     """Save name and phone; `by` is the staff member or owner making the change, if not the customer."""
     with write_transaction():
         before = f"{user.first_name} {user.last_name}, {user.phone or 'no phone'}"
@@ -24,7 +25,13 @@ def update_profile(user, first_name, last_name, phone, by=None):
         user.save(only=[User.first_name, User.last_name, User.phone])
         after = f"{first_name} {last_name}, {phone or 'no phone'}"
         if before != after:
-            record_event(user, "profile_changed", f"{before} → {after}", actor="shop" if by else "customer")
+            record_event(
+                user,
+                "profile_changed",
+                f"{before} → {after}",
+                actor="shop" if by else "customer",
+                client=client,
+            )
             if by is not None:
                 audit(
                     by,

@@ -22,6 +22,7 @@ from models.groups.group import new_member
 from models.groups.referrals import referrer_for
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
+from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.tokens import ALREADY_REGISTERED
 from models.users.tokens import CONFIRM_EMAIL
@@ -87,7 +88,7 @@ def save_answers(draft, answers, password_hash=None):
     return RegistrationDraft.get_by_id(draft.id)
 
 
-def complete_registration(draft, referral_code=None, now=None):
+def complete_registration(draft, referral_code=None, now=None, client=NO_CLIENT):
     """Step 4: create the account (or tell the address's owner it exists). Returns the inbox token.
 
     Both paths write a token and a message in one transaction and answer
@@ -100,12 +101,12 @@ def complete_registration(draft, referral_code=None, now=None):
         if existing is not None:
             token = _tell_existing_account(existing, now)
         else:
-            token = _create_account(values, draft.password_hash, now, referrer_for(referral_code))
+            token = _create_account(values, draft.password_hash, now, referrer_for(referral_code), client)
         RegistrationDraft.delete().where(RegistrationDraft.id == draft.id).execute()
     return token
 
 
-def _create_account(values, password_hash, now, referrer=None):
+def _create_account(values, password_hash, now, referrer, client):
     user = new_member(
         referred_by=referrer,
         email=values["email"],
@@ -117,10 +118,10 @@ def _create_account(values, password_hash, now, referrer=None):
         session_token=new_session_token(),
         created_at=now,
     )
-    add_address(user, values["billing"], make_default_billing=True, make_default_shipping=True)
+    add_address(user, values["billing"], make_default_billing=True, make_default_shipping=True, client=client)
     if values.get("ship_different") and values.get("shipping"):
-        add_address(user, values["shipping"], make_default_shipping=True)
-    record_event(user, "account_created")
+        add_address(user, values["shipping"], make_default_shipping=True, client=client)
+    record_event(user, "account_created", client=client)
     token, link, code = issue(CONFIRM_EMAIL, user.email, user=user, link=True, code=True, now=now)
     send_confirmation(user, link, code)
     return token

@@ -2,8 +2,6 @@
 
 import datetime
 
-from flask import has_request_context
-from flask import url_for
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
@@ -22,6 +20,7 @@ from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.groups.group import settings_for
+from models.shop.mail import absolute_url
 from models.shop.settings import format_money
 from models.shop.settings import load_settings
 from models.users.user import User
@@ -156,10 +155,6 @@ def start_top_up(user, amount, idempotency_key, return_url=None, purpose=TOP_UP)
 
 
 def _default_return_url(top_up):
-    if has_request_context():
-        return url_for("funds.top_up_status", top_up_id=top_up.id)
-    from models.shop.mail import absolute_url
-
     return absolute_url("funds.top_up_status", top_up_id=top_up.id)
 
 

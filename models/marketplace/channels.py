@@ -8,8 +8,6 @@ from models.orders.order import SHOP_CHANNEL
 MARKETPLACE = "marketplace"  # Order.payment_method of every imported order
 
 
-
-
 CHANNEL_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,29}$")
 
 

@@ -18,6 +18,7 @@ from models.orders.order import ADDRESS_PARTS
 from models.shop.settings import format_money
 from models.shop.settings import load_settings
 from models.storefront.catalog import Product
+from models.users.security_log import NO_CLIENT
 from models.users.user import normalize_email
 
 MAX_LINES_PER_ORDER = 200
@@ -52,11 +53,12 @@ SLUG_MAX = 80
 
 
 class Context:
-    """The shop's settings an import checks against, read once per import."""
+    """The shop's settings an import checks against, read once per import, and who sent it."""
 
-    def __init__(self, now):
+    def __init__(self, now, client=NO_CLIENT):
         settings = load_settings()
         self.now = now
+        self.client = client  # logged with the accounts the import creates
         self.currency = settings.currency
         self.decimals = get_currency_precision(settings.currency)
         self.tz = settings.tz

@@ -10,6 +10,7 @@ from models.marketplace.results import ImportReport
 from models.marketplace.results import RawItem
 from models.marketplace.results import RawOrder
 from models.orders.order import ADDRESS_PARTS
+from models.users.security_log import NO_CLIENT
 
 # Limits: an upload or request beyond them is refused with a message, never half-read.
 MAX_UPLOAD_BYTES = 1_000_000
@@ -287,7 +288,7 @@ def _add_row(raw, line, cells):
         raw.items.append(RawItem(where=f"line {line}", values=item))
 
 
-def import_csv(data, filename="", actor=None, now=None):
+def import_csv(data, filename="", actor=None, now=None, client=NO_CLIENT):
     """Read and import an uploaded CSV file; returns the ImportReport."""
     raw_orders, report = read_csv(data)
     if report.file_errors:
@@ -295,4 +296,4 @@ def import_csv(data, filename="", actor=None, now=None):
     if not raw_orders:
         report.file_errors.append("The file has a header line but no orders.")
         return report
-    return run_import(raw_orders, actor, "csv", filename, report, now)
+    return run_import(raw_orders, actor, "csv", filename, report, now, client)

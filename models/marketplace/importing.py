@@ -26,6 +26,7 @@ from models.orders.order import PAID
 from models.shop.audit import audit
 from models.shop.settings import shop_today
 from models.storefront.catalog import Product
+from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.user import CUSTOMER
 from models.users.user import FROM_MARKETPLACE
@@ -77,7 +78,7 @@ def _save(checked, result, context, actor, via):
         existing = _existing(checked.channel, checked.order_ref)
         if existing is not None:
             return _already(result, existing)
-        user, created = _customer(checked, now)
+        user, created = _customer(checked, context)
         order = Order.create(
             user=user,
             status=PAID,
@@ -135,7 +136,13 @@ def _save(checked, result, context, actor, via):
             at=now,
         )
         if created:
-            record_event(user, "account_created", f"with {label} order {checked.order_ref}", actor="shop")
+            record_event(
+                user,
+                "account_created",
+                f"with {label} order {checked.order_ref}",
+                actor="shop",
+                client=context.client,
+            )
     result.outcome = IMPORTED
     result.order_id, result.number = order.id, order.number
     result.customer_id, result.new_customer = user.id, created
@@ -143,7 +150,7 @@ def _save(checked, result, context, actor, via):
     return result
 
 
-def _customer(checked, now):
+def _customer(checked, context):
     """(user, created): the account with this email, or a new password-less one."""
     user = User.by_email(checked.email)
     if user is not None:
@@ -158,7 +165,7 @@ def _customer(checked, now):
         source=FROM_MARKETPLACE,
         email_confirmed_at=None,
         session_token=new_session_token(),
-        created_at=now,
+        created_at=context.now,
     )
     return user, True
 
@@ -178,9 +185,9 @@ def _take_stock(item, short):
     return product.id
 
 
-def run_import(raw_orders, actor=None, source="csv", filename="", report=None, now=None):
+def run_import(raw_orders, actor=None, source="csv", filename="", report=None, now=None, client=NO_CLIENT):
     """Import each order on its own; keeps the report when anything was saved or found."""
-    context = Context(now or utcnow())
+    context = Context(now or utcnow(), client)
     report = report or ImportReport()
     via = "CSV upload" if source == "csv" else "marketplace API"
     for raw in raw_orders:

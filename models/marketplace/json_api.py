@@ -6,6 +6,7 @@ from models.marketplace.importing import run_import
 from models.marketplace.results import RawItem
 from models.marketplace.results import RawOrder
 from models.orders.order import ADDRESS_PARTS
+from models.users.security_log import NO_CLIENT
 
 MAX_API_BYTES = 1_000_000
 
@@ -166,6 +167,6 @@ def _json_object(entry, name, fields, raw, required):
     return value
 
 
-def import_json(body, now=None):
+def import_json(body, now=None, client=NO_CLIENT):
     """Import the orders of an API request body; returns the ImportReport. Raises BadRequest."""
-    return run_import(read_json(body), actor=None, source="api", now=now)
+    return run_import(read_json(body), actor=None, source="api", now=now, client=client)

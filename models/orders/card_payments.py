@@ -2,8 +2,6 @@
 
 import datetime
 
-from flask import has_request_context
-from flask import url_for
 from peewee import IntegrityError
 
 from models.base import db
@@ -27,6 +25,7 @@ from models.orders.order import OrderPayment
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
 from models.orders.paid import mark_paid
+from models.shop.mail import absolute_url
 from models.shop.settings import format_money
 from payments import configured_name as configured_provider
 from payments import FAILED
@@ -102,10 +101,6 @@ def _still_open_payment(order):
 
 
 def _default_return_url(payment):
-    if has_request_context():
-        return url_for("orders.payment_status", order_id=payment.order_id, payment_id=payment.id)
-    from models.shop.mail import absolute_url
-
     return absolute_url("orders.payment_status", order_id=payment.order_id, payment_id=payment.id)
 
 

@@ -1,7 +1,7 @@
 """The security activity a customer can read: sign-ins, password and email changes, address edits."""
 
-from flask import has_request_context
-from flask import request
+from dataclasses import dataclass
+
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
@@ -50,14 +50,26 @@ class SecurityEvent(BaseModel):
         return describe_device(self.user_agent)
 
 
-def record_event(user, kind, detail="", actor="customer"):
-    """Log one event, with the address and browser of the current request if there is one."""
-    ip = user_agent = ""
-    if has_request_context():
-        ip = request.remote_addr or ""
-        user_agent = (request.user_agent.string or "")[:250]
+@dataclass(frozen=True)
+class Client:
+    """Who is on the other end of a web request: the address and browser an event is logged with."""
+
+    ip: str = ""
+    user_agent: str = ""
+
+
+NO_CLIENT = Client()  # jobs, commands and the shop's own processes
+
+
+def record_event(user, kind, detail="", actor="customer", client=NO_CLIENT):
+    """Log one event, with the address and browser of the web request that caused it (if any)."""
     return SecurityEvent.create(
-        user=user, kind=kind, detail=detail[:1000], actor=actor, ip=ip, user_agent=user_agent
+        user=user,
+        kind=kind,
+        detail=detail[:1000],
+        actor=actor,
+        ip=client.ip,
+        user_agent=client.user_agent[:250],
     )
 
 

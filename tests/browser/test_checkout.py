@@ -25,10 +25,14 @@ pytestmark = pytest.mark.browser
 MAKE_CUSTOMER = """
 import sys
 from shop import create_app
-from models.address import add_address
+from models.accounts.addresses import add_address
 from models.base import connection
-from models.ledger import account_for, Leg, PROVIDER_CLEARING, system_account, transfer
-from models.user import create_user
+from models.funds.credit import account_for
+from models.funds.ledger import Leg
+from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.accounts.administration import create_user
 app = create_app({"SECRET_KEY": "browser-test-secret", "DATABASE_URL": "sqlite:///" + sys.argv[1],
                   "INSTANCE_PATH": sys.argv[2]})
 with app.app_context(), connection():

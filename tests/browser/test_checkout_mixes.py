@@ -27,12 +27,18 @@ pytestmark = pytest.mark.browser
 MAKE_CUSTOMER = """
 import sys
 from shop import create_app
-from models.address import add_address
+from models.accounts.addresses import add_address
 from models.base import connection
-from models.groups import CustomerGroup, move_to_group
-from models.credit import refresh_credit_limit
-from models.ledger import account_for, Leg, PROVIDER_CLEARING, system_account, transfer
-from models.user import create_user, User
+from models.groups.group import CustomerGroup
+from models.groups.applications import move_to_group
+from models.funds.credit import refresh_credit_limit
+from models.funds.credit import account_for
+from models.funds.ledger import Leg
+from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.accounts.administration import create_user
+from models.users.user import User
 app = create_app({"SECRET_KEY": "browser-test-secret", "DATABASE_URL": "sqlite:///" + sys.argv[1],
                   "INSTANCE_PATH": sys.argv[2]})
 email, password, funds, credit = sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6])

@@ -29,13 +29,24 @@ pytestmark = pytest.mark.browser
 MAKE_ORDERS = """
 import json, sys
 from shop import create_app
-from models.address import add_address
+from models.accounts.addresses import add_address
 from models.base import connection
-from models.cart import add_to_cart, cart_summary, find_cart
-from models.catalog import Product
-from models.ledger import account_for, Leg, PROVIDER_CLEARING, system_account, transfer
-from models.orders import BANK, CARD, cancel_order, cart_fingerprint, pay_link_token, place_order
-from models.user import create_user
+from models.storefront.cart import add_to_cart
+from models.storefront.cart import cart_summary
+from models.storefront.cart import find_cart
+from models.storefront.catalog import Product
+from models.funds.credit import account_for
+from models.funds.ledger import Leg
+from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.orders.order import BANK
+from models.orders.order import CARD
+from models.orders.cancelling import cancel_order
+from models.orders.placing import cart_fingerprint
+from models.orders.pay_link import pay_link_token
+from models.orders.placing import place_order
+from models.accounts.administration import create_user
 app = create_app({"SECRET_KEY": "browser-test-secret", "DATABASE_URL": "sqlite:///" + sys.argv[1],
                   "INSTANCE_PATH": sys.argv[2]})
 email = sys.argv[3]

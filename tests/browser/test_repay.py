@@ -23,9 +23,15 @@ PUT_IN_DEBT = """
 import sys
 from shop import create_app
 from models.base import connection
-from models.groups import CustomerGroup, move_to_group
-from models.ledger import Leg, SALES, account_for, system_account, transfer
-from models.user import create_user, User
+from models.groups.group import CustomerGroup
+from models.groups.applications import move_to_group
+from models.funds.ledger import Leg
+from models.funds.ledger import SALES
+from models.funds.credit import account_for
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.accounts.administration import create_user
+from models.users.user import User
 app = create_app({"SECRET_KEY": "browser-test-secret", "DATABASE_URL": "sqlite:///" + sys.argv[1],
                   "INSTANCE_PATH": sys.argv[2]})
 with app.app_context(), connection():

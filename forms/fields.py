@@ -1,24 +1,25 @@
 """Validation shared by every form that collects people's details."""
 
-import functools
-import gzip
 import re
 import unicodedata
 from decimal import Decimal
-from pathlib import Path
 
-import babel
 import phonenumbers
 from babel.numbers import get_currency_precision
-from email_validator import EmailNotValidError
-from email_validator import validate_email
 from wtforms import StringField
 from wtforms import ValidationError
 from wtforms.validators import Optional
 
-COMMON_PASSWORDS_FILE = (
-    Path(__file__).resolve().parent.parent / "models" / "users" / "common-passwords.txt.gz"
-)
+from models.users.passwords import common_passwords
+from models.values import country_names
+from models.values import e164_phone
+from models.values import has_invisible_characters
+from models.values import minor_units
+from models.values import MONEY_MAX
+from models.values import normalized_email
+from models.values import NoSuchPhoneNumber
+from models.values import NotAPhoneNumber
+
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 
@@ -32,22 +33,15 @@ def clean_text(value):
 
 def plain_text(form, field):
     """Refuse control and invisible formatting characters (they only ever cause trouble)."""
-    if field.data and any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in field.data):
+    if field.data and has_invisible_characters(field.data):
         raise ValidationError(f"{field.label.text} contains characters we can't store. Please retype it.")
 
 
 def email_address(form, field):
     try:
-        info = validate_email(field.data or "", check_deliverability=False)
-    except EmailNotValidError:
+        field.data = normalized_email(field.data or "")
+    except ValueError:
         raise ValidationError("Enter an email address like name@example.com.") from None
-    field.data = info.normalized.lower()
-
-
-@functools.cache
-def common_passwords():
-    with gzip.open(COMMON_PASSWORDS_FILE, "rt") as handle:
-        return frozenset(line.strip() for line in handle if line.strip())
 
 
 def new_password(form, field):
@@ -67,14 +61,13 @@ def phone_number(default_country):
         if not field.data:
             return
         try:
-            number = phonenumbers.parse(field.data, default_country)
-        except phonenumbers.NumberParseException:
+            field.data = e164_phone(field.data, default_country)
+        except NotAPhoneNumber:
             raise ValidationError("Enter a phone number like 020 7946 0000 or +44 20 7946 0000.") from None
-        if not phonenumbers.is_valid_number(number):
+        except NoSuchPhoneNumber:
             raise ValidationError(
                 "That phone number doesn't look right. Check the digits and the country code."
-            )
-        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            ) from None
 
     return validate
 
@@ -90,16 +83,7 @@ def national_phone(e164, default_country):
 
 
 def country_choices(locale):
-    names = babel.Locale.parse(locale).territories
-    codes = [
-        code
-        for code in names
-        if len(code) == 2 and code.isalpha() and code not in ("EU", "EZ", "UN", "QO", "ZZ")
-    ]
-    return sorted(((code, names[code]) for code in codes), key=lambda pair: pair[1])
-
-
-MONEY_MAX_MINOR = 100_000_000  # 1,000,000.00 in a 2-decimal currency: anything bigger is a typo
+    return sorted(country_names(locale).items(), key=lambda pair: pair[1])
 
 
 def currency_decimals():
@@ -142,16 +126,14 @@ class MoneyField(StringField):
         if not text:
             raise ValueError("Enter an amount, like 10 or 12.50.")
         decimals = currency_decimals()
-        # [0-9], not \d: \d also matches other scripts' digits such as "٣".
-        pattern = rf"^[0-9]{{1,9}}(?:[.,][0-9]{{1,{decimals}}})?$" if decimals else r"^[0-9]{1,9}$"
-        if not re.match(pattern, text):
+        minor = minor_units(text, decimals)
+        if minor is None:
             raise ValueError(
                 f"Enter an amount using digits and at most {decimals} decimals, like 12.50."
                 if decimals
                 else "Enter a whole amount using digits, like 1200."
             )
-        minor = int(Decimal(text.replace(",", ".")).scaleb(decimals))
-        if minor > MONEY_MAX_MINOR:
+        if minor > MONEY_MAX:
             raise ValueError("That amount is too large.")
         if minor == 0 and not self.allow_zero:
             raise ValueError("Enter an amount above zero.")

@@ -6,11 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import babel
-import phonenumbers
 from babel.numbers import get_currency_precision
-from email_validator import EmailNotValidError
-from email_validator import validate_email
 
 from models.marketplace.channels import CHANNEL_PATTERN
 from models.marketplace.channels import SHOP_CHANNEL
@@ -19,15 +15,17 @@ from models.shop.settings import format_money
 from models.shop.settings import load_settings
 from models.storefront.catalog import Product
 from models.users.security_log import NO_CLIENT
-from models.users.user import normalize_email
+from models.values import country_names
+from models.values import e164_phone
+from models.values import has_invisible_characters
+from models.values import minor_units
+from models.values import MONEY_MAX
+from models.values import normalized_email
 
 MAX_LINES_PER_ORDER = 200
 
 
 MAX_QUANTITY = 9_999
-
-
-MONEY_MAX = 100_000_000  # minor units: 1,000,000.00 for one order or line is a typo
 
 
 # What Excel makes of a long order number in a column it thinks is numeric.
@@ -75,7 +73,7 @@ def _text(value, label, errors, max_length=200, required=False):
         errors.append(f"{label}: expected text.")
         return ""
     text = WHITESPACE.sub(" ", unicodedata.normalize("NFC", value)).strip()
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in text):
+    if has_invisible_characters(text):
         errors.append(f"{label}: contains control or invisible characters that can't be stored.")
         return ""
     if len(text) > max_length:
@@ -96,9 +94,8 @@ def _amount(value, label, errors, decimals, required=False):
         errors.append(f'{label}: write the amount as a string like "12.50" (a JSON number can lose cents).')
         return None
     text = value.strip()
-    pattern = rf"([0-9]{{1,9}})(?:[.,]([0-9]{{1,{decimals}}}))?" if decimals else r"([0-9]{1,9})()"
-    match = re.fullmatch(pattern, text)
-    if not match:
+    minor = minor_units(text, decimals)
+    if minor is None:
         example = "12.50" if decimals else "1250"
         errors.append(
             f"{label}: “{text[:30]}” isn't an amount. Use digits"
@@ -106,8 +103,6 @@ def _amount(value, label, errors, decimals, required=False):
             + f", like {example}, with no currency sign or thousands separator."
         )
         return None
-    whole, fraction = match.group(1), match.group(2) or ""
-    minor = int(whole) * 10**decimals + (int(fraction.ljust(decimals, "0")) if decimals else 0)
     if minor > MONEY_MAX:
         errors.append(f"{label}: {text} is more than this shop accepts for one order.")
         return None
@@ -159,9 +154,9 @@ def _moment(value, label, errors, context):
 
 @functools.cache
 def _countries():
-    names = babel.Locale.parse("en").territories
-    codes = {c for c in names if len(c) == 2 and c.isalpha() and c not in ("EU", "EZ", "UN", "QO", "ZZ")}
-    by_name = {names[code].casefold(): code for code in codes}
+    names = country_names("en")
+    codes = set(names)
+    by_name = {name.casefold(): code for code, name in names.items()}
     by_name.update({"uk": "GB", "great britain": "GB", "usa": "US", "united states of america": "US"})
     return frozenset(codes), by_name
 
@@ -184,12 +179,9 @@ def _phone(text, country):
     if not text:
         return None
     try:
-        number = phonenumbers.parse(text, country or None)
-    except phonenumbers.NumberParseException:
+        return e164_phone(text, country)
+    except ValueError:
         return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _email(text, label, errors):
@@ -197,11 +189,10 @@ def _email(text, label, errors):
         errors.append(f"{label}: missing. Each order needs the customer's email to link it to an account.")
         return ""
     try:
-        info = validate_email(text, check_deliverability=False)
-    except EmailNotValidError:
+        return normalized_email(text)
+    except ValueError:
         errors.append(f"{label}: “{text}” isn't an email address.")
         return ""
-    return normalize_email(info.normalized)
 
 
 def _channel(value, label, errors):

@@ -39,8 +39,8 @@ from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
 from models.shop.audit import audit
+from models.values import MONEY_MAX
 
-PRICE_MAX = 100_000_000  # minor units: 1,000,000.00, anything bigger is a typo
 STOCK_MAX = 1_000_000
 LOW_STOCK = 5  # "Only 3 left" from here down
 NAME_MAX = 120
@@ -335,7 +335,7 @@ def _check_product(fields, actor, product=None):
         errors["price"] = "Only the owner changes prices. Ask them, or leave the price as it is."
     elif price is None and product is None:
         errors["price"] = "Enter a price, like 4.50."
-    elif price is not None and not 0 < price <= PRICE_MAX:
+    elif price is not None and not 0 < price <= MONEY_MAX:
         errors["price"] = "Enter a price above zero and below 1,000,000."
     stock = fields.get("stock")
     if stock is None or not 0 <= stock <= STOCK_MAX:

@@ -1,4 +1,9 @@
-"""Password hashing (argon2id). Tests swap in cheap parameters via `configure`."""
+"""Passwords: hashing (argon2id; tests swap in cheap parameters via `configure`) and the list of
+common passwords nobody may choose (common-passwords.md says where it comes from)."""
+
+import functools
+import gzip
+from pathlib import Path
 
 import argon2
 
@@ -42,3 +47,12 @@ def _safe_verify(password_hash, password):
         return _hasher.verify(password_hash, password)
     except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
         return False
+
+
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "common-passwords.txt.gz"
+
+
+@functools.cache
+def common_passwords():
+    with gzip.open(COMMON_PASSWORDS_FILE, "rt") as handle:
+        return frozenset(line.strip() for line in handle if line.strip())

@@ -1,0 +1,75 @@
+"""The checks that values typed or imported from outside must pass, in one place.
+
+Forms (forms/fields.py) and the marketplace import (models/marketplace/checking.py) both read
+amounts, phone numbers, countries and email addresses from people and files; each keeps its
+own wording of a problem, but what counts as valid is decided here.
+"""
+
+import functools
+import re
+import unicodedata
+
+import babel
+import phonenumbers
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+
+MONEY_MAX = 100_000_000  # minor units: 1,000,000.00 for one price, order or line is a typo
+INVISIBLE = ("Cc", "Cf", "Co", "Cs")  # control, formatting, private-use and surrogate characters
+NOT_COUNTRIES = ("EU", "EZ", "UN", "QO", "ZZ")  # territory codes that are no country to ship to
+
+
+def has_invisible_characters(text):
+    """Whether `text` holds control or invisible characters (they only ever cause trouble)."""
+    return any(unicodedata.category(ch) in INVISIBLE for ch in text)
+
+
+def minor_units(text, decimals):
+    """An amount typed like 12.50 (or 12,50) as integer minor units, or None when it isn't one.
+
+    Digits only ([0-9], never another script's digits), at most nine before the separator and
+    `decimals` after it: no signs, exponents, NaN, infinities or thousands separators.
+    """
+    pattern = rf"([0-9]{{1,9}})(?:[.,]([0-9]{{1,{decimals}}}))?" if decimals else r"([0-9]{1,9})()"
+    match = re.fullmatch(pattern, text)
+    if not match:
+        return None
+    whole, fraction = match.group(1), match.group(2) or ""
+    return int(whole) * 10**decimals + (int(fraction.ljust(decimals, "0")) if decimals else 0)
+
+
+class NotAPhoneNumber(ValueError):
+    """Not readable as a phone number at all."""
+
+
+class NoSuchPhoneNumber(ValueError):
+    """Readable, but not a number that can exist (wrong length, unknown area code)."""
+
+
+def e164_phone(text, default_country):
+    """A phone number as E.164 (+442079460000); numbers without + read as `default_country`'s."""
+    try:
+        number = phonenumbers.parse(text, default_country or None)
+    except phonenumbers.NumberParseException:
+        raise NotAPhoneNumber(text) from None
+    if not phonenumbers.is_valid_number(number):
+        raise NoSuchPhoneNumber(text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@functools.cache
+def country_names(locale):
+    """{two-letter code: name in `locale`} for every country."""
+    names = babel.Locale.parse(locale).territories
+    return {
+        code: names[code] for code in names if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+    }
+
+
+def normalized_email(text):
+    """The email address as stored (lower case), or ValueError when it isn't one."""
+    try:
+        info = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError(text) from None
+    return info.normalized.strip().lower()

@@ -6,75 +6,45 @@ URL of its hosted page. The provider later tells the shop the outcome in a
 signed notification, and answers "what is the status of payment X?" for
 reconciliation. A refund goes back to the original payment.
 
-The shop only ever talks to `provider()`; the built-in sandbox
-(`payments.sandbox`) is the one provider today, and a real one can be added
-without touching the ledger or the funds code.
+The shop only ever talks to `provider()` and the names below (defined in
+`payments/interface.py`); the built-in sandbox (`payments.sandbox`) is the one
+provider today, and a real one is added to PROVIDERS without touching the
+ledger or the funds code.
 """
 
-from dataclasses import dataclass
-from typing import Protocol
+from payments.interface import BadNotification
+from payments.interface import configured_name
+from payments.interface import FAILED
+from payments.interface import Notification
+from payments.interface import PaymentError
+from payments.interface import PENDING
+from payments.interface import Provider
+from payments.interface import STATUSES
+from payments.interface import SUCCEEDED
+from payments.interface import UnknownPayment
+from payments.sandbox import SandboxProvider
 
-PENDING = "pending"
-SUCCEEDED = "succeeded"
-FAILED = "failed"
-STATUSES = (PENDING, SUCCEEDED, FAILED)
+__all__ = [
+    "PENDING",
+    "SUCCEEDED",
+    "FAILED",
+    "STATUSES",
+    "PaymentError",
+    "UnknownPayment",
+    "BadNotification",
+    "Notification",
+    "Provider",
+    "configured_name",
+    "provider",
+    "PROVIDERS",
+]
 
-
-class PaymentError(Exception):
-    """The provider refused or could not do what was asked."""
-
-
-class UnknownPayment(PaymentError):
-    """No payment with that id at the provider."""
-
-
-class BadNotification(PaymentError):
-    """A notification that is not authentic or not readable: ignore it (answer 400)."""
-
-
-@dataclass(frozen=True)
-class Notification:
-    """What a verified notification says about one payment."""
-
-    event_id: str
-    provider_payment_id: str
-    status: str  # succeeded | failed
-    amount: int  # minor units
-    currency: str
-
-
-class Provider(Protocol):
-    name: str
-
-    def create_payment(self, amount, currency, reference, idempotency_key, return_url):
-        """-> (provider_payment_id, redirect_url). The same key returns the same payment."""
-
-    def verify_notification(self, body, signature):
-        """-> Notification, or raises BadNotification."""
-
-    def get_status(self, provider_payment_id):
-        """-> 'pending' | 'succeeded' | 'failed'; raises UnknownPayment."""
-
-    def refund(self, provider_payment_id, amount, idempotency_key):
-        """-> the provider's refund id. The same key refunds once."""
-
-
-def configured_name():
-    """The provider new payments go to: config PAYMENT_PROVIDER (default: the sandbox).
-
-    The sandbox moves no real money: a shop taking real payments sets
-    PAYMENT_PROVIDER to a real provider, and the sandbox's pages then answer 404.
-    """
-    from flask import current_app
-
-    return current_app.config.get("PAYMENT_PROVIDER", "sandbox")
+PROVIDERS = {SandboxProvider.name: SandboxProvider}
 
 
 def provider(name=None):
-    """The payment provider called `name`, or the configured one (only the sandbox exists so far)."""
+    """The payment provider called `name`, or the configured one."""
     name = name or configured_name()
-    if name == "sandbox":
-        from payments.sandbox import SandboxProvider
-
-        return SandboxProvider()
-    raise PaymentError(f"Unknown payment provider {name!r}.")
+    if name not in PROVIDERS:
+        raise PaymentError(f"Unknown payment provider {name!r}.")
+    return PROVIDERS[name]()

@@ -47,13 +47,14 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
-from payments import BadNotification
-from payments import FAILED
-from payments import Notification
-from payments import PaymentError
-from payments import PENDING
-from payments import SUCCEEDED
-from payments import UnknownPayment
+from payments.interface import BadNotification
+from payments.interface import configured_name
+from payments.interface import FAILED
+from payments.interface import Notification
+from payments.interface import PaymentError
+from payments.interface import PENDING
+from payments.interface import SUCCEEDED
+from payments.interface import UnknownPayment
 
 log = logging.getLogger("shop.payments")
 
@@ -301,7 +302,6 @@ bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 @bp.before_request
 def only_when_enabled():
     """Where a real provider is configured, nobody can approve a payment with play money."""
-    from payments import configured_name
 
     if configured_name() != "sandbox":
         abort(404)

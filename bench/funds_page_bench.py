@@ -7,7 +7,7 @@ a migrated SQLite file once and keeps it under instance/bench-cache/ (named
 by the size, the data version and a digest of the migrations, so a schema
 change builds a new one and a rerun starts in seconds). The history is
 written straight into the tables in big transactions and is consistent, so
-`models.ledger.check_ledger()` passes on it: balanced journals, cached
+`models.funds.ledger.check_ledger()` passes on it: balanced journals, cached
 balances equal to their entries, running balances, the funds/credit split,
 local dates in shop time. It is spread over many light customers (about 60
 entries each) and one heavy customer with a fifth of all entries (200,000 of

@@ -6,7 +6,7 @@ Builds a fresh migrated SQLite file with the project's pragmas (WAL,
 synchronous=FULL, foreign keys, busy timeout), then measures:
 
   raw     sqlite3 directly: BEGIN IMMEDIATE; one INSERT of an entry-sized row; COMMIT
-  ledger  models.ledger.transfer(): alternating top-ups and spends of one customer,
+  ledger  models.funds.ledger.transfer(): alternating top-ups and spends of one customer,
           each with its own idempotency key (one journal, two entries, two balance
           updates, the customer's debit guarded, per transfer)
   floor   (--floor) transfer()'s statements straight through sqlite3: what the

@@ -20,6 +20,7 @@ from models.base import write_transaction
 from models.funds.history import has_money_history
 from models.groups.group import new_member
 from models.groups.referrals import referrer_for
+from models.marketplace.channels import first_channel
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
 from models.users.security_log import NO_CLIENT
@@ -167,7 +168,6 @@ def _came_from(user):
     """The marketplace whose order opened this account ("Amazon"), or ""."""
     if user.source != FROM_MARKETPLACE:
         return ""
-    from models.marketplace.channels import first_channel
 
     return first_channel(user)
 

@@ -1,4 +1,19 @@
-"""CREDITDOC"""
+"""Credit (paying on account): the customer's ledger account and the limit it enforces, credit
+terms, what is owed and paying it back by bank transfer.
+
+`account_for(user)` opens a customer's ledger account with their limit; everyone reads it
+through this module, because the limit every debit reads is derived here, in one place: 0
+while the customer has overdue debt, else 0 where the customer's group does not allow paying
+on account, otherwise the personal limit the owner approved, otherwise the group's default
+(or the shop's). It is refreshed whenever one of those changes (models/reactions.py for the
+changes made by groups and settings).
+
+Credit terms: a monthly statement (statements.py) records what the customer owed at the end
+of the month; it is due `credit_terms_days` later. A statement is settled once money paid
+into the account after the month's end covers its amount due (oldest debt is paid first). An
+unsettled statement past its due date is overdue debt: it blocks new credit (the limit goes
+to 0, which only blocks new spending) until it is paid.
+"""
 
 import datetime
 from dataclasses import dataclass

@@ -18,6 +18,7 @@ from models.base import to_naive_utc
 from models.base import write_transaction
 from models.funds.credit import CreditStatement
 from models.funds.credit import settle_statements
+from models.funds.history import description_of
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal
 from models.funds.ledger import LedgerAccount
@@ -158,8 +159,6 @@ def statement_until(period):
 
 def statement_lines(account_id, period):
     """(entry, journal memo) for the period's movements, oldest first."""
-    from models.funds.history import description_of
-
     entries = (
         Entry.select(Entry, Journal)
         .join(Journal)

@@ -1,4 +1,15 @@
-"""TOPUPDOC"""
+"""Top-ups (and paying back credit) by card, through the payment provider.
+
+A top-up is recorded before the payer is sent to the provider, under the
+idempotency key the form carried, so a double click, a reload or a retried
+request finds the same top-up and the same provider payment. The money is
+posted by `complete_top_up` exactly once (ledger key `top-up:<id>`), by
+whichever arrives first: the browser coming back, the provider's
+notification (models/orders/notifications.py), or the reconciliation job.
+`succeeded` is terminal: a failure notice arriving after a success changes
+nothing, while a success arriving after a failure (the provider changed its
+mind) still credits the money.
+"""
 
 import datetime
 

@@ -1,1 +1,7 @@
-"""TODO"""
+"""Running the shop: migrations, backups and restores, the move to PostgreSQL, demo data, and
+the health report /healthz and the dashboard show.
+
+Called from outside (mostly the `flask` commands and the jobs): migrate.py
+(`apply_migrations`), backup.py (`make_backup`, `restore_backup`), copy_database.py
+(`copy_to_postgres`), demo.py (`load_demo_data`), health.py (`health_report`).
+"""

@@ -24,6 +24,7 @@ from pathlib import Path
 from models.base import db
 from models.base import is_sqlite
 from models.base import make_database
+from models.funds.ledger import check_ledger
 
 NAME_FORMAT = "shop-%Y%m%d-%H%M%S.sqlite3"
 
@@ -114,8 +115,6 @@ def _integrity_problems(path):
 
 
 def _ledger_problems(path):
-    from models.funds.ledger import check_ledger
-
     copy = make_database(f"sqlite:///{path}")
     with copy.connection_context():
         return check_ledger(copy)

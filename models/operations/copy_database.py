@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import psycopg2
 from peewee import DatabaseError
 from playhouse.migrations import Runner
+from psycopg2.extras import execute_values
 
 from models.base import db
 from models.base import is_sqlite
@@ -159,8 +160,6 @@ def _columns(target, table):
 
 
 def _copy_table(source, target, table, deferred_columns, progress):
-    from psycopg2.extras import execute_values
-
     columns = _columns(target, table)
     names = [name for name, _ in columns]
     booleans = [is_boolean for _, is_boolean in columns]

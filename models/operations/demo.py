@@ -2,10 +2,20 @@
 
 from flask import has_app_context
 
+from models.accounts.addresses import add_address
 from models.accounts.administration import create_user
 from models.base import write_transaction
+from models.orders.fulfilment import dispatch
+from models.orders.fulfilment import receive_bank_transfer
+from models.orders.order import BANK
+from models.orders.order import Order
+from models.orders.placing import cart_fingerprint
+from models.orders.placing import place_order
 from models.shop.settings import load_settings
 from models.shop.settings import ShopSettings
+from models.storefront.cart import add_to_cart
+from models.storefront.cart import cart_summary
+from models.storefront.cart import find_cart
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.user import CUSTOMER
@@ -169,17 +179,6 @@ DEMO_ADDRESS = {
 
 def load_demo_orders():
     """Dan's orders, paid by bank transfer: one waiting, one paid, one dispatched (once only)."""
-    from models.accounts.addresses import add_address
-    from models.orders.fulfilment import dispatch
-    from models.orders.fulfilment import receive_bank_transfer
-    from models.orders.order import BANK
-    from models.orders.order import Order
-    from models.orders.placing import cart_fingerprint
-    from models.orders.placing import place_order
-    from models.storefront.cart import add_to_cart
-    from models.storefront.cart import cart_summary
-    from models.storefront.cart import find_cart
-
     dan = User.by_email("dan@demo.shop")
     owner = User.get(User.role == OWNER)
     if Order.select().where(Order.user == dan).exists():

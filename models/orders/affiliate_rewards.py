@@ -1,6 +1,6 @@
 """Affiliate rewards: a referred customer's first paid shop order earns their affiliate a reward.
 
-Money (through models/ledger.py): PROMOTIONS → the affiliate's account, category
+Money (through models/funds/ledger.py): PROMOTIONS → the affiliate's account, category
 `reward`, journal kind `affiliate_reward`, key [affiliate-reward:<referred user id>].
 The key names the referred customer, not the order, so whatever happens — a
 second order, a replayed payment notice, two workers paying two orders at once

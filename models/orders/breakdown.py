@@ -1,4 +1,11 @@
-"""BREAKDOWNDOC"""
+"""How an order is paid: the funds discount, and the split between funds, credit and the rest.
+
+The funds discount (the group's funds_discount_bp) applies to the part of the
+order covered by positive balance only: covering value V costs
+V − round_half_up(V × bp / 10000). It is a negative order line, not a ledger
+movement; the order total is subtotal − discount, and funds + credit + card +
+bank always add up to that total.
+"""
 
 from dataclasses import dataclass
 

@@ -1,4 +1,7 @@
-"""CARDDOC"""
+"""Paying an order's remainder by card: starting a payment, acting on the provider's answer exactly
+once (paid, reinstated, or credited to funds when the order can no longer take it), asking the
+provider again, and switching between card and bank transfer without ever paying twice.
+"""
 
 import datetime
 

@@ -1,6 +1,6 @@
 """The shop's side of an order after it is placed: bank transfers received, dispatch, completion.
 
-Money (through models/ledger.py, keys in brackets):
+Money (through models/funds/ledger.py, keys in brackets):
 
 - A bank transfer the owner saw arrive pays the order: BANK_TRANSFERS → SALES,
   category `spend`, journal kind `order_bank` [order-bank:<order id>], next to

@@ -6,14 +6,14 @@ from models.orders.order import CANCELLED
 from models.orders.order import OrderPayment
 from models.orders.order import PENDING_PAYMENT
 from models.orders.pay_link import pay_link
+from models.shop.mail import absolute_url
+from models.shop.mail import send_templated
 from models.shop.settings import load_settings
 from models.users.user import User
 from payments import SUCCEEDED
 
 
 def mail_customer(order, kind, subject, **extra):
-    from models.shop.mail import send_templated
-
     user = User.get_by_id(order.user_id)
     send_templated(
         user.email,
@@ -29,8 +29,6 @@ def mail_customer(order, kind, subject, **extra):
 
 
 def _order_url(order):
-    from models.shop.mail import absolute_url
-
     return absolute_url("orders.show", order_id=order.id)
 
 
@@ -100,9 +98,6 @@ def _tell_about_late_payment(order, payment, outcome):
     """Email the customer (and the shop) what happened to a card payment that didn't simply pay its
     unpaid order: the order reinstated, or the money in the customer's funds (the order was
     cancelled for good, was already paid another way, or waits for a different amount)."""
-    from models.shop.mail import absolute_url
-    from models.shop.mail import send_templated
-
     settings = load_settings()
     case = late_payment_case(order, outcome)
     customer_subject, owner_subject = (s.format(n=order.number) for s in LATE_SUBJECTS[case])

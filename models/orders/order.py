@@ -1,4 +1,27 @@
-"""ORDERDOC"""
+"""Orders: the tables, their statuses, their history and the reads every page needs.
+
+Money (all through models/funds/ledger.py, keys in brackets):
+
+- Placing an order holds its funds and credit parts in one movement, customer →
+  FUNDS_ON_HOLD, category `hold` [order-hold:<id>]. When nothing else is due the
+  order is paid at once: FUNDS_ON_HOLD → SALES, category `capture`
+  [order-capture:<id>].
+- A card remainder never touches the customer's account: when the provider
+  confirms it, PROVIDER_CLEARING → SALES, category `spend`, journal kind
+  `order_card` [order-card:<payment id>], next to the capture of the hold.
+  Reports tell the parts apart by category: `capture` into SALES is the
+  customer's funds or credit, `spend` from PROVIDER_CLEARING is card money.
+- Cancelling an unpaid order releases the hold, FUNDS_ON_HOLD → customer,
+  category `release` [order-release:<id>]. A hold lives exactly as long as its
+  unpaid order. If a cancelled order is reinstated (a card payment arrived
+  late) its hold is taken again; the keys of that second round end in `:2`.
+- A card payment that cannot pay its order (cancelled and not reinstatable,
+  or already paid another way) goes to the customer's funds:
+  PROVIDER_CLEARING → customer, category `refund_in` [order-card-refund:<payment id>].
+
+How the funds discount and the split between funds, credit and the rest are worked out:
+breakdown.py. What follows when an order is paid: paid.py.
+"""
 
 from peewee import CharField
 from peewee import DateField
@@ -76,7 +99,7 @@ class Order(BaseModel):
     card_amount = IntegerField(default=0)
     bank_amount = IntegerField(default=0)
     # What the customer paid on a marketplace (channel ≠ "shop"); it never went through the
-    # shop's books, so no ledger movement matches it (models/marketplace.py).
+    # shop's books, so no ledger movement matches it (models/marketplace/).
     marketplace_amount = IntegerField(default=0)
     # The marketplace's own order number: UNIQUE with `channel` (migration 0013), NULL for shop orders.
     external_ref = CharField(null=True)
@@ -89,7 +112,7 @@ class Order(BaseModel):
     local_date = DateField()  # indexed with what the reports add up (Meta)
     dispatched_at = DateTimeField(null=True)
     completed_at = DateTimeField(null=True)
-    refunded = IntegerField(default=0)  # refunds made (paid or being paid), see models/order_refunds.py
+    refunded = IntegerField(default=0)  # refunds made (paid or being paid), see models/refunds/orders.py
 
     class Meta:
         table_name = "order"

@@ -1,14 +1,24 @@
-"""PAYLINKDOC"""
+"""The emailed pay link: one signed link per order, in every email that asks for or is about a
+payment (order placed, cancelled, payment reminders).
+
+It opens the order's payment page, or a clear "already paid" or "cancelled" page, without
+signing in. It never expires: it is only good for paying that order (or ordering the same
+again), for as long as the order can be paid. The token is the order id and its customer's
+id, signed with the app's SECRET_KEY under its own salt; anything else (tampered, truncated,
+another salt) is no order at all.
+"""
+
+from flask import current_app
+from itsdangerous import BadData
+from itsdangerous import URLSafeSerializer
 
 from models.orders.order import Order
+from models.shop.mail import absolute_url
 
 PAY_LINK_SALT = "order-pay-link"
 
 
 def _pay_link_signer():
-    from flask import current_app
-    from itsdangerous import URLSafeSerializer
-
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=PAY_LINK_SALT)
 
 
@@ -18,8 +28,6 @@ def pay_link_token(order):
 
 def order_for_pay_link(token):
     """The order a pay-link token names, or None for a token that isn't one of ours."""
-    from itsdangerous import BadData
-
     if not token or len(token) > 200:
         return None
     try:
@@ -33,6 +41,4 @@ def order_for_pay_link(token):
 
 def pay_link(order):
     """The absolute URL (from the shop's public address) of the order's signed pay link."""
-    from models.shop.mail import absolute_url
-
     return absolute_url("orders.link", token=pay_link_token(order))

@@ -4,8 +4,11 @@ from dataclasses import dataclass
 
 from models.orders.order import OrderLine
 from models.shop.settings import format_money
+from models.storefront.cart import add_to_cart
+from models.storefront.cart import CartError
 from models.storefront.cart import CartLine
 from models.storefront.cart import find_cart
+from models.storefront.cart import MAX_QUANTITY
 from models.storefront.catalog import Product
 
 
@@ -18,13 +21,9 @@ class Reorder:
 def order_again(order, user=None, visitor_key=None):
     """Put the order's products back in a cart (the customer's, or a visitor's) at today's prices.
 
-    Quantities are capped by what is in stock (models/cart.py's rules); products
+    Quantities are capped by what is in stock (models/storefront/cart.py's rules); products
     no longer sold or sold out are skipped. Nothing is reserved, as with any cart.
     """
-    from models.storefront.cart import add_to_cart
-    from models.storefront.cart import CartError
-    from models.storefront.cart import MAX_QUANTITY
-
     added, notes = [], []
     for line in order.lines.where(OrderLine.kind == "product").order_by(OrderLine.id):
         product = Product.get_or_none(Product.id == line.product_id)

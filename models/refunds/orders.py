@@ -17,13 +17,13 @@ Where it goes
       bank part is for the shop to pay back by bank transfer (the owner is
       reminded on the order page; the ledger moves it to BANK_TRANSFERS).
 
-Money (through models/ledger.py): one journal per refund [order-refund:<id>],
+Money (through models/funds/ledger.py): one journal per refund [order-refund:<id>],
 REFUNDS → customer (`refund_in`), → PROVIDER_CLEARING and → BANK_TRANSFERS
 (`refund_out`). The order's `refunded` total is raised in the same
 transaction by a conditional update, so two owners refunding at once can
 never refund more than was paid.
 
-A card refund follows the funds refunds' rules (models/refunds.py): the
+A card refund follows the funds refunds' rules (models/refunds/top_ups.py): the
 provider is asked under the key `order-refund:<id>` after the money has left
 the books; refused → a correcting journal [order-refund-reversed:<id>] puts
 the card part back and it can be refunded again; no answer → it stays
@@ -54,12 +54,14 @@ from models.funds.ledger import transfer
 from models.orders.messages import mail_customer
 from models.orders.order import CANCELLED
 from models.orders.order import Order
+from models.orders.order import OrderLine
 from models.orders.order import OrderPayment
 from models.orders.order import PAID
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
 from models.shop.audit import audit
 from models.shop.settings import format_money
+from models.storefront.catalog import Product
 from models.users.user import User
 from payments import FAILED
 from payments import PaymentError
@@ -381,9 +383,6 @@ def retry_pending_card_refunds(now):
 
 def cancel_paid_order(order, destination, note, actor, idempotency_key, now=None):
     """Cancel a paid, not yet dispatched order: refund what is left, put the stock back."""
-    from models.orders.order import OrderLine
-    from models.storefront.catalog import Product
-
     now = now or utcnow()
     key = f"order:{order.id}:cancel:{idempotency_key}"
     with write_transaction():

@@ -3,7 +3,7 @@
 The owner writes plain text with `{name}` placeholders. Filling them is a plain
 substitution of known names by text (no expressions, no attribute access, no
 template language), so nothing the owner writes can run; the HTML version is
-that text in the shop's fixed email layout (models/mailer.py). `{{` and `}}`
+that text in the shop's fixed email layout (models/shop/mail.py). `{{` and `}}`
 write a literal brace.
 """
 
@@ -12,6 +12,7 @@ import re
 
 from babel.dates import format_datetime
 from babel.dates import format_time
+from flask import current_app
 from itsdangerous import BadData
 from itsdangerous import URLSafeSerializer
 from peewee import CharField
@@ -303,8 +304,6 @@ OPT_OUT_SALT = "reminder-opt-out"
 
 
 def _signer():
-    from flask import current_app
-
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=OPT_OUT_SALT)
 
 

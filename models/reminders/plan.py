@@ -1,4 +1,10 @@
-"""PLANDOC"""
+"""Who gets a reminder: the plan.
+
+`plan(at)` decides, for every order awaiting payment, whether it gets a
+reminder at `at` or why not (one reason per order, from REASONS, first match
+wins). It reads and never writes: batches.py turns a plan into rows and sends
+them, re-checking each row just before.
+"""
 
 import datetime
 from collections import namedtuple

@@ -1,4 +1,13 @@
-"""WINDOWSDOC"""
+"""When reminders may go: windows.
+
+A reminder goes out in a *window*. In `dispatch` mode a window is the
+`window_minutes` before each of the day's dispatch times (closed dates have
+none), so a customer who pays after the reminder still ships in that dispatch.
+In `after_order` mode every hour outside the quiet hours is a window, and an
+order is reminded once it is `hours_after_order` old. A window's key is its
+local date and time, so a window that a daylight-saving change repeats or
+shortens is still one batch.
+"""
 
 import datetime
 from dataclasses import dataclass

@@ -11,6 +11,7 @@ from models.base import db
 from models.dialect import integers_aggregate
 from models.dialect import integers_of
 from models.orders.order import Order
+from models.orders.order import OrderLine
 from models.reports.scope import _average
 from models.reports.scope import _column
 from models.reports.scope import _labels
@@ -27,6 +28,7 @@ from models.reports.scope import Report
 from models.reports.scope import Scope
 from models.reports.scope import Series
 from models.shop.audit import AuditEntry
+from models.shop.settings import format_money
 from models.shop.settings import load_settings
 
 
@@ -160,7 +162,6 @@ def _setting_text(name, value):
         return "?"
     if name == "funds_discount_bp":
         return f"{int(value) / 100:g} %"
-    from models.shop.settings import format_money
 
     return format_money(int(value))
 
@@ -170,7 +171,6 @@ def order_value_hints(today, days=90):
     last `days` shop days."""
     scope = Scope(today - datetime.timedelta(days=days - 1), today)
     totals = [value for (value,) in db.execute(_paid_orders(scope, ORDER_VALUE).tuples())]
-    from models.orders.order import OrderLine
 
     top = (
         OrderLine.select(OrderLine.name, OrderLine.unit_price, fn.SUM(OrderLine.quantity).alias("bought"))

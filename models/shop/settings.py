@@ -49,7 +49,7 @@ class ShopSettings(BaseModel):
     staff_money_limit = IntegerField(default=5000)
     # Credited once when a self-registered customer confirms their email; 0 = off.
     signup_bonus = IntegerField(default=0)
-    # Funds defaults; a group with its own limits overrides them (models/groups.py).
+    # Funds defaults; a group with its own limits overrides them (models/groups/).
     topup_min = IntegerField(default=1000)
     topup_max = IntegerField(default=100000)
     default_credit_limit = IntegerField(default=0)

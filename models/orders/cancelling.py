@@ -11,8 +11,8 @@ from models.funds.ledger import Leg
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.orders.messages import mail_customer
-from models.orders.order import _hold_key
 from models.orders.order import CANCELLED
+from models.orders.order import hold_key
 from models.orders.order import Order
 from models.orders.order import OrderLine
 from models.orders.order import PENDING_PAYMENT
@@ -35,7 +35,7 @@ def cancel_order(order, actor=None, note="", now=None, notify=True):
             return False
         if order.held:
             transfer(
-                _hold_key(order, "release"),
+                hold_key(order, "release"),
                 "order_release",
                 [
                     Leg(system_account(FUNDS_ON_HOLD), -order.held, "release"),
@@ -84,7 +84,7 @@ def reinstate(order, now, why="a card payment arrived after cancellation"):
             order = Order.get_by_id(order.id)
             if order.held:
                 transfer(
-                    _hold_key(order, "hold"),
+                    hold_key(order, "hold"),
                     "order_hold",
                     [
                         Leg(account_for(order.user), -order.held, "hold"),

@@ -18,7 +18,7 @@ from models.funds.ledger import SALES
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.orders.cancelling import reinstate
-from models.orders.messages import _tell_about_late_payment
+from models.orders.messages import tell_about_late_payment
 from models.orders.order import BANK
 from models.orders.order import CANCELLED
 from models.orders.order import CARD
@@ -163,7 +163,7 @@ def complete_card_payment(payment, now=None):
             OrderPayment.id == payment.id
         ).execute()
         if outcome in ("reinstated", "credited_to_funds"):
-            _tell_about_late_payment(Order.get_by_id(order.id), payment, outcome)
+            tell_about_late_payment(Order.get_by_id(order.id), payment, outcome)
     return OrderPayment.get_by_id(payment.id)
 
 

@@ -94,7 +94,7 @@ def _paid_how(order, payment):
     return "from your account"
 
 
-def _tell_about_late_payment(order, payment, outcome):
+def tell_about_late_payment(order, payment, outcome):
     """Email the customer (and the shop) what happened to a card payment that didn't simply pay its
     unpaid order: the order reinstated, or the money in the customer's funds (the order was
     cancelled for good, was already paid another way, or waits for a different amount)."""

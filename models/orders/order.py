@@ -220,7 +220,7 @@ class CartChanged(OrderError):
     """The cart is not what the customer saw (prices, quantities, stock)."""
 
 
-def _hold_key(order, what):
+def hold_key(order, what):
     return f"order-{what}:{order.id}" + (f":{order.hold_round}" if order.hold_round > 1 else "")
 
 

@@ -15,12 +15,12 @@ from models.funds.ledger import transfer
 from models.groups.group import settings_for
 from models.orders.breakdown import quote
 from models.orders.messages import mail_customer
-from models.orders.order import _hold_key
 from models.orders.order import ADDRESS_PARTS
 from models.orders.order import BANK
 from models.orders.order import CARD
 from models.orders.order import CartChanged
 from models.orders.order import FUNDS
+from models.orders.order import hold_key
 from models.orders.order import Order
 from models.orders.order import OrderError
 from models.orders.order import OrderLine
@@ -137,7 +137,7 @@ def place_order(
                 )
             if order.held:
                 transfer(
-                    _hold_key(order, "hold"),
+                    hold_key(order, "hold"),
                     "order_hold",
                     [
                         Leg(account_for(user), -order.held, "hold"),

@@ -6,22 +6,22 @@ from peewee import fn
 from models.funds.credit_requests import CreditRequest
 from models.funds.ledger import LedgerAccount
 from models.orders.order import Order
-from models.reports.scope import _bucketed
-from models.reports.scope import _column
-from models.reports.scope import _customers_in
-from models.reports.scope import _labels
-from models.reports.scope import _paid_orders
-from models.reports.scope import _positive
-from models.reports.scope import _share
-from models.reports.scope import _sums_by_day_and_category
-from models.reports.scope import _where
 from models.reports.scope import as_date
+from models.reports.scope import bucket_labels
 from models.reports.scope import bucket_starts
+from models.reports.scope import bucketed
 from models.reports.scope import Chart
 from models.reports.scope import Column
+from models.reports.scope import column_of
+from models.reports.scope import customers_in
 from models.reports.scope import instants
+from models.reports.scope import paid_orders
+from models.reports.scope import positive_part
 from models.reports.scope import Report
 from models.reports.scope import Series
+from models.reports.scope import share_of
+from models.reports.scope import sums_by_day_and_category
+from models.reports.scope import where_all
 
 
 def credit(scope):
@@ -29,15 +29,15 @@ def credit(scope):
     # later cancelled is given back, so it draws nothing).
     drawn = {
         as_date(day): total
-        for day, total in _paid_orders(scope, Order.local_date, fn.SUM(Order.credit_used))
+        for day, total in paid_orders(scope, Order.local_date, fn.SUM(Order.credit_used))
         .group_by(Order.local_date)
         .tuples()
     }
-    repaid = {day: total for (day, _), (_, total) in _sums_by_day_and_category(scope, ["repayment"]).items()}
-    drawn_buckets, repaid_buckets = _bucketed(scope, drawn), _bucketed(scope, repaid)
+    repaid = {day: total for (day, _), (_, total) in sums_by_day_and_category(scope, ["repayment"]).items()}
+    drawn_buckets, repaid_buckets = bucketed(scope, drawn), bucketed(scope, repaid)
     rows = [
         {"period": label, "drawn": sum(drawn_buckets[start]), "repaid": sum(repaid_buckets[start])}
-        for start, label in zip(bucket_starts(scope), _labels(scope), strict=True)
+        for start, label in zip(bucket_starts(scope), bucket_labels(scope), strict=True)
     ]
     now = _credit_now(scope)
     decided = _credit_requests_decided(scope)
@@ -52,17 +52,17 @@ def credit(scope):
         rows=rows,
         chart=Chart(
             "Drawn on credit and paid back",
-            _column(rows, "period"),
+            column_of(rows, "period"),
             [
-                Series("Drawn", _column(rows, "drawn"), "series-2"),
-                Series("Paid back", _column(rows, "repaid"), "series-1"),
+                Series("Drawn", column_of(rows, "drawn"), "series-2"),
+                Series("Paid back", column_of(rows, "repaid"), "series-1"),
             ],
         ),
         summary=[
             ("Customers using credit now", now["using"], "count"),
             ("Owed now", now["owed"], "money"),
             ("Credit limits extended", now["limits"], "money"),
-            ("Utilisation", _share(now["owed"], now["limits"]), "percent"),
+            ("Utilisation", share_of(now["owed"], now["limits"]), "percent"),
             ("Credit requests approved", decided["approved"], "count"),
             ("Credit approved", decided["approved_amount"], "money"),
             ("Credit requests declined", decided["declined"], "count"),
@@ -75,13 +75,13 @@ def credit(scope):
 
 
 def _credit_now(scope):
-    accounts = _where(
+    accounts = where_all(
         LedgerAccount.select(
             fn.COALESCE(fn.SUM(_flag(LedgerAccount.balance < 0)), 0),
-            fn.COALESCE(fn.SUM(_positive(0 - LedgerAccount.balance)), 0),
+            fn.COALESCE(fn.SUM(positive_part(0 - LedgerAccount.balance)), 0),
             fn.COALESCE(fn.SUM(LedgerAccount.credit_limit), 0),
         ).where(LedgerAccount.user.is_null(False)),
-        _customers_in(scope, LedgerAccount.user),
+        customers_in(scope, LedgerAccount.user),
     )
     using, owed, limits = accounts.tuples().get()
     return {"using": int(using or 0), "owed": int(owed), "limits": int(limits)}
@@ -93,13 +93,13 @@ def _flag(condition):
 
 def _credit_requests_decided(scope):
     start, end = instants(scope)
-    query = _where(
+    query = where_all(
         CreditRequest.select(
             CreditRequest.state, fn.COUNT(CreditRequest.id), fn.SUM(CreditRequest.approved_amount)
         )
         .where((CreditRequest.decided_at >= start) & (CreditRequest.decided_at < end))
         .group_by(CreditRequest.state),
-        _customers_in(scope, CreditRequest.user),
+        customers_in(scope, CreditRequest.user),
     )
     counts = {state: (count, amount or 0) for state, count, amount in query.tuples()}
     return {

@@ -8,10 +8,10 @@ from peewee import fn
 from models.funds.ledger import LedgerAccount
 from models.orders.order import Order
 from models.orders.order import PENDING_PAYMENT
-from models.reports.scope import _paid_orders
-from models.reports.scope import _positive
-from models.reports.scope import _sums_by_day_and_category
+from models.reports.scope import paid_orders
+from models.reports.scope import positive_part
 from models.reports.scope import Scope
+from models.reports.scope import sums_by_day_and_category
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,8 @@ def dashboard(today):
     """The owner's figures at a glance: balances now, the last 7 days against the 7 before."""
     held, owed, limits = (
         LedgerAccount.select(
-            fn.COALESCE(fn.SUM(_positive(LedgerAccount.balance)), 0),
-            fn.COALESCE(fn.SUM(_positive(0 - LedgerAccount.balance)), 0),
+            fn.COALESCE(fn.SUM(positive_part(LedgerAccount.balance)), 0),
+            fn.COALESCE(fn.SUM(positive_part(0 - LedgerAccount.balance)), 0),
             fn.COALESCE(fn.SUM(LedgerAccount.credit_limit), 0),
         )
         .where(LedgerAccount.user.is_null(False))
@@ -61,8 +61,8 @@ def dashboard(today):
 
 
 def _deposited(scope):
-    return sum(total for (_, category), (_, total) in _sums_by_day_and_category(scope, ["deposit"]).items())
+    return sum(total for (_, category), (_, total) in sums_by_day_and_category(scope, ["deposit"]).items())
 
 
 def _spent_from_accounts(scope):
-    return int(_paid_orders(scope, fn.COALESCE(fn.SUM(Order.funds_used + Order.credit_used), 0)).scalar())
+    return int(paid_orders(scope, fn.COALESCE(fn.SUM(Order.funds_used + Order.credit_used), 0)).scalar())

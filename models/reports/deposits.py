@@ -2,20 +2,20 @@
 
 from collections import defaultdict
 
-from models.reports.scope import _average
-from models.reports.scope import _column
-from models.reports.scope import _labels
-from models.reports.scope import _sums_by_day_and_category
+from models.reports.scope import average_of
+from models.reports.scope import bucket_labels
 from models.reports.scope import bucket_start
 from models.reports.scope import bucket_starts
 from models.reports.scope import Chart
 from models.reports.scope import Column
+from models.reports.scope import column_of
 from models.reports.scope import Report
 from models.reports.scope import Series
+from models.reports.scope import sums_by_day_and_category
 
 
 def deposits(scope):
-    sums = _sums_by_day_and_category(scope, ["deposit", "bonus"])
+    sums = sums_by_day_and_category(scope, ["deposit", "bonus"])
     per_bucket = defaultdict(lambda: {"count": 0, "total": 0, "bonus": 0})
     for (day, category), (count, total) in sums.items():
         bucket = per_bucket[bucket_start(day, scope.bucket)]
@@ -25,14 +25,14 @@ def deposits(scope):
         else:
             bucket["bonus"] += total
     rows = []
-    for start, label in zip(bucket_starts(scope), _labels(scope), strict=True):
+    for start, label in zip(bucket_starts(scope), bucket_labels(scope), strict=True):
         figures = per_bucket[start]
         rows.append(
             {
                 "period": label,
                 "count": figures["count"],
                 "total": figures["total"],
-                "average": _average(figures["total"], figures["count"]),
+                "average": average_of(figures["total"], figures["count"]),
                 "bonus": figures["bonus"],
             }
         )
@@ -52,16 +52,16 @@ def deposits(scope):
         rows=rows,
         chart=Chart(
             "Deposited and bonus given",
-            _column(rows, "period"),
+            column_of(rows, "period"),
             [
-                Series("Deposited", _column(rows, "total"), "series-1"),
-                Series("Bonus given", _column(rows, "bonus"), "series-2"),
+                Series("Deposited", column_of(rows, "total"), "series-1"),
+                Series("Bonus given", column_of(rows, "bonus"), "series-2"),
             ],
         ),
         summary=[
             ("Top-ups", count, "count"),
             ("Deposited", total, "money"),
-            ("Average top-up", _average(total, count), "money"),
+            ("Average top-up", average_of(total, count), "money"),
             ("Bonus given", bonus, "money"),
         ],
         notes=["Top-ups paid by card; bonuses are the shop's money and shown apart."],

@@ -12,18 +12,18 @@ from models.dialect import integers_aggregate
 from models.dialect import integers_of
 from models.orders.order import Order
 from models.orders.order import OrderLine
-from models.reports.scope import _average
-from models.reports.scope import _column
-from models.reports.scope import _labels
-from models.reports.scope import _paid_orders
 from models.reports.scope import as_date
+from models.reports.scope import average_of
+from models.reports.scope import bucket_labels
 from models.reports.scope import bucket_start
 from models.reports.scope import bucket_starts
 from models.reports.scope import Chart
 from models.reports.scope import Column
+from models.reports.scope import column_of
 from models.reports.scope import instants
 from models.reports.scope import median
 from models.reports.scope import ORDER_VALUE
+from models.reports.scope import paid_orders
 from models.reports.scope import Report
 from models.reports.scope import Scope
 from models.reports.scope import Series
@@ -37,7 +37,7 @@ def order_value(scope):
     # Every order's total is needed for the medians: one row per day with the day's totals
     # collected in SQL (a year of orders would otherwise be a million rows for Python).
     paid_with_funds = Order.funds_used > 0
-    query = _paid_orders(
+    query = paid_orders(
         scope,
         Order.local_date,
         integers_aggregate(db, Case(None, [(paid_with_funds, ORDER_VALUE)], None)),
@@ -55,7 +55,7 @@ def order_value(scope):
     rows = []
     all_with, all_without = [], []
     for index, ((with_funds, without), label) in enumerate(
-        zip(per_bucket.values(), _labels(scope), strict=True)
+        zip(per_bucket.values(), bucket_labels(scope), strict=True)
     ):
         all_with += with_funds
         all_without += without
@@ -76,18 +76,18 @@ def order_value(scope):
         rows=rows,
         chart=Chart(
             "Median order value",
-            _column(rows, "period"),
+            column_of(rows, "period"),
             [
-                Series("Paid with funds", _column(rows, "funds_median"), "series-1"),
-                Series("Paid without funds", _column(rows, "other_median"), "series-3"),
+                Series("Paid with funds", column_of(rows, "funds_median"), "series-1"),
+                Series("Paid without funds", column_of(rows, "other_median"), "series-3"),
             ],
             markers=[(marker.bucket_index, marker.text) for marker in markers],
         ),
         summary=[
             ("Median with funds", median(all_with), "money"),
             ("Median without funds", median(all_without), "money"),
-            ("Average with funds", _average(sum(all_with), len(all_with)), "money"),
-            ("Average without funds", _average(sum(all_without), len(all_without)), "money"),
+            ("Average with funds", average_of(sum(all_with), len(all_with)), "money"),
+            ("Average without funds", average_of(sum(all_without), len(all_without)), "money"),
         ],
         notes=[
             "Order value before the funds discount (what the basket was worth). “Funds”: orders paid "
@@ -101,10 +101,10 @@ def _value_row(label, with_funds, without):
     return {
         "period": label,
         "funds_orders": len(with_funds),
-        "funds_average": _average(sum(with_funds), len(with_funds)),
+        "funds_average": average_of(sum(with_funds), len(with_funds)),
         "funds_median": median(with_funds),
         "other_orders": len(without),
-        "other_average": _average(sum(without), len(without)),
+        "other_average": average_of(sum(without), len(without)),
         "other_median": median(without),
     }
 
@@ -170,7 +170,7 @@ def order_value_hints(today, days=90):
     """(median order value before the funds discount, most-bought product or None) over the
     last `days` shop days."""
     scope = Scope(today - datetime.timedelta(days=days - 1), today)
-    totals = [value for (value,) in db.execute(_paid_orders(scope, ORDER_VALUE).tuples())]
+    totals = [value for (value,) in db.execute(paid_orders(scope, ORDER_VALUE).tuples())]
 
     top = (
         OrderLine.select(OrderLine.name, OrderLine.unit_price, fn.SUM(OrderLine.quantity).alias("bought"))

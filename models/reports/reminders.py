@@ -10,18 +10,18 @@ from models.reminders.plan import SEGMENTS
 from models.reminders.records import Reminder
 from models.reminders.records import ReminderBatch
 from models.reminders.records import SENT
-from models.reports.scope import _customers_in
-from models.reports.scope import _labels
-from models.reports.scope import _share
-from models.reports.scope import _where
 from models.reports.scope import as_date
 from models.reports.scope import as_datetime
+from models.reports.scope import bucket_labels
 from models.reports.scope import bucket_start
 from models.reports.scope import bucket_starts
 from models.reports.scope import Chart
 from models.reports.scope import Column
+from models.reports.scope import customers_in
 from models.reports.scope import Report
 from models.reports.scope import Series
+from models.reports.scope import share_of
+from models.reports.scope import where_all
 from models.shop.settings import load_settings
 
 SEGMENT_LABELS = {"new": "New", "returning": "Returning", "loyal": "Loyal"}
@@ -29,7 +29,7 @@ SEGMENT_LABELS = {"new": "New", "returning": "Returning", "loyal": "Loyal"}
 
 def reminders(scope):
     """Reminders sent in the period, the orders paid within 48 hours of one, and the money."""
-    query = _where(
+    query = where_all(
         Reminder.select(
             Reminder.order,
             Reminder.segment,
@@ -42,7 +42,7 @@ def reminders(scope):
         .join(Order, on=(Reminder.order == Order.id))
         .where((Reminder.state == SENT) & Reminder.local_date.between(scope.first, scope.last))
         .order_by(Reminder.decided_at, Reminder.id),
-        _customers_in(scope, Reminder.user),
+        customers_in(scope, Reminder.user),
     )
     sent = [  # straight from the cursor: Peewee's conversions cost more than the report
         (order_id, (segment, batch_id, as_date(day)), as_datetime(sent_at), as_datetime(paid_at), total)
@@ -65,7 +65,7 @@ def reminders(scope):
             "window": window,
             "sent": figures["sent"],
             "paid": figures["paid"],
-            "rate": _share(figures["paid"], figures["sent"]),
+            "rate": share_of(figures["paid"], figures["sent"]),
             "amount": figures["amount"],
         }
         for (segment, window), figures in sorted(
@@ -89,7 +89,7 @@ def reminders(scope):
         rows=rows,
         chart=Chart(
             "Reminders sent and orders paid within 48 hours",
-            _labels(scope),
+            bucket_labels(scope),
             [
                 Series("Sent", [per_bucket[start]["sent"] for start in starts], "series-3"),
                 Series("Paid within 48 h", [per_bucket[start]["paid"] for start in starts], "series-1"),
@@ -99,7 +99,7 @@ def reminders(scope):
         summary=[
             ("Reminders sent", sent_total, "count"),
             ("Orders paid within 48 h", paid_total, "count"),
-            ("Paid share", _share(paid_total, sent_total), "percent"),
+            ("Paid share", share_of(paid_total, sent_total), "percent"),
             ("Amount recovered", sum(row["amount"] for row in rows), "money"),
         ],
         notes=[

@@ -6,14 +6,14 @@ from models.funds.history import CATEGORY_LABELS
 from models.funds.ledger import CATEGORIES
 from models.funds.ledger import Entry
 from models.funds.ledger import LedgerAccount
-from models.reports.scope import _customer_entries
-from models.reports.scope import _customers_in
-from models.reports.scope import _positive
-from models.reports.scope import _where
 from models.reports.scope import Chart
 from models.reports.scope import Column
+from models.reports.scope import customer_entries
+from models.reports.scope import customers_in
+from models.reports.scope import positive_part
 from models.reports.scope import Report
 from models.reports.scope import Series
+from models.reports.scope import where_all
 
 # What each ledger category does to customers' balances, in roll-forward order.
 ROLL_FORWARD_LINES = (
@@ -39,7 +39,7 @@ def roll_forward(scope):
     """
     opening = _entries_sum(scope, Entry.local_date < scope.first)
     moved = dict(
-        _customer_entries(scope, Entry.category, fn.SUM(Entry.amount))
+        customer_entries(scope, Entry.category, fn.SUM(Entry.amount))
         .where(Entry.category.in_(CATEGORIES) & Entry.local_date.between(scope.first, scope.last))
         .group_by(Entry.category)
         .tuples()
@@ -84,16 +84,16 @@ def roll_forward(scope):
 
 def _entries_sum(scope, condition):
     """The scope's customers' entries that meet `condition` (on local_date), summed from the index."""
-    query = _customer_entries(scope, fn.COALESCE(fn.SUM(Entry.amount), 0))
+    query = customer_entries(scope, fn.COALESCE(fn.SUM(Entry.amount), 0))
     return int(query.where(Entry.category.in_(CATEGORIES) & condition).scalar())
 
 
 def _cached_balances(scope):
-    query = _where(
+    query = where_all(
         LedgerAccount.select(fn.COALESCE(fn.SUM(LedgerAccount.balance), 0)).where(
             LedgerAccount.user.is_null(False)
         ),
-        _customers_in(scope, LedgerAccount.user),
+        customers_in(scope, LedgerAccount.user),
     )
     return int(query.scalar())
 
@@ -102,14 +102,14 @@ def _held_and_owed_on(scope):
     """(sum of positive balances, sum of debts as a positive number) at the end of the last day:
     each account's running balance after its last entry up to then."""
     last_entries = (
-        _customer_entries(scope, fn.MAX(Entry.id))
+        customer_entries(scope, fn.MAX(Entry.id))
         .where(Entry.local_date <= scope.last)
         .group_by(Entry.account)
     )
     row = (
         Entry.select(
-            fn.COALESCE(fn.SUM(_positive(Entry.balance_after)), 0),
-            fn.COALESCE(fn.SUM(_positive(0 - Entry.balance_after)), 0),
+            fn.COALESCE(fn.SUM(positive_part(Entry.balance_after)), 0),
+            fn.COALESCE(fn.SUM(positive_part(0 - Entry.balance_after)), 0),
         )
         .where(Entry.id.in_(last_entries))
         .tuples()

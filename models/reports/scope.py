@@ -147,7 +147,7 @@ def as_datetime(value):
     return datetime.datetime.fromisoformat(value)
 
 
-def _customers_in(scope, user_column):
+def customers_in(scope, user_column):
     """The condition that keeps rows of the scope's customers (None: everyone)."""
     if scope.customer_id is not None:
         return user_column == scope.customer_id
@@ -156,38 +156,38 @@ def _customers_in(scope, user_column):
     return None
 
 
-def _where(query, *conditions):
+def where_all(query, *conditions):
     for condition in conditions:
         if condition is not None:
             query = query.where(condition)
     return query
 
 
-def _customer_accounts(scope):
+def customer_accounts(scope):
     accounts = LedgerAccount.select(LedgerAccount.id).where(LedgerAccount.user.is_null(False))
-    return _where(accounts, _customers_in(scope, LedgerAccount.user))
+    return where_all(accounts, customers_in(scope, LedgerAccount.user))
 
 
-def _customer_entries(scope, *columns):
+def customer_entries(scope, *columns):
     """Entries on the scope's customers' accounts (system accounts never count)."""
-    return Entry.select(*columns).where(Entry.account.in_(_customer_accounts(scope)))
+    return Entry.select(*columns).where(Entry.account.in_(customer_accounts(scope)))
 
 
-def _in_period(query, scope):
+def in_period(query, scope):
     return query.where(Entry.local_date.between(scope.first, scope.last))
 
 
-def _sums_by_day_and_category(scope, categories):
+def sums_by_day_and_category(scope, categories):
     """{(shop day, category): (count, total)} of customers' entries in the period."""
-    query = _in_period(
-        _customer_entries(scope, Entry.local_date, Entry.category, fn.COUNT(Entry.id), fn.SUM(Entry.amount)),
+    query = in_period(
+        customer_entries(scope, Entry.local_date, Entry.category, fn.COUNT(Entry.id), fn.SUM(Entry.amount)),
         scope,
     ).where(Entry.category.in_(categories))
     query = query.group_by(Entry.local_date, Entry.category).tuples()
     return {(as_date(day), category): (count, total) for day, category, count, total in query}
 
 
-def _bucketed(scope, by_day):
+def bucketed(scope, by_day):
     """{bucket start: [values of each day in it]} for a {day: value} mapping."""
     buckets = {start: [] for start in bucket_starts(scope)}
     for day, value in by_day.items():
@@ -207,17 +207,17 @@ def bucket_label(start, scope, locale):
     return format_date(first, day_format, locale=locale)
 
 
-def _labels(scope):
+def bucket_labels(scope):
     locale = load_settings().locale
     return [bucket_label(start, scope, locale) for start in bucket_starts(scope)]
 
 
-def _column(rows, key):
+def column_of(rows, key):
     """One column of a report's rows, for its chart."""
     return [row[key] for row in rows]
 
 
-def _average(total, count):
+def average_of(total, count):
     return (total + count // 2) // count if count else 0  # half up, in whole minor units
 
 
@@ -232,12 +232,12 @@ def median(values):
     return (ordered[middle - 1] + ordered[middle] + 1) // 2
 
 
-def _share(part, whole):
+def share_of(part, whole):
     """A percentage with one decimal, as a number (None when there is no whole)."""
     return round(part * 100 / whole, 1) if whole else None
 
 
-def _positive(value):
+def positive_part(value):
     return Case(None, [(value > 0, value)], 0)
 
 
@@ -245,8 +245,8 @@ def _positive(value):
 ORDER_VALUE = Order.total + Order.funds_discount
 
 
-def _paid_orders(scope, *columns):
+def paid_orders(scope, *columns):
     query = Order.select(*columns).where(
         (Order.local_date >= scope.first) & (Order.local_date <= scope.last) & Order.paid_at.is_null(False)
     )
-    return _where(query, _customers_in(scope, Order.user))
+    return where_all(query, customers_in(scope, Order.user))

@@ -3,16 +3,16 @@
 from peewee import fn
 
 from models.orders.order import Order
-from models.reports.scope import _bucketed
-from models.reports.scope import _column
-from models.reports.scope import _labels
-from models.reports.scope import _paid_orders
-from models.reports.scope import _share
 from models.reports.scope import as_date
+from models.reports.scope import bucket_labels
+from models.reports.scope import bucketed
 from models.reports.scope import Chart
 from models.reports.scope import Column
+from models.reports.scope import column_of
+from models.reports.scope import paid_orders
 from models.reports.scope import Report
 from models.reports.scope import Series
+from models.reports.scope import share_of
 
 PAYMENT_PARTS = (
     ("funds_used", "Funds"),
@@ -28,17 +28,17 @@ def usage(scope):
     columns += [fn.SUM(getattr(Order, part)) for part, _ in PAYMENT_PARTS]
     by_day = {}
     for day, count, total, discount, *parts in (
-        _paid_orders(scope, *columns).group_by(Order.local_date).tuples()
+        paid_orders(scope, *columns).group_by(Order.local_date).tuples()
     ):
         by_day[as_date(day)] = (count, total, discount, parts)
     rows = []
-    for (start, values), label in zip(_bucketed(scope, by_day).items(), _labels(scope), strict=True):
+    for (start, values), label in zip(bucketed(scope, by_day).items(), bucket_labels(scope), strict=True):
         del start
         row = {"period": label, "orders": sum(v[0] for v in values), "value": sum(v[1] for v in values)}
         for number, (part, _) in enumerate(PAYMENT_PARTS):
             row[part] = sum(v[3][number] for v in values)
         row["discount"] = sum(v[2] for v in values)
-        row["funds_share"] = _share(row["funds_used"], row["value"])
+        row["funds_share"] = share_of(row["funds_used"], row["value"])
         rows.append(row)
     totals = {key: sum(row[key] for row in rows) for key in ("orders", "value", "discount")}
     totals.update({part: sum(row[part] for row in rows) for part, _ in PAYMENT_PARTS})
@@ -56,10 +56,10 @@ def usage(scope):
         rows=rows,
         chart=Chart(
             "Order value by how it was paid",
-            _column(rows, "period"),
+            column_of(rows, "period"),
             [
-                Series("Funds", _column(rows, "funds_used"), "series-1"),
-                Series("Credit", _column(rows, "credit_used"), "series-2"),
+                Series("Funds", column_of(rows, "funds_used"), "series-1"),
+                Series("Credit", column_of(rows, "credit_used"), "series-2"),
                 Series(
                     "Other methods",
                     [row["card_amount"] + row["bank_amount"] + row["marketplace_amount"] for row in rows],
@@ -70,9 +70,9 @@ def usage(scope):
         summary=[
             ("Paid orders", totals["orders"], "count"),
             ("Order value", totals["value"], "money"),
-            ("Paid with funds", _share(totals["funds_used"], totals["value"]), "percent"),
-            ("Paid with credit", _share(totals["credit_used"], totals["value"]), "percent"),
-            ("Paid other ways", _share(other, totals["value"]), "percent"),
+            ("Paid with funds", share_of(totals["funds_used"], totals["value"]), "percent"),
+            ("Paid with credit", share_of(totals["credit_used"], totals["value"]), "percent"),
+            ("Paid other ways", share_of(other, totals["value"]), "percent"),
             ("Discount for paying with funds", totals["discount"], "money"),
         ],
         notes=["Orders placed in the period and paid (later refunds are not taken off)."],

@@ -1,4 +1,7 @@
-"""Time-driven work: the scheduler process and the job functions it runs.
+"""Work done outside web requests: the scheduler process, the job functions it runs, and the
+`flask` commands, each in its area's module (shop.py registers them).
 
-Every job function takes `now` (timezone-aware) so tests can pass times in.
+Every job function takes `now` (timezone-aware) so tests can pass times in. tick.py lists the
+minute tick's work; scheduler.py runs the tick, mail delivery (mail.py) and the nightly backup;
+lock.py keeps it to one scheduler per shop.
 """

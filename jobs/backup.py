@@ -1,16 +1,23 @@
-"""The nightly backup: once per shop day after 02:00 shop time, a checked copy into BACKUP_DIR,
-keeping the newest BACKUP_KEEP (SQLite only; PostgreSQL shops use pg_dump)."""
+"""The nightly backup (once per shop day after 02:00 shop time, a checked copy into BACKUP_DIR,
+keeping the newest BACKUP_KEEP; SQLite only, PostgreSQL shops use pg_dump) and the
+`flask backup` and `flask restore` commands."""
 
 import datetime
 import logging
+import sys
 from pathlib import Path
 
+import click
 from flask import current_app
+from flask.cli import with_appcontext
 
+from jobs.lock import scheduler_stopped
 from models.base import is_sqlite
+from models.operations.backup import BackupError
 from models.operations.backup import make_backup
 from models.operations.backup import NAME_FORMAT
 from models.operations.backup import prune_backups
+from models.operations.backup import restore_backup
 from models.shop.settings import load_settings
 
 BACKUP_HOUR = 2  # shop time: quiet, and before the 03:00 ledger check
@@ -48,3 +55,38 @@ def newest_backup_time(folder):
         except ValueError:
             continue
     return max(times, default=None)
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path())
+@with_appcontext
+def backup_command(target):
+    """Copy the live SQLite database to TARGET (a file, or a folder for a dated file), checked."""
+    try:
+        backup = make_backup(target)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {backup.path} (integrity check passed).")
+    if backup.ledger_problems:
+        click.echo("The ledger check fails on it, as on the shop:", err=True)
+        for problem in backup.ledger_problems[:20]:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+
+
+@click.command("restore")
+@click.argument("backup", type=click.Path())
+@click.option("--yes", is_flag=True, help="Do not ask: the web and jobs services are stopped.")
+@with_appcontext
+def restore_command(backup, yes):
+    """Replace the SQLite database with BACKUP (checked first; the old file is kept). Stop the shop first."""
+    if not yes:
+        click.confirm(
+            "Are the shop's web and jobs services stopped? The database will be replaced", abort=True
+        )
+    with scheduler_stopped():
+        try:
+            kept = restore_backup(backup)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {backup}." + (f" The replaced database is kept at {kept}." if kept else ""))

@@ -1,6 +1,14 @@
-"""The nightly ledger check: once per shop day after 03:00 shop time; drift shows on the owner's dashboard."""
+"""The nightly ledger check (once per shop day after 03:00 shop time; drift shows on the owner's
+dashboard) and `flask ledger check`."""
 
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from models.base import connection
 from models.base import to_naive_utc
+from models.funds.ledger import check_ledger
 from models.funds.ledger import latest_check
 from models.funds.ledger import record_check
 from models.shop.settings import load_settings
@@ -17,3 +25,19 @@ def nightly_ledger_check(now):
     if last is not None and last.at >= todays_slot:
         return None
     return record_check(to_naive_utc(now))
+
+
+ledger_cli = AppGroup("ledger", help="The funds ledger.")
+
+
+@ledger_cli.command("check")
+def ledger_check_command():
+    """Verify every ledger invariant; exit 1 with a report when one fails."""
+    with connection():
+        problems = check_ledger()
+    if problems:
+        click.echo(f"Ledger check FAILED ({len(problems)} problem(s)):", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+    click.echo("Ledger check passed: every journal balances and every cached balance matches its entries.")

@@ -4,15 +4,19 @@ A lock file makes sure only one runs, however many times it is started.
 """
 
 import datetime
-import fcntl
 import logging
 import os
 import signal
 import sys
 
+import click
 from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import current_app
+from flask.cli import with_appcontext
 
 from jobs.backup import nightly_backup
+from jobs.lock import acquire_lock
+from jobs.lock import AlreadyRunning
 from jobs.log import configure_logging
 from jobs.mail import deliver_due
 from jobs.mail import SmtpConfig
@@ -24,25 +28,6 @@ log = logging.getLogger("shop.jobs")
 MAIL_EVERY_SECONDS = 2
 TICK_EVERY_SECONDS = 60
 BACKUP_EVERY_SECONDS = 300  # asks whether tonight's backup is due; makes it once a day
-
-
-class AlreadyRunning(Exception):
-    pass
-
-
-def acquire_lock(path):
-    """Hold an exclusive lock on `path` for the life of the process."""
-    handle = open(path, "a+")  # noqa: SIM115 - kept open on purpose
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise AlreadyRunning(path) from None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return handle
 
 
 def in_app(app, work, name):
@@ -123,3 +108,10 @@ def run_scheduler(app):
             scheduler.shutdown(wait=True)
         lock.close()
         log.info("scheduler stopped")
+
+
+@click.command("jobs")
+@with_appcontext
+def jobs_command():
+    """Run the scheduler (mail delivery and the minute tick). Only one may run."""
+    run_scheduler(current_app._get_current_object())

@@ -32,6 +32,7 @@ test-deps: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: test-deps lint
 	$(BIN)/pytest

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from babel.numbers import get_currency_precision
 
 from models.marketplace.channels import CHANNEL_PATTERN
-from models.marketplace.channels import SHOP_CHANNEL
 from models.orders.order import ADDRESS_PARTS
+from models.orders.order import SHOP_CHANNEL
 from models.shop.settings import format_money
 from models.shop.settings import load_settings
 from models.storefront.catalog import Product

@@ -113,11 +113,13 @@ class Followers:
 
     def __init__(self, change):
         self.change = change  # what is announced, for people reading the code
-        self._functions = ()
+        self._functions = None
 
     def set(self, *functions):
         self._functions = functions
 
     def __call__(self, *args):
+        if self._functions is None:  # a change nobody follows would leave derived data wrong
+            raise RuntimeError(f"Nothing follows {self.change!r}: call models.reactions.connect() first.")
         for function in self._functions:
             function(*args)

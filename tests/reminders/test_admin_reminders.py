@@ -26,7 +26,7 @@ from models.storefront.catalog import Product
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in
-from tests.test_admin_orders import bank_order
+from tests.orders.test_admin_orders import bank_order
 
 LONDON = datetime.UTC  # the test shop is in Europe/London: the same as UTC in November
 # Monday 23 November 2026, 10:30 shop time: inside the 10:00–11:00 window before the 11:00 dispatch.

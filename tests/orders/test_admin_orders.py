@@ -55,10 +55,10 @@ from payments.sandbox import SandboxPayment
 from payments.sandbox import SandboxProvider
 from tests.conftest import post_form
 from tests.conftest import sign_in
-from tests.test_orders import default_group
-from tests.test_orders import fund
-from tests.test_orders import place
-from tests.test_orders import shop
+from tests.orders.test_orders import default_group
+from tests.orders.test_orders import fund
+from tests.orders.test_orders import place
+from tests.orders.test_orders import shop
 
 
 @pytest.fixture

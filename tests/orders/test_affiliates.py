@@ -35,9 +35,9 @@ from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.user import User
 from tests.conftest import sign_in
-from tests.test_orders import fund
-from tests.test_orders import place
-from tests.test_orders import shop
+from tests.orders.test_orders import fund
+from tests.orders.test_orders import place
+from tests.orders.test_orders import shop
 
 REWARD = 500  # the Affiliate group's reward (migration 0003)
 

@@ -67,7 +67,7 @@ from tests.reminder_factories import set_reminder_settings
 from tests.reminder_factories import tz
 
 UTC = datetime.UTC
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FLASK = Path(sys.executable).parent / "flask"
 HOUR = datetime.timedelta(hours=1)
 MINUTE = datetime.timedelta(minutes=1)

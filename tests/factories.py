@@ -1,8 +1,11 @@
-"""Data for payment-reminder tests: customers, orders, payments and reminder rows as direct rows.
+"""The tests' factories: plain functions that make the data tests need (fixtures, in the
+conftest.py files, call them). They need the test's database: ask for `app`.
 
-Rows are written straight to the tables (no cart, no ledger movements), which is
-all the reminder rules read. Every time is an aware datetime, usually built in
-shop time with `local(…)`; it is stored as naive UTC like everything else.
+Rows written straight to the tables, `new_…` (no cart, no ledger movements), which is
+all the payment reminder rules and the reports read: customers, groups, orders
+(awaiting payment, paid, cancelled), card payments and reminder rows. Every time is an
+aware datetime, usually built in shop time with `local(…)`; it is stored as naive UTC
+like everything else.
 
 `monday(10, 5)` (Monday 23 November 2026, 10:05 shop time) is inside the default
 10:00–11:00 window before the 11:00 dispatch; `long_ago()` is a creation time
@@ -118,18 +121,18 @@ def new_order(
     )
 
 
-def paid_order(customer, paid_at, created_at=None, channel="shop"):
+def new_paid_order(customer, paid_at, created_at=None, channel="shop"):
     """An order the customer paid at `paid_at` (placed an hour earlier unless told)."""
     created_at = created_at or paid_at - datetime.timedelta(hours=1)
     return new_order(customer, created_at, status=PAID, paid_at=paid_at, channel=channel)
 
 
-def cancelled_order(customer, cancelled_at, created_at=None):
+def new_cancelled_order(customer, cancelled_at, created_at=None):
     created_at = created_at or cancelled_at - datetime.timedelta(hours=1)
     return new_order(customer, created_at, status=CANCELLED, cancelled_at=cancelled_at)
 
 
-def card_payment(order, created_at, provider_payment_id=True, state=PENDING):
+def new_card_payment(order, created_at, provider_payment_id=True, state=PENDING):
     """A card payment of `order` started at `created_at` (with the provider's id unless told)."""
     key = _unique()
     return OrderPayment.create(

@@ -66,8 +66,8 @@ from models.storefront.cart import CartLine
 from models.storefront.cart import find_cart
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
-from tests.orders.test_orders import address
-from tests.orders.test_orders import fund
+from tests.factories import address
+from tests.factories import fund
 
 _names = itertools.count(1)
 

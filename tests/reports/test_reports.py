@@ -80,12 +80,6 @@ OUT_OF_ACCOUNT = {"hold", "refund_out", "bonus_reversal"}
 _keys = iter(range(1, 10**9))
 
 
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context():
-        yield app
-
-
 def noon(day, hour=12):
     """Naive UTC at `hour` o'clock UTC on `day` (the same shop day in London)."""
     return datetime.datetime.combine(day, datetime.time(hour))

@@ -29,7 +29,7 @@ mail-down: gunicorn and the scheduler process (`flask --app shop jobs`) while cu
     timeout), then is slow (1 s on each message), then well. Orders never wait for mail;
     /healthz counts the mail waiting; afterwards every message arrived exactly once and
     none failed. (A connection lost after the data makes a message `unknown`, never resent:
-    tests/test_mail.py.)
+    tests/shop/test_mail.py.)
 
 Prints what it checked; exits 1 if a check fails.
 """

@@ -10,7 +10,7 @@ need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
-[ -x /usr/sbin/nginx ] || need_apt+=(nginx)  # tests/test_deploy.py: `nginx -t` on deploy/nginx-shop.conf
+[ -x /usr/sbin/nginx ] || need_apt+=(nginx)  # tests/operations/test_deploy.py: `nginx -t` on deploy/nginx-shop.conf
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 
 if [ ${#need_apt[@]} -gt 0 ]; then

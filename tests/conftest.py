@@ -1,4 +1,5 @@
-"""Fixtures: a migrated template database copied per test, the app, clients and factories.
+"""Fixtures: a migrated template database copied per test, the app, clients and factories
+(the factories themselves are plain functions in tests/factories.py).
 
 The tests run on SQLite (a file per test) unless SHOP_TEST_POSTGRES_URL names a
 PostgreSQL server (`make test-postgres` starts a throwaway one with
@@ -9,6 +10,7 @@ carry `@pytest.mark.sqlite_only(reason=…)`; both are skipped on PostgreSQL.
 Everything else asks for `database_url` (or `app`) and runs on either.
 """
 
+import functools
 import itertools
 import os
 import re
@@ -30,6 +32,7 @@ from models.users.user import CUSTOMER
 from models.users.user import OWNER
 from models.users.user import STAFF
 from shop import create_app
+from tests import factories
 
 TEST_PASSWORD = "correct horse battery"
 CHEAP_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
@@ -153,6 +156,13 @@ def app(database_url, tmp_path):
 
 
 @pytest.fixture
+def ctx(app):
+    """The app inside a request context, for code that builds links (url_for) outside a request."""
+    with app.test_request_context():
+        yield app
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -176,6 +186,12 @@ def make_user(app):
 @pytest.fixture
 def make_customer(make_user):
     return lambda **fields: make_user(CUSTOMER, **fields)
+
+
+@pytest.fixture
+def make_product(app):
+    """make_product(price=1000, stock=10, name=None): "Tea 1", "Tea 2"… in the Tea category."""
+    return functools.partial(factories.make_product, factories.make_category())
 
 
 def csrf_token(client, path="/"):

@@ -8,13 +8,8 @@ from html import unescape
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from models.accounts.addresses import add_address
 from models.base import write_transaction
 from models.funds.credit import account_for
-from models.funds.ledger import Leg
-from models.funds.ledger import PROVIDER_CLEARING
-from models.funds.ledger import system_account
-from models.funds.ledger import transfer
 from models.groups.group import CustomerGroup
 from models.orders.cancelling import cancel_order
 from models.orders.card_payments import card_payment_in_progress
@@ -33,16 +28,12 @@ from models.orders.pay_link import order_for_pay_link
 from models.orders.pay_link import pay_link
 from models.orders.pay_link import PAY_LINK_SALT
 from models.orders.pay_link import pay_link_token
-from models.orders.placing import cart_fingerprint
-from models.orders.placing import place_order
 from models.orders.reorder import order_again
 from models.shop.outbox import OutboxMessage
 from models.shop.settings import update_settings
 from models.storefront.cart import add_to_cart
-from models.storefront.cart import cart_summary
 from models.storefront.cart import CartLine
 from models.storefront.cart import find_cart
-from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from payments import PaymentError
 from payments import sandbox
@@ -50,6 +41,7 @@ from payments.sandbox import SandboxPayment
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in
+from tests.factories import placed_order
 
 SECRET = "test-secret"  # tests/conftest.py app_config
 _keys = iter(range(1, 1_000_000))
@@ -59,54 +51,10 @@ def new_key():
     return f"order-pages-key-{next(_keys):08d}"
 
 
-@pytest.fixture
-def category(app):
-    return Category.create(name="Tea", slug="tea")
-
-
-@pytest.fixture
-def make_product(category):
-    numbers = iter(range(1, 10_000))
-
-    def make(price=1000, stock=10, name=None):
-        n = next(numbers)
-        return Product.create(
-            name=name or f"Tea {n}", slug=f"tea-{n}", price=price, stock=stock, category=category
-        )
-
-    return make
-
-
-def fund(user, amount):
-    transfer(
-        f"order-pages-seed:{user.id}:{next(_keys)}",
-        "top_up",
-        [
-            Leg(account_for(user), amount, "deposit"),
-            Leg(system_account(PROVIDER_CLEARING), -amount, "deposit"),
-        ],
-    )
-
-
 def make_order(app, user, lines, method=CARD, funds=0):
     """An order placed through models/orders.py, as checkout places it (in a request context for its links)."""
     with app.test_request_context():
-        if funds:
-            fund(user, funds)
-        for product, quantity in lines:
-            add_to_cart(product.id, quantity, user=user)
-        seen = cart_fingerprint(cart_summary(find_cart(user)))
-        where = add_address(
-            user,
-            {
-                "full_name": "Ann Buyer",
-                "line1": "1 High St",
-                "city": "Town",
-                "postal_code": "T1 1AA",
-                "country": "GB",
-            },
-        )
-        return place_order(user, new_key(), seen, where, where, method=method)
+        return placed_order(user, *lines, key=new_key(), funds=funds, method=method)
 
 
 def cancel(app, order, note=""):

@@ -85,7 +85,7 @@ def test_changing_the_default_credit_limit_reaches_every_following_account(app, 
 
 
 def test_settings_refuse_a_largest_top_up_below_the_smallest(owner_client):
-    from tests.test_admin import VALID_SETTINGS
+    from tests.shop.test_admin import VALID_SETTINGS
 
     response = post_form(
         owner_client, "/admin/settings", dict(VALID_SETTINGS, topup_min="50", topup_max="20")

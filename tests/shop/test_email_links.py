@@ -24,7 +24,7 @@ from models.shop.outbox import OutboxMessage
 from models.users.user import User
 from tests.conftest import TEST_PASSWORD
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
 
 
 def trigger_confirm_email(app, make_customer, owner):

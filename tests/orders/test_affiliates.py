@@ -35,17 +35,11 @@ from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.user import User
 from tests.conftest import sign_in
-from tests.test_orders import fund
-from tests.test_orders import place
-from tests.test_orders import shop
+from tests.factories import place
+from tests.factories import placed_order
+from tests.factories import shop
 
 REWARD = 500  # the Affiliate group's reward (migration 0003)
-
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context():
-        yield app
 
 
 @pytest.fixture
@@ -80,15 +74,14 @@ def balance(user):
 
 def funds_order(user, product, key):
     """An order paid in full from funds when it is placed."""
-    fund(user, product.price, key=f"seed-{key}")
-    order = place(user, shop(user, (product, 1)), key=key)
+    order = placed_order(user, (product, 1), key=key, funds=product.price)
     assert order.status == PAID
     return order
 
 
 def card_order(user, product, key):
     """An unpaid order with its card payment started (the sandbox provider)."""
-    order = place(user, shop(user, (product, 1)), key=key, method=CARD)
+    order = placed_order(user, (product, 1), key=key, method=CARD)
     assert order.status == PENDING_PAYMENT
     return order, start_card_payment(order, f"pay-{key}")
 

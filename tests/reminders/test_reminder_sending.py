@@ -488,9 +488,9 @@ def test_a_cancelled_reminder_blocks_nothing(batch, customer_with_order):
 
 context = multiprocessing.get_context("forkserver")
 # This module (and with it the app's models, tests.conftest, pytest…) is imported once, in the
-# fork server, so a scheduler process starts in moments. A superset of tests/test_ledger_race.py's
+# fork server, so a scheduler process starts in moments. A superset of tests/funds/test_ledger_race.py's
 # preload.
-context.set_forkserver_preload(["tests.test_reminder_sending"])
+context.set_forkserver_preload(["tests.reminders.test_reminder_sending"])
 SCHEDULERS = 4
 CUSTOMERS = 20
 

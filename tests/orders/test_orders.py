@@ -8,18 +8,13 @@ from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from models.accounts.addresses import add_address
 from models.funds.credit import account_for
 from models.funds.credit import set_credit_limit
 from models.funds.ledger import Entry
 from models.funds.ledger import FUNDS_ON_HOLD
 from models.funds.ledger import Journal
-from models.funds.ledger import Leg
-from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import SALES
 from models.funds.ledger import system_account
-from models.funds.ledger import transfer
-from models.groups.group import CustomerGroup
 from models.orders.breakdown import funds_cost
 from models.orders.breakdown import quote
 from models.orders.breakdown import value_covered_by
@@ -39,83 +34,20 @@ from models.orders.order import OrderPayment
 from models.orders.order import PAID
 from models.orders.order import payments_total
 from models.orders.order import PENDING_PAYMENT
-from models.orders.placing import cart_fingerprint
-from models.orders.placing import place_order
 from models.shop.outbox import OutboxMessage
 from models.shop.settings import update_settings
-from models.storefront.cart import add_to_cart
-from models.storefront.cart import cart_summary
 from models.storefront.cart import CartLine
-from models.storefront.cart import find_cart
-from models.storefront.catalog import Category
 from models.storefront.catalog import Product
-
-KEY = "order-key-0000000001"
-
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context():
-        yield app
-
-
-_products = iter(range(1, 10_000))
+from tests.factories import change_default_group
+from tests.factories import fund
+from tests.factories import place
+from tests.factories import shop
 
 
 @pytest.fixture
-def make_product(ctx):
-    category = Category.create(name="Tea", slug="tea")
-
-    def make(price=1000, stock=10):
-        n = next(_products)
-        return Product.create(name=f"Tea {n}", slug=f"tea-{n}", price=price, stock=stock, category=category)
-
-    return make
-
-
-def fund(user, amount, key="seed"):
-    transfer(
-        f"{key}:{user.id}",
-        "top_up",
-        [
-            Leg(account_for(user), amount, "deposit"),
-            Leg(system_account(PROVIDER_CLEARING), -amount, "deposit"),
-        ],
-    )
-
-
-def default_group(**changes):
-    CustomerGroup.update(**changes).where(CustomerGroup.is_default == True).execute()  # noqa: E712
-
-
-def address(user):
-    return add_address(
-        user,
-        {
-            "full_name": "Ann Buyer",
-            "line1": "1 High St",
-            "city": "Town",
-            "postal_code": "T1 1AA",
-            "country": "GB",
-        },
-    )
-
-
-def shop(user, *lines):
-    """Put (product, quantity) lines in the cart; returns what checkout shows (the fingerprint)."""
-    for product, quantity in lines:
-        add_to_cart(product.id, quantity, user=user)
-    return cart_fingerprint(cart_summary(find_cart(user)))
-
-
-def place(user, seen, key=KEY, **kwargs):
-    where = address(user)
-    return place_order(user, key, seen, where, where, **kwargs)
-
-
-@pytest.fixture
-def buyer(ctx, make_customer):
-    return make_customer()
+def make_product(ctx, make_product):
+    """The Tea products, made (and ordered) inside the test's request context."""
+    return make_product
 
 
 def held():
@@ -147,7 +79,7 @@ def test_value_covered_is_the_largest_that_funds_pay(subtotal, bp):
 
 
 def test_funds_only_with_discount_pays_at_once(buyer, make_product):
-    default_group(funds_discount_bp=250)
+    change_default_group(funds_discount_bp=250)
     fund(buyer, 5000)
     product = make_product(price=1060, stock=3)
     order = place(buyer, shop(buyer, (product, 1)))
@@ -168,7 +100,7 @@ def test_funds_only_with_discount_pays_at_once(buyer, make_product):
 
 
 def test_funds_and_credit(buyer, make_product):
-    default_group(pay_on_account=True, funds_discount_bp=1000)
+    change_default_group(pay_on_account=True, funds_discount_bp=1000)
     set_credit_limit(buyer, 3000)
     fund(buyer, 900)
     product = make_product(price=3000)
@@ -363,7 +295,7 @@ def test_payment_after_cancellation_goes_to_funds_when_sold_out(buyer, make_prod
 def test_payments_always_sum_to_the_total(
     make_customer, make_product, price, quantity, balance, bp, limit, use_credit, method, share
 ):
-    default_group(funds_discount_bp=bp, pay_on_account=True)
+    change_default_group(funds_discount_bp=bp, pay_on_account=True)
     buyer = make_customer()
     set_credit_limit(buyer, limit)
     if balance:

@@ -1,6 +1,7 @@
 """The owner's payment reminder pages: next batch preview, results and history, settings, messages."""
 
 import datetime
+import functools
 import json
 import re
 from html import unescape
@@ -10,6 +11,7 @@ import pytest
 import views.admin_reminders as admin_reminders
 from models.base import to_naive_utc
 from models.orders.fulfilment import receive_bank_transfer
+from models.orders.order import BANK
 from models.orders.order import Order
 from models.reminders.batches import plan_batch
 from models.reminders.batches import send_planned
@@ -22,11 +24,11 @@ from models.reminders.windows import open_window
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import UNKNOWN
 from models.storefront.catalog import Category
-from models.storefront.catalog import Product
+from tests import factories
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in
-from tests.test_admin_orders import bank_order
+from tests.factories import placed_order
 
 LONDON = datetime.UTC  # the test shop is in Europe/London: the same as UTC in November
 # Monday 23 November 2026, 10:30 shop time: inside the 10:00–11:00 window before the 11:00 dispatch.
@@ -35,14 +37,10 @@ AT = datetime.datetime(2026, 11, 23, 10, 30, tzinfo=LONDON)
 
 @pytest.fixture
 def make_product(app):
-    category = Category.create(name="Books", slug="books")
-    made = iter(range(1, 1000))
-
-    def make(price=3000, stock=10):
-        n = next(made)
-        return Product.create(name=f"Book {n}", slug=f"book-{n}", price=price, stock=stock, category=category)
-
-    return make
+    """make_product(price=3000, stock=10): "Book 1", "Book 2"… in the Books category."""
+    return functools.partial(
+        factories.make_product, factories.make_category("Books"), price=3000, stem="Book"
+    )
 
 
 @pytest.fixture
@@ -56,7 +54,8 @@ def unpaid_order(app, make_customer, make_product, age, first_name="Ann"):
     """A bank-transfer order awaiting payment, placed `age` before AT."""
     with app.test_request_context():
         buyer = make_customer(first_name=first_name)
-        order, _ = bank_order(buyer, make_product, key=f"order-key-{buyer.id:014d}x")
+        product = make_product(price=3000, stock=5)
+        order = placed_order(buyer, (product, 1), key=f"order-key-{buyer.id:014d}x", method=BANK)
     Order.update(
         created_at=to_naive_utc(AT - age), auto_cancel_at=to_naive_utc(AT + datetime.timedelta(hours=48))
     ).where(Order.id == order.id).execute()

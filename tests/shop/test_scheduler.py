@@ -28,7 +28,7 @@ from models.shop.settings import update_settings
 from tests.mailserver import Recorder
 from tests.mailserver import running_smtp
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FLASK = Path(sys.executable).parent / "flask"
 DEADLINE_SECONDS = 15
 

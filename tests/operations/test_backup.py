@@ -25,6 +25,7 @@ from models.operations.backup import BackupError
 from models.operations.backup import check_file
 from models.operations.backup import make_backup
 from models.operations.backup import restore_backup
+from tests.factories import fund
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -117,13 +118,8 @@ def test_a_damaged_backup_is_refused_and_nothing_changes(app, tmp_path):
 
 def deposited_700(customer):
     """The customer's ledger account after one 7.00 deposit (two entries)."""
-    account = account_for(customer)
-    transfer(
-        "seed",
-        "top_up",
-        [Leg(account, 700, "deposit"), Leg(system_account(PROVIDER_CLEARING), -700, "deposit")],
-    )
-    return account
+    fund(customer, 700)
+    return account_for(customer)
 
 
 def test_a_backup_whose_ledger_does_not_add_up_fails_its_check(app, customer, tmp_path):

@@ -43,12 +43,12 @@ from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.user import FROM_MARKETPLACE
 from models.users.user import User
+from tests.accounts.test_register import last_mail
+from tests.accounts.test_register import link_in
+from tests.accounts.test_register import register
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in
-from tests.test_register import last_mail
-from tests.test_register import link_in
-from tests.test_register import register
 
 IMPORT_PAGE = "/admin/orders/import"
 API = "/api/marketplace/orders"

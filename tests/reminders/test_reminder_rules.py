@@ -3,7 +3,7 @@
 The shop's time zone in the tests is Europe/London. Monday 23 November 2026 is
 in winter time (shop time = UTC): 10:05 is inside the default 10:00–11:00
 window before the 11:00 dispatch. Orders are written as rows
-(tests/reminder_factories.py); each rule test builds the situation, checks that
+(tests/factories.py); each rule test builds the situation, checks that
 `plan(at)` excludes the order with exactly that reason, then changes the one
 fact and checks the order is reminded.
 
@@ -50,24 +50,24 @@ from models.reminders.windows import next_window
 from models.reminders.windows import open_window
 from models.shop.outbox import OutboxMessage
 from models.users.user import User
-from tests.reminder_factories import cancelled_order
-from tests.reminder_factories import card_payment
-from tests.reminder_factories import local
-from tests.reminder_factories import long_ago
-from tests.reminder_factories import MARKETPLACE
-from tests.reminder_factories import monday
-from tests.reminder_factories import new_customer
-from tests.reminder_factories import new_group
-from tests.reminder_factories import new_order
-from tests.reminder_factories import paid_order
-from tests.reminder_factories import reasons
-from tests.reminder_factories import reminded
-from tests.reminder_factories import reminder_row
-from tests.reminder_factories import set_reminder_settings
-from tests.reminder_factories import tz
+from tests.factories import local
+from tests.factories import long_ago
+from tests.factories import MARKETPLACE
+from tests.factories import monday
+from tests.factories import new_cancelled_order
+from tests.factories import new_card_payment
+from tests.factories import new_customer
+from tests.factories import new_group
+from tests.factories import new_order
+from tests.factories import new_paid_order
+from tests.factories import reasons
+from tests.factories import reminded
+from tests.factories import reminder_row
+from tests.factories import set_reminder_settings
+from tests.factories import tz
 
 UTC = datetime.UTC
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FLASK = Path(sys.executable).parent / "flask"
 HOUR = datetime.timedelta(hours=1)
 MINUTE = datetime.timedelta(minutes=1)
@@ -145,8 +145,8 @@ def test_cancelled(at):
 def test_a_cancelled_or_paid_order_is_not_awaiting_payment_at_all(at):
     customer = new_customer()
     waiting = new_order(customer, long_ago() - HOUR)
-    gone = cancelled_order(customer, long_ago() + HOUR, created_at=long_ago())
-    done = paid_order(new_customer(), long_ago() + HOUR, created_at=long_ago())
+    gone = new_cancelled_order(customer, long_ago() + HOUR, created_at=long_ago())
+    done = new_paid_order(new_customer(), long_ago() + HOUR, created_at=long_ago())
     assert reasons(plan(at)) == {waiting.id: "reminded"}
     update(gone, status=PENDING_PAYMENT, cancelled_at=None, auto_cancel_at=at + datetime.timedelta(days=1))
     assert reasons(plan(at)) == {waiting.id: "not_newest", gone.id: "reminded"}
@@ -171,7 +171,7 @@ def test_other_customers_orders_do_not_make_an_order_older(at):
 
 def test_payment_confirming(at):
     order = new_order(new_customer())
-    payment = card_payment(order, at - datetime.timedelta(minutes=20))
+    payment = new_card_payment(order, at - datetime.timedelta(minutes=20))
     assert reason_of(at, order) == "payment_confirming"
     # The same payment started over an hour ago was abandoned: remind.
     payment.created_at = to_naive_utc(at - datetime.timedelta(minutes=61))
@@ -181,7 +181,7 @@ def test_payment_confirming(at):
 
 def test_a_failed_card_payment_is_not_being_confirmed(at):
     order = new_order(new_customer())
-    card_payment(order, at - datetime.timedelta(minutes=20), state="failed")
+    new_card_payment(order, at - datetime.timedelta(minutes=20), state="failed")
     assert reason_of(at, order) == "reminded"
 
 
@@ -224,7 +224,7 @@ def test_group_off(at):
 def test_paid_today(at):
     customer = new_customer()
     order = new_order(customer)
-    earlier = paid_order(customer, monday(9, 0))
+    earlier = new_paid_order(customer, monday(9, 0))
     assert reason_of(at, order) == "paid_today"
     update(earlier, paid_at=local(2026, 11, 22, 23, 30))  # yesterday evening
     assert reason_of(at, order) == "reminded"
@@ -235,7 +235,7 @@ def test_paid_today_is_the_shop_day_not_the_utc_day(app):
     at = local(2026, 6, 22, 10, 5)
     customer = new_customer()
     order = new_order(customer, local(2026, 6, 21, 15, 0))
-    earlier = paid_order(customer, local(2026, 6, 22, 0, 30))
+    earlier = new_paid_order(customer, local(2026, 6, 22, 0, 30))
     assert reason_of(at, order) == "paid_today"
     update(earlier, paid_at=local(2026, 6, 21, 23, 30))  # 22:30 UTC Sunday: yesterday in both
     assert reason_of(at, order) == "reminded"
@@ -246,7 +246,7 @@ def test_paid_today_is_the_shop_day_not_the_utc_day(app):
 def test_paying_a_marketplace_order_today_counts_as_paying(at):
     customer = new_customer()
     order = new_order(customer)
-    paid_order(customer, monday(8, 0), channel=MARKETPLACE)
+    new_paid_order(customer, monday(8, 0), channel=MARKETPLACE)
     assert reason_of(at, order) == "paid_today"
 
 
@@ -345,8 +345,8 @@ def test_one_reason_per_order_the_first_that_applies(at):
     quiet = new_group(reminders_enabled=False)
     customer = new_customer(group=quiet, opted_out_at=at - HOUR)
     order = new_order(customer, later - datetime.timedelta(minutes=10), auto_cancel_at=later + HOUR)
-    card_payment(order, later - datetime.timedelta(minutes=5))
-    paid_order(customer, monday(9, 0))
+    new_card_payment(order, later - datetime.timedelta(minutes=5))
+    new_paid_order(customer, monday(9, 0))
     # Each fact in turn is put right; the next reason in REASONS order shows.
     fixes = [
         ("payment_confirming", lambda: OrderPayment.update(state="failed").execute()),
@@ -388,7 +388,7 @@ def test_one_reason_per_order_the_first_that_applies(at):
 def test_segment_by_paid_orders(at, paid, segment):
     customer = new_customer()
     for day in range(paid):
-        paid_order(customer, local(2026, 10, 1 + day, 12, 0))
+        new_paid_order(customer, local(2026, 10, 1 + day, 12, 0))
     order = new_order(customer)
     item = reminded(plan(at))[order.id]
     assert (item.segment, item.template) == (segment, segment)
@@ -396,10 +396,10 @@ def test_segment_by_paid_orders(at, paid, segment):
 
 def test_segments_side_by_side_and_cancelled_or_unpaid_orders_do_not_count(at):
     newcomer, regular, loyal = new_customer(), new_customer(), new_customer()
-    cancelled_order(newcomer, local(2026, 10, 2, 12, 0))
-    paid_order(regular, local(2026, 10, 2, 12, 0))
-    paid_order(loyal, local(2026, 10, 2, 12, 0))
-    paid_order(loyal, local(2026, 10, 9, 12, 0))
+    new_cancelled_order(newcomer, local(2026, 10, 2, 12, 0))
+    new_paid_order(regular, local(2026, 10, 2, 12, 0))
+    new_paid_order(loyal, local(2026, 10, 2, 12, 0))
+    new_paid_order(loyal, local(2026, 10, 9, 12, 0))
     orders = {customer.id: new_order(customer) for customer in (newcomer, regular, loyal)}
     segments = {item.customer_id: item.segment for item in plan(at).reminders}
     assert segments == {newcomer.id: "new", regular.id: "returning", loyal.id: "loyal"}
@@ -778,8 +778,8 @@ def check_contract(document, pending_ids):
 def shop_with_every_kind_of_order(at):
     """A few customers: reminded ones, excluded ones, and orders that are not awaiting payment."""
     loyal, newcomer, marketplace_buyer, twice = (new_customer() for _ in range(4))
-    paid_order(loyal, local(2026, 10, 1, 12, 0))
-    paid_order(loyal, local(2026, 10, 8, 12, 0))
+    new_paid_order(loyal, local(2026, 10, 1, 12, 0))
+    new_paid_order(loyal, local(2026, 10, 8, 12, 0))
     orders = [
         new_order(twice, long_ago() - HOUR),  # not_newest
         new_order(loyal),
@@ -788,7 +788,7 @@ def shop_with_every_kind_of_order(at):
         new_order(twice, long_ago()),
         new_order(new_customer(opted_out_at=long_ago())),
     ]
-    cancelled_order(newcomer, long_ago())
+    new_cancelled_order(newcomer, long_ago())
     reminded_before = new_order(new_customer(), local(2026, 11, 20, 9, 0), auto_cancel_at=at + 3 * DAY)
     reminder_row(reminded_before, local(2026, 11, 20, 10, 5))
     return orders
@@ -941,7 +941,7 @@ class Timeline:
         for order in self.awaiting(moment):
             if order["payment"] is not None:
                 started = max(order["created"], moment - datetime.timedelta(minutes=order["payment"]))
-                card_payment(Order.get_by_id(order["id"]), started)
+                new_card_payment(Order.get_by_id(order["id"]), started)
                 order["confirming"] = moment - started < HOUR
             else:
                 order["confirming"] = False

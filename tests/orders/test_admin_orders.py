@@ -55,53 +55,23 @@ from payments.sandbox import SandboxPayment
 from payments.sandbox import SandboxProvider
 from tests.conftest import post_form
 from tests.conftest import sign_in
-from tests.test_orders import default_group
-from tests.test_orders import fund
-from tests.test_orders import place
-from tests.test_orders import shop
+from tests.factories import change_default_group
+from tests.factories import fund
+from tests.factories import ORDER_KEY
+from tests.factories import paid_order
+from tests.factories import place
+from tests.factories import placed_order
+from tests.factories import shop
 
 
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context():
-        yield app
-
-
-@pytest.fixture
-def make_product(app):
-    from models.storefront.catalog import Category
-
-    category = Category.create(name="Tea", slug="tea")
-    made = iter(range(1, 1000))
-
-    def make(price=1000, stock=10):
-        n = next(made)
-        return Product.create(name=f"Tea {n}", slug=f"tea-{n}", price=price, stock=stock, category=category)
-
-    return make
-
-
-@pytest.fixture
-def buyer(ctx, make_customer):
-    return make_customer()
-
-
-def bank_order(buyer, make_product, price=3000, funds=0, key="order-key-0000000001"):
-    if funds:
-        fund(buyer, funds, key=f"seed-{key}")
+def bank_order(buyer, make_product, price=3000, funds=0, key=ORDER_KEY):
     product = make_product(price=price, stock=5)
-    return place(buyer, shop(buyer, (product, 1)), key=key, method=BANK), product
+    return placed_order(buyer, (product, 1), key=key, funds=funds, method=BANK), product
 
 
 def card_paid_order(buyer, make_product, price=3000, funds=1000):
     """An order paid partly with funds and the rest by an approved card payment."""
-    fund(buyer, funds)
-    product = make_product(price=price, stock=5)
-    order = place(buyer, shop(buyer, (product, 1)), method=CARD)
-    payment = start_card_payment(order, "pay-key-000000000001")
-    sandbox.choose(SandboxPayment.get(SandboxPayment.public_id == payment.provider_payment_id), "approve")
-    complete_card_payment(payment)
-    return Order.get_by_id(order.id)
+    return paid_order(buyer, (make_product(price=price, stock=5), 1), funds=funds)
 
 
 def balance(code):
@@ -260,7 +230,7 @@ def test_a_bank_part_refunded_the_original_way_is_left_for_the_owner_to_transfer
 
 
 def test_the_credit_part_goes_back_to_the_account(buyer, owner, make_product):
-    default_group(pay_on_account=True)
+    change_default_group(pay_on_account=True)
     set_credit_limit(buyer, 5000)
     product = make_product(price=2000)
     order = place(buyer, shop(buyer, (product, 1)), use_credit=True, method=CARD)

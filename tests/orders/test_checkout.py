@@ -8,10 +8,7 @@ import pytest
 from models.accounts.addresses import add_address
 from models.funds.credit import account_for
 from models.funds.ledger import FUNDS_ON_HOLD
-from models.funds.ledger import Leg
-from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import system_account
-from models.funds.ledger import transfer
 from models.groups.group import CustomerGroup
 from models.orders.order import Order
 from models.orders.order import OrderPayment
@@ -22,6 +19,7 @@ from payments.sandbox import SandboxPayment
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in
+from tests.factories import fund
 
 KEY = "checkout-key-00000001"
 
@@ -35,14 +33,7 @@ def product(app):
 @pytest.fixture
 def ready(customer_client, customer, product):
     """A signed-in customer with 12.00 of funds, an address and 1 × 42.00 in the cart."""
-    transfer(
-        "seed",
-        "top_up",
-        [
-            Leg(account_for(customer), 1200, "deposit"),
-            Leg(system_account(PROVIDER_CLEARING), -1200, "deposit"),
-        ],
-    )
+    fund(customer, 1200)
     add_address(
         customer,
         {

@@ -109,7 +109,7 @@ def test_the_listed_owner_only_actions_are_guarded(app):
 
 
 # Staff help run the shop: every catalogue route is theirs too. The one narrower rule (only the
-# owner changes an existing product's price) is a field rule, tested in tests/test_catalog.py.
+# owner changes an existing product's price) is a field rule, tested in tests/storefront/test_catalog.py.
 STAFF_AND_OWNER = {
     "admin_catalog.products",
     "admin_catalog.new_product",

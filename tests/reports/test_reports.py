@@ -3,7 +3,7 @@ again here, independently, from the history the test wrote, and compared to the 
 
 Ledger history goes through models.ledger.transfer() with `now` in the past, so it
 is real ledger data (guarded debits, funds and credit parts, shop days); orders and
-reminders are direct rows (tests/reminder_factories.py), which is all the reports read.
+reminders are direct rows (tests/factories.py), which is all the reports read.
 """
 
 import csv
@@ -56,11 +56,11 @@ from models.reports.scope import Scope
 from models.reports.usage import usage
 from models.shop.settings import update_settings
 from tests.conftest import sign_in
-from tests.reminder_factories import new_customer
-from tests.reminder_factories import new_group
-from tests.reminder_factories import new_order
-from tests.reminder_factories import reminder_row
-from tests.reminder_factories import tz
+from tests.factories import new_customer
+from tests.factories import new_group
+from tests.factories import new_order
+from tests.factories import reminder_row
+from tests.factories import tz
 
 DAY_ONE = datetime.date(2026, 9, 1)  # a Tuesday
 SYSTEM_FOR = {
@@ -78,12 +78,6 @@ SYSTEM_FOR = {
 INTO_ACCOUNT = {"deposit", "repayment", "bonus", "reward", "refund_in", "release"}
 OUT_OF_ACCOUNT = {"hold", "refund_out", "bonus_reversal"}
 _keys = iter(range(1, 10**9))
-
-
-@pytest.fixture
-def ctx(app):
-    with app.test_request_context():
-        yield app
 
 
 def noon(day, hour=12):

@@ -14,7 +14,7 @@ from models.base import make_database
 from tests.conftest import POSTGRES_URL
 from tests.conftest import postgres_url
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="needs a PostgreSQL server (make test-postgres)")
 
 

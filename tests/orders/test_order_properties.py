@@ -13,7 +13,7 @@ remainder. After paying or cancelling, the ledger check passes and nothing is
 left on hold.
 
 On SQLite every example gets its own copy of the migrated template database
-(as tests/test_ledger_model.py does), so each starts from a shop with no money
+(as tests/funds/test_ledger_model.py does), so each starts from a shop with no money
 on hold; on PostgreSQL the examples share the test's database with a fresh
 customer each and the hold is compared with where the example began.
 """
@@ -66,8 +66,8 @@ from models.storefront.cart import CartLine
 from models.storefront.cart import find_cart
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
-from tests.test_orders import address
-from tests.test_orders import fund
+from tests.factories import address
+from tests.factories import fund
 
 _names = itertools.count(1)
 

@@ -1,8 +1,19 @@
-"""Data for payment-reminder tests: customers, orders, payments and reminder rows as direct rows.
+"""The tests' factories: plain functions that make the data tests need (fixtures, in the
+conftest.py files, call them). They need the test's database: ask for `app`. Those that place
+or pay an order also need a request context for the links in its emails
+(`app.test_request_context()`).
 
-Rows are written straight to the tables (no cart, no ledger movements), which is
-all the reminder rules read. Every time is an aware datetime, usually built in
-shop time with `local(…)`; it is stored as naive UTC like everything else.
+Made the shop's way, through its own operations:
+- `make_category`, `make_product`: the catalogue ("Tea 1", "Tea 2"… in Tea unless told);
+- `fund`: a customer with a balance (a top-up through the ledger);
+- `change_default_group`, `address`, `shop` (the cart), `place`: the steps of checkout;
+- `placed_order`, `paid_order`: an order placed as checkout places it, and one paid in full.
+
+Rows written straight to the tables, `new_…` (no cart, no ledger movements), which is
+all the payment reminder rules and the reports read: customers, groups, orders
+(awaiting payment, paid, cancelled), card payments and reminder rows. Every time is an
+aware datetime, usually built in shop time with `local(…)`; it is stored as naive UTC
+like everything else.
 
 `monday(10, 5)` (Monday 23 November 2026, 10:05 shop time) is inside the default
 10:00–11:00 window before the 11:00 dispatch; `long_ago()` is a creation time
@@ -14,23 +25,140 @@ import datetime
 import itertools
 import uuid
 
+from models.accounts.addresses import add_address
 from models.base import to_naive_utc
+from models.funds.credit import account_for
+from models.funds.ledger import Leg
+from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
 from models.groups.group import CustomerGroup
+from models.orders.card_payments import complete_card_payment
+from models.orders.card_payments import start_card_payment
 from models.orders.order import BANK
 from models.orders.order import CANCELLED
+from models.orders.order import CARD
 from models.orders.order import Order
 from models.orders.order import OrderPayment
 from models.orders.order import PAID
 from models.orders.order import PENDING_PAYMENT
+from models.orders.placing import cart_fingerprint
+from models.orders.placing import place_order
 from models.reminders.records import CANCELLED as REMINDER_CANCELLED
 from models.reminders.records import Reminder
 from models.reminders.records import ReminderBatch
 from models.reminders.records import SENT
 from models.reminders.settings import update_reminder_settings
 from models.shop.settings import load_settings
+from models.storefront.cart import add_to_cart
+from models.storefront.cart import cart_summary
+from models.storefront.cart import find_cart
+from models.storefront.catalog import Category
+from models.storefront.catalog import Product
 from models.users.user import CUSTOMER
 from models.users.user import User
 from payments import PENDING
+from payments import sandbox
+from payments.sandbox import SandboxPayment
+
+ORDER_KEY = "order-key-0000000001"  # the checkout form's idempotency key, unless told
+
+
+# Made the shop's way ----------------------------------------------------------------------------
+
+
+def make_category(name="Tea", slug=None):
+    """The category `name` (its slug: the name in lower case), made unless it is there."""
+    slug = slug or name.lower()
+    return Category.get_or_none(Category.slug == slug) or Category.create(name=name, slug=slug)
+
+
+def make_product(category=None, *, price=1000, stock=10, name=None, stem=None):
+    """A product in `category` (default: Tea), in stock and at `price` (minor units).
+
+    Named "<stem> n" with the slug "<stem>-n": the stem is the category's name unless told
+    ("Book" in Books) and n counts the category's products, so a test's are "Tea 1", "Tea 2"…
+    `name` replaces the name, not the slug.
+    """
+    category = category or make_category()
+    stem = stem or category.name
+    n = Product.select().where(Product.category == category).count() + 1
+    return Product.create(
+        name=name or f"{stem} {n}", slug=f"{stem.lower()}-{n}", price=price, stock=stock, category=category
+    )
+
+
+def fund(user, amount, key="seed"):
+    """`amount` more on the customer's account: a top-up through the ledger (money the provider holds).
+
+    The idempotency key is "<key>:<user id>": the same key twice for one customer moves the money once.
+    """
+    transfer(
+        f"{key}:{user.id}",
+        "top_up",
+        [
+            Leg(account_for(user), amount, "deposit"),
+            Leg(system_account(PROVIDER_CLEARING), -amount, "deposit"),
+        ],
+    )
+
+
+def change_default_group(**changes):
+    """Change the default customer group (funds discount, paying on account…)."""
+    CustomerGroup.update(**changes).where(CustomerGroup.is_default == True).execute()  # noqa: E712
+
+
+def address(user):
+    """A new address in the customer's book (Ann Buyer, 1 High St, Town T1 1AA, GB)."""
+    return add_address(
+        user,
+        {
+            "full_name": "Ann Buyer",
+            "line1": "1 High St",
+            "city": "Town",
+            "postal_code": "T1 1AA",
+            "country": "GB",
+        },
+    )
+
+
+def shop(user, *lines):
+    """Put (product, quantity) lines in the cart; returns what checkout shows (the fingerprint)."""
+    for product, quantity in lines:
+        add_to_cart(product.id, quantity, user=user)
+    return cart_fingerprint(cart_summary(find_cart(user)))
+
+
+def place(user, seen, key=ORDER_KEY, **kwargs):
+    """Place the cart checkout showed (`seen`), to a new address; kwargs go to place_order."""
+    where = address(user)
+    return place_order(user, key, seen, where, where, **kwargs)
+
+
+def placed_order(user, *lines, key=ORDER_KEY, funds=0, **kwargs):
+    """An order placed as checkout places it: the (product, quantity) lines in the cart, a new address.
+
+    `funds` are topped up first (key "seed-<key>"); kwargs go to place_order (method, use_credit…).
+    """
+    if funds:
+        fund(user, funds, key=f"seed-{key}")
+    return place(user, shop(user, *lines), key=key, **kwargs)
+
+
+def paid_order(user, *lines, funds=0, key=ORDER_KEY, pay_key="pay-key-000000000001"):
+    """An order paid in full: `funds` from the balance (topped up first), the rest by card,
+    approved at the sandbox provider. Returns the order as it is now."""
+    order = placed_order(user, *lines, key=key, funds=funds, method=CARD)
+    if order.status != PAID:
+        payment = start_card_payment(order, pay_key)
+        sandbox.choose(SandboxPayment.get(SandboxPayment.public_id == payment.provider_payment_id), "approve")
+        complete_card_payment(payment)
+    order = Order.get_by_id(order.id)
+    assert order.status == PAID, order.status
+    return order
+
+
+# Rows written straight to the tables ------------------------------------------------------------
 
 MARKETPLACE = "marketplace-x"
 _serial = itertools.count(1)
@@ -118,18 +246,18 @@ def new_order(
     )
 
 
-def paid_order(customer, paid_at, created_at=None, channel="shop"):
+def new_paid_order(customer, paid_at, created_at=None, channel="shop"):
     """An order the customer paid at `paid_at` (placed an hour earlier unless told)."""
     created_at = created_at or paid_at - datetime.timedelta(hours=1)
     return new_order(customer, created_at, status=PAID, paid_at=paid_at, channel=channel)
 
 
-def cancelled_order(customer, cancelled_at, created_at=None):
+def new_cancelled_order(customer, cancelled_at, created_at=None):
     created_at = created_at or cancelled_at - datetime.timedelta(hours=1)
     return new_order(customer, created_at, status=CANCELLED, cancelled_at=cancelled_at)
 
 
-def card_payment(order, created_at, provider_payment_id=True, state=PENDING):
+def new_card_payment(order, created_at, provider_payment_id=True, state=PENDING):
     """A card payment of `order` started at `created_at` (with the provider's id unless told)."""
     key = _unique()
     return OrderPayment.create(

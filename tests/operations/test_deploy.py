@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench import nginx_site
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_gunicorn_configuration_loads_the_app(tmp_path):

@@ -6,7 +6,7 @@ examples share the test's database; either way each example has three fresh
 customers and its own idempotency-key prefix, and the model tracks how far
 each system account moved since the example began. After every step every
 invariant is checked against the model and with `check_ledger()`. Writes go
-only through models.ledger.
+only through models.funds.ledger.
 """
 
 import itertools

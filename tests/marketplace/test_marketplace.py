@@ -1,4 +1,4 @@
-"""Marketplace orders (models/marketplace.py, /admin/orders/import, POST /api/marketplace/orders):
+"""Marketplace orders (models/marketplace/, /admin/orders/import, POST /api/marketplace/orders):
 CSV and JSON imports, re-imports that change nothing, bad rows reported by line, the API token,
 imported customers (never purged, claimed by "forgot password" or by registering), and money
 that never touches the ledger."""

@@ -1,4 +1,4 @@
-"""Backups of the live SQLite database (models/backup.py, `flask backup` / `flask restore`,
+"""Backups of the live SQLite database (models/operations/backup.py, `flask backup` / `flask restore`,
 the nightly job): consistent while another process writes payments, checked, restorable."""
 
 import datetime

@@ -1,4 +1,4 @@
-"""Affiliate rewards (models/affiliates.py): a referred customer's first paid shop order pays
+"""Affiliate rewards (models/orders/affiliate_rewards.py): a referred customer's first paid shop order pays
 their affiliate once, from PROMOTIONS, category `reward`, keyed on the referred customer."""
 
 import datetime

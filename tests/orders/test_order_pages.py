@@ -52,7 +52,7 @@ def new_key():
 
 
 def make_order(app, user, lines, method=CARD, funds=0):
-    """An order placed through models/orders.py, as checkout places it (in a request context for its links)."""
+    """An order placed through models/orders/, as checkout places it (in a request context for its links)."""
     with app.test_request_context():
         return placed_order(user, *lines, key=new_key(), funds=funds, method=method)
 

@@ -1,4 +1,4 @@
-"""Placing an order (models.orders.place_order) against an independent model of its rules.
+"""Placing an order (models.orders.placing.place_order) against an independent model of its rules.
 
 Hypothesis draws a catalogue and a cart, the customer's balance (owing, nothing
 or in credit), credit limit, the group's funds discount and whether it allows
@@ -72,7 +72,7 @@ from tests.factories import fund
 _names = itertools.count(1)
 
 
-# The rules, written independently of models/orders.py ---------------------------------------
+# The rules, written independently of models/orders/ ---------------------------------------
 
 
 def discount_of(value, bp):

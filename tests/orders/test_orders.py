@@ -1,4 +1,4 @@
-"""Orders (models/orders.py): placing, holds, discount, card payments, cancellation, auto-cancel."""
+"""Orders (models/orders/): placing, holds, discount, card payments, cancellation, auto-cancel."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""Payment reminder rules (models/reminders.py, models/reminder_batches.py) with `now` passed in.
+"""Payment reminder rules (models/reminders/, models/reminders/batches.py) with `now` passed in.
 
 The shop's time zone in the tests is Europe/London. Monday 23 November 2026 is
 in winter time (shop time = UTC): 10:05 is inside the default 10:00–11:00

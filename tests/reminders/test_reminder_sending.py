@@ -1,6 +1,6 @@
 """Payment reminders leave exactly once, with links that work (issue 7, "Sending exactly once").
 
-Planning then sending (models/reminder_batches.py): twice in one window, a crash between
+Planning then sending (models/reminders/batches.py): twice in one window, a crash between
 planning and sending or in the middle of sending, a window that closes first, an order paid or
 a customer opting out meanwhile, the database's own partial UNIQUE indexes, several scheduler
 processes at the same moment; every link of every segment's message followed signed out; the

@@ -1,7 +1,7 @@
-"""The owner's reports (models/reports.py, views/admin_reports.py): every figure is computed
+"""The owner's reports (models/reports/, views/admin_reports.py): every figure is computed
 again here, independently, from the history the test wrote, and compared to the cent.
 
-Ledger history goes through models.ledger.transfer() with `now` in the past, so it
+Ledger history goes through models.funds.ledger.transfer() with `now` in the past, so it
 is real ledger data (guarded debits, funds and credit parts, shop days); orders and
 reminders are direct rows (tests/factories.py), which is all the reports read.
 """

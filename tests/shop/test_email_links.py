@@ -185,7 +185,7 @@ def trigger_bank_payment_received(app, make_customer, owner):
 
 
 def _order(app, make_customer, method="bank", price=3000, stock=5):
-    """A customer's order placed through models/orders.py (inside a request context for its links)."""
+    """A customer's order placed through models/orders/ (inside a request context for its links)."""
     from models.accounts.addresses import add_address
     from models.orders.placing import cart_fingerprint
     from models.orders.placing import place_order

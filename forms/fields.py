@@ -10,6 +10,7 @@ from wtforms import StringField
 from wtforms import ValidationError
 from wtforms.validators import Optional
 
+from models.shop.settings import load_settings
 from models.users.passwords import common_passwords
 from models.values import country_names
 from models.values import e164_phone
@@ -88,8 +89,6 @@ def country_choices(locale):
 
 def currency_decimals():
     """How many decimals the shop's currency has (2 for EUR, 0 for JPY)."""
-    from models.shop.settings import load_settings
-
     return get_currency_precision(load_settings().currency)
 
 

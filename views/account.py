@@ -47,7 +47,6 @@ from models.users.tokens import CHANGE_EMAIL
 from models.users.tokens import find_by_link
 from models.users.user import authenticate
 from models.users.user import User
-from views import shop_settings
 from views.rendering import is_htmx
 from views.rendering import redirect_after_post
 from views.rendering import render
@@ -58,6 +57,7 @@ from views.security import mark_password_entered
 from views.security import request_client
 from views.security import signed_in_recently
 from views.security import start_session
+from views.settings import shop_settings
 from views.throttling import keys_for
 from views.throttling import refuse_if_throttled
 

@@ -23,13 +23,13 @@ from models.shop.settings import shop_today
 from models.shop.settings import update_settings
 from models.users.user import count_by_role
 from models.users.user import CUSTOMER
-from views import shop_settings
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
 from views.rendering import requested_page
 from views.security import owner_required
 from views.security import staff_required
+from views.settings import shop_settings
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

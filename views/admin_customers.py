@@ -36,7 +36,6 @@ from models.users.user import CUSTOMER
 from models.users.user import FROM_MARKETPLACE
 from models.users.user import SELF_REGISTERED
 from models.users.user import User
-from views import shop_settings
 from views.formatting import phone
 from views.rendering import redirect_after_post
 from views.rendering import render
@@ -45,6 +44,7 @@ from views.rendering import requested_page
 from views.security import owner_required
 from views.security import request_client
 from views.security import staff_required
+from views.settings import shop_settings
 
 bp = Blueprint("admin_customers", __name__, url_prefix="/admin/customers")
 

@@ -38,7 +38,6 @@ from models.marketplace.results import MarketplaceImport
 from models.marketplace.results import recent_imports
 from models.shop.mail import absolute_url
 from models.users.user import User
-from views import shop_settings
 from views.errors import error_response
 from views.rendering import redirect_after_post
 from views.rendering import render
@@ -46,6 +45,7 @@ from views.security import fresh_password_required
 from views.security import owner_required
 from views.security import request_client
 from views.security import staff_required
+from views.settings import shop_settings
 
 bp = Blueprint("admin_import", __name__, url_prefix="/admin/orders/import")
 

@@ -62,13 +62,13 @@ from models.shop.outbox import OutboxMessage
 from models.shop.outbox import UNKNOWN
 from models.storefront.catalog import all_categories
 from models.users.user import User
-from views import shop_settings
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
 from views.rendering import requested_page
 from views.security import owner_required
 from views.security import staff_required
+from views.settings import shop_settings
 
 bp = Blueprint("admin_reminders", __name__, url_prefix="/admin/reminders")
 

@@ -26,12 +26,12 @@ from models.reports.registry import REPORTS
 from models.shop.settings import shop_today
 from models.users.user import User
 from views import charts
-from views import shop_settings
 from views.formatting import grouped
 from views.formatting import money
 from views.rendering import is_htmx
 from views.rendering import render
 from views.security import staff_required
+from views.settings import shop_settings
 
 bp = Blueprint("admin_reports", __name__, url_prefix="/admin/reports")
 

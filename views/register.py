@@ -20,13 +20,13 @@ from models.accounts.registration import find_draft
 from models.accounts.registration import save_answers
 from models.accounts.registration import start_draft
 from models.users.passwords import hash_password
-from views import shop_settings
 from views.inbox import begin_inbox
 from views.membership import REFERRAL_KEY
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
 from views.security import request_client
+from views.settings import shop_settings
 from views.throttling import throttled
 
 bp = Blueprint("register", __name__, url_prefix="/register")

@@ -1,6 +1,5 @@
 """The owner's and staff's pages under /admin."""
 
-from flask import abort
 from flask import Blueprint
 from flask import flash
 from flask import request
@@ -23,6 +22,7 @@ from models.shop.settings import shop_today
 from models.shop.settings import update_settings
 from models.users.user import count_by_role
 from models.users.user import CUSTOMER
+from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
@@ -107,14 +107,14 @@ def outbox():
 @bp.get("/outbox/<int:message_id>")
 @owner_required
 def outbox_message(message_id):
-    message = OutboxMessage.get_or_none(OutboxMessage.id == message_id) or abort(404)
+    message = row_or_404(OutboxMessage, message_id)
     return render("admin/outbox_message.html", message=message)
 
 
 @bp.post("/outbox/<int:message_id>/send-again")
 @owner_required
 def outbox_send_again(message_id):
-    message = OutboxMessage.get_or_none(OutboxMessage.id == message_id) or abort(404)
+    message = row_or_404(OutboxMessage, message_id)
     if message.state != UNKNOWN:
         flash("Only messages whose delivery is unknown can be sent again.", "error")
     else:

@@ -7,7 +7,6 @@ text on the edit form, and the domain function refuses a changed price from
 anyone but the owner, whatever the form sent.
 """
 
-from flask import abort
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -36,6 +35,7 @@ from models.storefront.catalog import store_image
 from models.storefront.catalog import stored_image
 from models.storefront.catalog import update_category
 from models.storefront.catalog import update_product
+from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
@@ -163,7 +163,7 @@ def new_product():
 
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
 def edit_product(product_id):
-    product = Product.get_or_none(Product.id == product_id) or abort(404)
+    product = row_or_404(Product, product_id)
     form = product_form(product)
     if not form.is_submitted():
         return product_page(form, product)
@@ -187,7 +187,7 @@ def edit_product(product_id):
 
 @bp.post("/products/<int:product_id>/<any(deactivate, activate):action>")
 def set_active(product_id, action):
-    product = Product.get_or_none(Product.id == product_id) or abort(404)
+    product = row_or_404(Product, product_id)
     product = set_product_active(product, action == "activate", actor())
     if product.active:
         flash(f"{product.name} is back in the shop.", "success")
@@ -241,7 +241,7 @@ def new_category():
 
 @bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
 def edit_category(category_id):
-    category = Category.get_or_none(Category.id == category_id) or abort(404)
+    category = row_or_404(Category, category_id)
     if request.method != "POST":
         form = CategoryForm(obj=category)
         return category_page(form, category)

@@ -11,7 +11,6 @@ confirmed by a link to the new address.
 import math
 
 import phonenumbers
-from flask import abort
 from flask import Blueprint
 from flask import flash
 from flask import request
@@ -37,6 +36,7 @@ from models.users.user import FROM_MARKETPLACE
 from models.users.user import SELF_REGISTERED
 from models.users.user import User
 from views.formatting import phone
+from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
@@ -49,7 +49,6 @@ from views.settings import shop_settings
 bp = Blueprint("admin_customers", __name__, url_prefix="/admin/customers")
 
 PER_PAGE = 25
-LARGEST_ID = 2**63 - 1  # SQLite's INTEGER; a bigger id in the URL is simply not found
 EMAIL_TAKEN = "There is already an account with this email address."
 SOURCES = {
     SELF_REGISTERED: "Registered on the website",
@@ -88,12 +87,7 @@ def phone_example():
 
 def customer_or_404(customer_id):
     """A customer (blocked or not); staff, the owner, deleted accounts and unknown ids are 404."""
-    if customer_id > LARGEST_ID:
-        abort(404)
-    customer = User.get_or_none(
-        (User.id == customer_id) & (User.role == CUSTOMER) & User.deleted_at.is_null()
-    )
-    return customer or abort(404)
+    return row_or_404(User, customer_id, User.role == CUSTOMER, User.deleted_at.is_null())
 
 
 def keep_typed(form, *names):

@@ -33,6 +33,7 @@ from models.groups.management import create_group
 from models.groups.management import retire_group
 from models.groups.management import update_group
 from models.shop.audit import recent_entries
+from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import requested_page
@@ -135,10 +136,7 @@ def retire(group_id):
 
 
 def active_group(group_id):
-    group = CustomerGroup.get_or_none(CustomerGroup.id == group_id)
-    if group is None or group.is_retired:
-        abort(404)
-    return group
+    return row_or_404(CustomerGroup, group_id, CustomerGroup.retired_at.is_null())
 
 
 def name_taken(name, group=None):

@@ -39,6 +39,7 @@ from models.marketplace.results import recent_imports
 from models.shop.mail import absolute_url
 from models.users.user import User
 from views.errors import error_response
+from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.security import fresh_password_required
@@ -169,7 +170,7 @@ def example():
 
 @bp.get("/<int:batch_id>")
 def show(batch_id):
-    batch = MarketplaceImport.get_or_none(MarketplaceImport.id == batch_id) or abort(404)
+    batch = row_or_404(MarketplaceImport, batch_id)
     results = batch.results
     ids = {result.customer_id for result in results if result.customer_id}
     customers = {user.id: user for user in User.select().where(User.id.in_(ids))} if ids else {}

@@ -52,6 +52,8 @@ from models.users.user import User
 from payments import FAILED
 from payments import PENDING
 from views.formatting import money
+from views.lookups import LARGEST_ID
+from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import requested_page
@@ -63,7 +65,6 @@ bp = Blueprint("admin_orders", __name__, url_prefix="/admin/orders")
 
 PER_PAGE = 50
 BULK_MAX = 200
-LARGEST_ID = 2**63 - 1
 
 
 @bp.before_request
@@ -71,12 +72,6 @@ LARGEST_ID = 2**63 - 1
 @staff_required
 def require_staff():
     """Staff and owner; money actions are the owner's (see the module's docstring)."""
-
-
-def order_or_404(order_id):
-    if order_id > LARGEST_ID:
-        abort(404)
-    return Order.get_or_none(Order.id == order_id) or abort(404)
 
 
 def _filters(form):
@@ -179,12 +174,12 @@ def _page(order, refund_form=None, cancel_form=None, status=200):
 
 @bp.get("/<int:order_id>")
 def show(order_id):
-    return _page(order_or_404(order_id))
+    return _page(row_or_404(Order, order_id))
 
 
 @bp.post("/<int:order_id>/dispatch")
 def dispatch_one(order_id):
-    order = order_or_404(order_id)
+    order = row_or_404(Order, order_id)
     form = DispatchForm(prefix="dispatch")
     if form.validate_on_submit() and dispatch(
         [order], current_user._get_current_object(), form.note.data or ""
@@ -202,7 +197,7 @@ def dispatch_one(order_id):
 
 @bp.post("/<int:order_id>/complete")
 def complete_one(order_id):
-    order = order_or_404(order_id)
+    order = row_or_404(Order, order_id)
     if ConfirmForm().validate_on_submit() and complete([order], current_user._get_current_object()):
         flash(f"Order {order.number} is completed.", "success")
     else:
@@ -213,7 +208,7 @@ def complete_one(order_id):
 @bp.post("/<int:order_id>/cancel")
 def cancel(order_id):
     """Cancel an unpaid order (its hold is released); paid ones go through cancel_paid."""
-    order = order_or_404(order_id)
+    order = row_or_404(Order, order_id)
     if ConfirmForm().validate_on_submit() and cancel_order(
         order, current_user._get_current_object(), "Cancelled by the shop"
     ):
@@ -227,7 +222,7 @@ def cancel(order_id):
 @owner_required
 @fresh_password_required()
 def bank_transfer(order_id):
-    order = order_or_404(order_id)
+    order = row_or_404(Order, order_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -255,7 +250,7 @@ def _bank_message(order, outcome):
 @owner_required
 @fresh_password_required()
 def refund(order_id):
-    order = order_or_404(order_id)
+    order = row_or_404(Order, order_id)
     form = OrderRefundForm(prefix="refund")
     if not form.validate_on_submit():
         return _page(order, refund_form=form, status=422)
@@ -279,7 +274,7 @@ def refund(order_id):
 @owner_required
 @fresh_password_required()
 def cancel_paid(order_id):
-    order = order_or_404(order_id)
+    order = row_or_404(Order, order_id)
     form = CancelPaidForm(prefix="cancel")
     if not form.validate_on_submit():
         return _page(order, cancel_form=form, status=422)

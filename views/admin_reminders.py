@@ -13,7 +13,6 @@ import datetime
 from collections import Counter
 
 from babel.dates import format_date
-from flask import abort
 from flask import Blueprint
 from flask import flash
 from flask import render_template
@@ -62,6 +61,7 @@ from models.shop.outbox import OutboxMessage
 from models.shop.outbox import UNKNOWN
 from models.storefront.catalog import all_categories
 from models.users.user import User
+from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
@@ -243,7 +243,7 @@ def batches():
 
 @bp.get("/batches/<int:batch_id>")
 def batch(batch_id):
-    batch = ReminderBatch.get_or_none(ReminderBatch.id == batch_id) or abort(404)
+    batch = row_or_404(ReminderBatch, batch_id)
     counts = dict(
         Reminder.select(Reminder.state, fn.COUNT(Reminder.id))
         .where(Reminder.batch == batch.id)

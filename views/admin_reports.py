@@ -57,9 +57,15 @@ def index():
     return render("admin/reports/index.html", titles=REPORT_TITLES, descriptions=DESCRIPTIONS)
 
 
+def report_or_404(key):
+    if key not in REPORTS:
+        abort(404)
+    return REPORTS[key]
+
+
 @bp.get("/<key>")
 def show(key):
-    report_function = REPORTS.get(key) or abort(404)
+    report_function = report_or_404(key)
     form = ReportFilterForm(request.args)
     scope, notes = form.scope(shop_today())
     context = {
@@ -87,7 +93,7 @@ def show(key):
 
 @bp.get("/<key>.csv")
 def download(key):
-    report_function = REPORTS.get(key) or abort(404)
+    report_function = report_or_404(key)
     form = ReportFilterForm(request.args)
     scope, _ = form.scope(shop_today())
     if scope is None:

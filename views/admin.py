@@ -23,10 +23,10 @@ from models.shop.settings import update_settings
 from models.users.user import count_by_role
 from models.users.user import CUSTOMER
 from views.lookups import row_or_404
+from views.pagination import counted_page
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
-from views.rendering import requested_page
 from views.security import owner_required
 from views.security import staff_required
 from views.settings import shop_settings
@@ -92,13 +92,11 @@ def outbox():
     query = OutboxMessage.select().order_by(OutboxMessage.id.desc())
     if state:
         query = query.where(OutboxMessage.state == state)
-    page_count = max(1, -(-query.count() // OUTBOX_PAGE_SIZE))
-    page = min(requested_page(), page_count)
+    page = counted_page(query.count(), OUTBOX_PAGE_SIZE)
     return render(
         "admin/outbox.html",
-        messages=list(query.paginate(page, OUTBOX_PAGE_SIZE)),
+        messages=list(query.paginate(page.number, page.size)),
         page=page,
-        page_count=page_count,
         state=state,
         counts=counts_by_state(),
     )

@@ -36,10 +36,10 @@ from models.storefront.catalog import stored_image
 from models.storefront.catalog import update_category
 from models.storefront.catalog import update_product
 from views.lookups import row_or_404
+from views.pagination import uncounted_page
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
-from views.rendering import requested_page
 from views.security import staff_required
 
 bp = Blueprint("admin_catalog", __name__, url_prefix="/admin/catalog")
@@ -67,13 +67,11 @@ def images():
 
 @bp.get("/products")
 def products():
-    page = requested_page()
-    rows = products_for_admin(limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE)
+    page, rows = uncounted_page(products_for_admin, PER_PAGE)
     return render(
         "admin/catalog/products.html",
-        products=rows[:PER_PAGE],
+        products=rows,
         page=page,
-        has_more=len(rows) > PER_PAGE,
         has_categories=Category.select().exists(),
     )
 

@@ -8,8 +8,6 @@ Nobody here changes a customer's email address: customers do that themselves,
 confirmed by a link to the new address.
 """
 
-import math
-
 import phonenumbers
 from flask import Blueprint
 from flask import flash
@@ -37,10 +35,10 @@ from models.users.user import SELF_REGISTERED
 from models.users.user import User
 from views.formatting import phone
 from views.lookups import row_or_404
+from views.pagination import counted_page
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
-from views.rendering import requested_page
 from views.security import owner_required
 from views.security import request_client
 from views.security import staff_required
@@ -104,16 +102,14 @@ def index():
     q = clean_query(request.args.get("q", ""))
     query = customers(q, shop_settings().country)
     total = query.count()
-    page_count = max(1, math.ceil(total / PER_PAGE))
-    page = min(requested_page(), page_count)
+    page = counted_page(total, PER_PAGE)
     return render(
         "admin/customers/index.html",
         fragment="admin/customers/_results.html",
         q=q,
-        customers=list(query.paginate(page, PER_PAGE)),
+        customers=list(query.paginate(page.number, page.size)),
         total=total,
         page=page,
-        page_count=page_count,
     )
 
 

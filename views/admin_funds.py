@@ -6,6 +6,7 @@ happens when the provider refuses or doesn't answer) are in models/refunds.py.
 """
 
 import uuid
+from functools import partial
 
 from flask import abort
 from flask import Blueprint
@@ -36,9 +37,9 @@ from payments import SUCCEEDED
 from views.admin_customers import customer_or_404
 from views.formatting import local_date
 from views.formatting import money
+from views.pagination import uncounted_page
 from views.rendering import redirect_after_post
 from views.rendering import render
-from views.rendering import requested_page
 from views.security import fresh_password_required
 from views.security import owner_required
 from views.security import staff_required
@@ -56,8 +57,7 @@ def require_staff():
 
 
 def _page(customer, form=None, refund_form=None, status=200, fragment=None):
-    page = requested_page()
-    entries = entries_of(customer, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    page, entries = uncounted_page(partial(entries_of, customer), PAGE_SIZE)
     summary = refund_summary(customer)
     if form is None:
         form = AdjustmentForm(formdata=None, idempotency_key=uuid.uuid4().hex)
@@ -69,9 +69,8 @@ def _page(customer, form=None, refund_form=None, status=200, fragment=None):
         customer=customer,
         account=account_for(customer),
         limit=effective_credit_limit(customer),
-        entries=entries[:PAGE_SIZE],
+        entries=entries,
         page=page,
-        has_more=len(entries) > PAGE_SIZE,
         form=form,
         refund_form=refund_form,
         summary=summary,

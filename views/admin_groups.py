@@ -34,15 +34,16 @@ from models.groups.management import retire_group
 from models.groups.management import update_group
 from models.shop.audit import recent_entries
 from views.lookups import row_or_404
+from views.pagination import uncounted_page
 from views.rendering import redirect_after_post
 from views.rendering import render
-from views.rendering import requested_page
 from views.security import fresh_password_required
 from views.security import owner_required
 from views.security import staff_required
 
 bp = Blueprint("admin_groups", __name__, url_prefix="/admin")
 
+AUDIT_PAGE_SIZE = 50
 GROUP_FIELDS = (
     "name",
     "perks",
@@ -267,6 +268,5 @@ def revoke(user_id):
 @bp.get("/audit")
 @owner_required
 def audit_list():
-    page = requested_page()
-    entries = recent_entries(limit=51, offset=(page - 1) * 50)
-    return render("admin/audit.html", entries=entries[:50], page=page, has_more=len(entries) > 50)
+    page, entries = uncounted_page(recent_entries, AUDIT_PAGE_SIZE)
+    return render("admin/audit.html", entries=entries, page=page)

@@ -6,8 +6,6 @@ are the owner's, after a fresh sign-in: marking a bank transfer received,
 refunding, and cancelling a paid order (which refunds it).
 """
 
-import math
-
 from flask import abort
 from flask import Blueprint
 from flask import current_app
@@ -54,9 +52,9 @@ from payments import PENDING
 from views.formatting import money
 from views.lookups import LARGEST_ID
 from views.lookups import row_or_404
+from views.pagination import counted_page
 from views.rendering import redirect_after_post
 from views.rendering import render
-from views.rendering import requested_page
 from views.security import fresh_password_required
 from views.security import owner_required
 from views.security import staff_required
@@ -105,19 +103,17 @@ def index():
         form.date_from.errors = list(form.date_from.errors) + ["Enter a first day, a last day or both."]
     query = matching(filters, shop_today())
     summary = totals(query)
-    page_count = max(1, math.ceil(summary.count / PER_PAGE))
-    page = min(requested_page(), page_count)
+    page = counted_page(summary.count, PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render(
         "admin/orders/index.html",
         form=form,
         filters=filters,
         customer=User.get_or_none(User.id == filters.customer_id) if filters.customer_id else None,
-        orders=list(query.paginate(page, PER_PAGE)),
+        orders=list(query.paginate(page.number, page.size)),
         summary=summary,
         page=page,
-        page_count=page_count,
-        page_url=lambda number: url_for(".index", **args, page=number),
+        filter_args=args,
         dispatch_form=DispatchForm(formdata=None, prefix="dispatch"),
         import_url=url_for("admin_import.index")
         if "admin_import.index" in current_app.view_functions

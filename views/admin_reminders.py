@@ -62,10 +62,10 @@ from models.shop.outbox import UNKNOWN
 from models.storefront.catalog import all_categories
 from models.users.user import User
 from views.lookups import row_or_404
+from views.pagination import counted_page
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
-from views.rendering import requested_page
 from views.security import owner_required
 from views.security import staff_required
 from views.settings import shop_settings
@@ -233,12 +233,11 @@ def _unknown_deliveries():
 @bp.get("/batches")
 def batches():
     total = ReminderBatch.select().count()
-    page_count = max(1, -(-total // BATCHES_PER_PAGE))
-    page = min(requested_page(), page_count)
-    rows = recent_batches(BATCHES_PER_PAGE, (page - 1) * BATCHES_PER_PAGE)
+    page = counted_page(total, BATCHES_PER_PAGE)
+    rows = recent_batches(page.size, page.offset)
     for batch in rows:
         batch.window_text = describe_batch(batch)
-    return render("admin/reminders/batches.html", batches=rows, page=page, page_count=page_count, total=total)
+    return render("admin/reminders/batches.html", batches=rows, page=page, total=total)
 
 
 @bp.get("/batches/<int:batch_id>")
@@ -250,9 +249,7 @@ def batch(batch_id):
         .group_by(Reminder.state)
         .tuples()
     )
-    total = sum(counts.values())
-    page_count = max(1, -(-total // REMINDERS_PER_PAGE))
-    page = min(requested_page(), page_count)
+    page = counted_page(sum(counts.values()), REMINDERS_PER_PAGE)
     reminders = list(
         Reminder.select(Reminder, User, Order, OutboxMessage)
         .join(User)
@@ -262,7 +259,7 @@ def batch(batch_id):
         .join(OutboxMessage, JOIN.LEFT_OUTER)
         .where(Reminder.batch == batch.id)
         .order_by(Reminder.id)
-        .paginate(page, REMINDERS_PER_PAGE)
+        .paginate(page.number, page.size)
     )
     return render(
         "admin/reminders/batch.html",
@@ -277,7 +274,6 @@ def batch(batch_id):
         cancel_reasons=CANCEL_REASONS,
         segment_labels=SEGMENT_LABELS,
         page=page,
-        page_count=page_count,
     )
 
 

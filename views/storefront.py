@@ -38,11 +38,11 @@ from models.storefront.catalog import count_active_products
 from models.storefront.catalog import image_directory
 from models.storefront.catalog import IMAGE_NAME_PATTERN
 from models.storefront.catalog import storefront_categories
+from views.pagination import counted_page
 from views.rendering import is_htmx
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
-from views.rendering import requested_page
 
 bp = Blueprint("storefront", __name__)
 
@@ -103,17 +103,14 @@ def category(slug):
     if category is None:
         abort(404)
     total = count_active_products(category)
-    page_count = max(1, -(-total // PER_PAGE))
-    page = min(requested_page(), page_count)
-    products = active_products(category, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    page = counted_page(total, PER_PAGE)
     return render(
         "storefront/category.html",
         category=category,
         categories=storefront_categories(),
-        products=products,
+        products=active_products(category, limit=page.size, offset=page.offset),
         total=total,
         page=page,
-        page_count=page_count,
     )
 
 

@@ -14,7 +14,6 @@ from flask import abort
 from flask import Blueprint
 from flask import current_app
 from flask import flash
-from flask import make_response
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
@@ -38,6 +37,7 @@ from models.marketplace.results import MarketplaceImport
 from models.marketplace.results import recent_imports
 from models.shop.mail import absolute_url
 from models.users.user import User
+from views.downloads import csv_file
 from views.errors import error_response
 from views.lookups import row_or_404
 from views.rendering import redirect_after_post
@@ -161,11 +161,7 @@ def too_large(error):
 
 @bp.get("/example.csv")
 def example():
-    response = make_response(example_csv())
-    response.mimetype = "text/csv"
-    response.charset = "utf-8"
-    response.headers["Content-Disposition"] = 'attachment; filename="marketplace-orders-example.csv"'
-    return response
+    return csv_file("marketplace-orders-example.csv", example_csv())
 
 
 @bp.get("/<int:batch_id>")

@@ -6,8 +6,6 @@ holds exactly the rows of the table. A filter change made with htmx swaps only
 the report's body and shows a progress bar meanwhile.
 """
 
-import csv
-import io
 from decimal import Decimal
 
 from babel.numbers import format_currency
@@ -26,6 +24,8 @@ from models.reports.registry import REPORTS
 from models.shop.settings import shop_today
 from models.users.user import User
 from views import charts
+from views.downloads import csv_download
+from views.downloads import spreadsheet_text
 from views.formatting import grouped
 from views.formatting import money
 from views.rendering import is_htmx
@@ -102,31 +102,19 @@ def download(key):
             f"These filters cannot be used: {problems}\n", 422, {"Content-Type": "text/plain"}
         )
     report = report_function(scope)
-    response = make_response(report_csv(report))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    filename = f"{key}-{scope.first.isoformat()}-{scope.last.isoformat()}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def report_csv(report):
-    """The table's rows, a header of its column labels, money as plain decimals (12.50)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([column.label for column in report.columns])
-    for row in report.rows:
-        writer.writerow([csv_value(row[column.key], column.kind) for column in report.columns])
-    return out.getvalue()
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+    # The table's rows under its column labels, money as plain decimals (12.50).
+    return csv_download(
+        f"{key}-{scope.first.isoformat()}-{scope.last.isoformat()}.csv",
+        [column.label for column in report.columns],
+        ([csv_value(row[column.key], column.kind) for column in report.columns] for row in report.rows),
+    )
 
 
 def csv_value(value, kind):
     if value is None:
         return ""
-    if kind == "text" and str(value).startswith(FORMULA_START):
-        return "'" + str(value)  # a spreadsheet must not run text as a formula
+    if kind == "text":
+        return spreadsheet_text(str(value))
     if kind == "money":
         return str(Decimal(value).scaleb(-get_currency_precision(shop_settings().currency)))
     return value

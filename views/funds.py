@@ -4,14 +4,11 @@ Also the provider's notification endpoint: a machine endpoint, exempt from
 CSRF because it authenticates by signature instead.
 """
 
-import csv
-import io
 import re
 from decimal import Decimal
 
 from flask import abort
 from flask import Blueprint
-from flask import make_response
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -42,6 +39,8 @@ from models.orders.notifications import handle_notification
 from models.orders.notifications import NotificationRejected
 from payments import configured_name as configured_provider
 from payments import PaymentError
+from views.downloads import csv_download
+from views.downloads import spreadsheet_text
 from views.formatting import local_time
 from views.formatting import money
 from views.rendering import redirect_off_site
@@ -182,33 +181,22 @@ def _entry_id(name):
 def history_csv():
     form = HistoryFilterForm(request.args)
     category, since, until = form.filters()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["date", "description", "category", "amount", "balance_after", "amount_minor", "balance_after_minor"]
-    )
-    for entry in all_entries(current_user, category or None, since, until):
-        writer.writerow(
+    return csv_download(
+        f"funds-{category}.csv" if category else "funds.csv",
+        ["date", "description", "category", "amount", "balance_after", "amount_minor", "balance_after_minor"],
+        (
             [
                 local_time(entry.created_at, "yyyy-MM-dd HH:mm:ss"),
-                _csv_safe(description_of(entry)),
+                spreadsheet_text(description_of(entry)),
                 entry.category,
                 money(entry.amount),
                 money(entry.balance_after),
                 entry.amount,
                 entry.balance_after,
             ]
-        )
-    response = make_response(out.getvalue())
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    name = f"funds-{category}.csv" if category else "funds.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-def _csv_safe(text):
-    """Spreadsheets run cells starting with = + - @ as formulas: quote them as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+            for entry in all_entries(current_user, category or None, since, until)
+        ),
+    )
 
 
 @bp.post("/payments/<provider_name>/notifications")

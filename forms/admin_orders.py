@@ -2,7 +2,6 @@
 
 from flask_wtf import FlaskForm
 from wtforms import DateField
-from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import SearchField
 from wtforms import SelectField
@@ -12,11 +11,10 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
-from forms.checkout import KEY_RULE
 from forms.fields import clean_text
+from forms.fields import IdempotencyKeyField
 from forms.fields import MoneyField
 from forms.fields import plain_text
-from forms.top_up import new_key
 from models.orders.order import STATUS_LABELS
 from models.orders.search import PERIODS
 
@@ -78,10 +76,10 @@ class OrderRefundForm(FlaskForm):
         validators=[Optional(), Length(max=300), plain_text],
         filters=[clean_text],
     )
-    idempotency_key = HiddenField(default=new_key, validators=[KEY_RULE])
+    idempotency_key = IdempotencyKeyField()
 
 
 class CancelPaidForm(FlaskForm):
     destination = OrderRefundForm.destination
     note = OrderRefundForm.note
-    idempotency_key = HiddenField(default=new_key, validators=[KEY_RULE])
+    idempotency_key = IdempotencyKeyField()

@@ -8,12 +8,9 @@ from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 from wtforms.validators import Optional
-from wtforms.validators import Regexp
 
+from forms.fields import IdempotencyKeyField
 from forms.fields import MoneyField
-from forms.top_up import new_key
-
-KEY_RULE = Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="This form has expired. Please reload the page.")
 
 
 class CheckoutForm(FlaskForm):
@@ -33,13 +30,12 @@ class CheckoutForm(FlaskForm):
         validators=[InputRequired(message="Choose how to pay the rest.")],
     )
     seen = HiddenField()
-    # One key per rendered checkout: a double click, a reload or a second tab of the
-    # same page finds the order it already placed.
-    idempotency_key = HiddenField(default=new_key, validators=[KEY_RULE])
+    # A second tab of the same checkout page finds the order it already placed, too.
+    idempotency_key = IdempotencyKeyField()
 
 
 class PayForm(FlaskForm):
-    idempotency_key = HiddenField(default=new_key, validators=[KEY_RULE])
+    idempotency_key = IdempotencyKeyField()
 
 
 class SwitchToBankForm(FlaskForm):

@@ -10,12 +10,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
-from wtforms.validators import Regexp
 
 from forms.fields import clean_text
+from forms.fields import IdempotencyKeyField
 from forms.fields import MoneyField
+from forms.fields import new_key
 from forms.fields import plain_text
-from forms.top_up import new_key
 from models.funds.adjustments import REASONS
 
 
@@ -43,22 +43,13 @@ class RepaymentForm(FlaskForm):
         default="card",
         validators=[DataRequired("Choose how you'll pay.")],
     )
-    # One key per rendered form: a double click or a reload finds the payment it already started.
-    idempotency_key = HiddenField(
-        default=new_key,
-        validators=[Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="This form has expired. Please try again.")],
-    )
+    idempotency_key = IdempotencyKeyField(expired="This form has expired. Please try again.")
 
 
 class BankPaymentForm(FlaskForm):
     """The owner records a bank transfer that paid back a customer's debt."""
 
-    idempotency_key = HiddenField(
-        default=new_key,
-        validators=[
-            Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="This form has expired. Please reload the page.")
-        ],
-    )
+    idempotency_key = IdempotencyKeyField()
     amount = MoneyField("Amount received")
     reference = StringField(
         "Bank reference",
@@ -76,7 +67,8 @@ class CreditDecisionForm(FlaskForm):
 
 
 class AdjustmentForm(FlaskForm):
-    idempotency_key = HiddenField()
+    # Not checked like IdempotencyKeyField: a missing key is a new adjustment (see the view).
+    idempotency_key = HiddenField(default=new_key)
     direction = RadioField(
         "Direction",
         choices=[SelectChoice("up", "Add to the balance"), SelectChoice("down", "Take from the balance")],

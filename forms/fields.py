@@ -1,14 +1,17 @@
 """Validation shared by every form that collects people's details."""
 
 import re
+import secrets
 import unicodedata
 from decimal import Decimal
 
 import phonenumbers
 from babel.numbers import get_currency_precision
+from wtforms import HiddenField
 from wtforms import StringField
 from wtforms import ValidationError
 from wtforms.validators import Optional
+from wtforms.validators import Regexp
 
 from models.shop.settings import load_settings
 from models.users.passwords import common_passwords
@@ -23,6 +26,7 @@ from models.values import NotAPhoneNumber
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
+KEY_SHAPE = r"^[A-Za-z0-9_-]{16,64}$"
 
 
 def clean_text(value):
@@ -141,6 +145,30 @@ class MoneyField(StringField):
     def pre_validate(self, form):
         if self.data is None and not self.process_errors:
             raise ValidationError("Enter an amount, like 10 or 12.50.")
+
+
+class Required:
+    """Marks a field required (the label, the `required` attribute) for fields that refuse empty
+    input themselves, like MoneyField."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        pass
+
+
+def new_key():
+    """A fresh idempotency key."""
+    return secrets.token_urlsafe(18)
+
+
+class IdempotencyKeyField(HiddenField):
+    """A key made once per rendered form: a double click, a reload or a retry of that form finds
+    what its first submission did instead of doing it again. A key that isn't one is refused
+    with `expired`."""
+
+    def __init__(self, expired="This form has expired. Please reload the page.", **kwargs):
+        super().__init__(default=new_key, validators=[Regexp(KEY_SHAPE, message=expired)], **kwargs)
 
 
 class PercentField(StringField):

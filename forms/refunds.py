@@ -1,19 +1,17 @@
 """The owner's refund of deposited funds to the card of one of the customer's top-ups."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
 from wtforms import SelectField
 from wtforms import TextAreaField
 from wtforms import ValidationError
 from wtforms.validators import Length
 from wtforms.validators import Optional
-from wtforms.validators import Regexp
 
 from forms.fields import clean_text
+from forms.fields import IdempotencyKeyField
 from forms.fields import MoneyField
 from forms.fields import plain_text
-from forms.top_up import new_key
-from forms.top_up import Required
+from forms.fields import Required
 
 
 def a_top_up_id(form, field):
@@ -34,12 +32,7 @@ class RefundForm(FlaskForm):
         validators=[Optional(), Length(max=300), plain_text],
         filters=[clean_text],
     )
-    # One key per rendered form: a double click or a retried request finds the refund it
-    # already made instead of refunding again.
-    idempotency_key = HiddenField(
-        default=new_key,
-        validators=[Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="This form has expired. Please try again.")],
-    )
+    idempotency_key = IdempotencyKeyField(expired="This form has expired. Please try again.")
 
     @property
     def top_up_id(self):

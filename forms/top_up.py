@@ -1,40 +1,20 @@
 """Account funds (customer side): the top-up form and the history filter."""
 
-import secrets
-
 from flask_wtf import FlaskForm
 from wtforms import DateField
-from wtforms import HiddenField
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
-from wtforms.validators import Regexp
 
+from forms.fields import IdempotencyKeyField
 from forms.fields import MoneyField
+from forms.fields import Required
 from models.funds.history import CATEGORY_LABELS
-
-
-def new_key():
-    return secrets.token_urlsafe(18)
-
-
-class Required:
-    """Marks a field required (the label, the `required` attribute); MoneyField itself refuses empty input."""
-
-    field_flags = {"required": True}
-
-    def __call__(self, form, field):
-        pass
 
 
 class TopUpForm(FlaskForm):
     amount = MoneyField("Other amount", validators=[Required()])
-    # One key per rendered form: a double click, a reload or a retry of this
-    # form finds the top-up it already started instead of charging again.
-    idempotency_key = HiddenField(
-        default=new_key,
-        validators=[Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="This form has expired. Please try again.")],
-    )
+    idempotency_key = IdempotencyKeyField(expired="This form has expired. Please try again.")
 
 
 class HistoryFilterForm(FlaskForm):

@@ -5,7 +5,6 @@ fresh sign-in; the rules (what is refundable, the bonus taken back, what
 happens when the provider refuses or doesn't answer) are in models/refunds.py.
 """
 
-import uuid
 from functools import partial
 
 from flask import abort
@@ -17,8 +16,8 @@ from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
 from forms.credit import AdjustmentForm
+from forms.fields import new_key
 from forms.refunds import RefundForm
-from forms.top_up import new_key
 from models.funds.adjustments import adjust
 from models.funds.credit import account_for
 from models.funds.credit import effective_credit_limit
@@ -60,7 +59,7 @@ def _page(customer, form=None, refund_form=None, status=200, fragment=None):
     page, entries = uncounted_page(partial(entries_of, customer), PAGE_SIZE)
     summary = refund_summary(customer)
     if form is None:
-        form = AdjustmentForm(formdata=None, idempotency_key=uuid.uuid4().hex)
+        form = AdjustmentForm(formdata=None)
     if refund_form is None:
         refund_form = _refund_form(summary, formdata=None)
     return render(
@@ -122,7 +121,7 @@ def adjust_balance(customer_id):
             form.note.data or "",
             form.message.data or "",
             current_user._get_current_object(),
-            form.idempotency_key.data or uuid.uuid4().hex,
+            form.idempotency_key.data or new_key(),
         )
     except Declined:
         form.amount.errors.append("That would take the balance below what the customer's credit allows.")

@@ -20,7 +20,6 @@ from forms.admin_orders import ConfirmForm
 from forms.admin_orders import DispatchForm
 from forms.admin_orders import OrderFilterForm
 from forms.admin_orders import OrderRefundForm
-from forms.top_up import new_key
 from models.orders.cancelling import cancel_order
 from models.orders.fulfilment import awaits_bank_transfer
 from models.orders.fulfilment import complete
@@ -148,7 +147,7 @@ def dispatch_many():
 def _page(order, refund_form=None, cancel_form=None, status=200):
     left = refundable(order)
     if refund_form is None:
-        refund_form = OrderRefundForm(formdata=None, prefix="refund", idempotency_key=new_key())
+        refund_form = OrderRefundForm(formdata=None, prefix="refund")
     return render(
         "admin/orders/show.html",
         order=order,
@@ -160,8 +159,7 @@ def _page(order, refund_form=None, cancel_form=None, status=200):
         left=left,
         awaits_bank=awaits_bank_transfer(order) and order.status in (PENDING_PAYMENT, "cancelled"),
         refund_form=refund_form,
-        cancel_paid_form=cancel_form
-        or CancelPaidForm(formdata=None, prefix="cancel", idempotency_key=new_key()),
+        cancel_paid_form=cancel_form or CancelPaidForm(formdata=None, prefix="cancel"),
         dispatch_form=DispatchForm(formdata=None, prefix="dispatch"),
         confirm_form=ConfirmForm(),
         status=status,

@@ -16,7 +16,7 @@ from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
 from forms.checkout import CheckoutForm
-from forms.top_up import new_key
+from forms.fields import new_key
 from models.accounts.addresses import address_of
 from models.accounts.addresses import addresses_of
 from models.orders.breakdown import quote

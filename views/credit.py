@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from forms.credit import CreditRequestForm
 from forms.credit import RepaymentForm
-from forms.top_up import new_key
+from forms.fields import new_key
 from models.funds.credit import account_for
 from models.funds.credit import amount_owed
 from models.funds.credit import effective_credit_limit

@@ -171,6 +171,56 @@ class IdempotencyKeyField(HiddenField):
         super().__init__(default=new_key, validators=[Regexp(KEY_SHAPE, message=expired)], **kwargs)
 
 
+class WholeNumberField(StringField):
+    """A count typed as digits ("3"), held as an int; each wrong shape gets its own message.
+
+    A text input with inputmode=numeric, not type=number: browsers quietly
+    empty a number input holding "abc" or accept "1e3", and the message
+    would then be about the wrong thing. What was typed is shown back as typed.
+    """
+
+    def __init__(
+        self, label=None, validators=None, minimum=0, maximum=None, noun="number", missing=None, **kwargs
+    ):
+        self.minimum, self.maximum, self.noun = minimum, maximum, noun
+        self.missing = missing or f"Enter a {noun}, like 2."
+        render_kw = {"inputmode": "numeric", "autocomplete": "off", "class": "input-number"}
+        render_kw.update(kwargs.pop("render_kw", {}))
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.flags.required = not any(isinstance(v, Optional) for v in self.validators)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.raw_data = valuelist
+        text = (valuelist[0] or "").strip()
+        self.data = None
+        if not text:
+            if self.flags.required:
+                raise ValueError(self.missing)
+            return
+        if re.fullmatch(r"-\s*[0-9]+", text):
+            raise ValueError(f"The {self.noun} can't be negative.")
+        # [0-9], not \d: \d also matches other scripts' digits.
+        if not re.fullmatch(r"[0-9]{1,9}", text):
+            raise ValueError(f"Enter the {self.noun} as a whole number using digits, like 2.")
+        number = int(text)
+        if number < self.minimum:
+            raise ValueError(f"The {self.noun} must be at least {self.minimum}.")
+        if self.maximum is not None and number > self.maximum:
+            raise ValueError(f"The {self.noun} can be at most {self.maximum:,}.")
+        self.data = number
+
+    def pre_validate(self, form):
+        if self.data is None and self.flags.required and not self.process_errors:
+            raise ValidationError(self.missing)
+
+
 class PercentField(StringField):
     """A percentage typed as 2.5, held as basis points (250); between 0 and 100."""
 

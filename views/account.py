@@ -20,11 +20,11 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_login import logout_user
 
-from forms.account import address_form
-from forms.account import ChangeEmailForm
-from forms.account import ChangePasswordForm
-from forms.account import PasswordCheckForm
-from forms.account import ProfileForm
+from forms.accounts import address_form
+from forms.accounts import ChangeEmailForm
+from forms.accounts import ChangePasswordForm
+from forms.accounts import PasswordCheckForm
+from forms.accounts import ProfileForm
 from forms.fields import national_phone
 from forms.fields import phone_number
 from models.accounts.addresses import add_address

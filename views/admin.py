@@ -7,7 +7,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from forms.settings import ShopSettingsForm
+from forms.shop import ShopSettingsForm
 from models.funds.credit import overdue_customers
 from models.funds.ledger import latest_check
 from models.funds.ledger import money_has_moved

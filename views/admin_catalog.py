@@ -15,8 +15,8 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from forms.catalog import CategoryForm
-from forms.catalog import ProductForm
+from forms.storefront import CategoryForm
+from forms.storefront import ProductForm
 from models.storefront.catalog import all_categories
 from models.storefront.catalog import CatalogInvalid
 from models.storefront.catalog import Category

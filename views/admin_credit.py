@@ -10,7 +10,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from forms.credit import BankPaymentForm
+from forms.funds import BankPaymentForm
 from models.funds.credit import amount_owed
 from models.funds.credit import overdue_customers
 from models.funds.credit import record_bank_payment

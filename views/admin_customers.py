@@ -17,8 +17,8 @@ from flask_login import current_user
 from flask_login import login_required
 from peewee import IntegrityError
 
-from forms.account import OwnerCustomerForm
-from forms.admin_customers import CustomerDetailsForm
+from forms.accounts import CustomerDetailsForm
+from forms.accounts import NewCustomerForm
 from forms.fields import clean_text
 from forms.fields import phone_number
 from models.accounts.addresses import addresses_of
@@ -126,7 +126,7 @@ def show(customer_id):
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    form = OwnerCustomerForm()
+    form = NewCustomerForm()
     if not form.is_submitted():
         return render("admin/customers/new.html", form=form, existing=None)
     valid = form.validate(extra_validators={"phone": [phone_number(shop_settings().country)]})

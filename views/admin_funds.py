@@ -15,9 +15,9 @@ from flask_login import current_user
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
-from forms.credit import AdjustmentForm
 from forms.fields import new_key
-from forms.refunds import RefundForm
+from forms.funds import AdjustmentForm
+from forms.funds import TopUpRefundForm
 from models.funds.adjustments import adjust
 from models.funds.credit import account_for
 from models.funds.credit import effective_credit_limit
@@ -80,7 +80,7 @@ def _page(customer, form=None, refund_form=None, status=200, fragment=None):
 
 def _refund_form(summary, **kwargs):
     """The refund form, offering the top-ups that still have something to give back."""
-    form = RefundForm(prefix="refund", **kwargs)  # its own ids beside the adjust form's
+    form = TopUpRefundForm(prefix="refund", **kwargs)  # its own ids beside the adjust form's
     # What can still be refunded, and the one the owner chose even if it has nothing left (a 422
     # keeps every typed value).
     offered = [

@@ -7,13 +7,12 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
-from flask_wtf import FlaskForm
-from wtforms import SelectField
 
-from forms.account import EmailOnlyForm
-from forms.credit import CreditDecisionForm
-from forms.groups import DecisionForm
+from forms.accounts import EmailOnlyForm
+from forms.funds import CreditDecisionForm
+from forms.groups import ApplicationDecisionForm
 from forms.groups import GroupForm
+from forms.groups import RetireGroupForm
 from models.accounts.staff import grant_staff
 from models.accounts.staff import revoke_staff
 from models.accounts.staff import staff_members
@@ -108,15 +107,11 @@ def edit_group(group_id):
     return render("admin/groups/form.html", form=form, group=group, status=status)
 
 
-class RetireForm(FlaskForm):
-    move_to = SelectField("Move its members to", coerce=int)
-
-
 @bp.route("/groups/<int:group_id>/retire", methods=["GET", "POST"])
 @owner_required
 def retire(group_id):
     group = active_group(group_id)
-    form = RetireForm()
+    form = RetireGroupForm()
     form.move_to.choices = [(g.id, g.name) for g in active_groups() if g.id != group.id]
     if form.validate_on_submit():
         try:
@@ -160,7 +155,7 @@ def approvals_page(form=None, status=200, failed_id=None):
         applications=pending_applications(),
         credit_requests=pending_credit_requests(),
         adjustments=pending_adjustments(),
-        form=form or DecisionForm(),
+        form=form or ApplicationDecisionForm(),
         failed_id=failed_id,
         status=status,
     )
@@ -174,7 +169,7 @@ def approvals():
 @bp.post("/approvals/applications/<int:application_id>/<any(approve, reject):decision>")
 @owner_required
 def decide_application(application_id, decision):
-    form = DecisionForm()
+    form = ApplicationDecisionForm()
     if not form.validate_on_submit():
         return approvals_page(form, 422)
     try:

@@ -19,8 +19,8 @@ from flask_login import current_user
 from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from forms.marketplace import ApiTokenForm
 from forms.marketplace import ImportUploadForm
-from forms.marketplace import TokenForm
 from models.marketplace.api_token import create_token
 from models.marketplace.api_token import live_token
 from models.marketplace.api_token import revoke_token
@@ -184,7 +184,7 @@ def show(batch_id):
 @fresh_password_required("admin_import.index")
 def token():
     """A new token, shown once in this answer (not after a redirect: it is never stored)."""
-    form = TokenForm()
+    form = ApiTokenForm()
     if not form.validate():
         abort(400)
     replaced = live_token() is not None
@@ -202,7 +202,7 @@ def token():
 @bp.post("/token/revoke")
 @owner_required
 def revoke():
-    form = TokenForm()
+    form = ApiTokenForm()
     if not form.validate():
         abort(400)
     if revoke_token(actor()):

@@ -15,11 +15,11 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from forms.admin_orders import CancelPaidForm
-from forms.admin_orders import ConfirmForm
-from forms.admin_orders import DispatchForm
-from forms.admin_orders import OrderFilterForm
-from forms.admin_orders import OrderRefundForm
+from forms.orders import CancelPaidForm
+from forms.orders import ConfirmForm
+from forms.orders import DispatchForm
+from forms.orders import OrderFilterForm
+from forms.orders import OrderRefundForm
 from models.orders.cancelling import cancel_order
 from models.orders.fulfilment import awaits_bank_transfer
 from models.orders.fulfilment import complete

@@ -8,9 +8,9 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import logout_user
 
-from forms.account import EmailOnlyForm
-from forms.account import NewPasswordForm
-from forms.auth import SignInForm
+from forms.accounts import EmailOnlyForm
+from forms.accounts import NewPasswordForm
+from forms.accounts import SignInForm
 from models.accounts.credentials import request_password_reset
 from models.accounts.credentials import reset_password as reset_password_with_link
 from models.accounts.credentials import reset_token

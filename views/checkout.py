@@ -15,8 +15,8 @@ from flask_login import current_user
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
-from forms.checkout import CheckoutForm
 from forms.fields import new_key
+from forms.orders import CheckoutForm
 from models.accounts.addresses import address_of
 from models.accounts.addresses import addresses_of
 from models.orders.breakdown import quote

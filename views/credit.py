@@ -9,9 +9,9 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from forms.credit import CreditRequestForm
-from forms.credit import RepaymentForm
 from forms.fields import new_key
+from forms.funds import CreditRequestForm
+from forms.funds import RepaymentForm
 from models.funds.credit import account_for
 from models.funds.credit import amount_owed
 from models.funds.credit import effective_credit_limit

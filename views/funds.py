@@ -17,8 +17,8 @@ from flask_login import login_required
 
 from forms.fields import currency_decimals
 from forms.fields import new_key
-from forms.top_up import HistoryFilterForm
-from forms.top_up import TopUpForm
+from forms.funds import HistoryFilterForm
+from forms.funds import TopUpForm
 from models.funds.credit import account_for
 from models.funds.credit import open_statement
 from models.funds.credit import overdue_statement

@@ -8,7 +8,7 @@ from flask import flash
 from flask import session
 from flask import url_for
 
-from forms.account import CodeForm
+from forms.accounts import CodeForm
 from models.accounts.inbox import confirm_by_link
 from models.accounts.inbox import inbox_token
 from models.accounts.inbox import redeem_code

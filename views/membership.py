@@ -7,7 +7,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from forms.groups import ApplicationForm
+from forms.groups import GroupApplicationForm
 from models.groups.applications import applications_of
 from models.groups.applications import apply_for
 from models.groups.applications import groups_open_to
@@ -40,7 +40,7 @@ def overview(form=None, status=200):
         referral_url=referral_url,
         # Still listed if the group stops granting links: rewards paid stay visible.
         referrals=referrals_with_rewards(current_user),
-        form=form or ApplicationForm(),
+        form=form or GroupApplicationForm(),
         status=status,
     )
 
@@ -48,7 +48,7 @@ def overview(form=None, status=200):
 @bp.post("/account/membership/apply")
 @login_required
 def apply():
-    form = ApplicationForm()
+    form = GroupApplicationForm()
     if not form.validate_on_submit():
         return overview(form=form, status=422)
     try:

@@ -24,10 +24,10 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from forms.checkout import CancelForm
-from forms.checkout import OrderAgainForm
-from forms.checkout import PayForm
-from forms.checkout import SwitchToBankForm
+from forms.orders import CancelOrderForm
+from forms.orders import OrderAgainForm
+from forms.orders import PayForm
+from forms.orders import SwitchToBankForm
 from models.orders.cancelling import cancel_order
 from models.orders.card_payments import card_payment_in_progress
 from models.orders.card_payments import CardPaymentPending
@@ -120,7 +120,7 @@ def show(order_id):
         events=history_of(order),
         payments=list(order.payments.order_by(OrderPayment.id)),
         placed=request.args.get("placed") == "1",
-        cancel_form=CancelForm(),
+        cancel_form=CancelOrderForm(),
         again_form=OrderAgainForm(),
     )
 
@@ -215,7 +215,7 @@ def pay_by_bank(order_id):
 @login_required
 def cancel(order_id):
     order = _order_or_404(order_id)
-    form = CancelForm()
+    form = CancelOrderForm()
     if form.validate_on_submit() and cancel_order(
         order, current_user._get_current_object(), "Cancelled by you"
     ):

@@ -11,9 +11,9 @@ from flask import session
 from flask import url_for
 from flask_login import current_user
 
-from forms.account import address_form
-from forms.account import EmailPasswordForm
-from forms.account import PersonalDetailsForm
+from forms.accounts import address_form
+from forms.accounts import EmailPasswordForm
+from forms.accounts import PersonalDetailsForm
 from forms.fields import phone_number
 from models.accounts.registration import complete_registration
 from models.accounts.registration import find_draft

@@ -19,8 +19,8 @@ from flask import url_for
 from flask_login import current_user
 from peewee import OperationalError
 
-from forms.cart import AddToCartForm
-from forms.cart import QuantityForm
+from forms.storefront import AddToCartForm
+from forms.storefront import QuantityForm
 from models.storefront.cart import add_to_cart
 from models.storefront.cart import cart_item_count
 from models.storefront.cart import CART_SESSION_KEY

@@ -1,4 +1,4 @@
-"""Registration steps, addresses, profile and account security."""
+"""Accounts: sign-in, registration, the emailed code, My Account (profile, addresses, security) and the shop's customer screens."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -29,6 +29,22 @@ def text(label, message=None, max_length=NAME, required=True, **kwargs):
         plain_text,
     ]
     return StringField(label, validators=validators, filters=[clean_text], **kwargs)
+
+
+# Signing in and registering ----------------------------------------------------------
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class EmailPasswordForm(FlaskForm):
@@ -111,6 +127,9 @@ class PersonalDetailsForm(FlaskForm):
     ship_different = BooleanField("Ship to a different address")
 
 
+# My Account ---------------------------------------------------------------------------
+
+
 class ProfileForm(FlaskForm):
     first_name = text("First name", "Enter your first name.", render_kw={"autocomplete": "given-name"})
     last_name = text("Last name", "Enter your last name.", render_kw={"autocomplete": "family-name"})
@@ -188,12 +207,28 @@ class PasswordCheckForm(FlaskForm):
     )
 
 
-class OwnerCustomerForm(FlaskForm):
+# The shop's customer screens (staff and owner) ----------------------------------------
+
+
+class NewCustomerForm(FlaskForm):
     email = EmailField(
         "Email address",
         validators=[DataRequired("Enter the customer's email address."), Length(max=254), email_address],
         filters=[clean_text],
     )
+    first_name = text("First name", "Enter the first name.")
+    last_name = text("Last name", "Enter the last name.")
+    phone = TelField("Phone number", validators=[Optional(), Length(max=30)], filters=[clean_text])
+
+
+class CustomerDetailsForm(FlaskForm):
+    """Name and phone, edited by the shop for a customer (messages speak to the shop, not the customer).
+
+    The email address is not here on purpose: customers change it themselves,
+    confirmed by a link to the new address, so nobody at the shop can point an
+    account (and its balance) at an address the customer doesn't own.
+    """
+
     first_name = text("First name", "Enter the first name.")
     last_name = text("Last name", "Enter the last name.")
     phone = TelField("Phone number", validators=[Optional(), Length(max=30)], filters=[clean_text])

@@ -1,4 +1,4 @@
-"""The catalogue forms (staff and owner) and the whole-number field the cart shares."""
+"""The storefront: the cart's quantities, and the catalogue's products and categories (staff and owner)."""
 
 import re
 
@@ -18,60 +18,22 @@ from wtforms.validators import Optional
 from forms.fields import clean_text
 from forms.fields import MoneyField
 from forms.fields import plain_text
+from forms.fields import WholeNumberField
+from models.storefront.cart import MAX_QUANTITY
 from models.storefront.catalog import IMAGE_NAME_PATTERN
 from models.storefront.catalog import NAME_MAX
 from models.storefront.catalog import SLUG_MAX
 from models.storefront.catalog import STOCK_MAX
 
 
-class WholeNumberField(StringField):
-    """A count typed as digits ("3"), held as an int; each wrong shape gets its own message.
+class AddToCartForm(FlaskForm):
+    quantity = WholeNumberField("Quantity", minimum=1, maximum=MAX_QUANTITY, noun="quantity", default=1)
 
-    A text input with inputmode=numeric, not type=number: browsers quietly
-    empty a number input holding "abc" or accept "1e3", and the message
-    would then be about the wrong thing. What was typed is shown back as typed.
-    """
 
-    def __init__(
-        self, label=None, validators=None, minimum=0, maximum=None, noun="number", missing=None, **kwargs
-    ):
-        self.minimum, self.maximum, self.noun = minimum, maximum, noun
-        self.missing = missing or f"Enter a {noun}, like 2."
-        render_kw = {"inputmode": "numeric", "autocomplete": "off", "class": "input-number"}
-        render_kw.update(kwargs.pop("render_kw", {}))
-        super().__init__(label, validators, render_kw=render_kw, **kwargs)
-        self.flags.required = not any(isinstance(v, Optional) for v in self.validators)
+class QuantityForm(FlaskForm):
+    """A line's quantity; 0 takes the product out of the cart."""
 
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        self.raw_data = valuelist
-        text = (valuelist[0] or "").strip()
-        self.data = None
-        if not text:
-            if self.flags.required:
-                raise ValueError(self.missing)
-            return
-        if re.fullmatch(r"-\s*[0-9]+", text):
-            raise ValueError(f"The {self.noun} can't be negative.")
-        # [0-9], not \d: \d also matches other scripts' digits.
-        if not re.fullmatch(r"[0-9]{1,9}", text):
-            raise ValueError(f"Enter the {self.noun} as a whole number using digits, like 2.")
-        number = int(text)
-        if number < self.minimum:
-            raise ValueError(f"The {self.noun} must be at least {self.minimum}.")
-        if self.maximum is not None and number > self.maximum:
-            raise ValueError(f"The {self.noun} can be at most {self.maximum:,}.")
-        self.data = number
-
-    def pre_validate(self, form):
-        if self.data is None and self.flags.required and not self.process_errors:
-            raise ValidationError(self.missing)
+    quantity = WholeNumberField("Quantity", minimum=0, maximum=MAX_QUANTITY, noun="quantity")
 
 
 SLUG_HINT = "The end of the page's web address. Leave it empty to make one from the name."

@@ -1,7 +1,10 @@
-"""The owner's orders list filters and the order page's actions."""
+"""Orders: checkout (addresses, how much of the account to use, how to pay the rest), paying and
+cancelling an order, and the shop's orders list filters and order actions."""
 
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import DateField
+from wtforms import HiddenField
 from wtforms import RadioField
 from wtforms import SearchField
 from wtforms import SelectField
@@ -17,6 +20,43 @@ from forms.fields import MoneyField
 from forms.fields import plain_text
 from models.orders.order import STATUS_LABELS
 from models.orders.search import PERIODS
+
+
+class CheckoutForm(FlaskForm):
+    billing_address = SelectField("Billing address", coerce=int, validators=[InputRequired()])
+    shipping_address = SelectField("Delivery address", coerce=int, validators=[InputRequired()])
+    funds = MoneyField(
+        "Account funds to use",
+        validators=[Optional()],
+        allow_zero=True,
+        description="Leave empty to use as much as possible.",
+    )
+    use_credit = BooleanField("Pay the rest on account (store credit)")
+    method = RadioField(
+        "Pay the rest by",
+        choices=[SelectChoice("card", "Card"), SelectChoice("bank", "Bank transfer")],
+        default="card",
+        validators=[InputRequired(message="Choose how to pay the rest.")],
+    )
+    seen = HiddenField()
+    # A second tab of the same checkout page finds the order it already placed, too.
+    idempotency_key = IdempotencyKeyField()
+
+
+class PayForm(FlaskForm):
+    idempotency_key = IdempotencyKeyField()
+
+
+class SwitchToBankForm(FlaskForm):
+    """Pay an unpaid order's remainder by bank transfer instead (idempotent: no key needed)."""
+
+
+class OrderAgainForm(FlaskForm):
+    """Put an order's products back in the cart."""
+
+
+class CancelOrderForm(FlaskForm):
+    pass
 
 
 class OrderFilterForm(FlaskForm):

@@ -8,61 +8,61 @@ from models.funds.adjustments import pending_adjustment_count
 from models.funds.credit_requests import pending_credit_count
 from models.groups.applications import pending_count
 from models.groups.group import group_of
-from payments import sandbox
-from views import account
-from views import admin
-from views import admin_catalog
-from views import admin_credit
-from views import admin_customers
-from views import admin_funds
-from views import admin_groups
-from views import admin_import
-from views import admin_orders
-from views import admin_reminders
-from views import admin_reports
-from views import api
-from views import auth
-from views import checkout
-from views import credit
+from payments.sandbox import bp as sandbox_bp
 from views import errors
 from views import formatting
-from views import funds
-from views import health
-from views import inbox
-from views import membership
-from views import orders
-from views import register
-from views import reminders
 from views import request_log
 from views import security
-from views import storefront
+from views.accounts.account import bp as account_bp
+from views.accounts.auth import bp as auth_bp
+from views.accounts.inbox import bp as inbox_bp
+from views.accounts.register import bp as register_bp
+from views.admin import bp as admin_bp
+from views.admin_catalog import bp as admin_catalog_bp
+from views.admin_credit import bp as admin_credit_bp
+from views.admin_customers import bp as admin_customers_bp
+from views.admin_funds import bp as admin_funds_bp
+from views.admin_groups import bp as admin_groups_bp
+from views.admin_import import bp as admin_import_bp
+from views.admin_orders import bp as admin_orders_bp
+from views.admin_reminders import bp as admin_reminders_bp
+from views.admin_reports import bp as admin_reports_bp
+from views.funds.credit import bp as credit_bp
+from views.funds.funds import bp as funds_bp
+from views.groups.membership import bp as membership_bp
+from views.health import bp as health_bp
+from views.marketplace.api import bp as api_bp
+from views.orders.checkout import bp as checkout_bp
+from views.orders.orders import bp as orders_bp
+from views.reminders.unsubscribe import bp as reminders_bp
 from views.settings import shop_settings
+from views.storefront.storefront import bp as storefront_bp
 
 BLUEPRINTS = (
-    storefront.bp,
-    auth.bp,
-    register.bp,
-    inbox.bp,
-    account.bp,
-    admin.bp,
-    health.bp,
-    admin_customers.bp,
-    admin_groups.bp,
-    membership.bp,
-    funds.bp,
-    sandbox.bp,
-    credit.bp,
-    admin_funds.bp,
-    admin_credit.bp,
-    admin_catalog.bp,
-    checkout.bp,
-    orders.bp,
-    admin_orders.bp,
-    admin_import.bp,
-    admin_reminders.bp,
-    admin_reports.bp,
-    api.bp,
-    reminders.bp,
+    storefront_bp,
+    auth_bp,
+    register_bp,
+    inbox_bp,
+    account_bp,
+    admin_bp,
+    health_bp,
+    admin_customers_bp,
+    admin_groups_bp,
+    membership_bp,
+    funds_bp,
+    sandbox_bp,
+    credit_bp,
+    admin_funds_bp,
+    admin_credit_bp,
+    admin_catalog_bp,
+    checkout_bp,
+    orders_bp,
+    admin_orders_bp,
+    admin_import_bp,
+    admin_reminders_bp,
+    admin_reports_bp,
+    api_bp,
+    reminders_bp,
 )
 
 

@@ -50,7 +50,7 @@ from payments import PaymentError
 from views.rendering import redirect_after_post
 from views.rendering import redirect_off_site
 from views.rendering import render
-from views.storefront import cart_owner_for_adding
+from views.storefront.storefront import cart_owner_for_adding
 
 bp = Blueprint("orders", __name__, url_prefix="/account/orders")
 

@@ -20,8 +20,8 @@ from models.accounts.registration import find_draft
 from models.accounts.registration import save_answers
 from models.accounts.registration import start_draft
 from models.users.passwords import hash_password
-from views.inbox import begin_inbox
-from views.membership import REFERRAL_KEY
+from views.accounts.inbox import begin_inbox
+from views.groups.membership import REFERRAL_KEY
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid

@@ -27,7 +27,7 @@ from models.funds.top_ups import start_top_up
 from models.groups.group import group_of
 from models.groups.group import GroupError
 from payments import PaymentError
-from views.funds import top_up_status_url
+from views.funds.funds import top_up_status_url
 from views.rendering import redirect_after_post
 from views.rendering import redirect_off_site
 from views.rendering import render

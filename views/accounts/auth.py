@@ -19,7 +19,7 @@ from models.accounts.inbox import resend_confirmation
 from models.shop import throttle
 from models.users.security_log import record_event
 from models.users.user import authenticate
-from views.inbox import begin_inbox
+from views.accounts.inbox import begin_inbox
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid

@@ -18,15 +18,6 @@ from views.accounts.auth import bp as auth_bp
 from views.accounts.inbox import bp as inbox_bp
 from views.accounts.register import bp as register_bp
 from views.admin import bp as admin_bp
-from views.admin_catalog import bp as admin_catalog_bp
-from views.admin_credit import bp as admin_credit_bp
-from views.admin_customers import bp as admin_customers_bp
-from views.admin_funds import bp as admin_funds_bp
-from views.admin_groups import bp as admin_groups_bp
-from views.admin_import import bp as admin_import_bp
-from views.admin_orders import bp as admin_orders_bp
-from views.admin_reminders import bp as admin_reminders_bp
-from views.admin_reports import bp as admin_reports_bp
 from views.funds.credit import bp as credit_bp
 from views.funds.funds import bp as funds_bp
 from views.groups.membership import bp as membership_bp
@@ -46,21 +37,12 @@ BLUEPRINTS = (
     account_bp,
     admin_bp,
     health_bp,
-    admin_customers_bp,
-    admin_groups_bp,
     membership_bp,
     funds_bp,
     sandbox_bp,
     credit_bp,
-    admin_funds_bp,
-    admin_credit_bp,
-    admin_catalog_bp,
     checkout_bp,
     orders_bp,
-    admin_orders_bp,
-    admin_import_bp,
-    admin_reminders_bp,
-    admin_reports_bp,
     api_bp,
     reminders_bp,
 )

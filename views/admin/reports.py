@@ -16,24 +16,22 @@ from flask import Blueprint
 from flask import make_response
 from flask import request
 from flask import url_for
-from flask_login import login_required
 
 from forms.reports import ReportFilterForm
 from models.reports.registry import REPORT_TITLES
 from models.reports.registry import REPORTS
 from models.shop.settings import shop_today
 from models.users.user import User
-from views import charts
+from views.admin import charts
 from views.downloads import csv_download
 from views.downloads import spreadsheet_text
 from views.formatting import grouped
 from views.formatting import money
 from views.rendering import is_htmx
 from views.rendering import render
-from views.security import staff_required
 from views.settings import shop_settings
 
-bp = Blueprint("admin_reports", __name__, url_prefix="/admin/reports")
+bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 DESCRIPTIONS = {
     "deposits": "Top-ups: how many, how much and the average, per day, week or month; bonuses apart.",
@@ -43,13 +41,6 @@ DESCRIPTIONS = {
     "credit": "Credit drawn and paid back, what is owed against the limits, credit requests decided.",
     "reminders": "Reminders sent, orders paid within 48 hours and the money, by customer segment and dispatch window.",
 }
-
-
-@bp.before_request
-@login_required
-@staff_required
-def require_staff():
-    """Staff and owner: reports only read."""
 
 
 @bp.get("")

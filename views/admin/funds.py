@@ -12,7 +12,6 @@ from flask import Blueprint
 from flask import flash
 from flask import url_for
 from flask_login import current_user
-from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
 from forms.fields import new_key
@@ -33,7 +32,7 @@ from models.refunds.top_ups import RefundNotFound
 from models.refunds.top_ups import refunds_of
 from payments import FAILED
 from payments import SUCCEEDED
-from views.admin_customers import customer_or_404
+from views.admin.customers import customer_or_404
 from views.formatting import local_date
 from views.formatting import money
 from views.pagination import uncounted_page
@@ -41,18 +40,10 @@ from views.rendering import redirect_after_post
 from views.rendering import render
 from views.security import fresh_password_required
 from views.security import owner_required
-from views.security import staff_required
 
-bp = Blueprint("admin_funds", __name__, url_prefix="/admin/funds")
+bp = Blueprint("funds", __name__, url_prefix="/funds")
 
 PAGE_SIZE = 50
-
-
-@bp.before_request
-@login_required
-@staff_required
-def require_staff():
-    """Staff and owner; adjustments also need a fresh sign-in, refunds are the owner's."""
 
 
 def _page(customer, form=None, refund_form=None, status=200, fragment=None):
@@ -133,7 +124,7 @@ def adjust_balance(customer_id):
         flash("That is above the staff limit, so it waits in Approvals for the owner.", "info")
     else:
         flash("Balance adjusted.", "success")
-    return redirect_after_post(url_for("admin_funds.customer_funds", customer_id=customer.id))
+    return redirect_after_post(url_for("admin.funds.customer_funds", customer_id=customer.id))
 
 
 @bp.post("/customers/<int:customer_id>/refund")
@@ -170,7 +161,7 @@ def refund(customer_id):
         form.amount.errors.append(str(error))
         return invalid()
     flash(*_outcome_message(result))
-    return redirect_after_post(url_for("admin_funds.customer_funds", customer_id=customer.id))
+    return redirect_after_post(url_for("admin.funds.customer_funds", customer_id=customer.id))
 
 
 def _outcome_message(result):

@@ -1,4 +1,9 @@
-"""The owner's and staff's pages under /admin."""
+"""The owner's and staff's pages under /admin: the dashboard, the shop's settings and the outbox
+here, and every other admin area a blueprint of its own, registered below as a child of this one.
+
+The staff guard is this blueprint's before_request, and Flask runs a parent's before_request for
+its children's views too, so no admin page can forget it. Owner-only views add @owner_required.
+"""
 
 from flask import Blueprint
 from flask import flash
@@ -22,6 +27,18 @@ from models.shop.settings import shop_today
 from models.shop.settings import update_settings
 from models.users.user import count_by_role
 from models.users.user import CUSTOMER
+from views.admin import approvals
+from views.admin import audit
+from views.admin import catalog
+from views.admin import credit
+from views.admin import customers
+from views.admin import funds
+from views.admin import groups
+from views.admin import marketplace
+from views.admin import orders
+from views.admin import reminders
+from views.admin import reports
+from views.admin import staff
 from views.lookups import row_or_404
 from views.pagination import counted_page
 from views.rendering import redirect_after_post
@@ -40,7 +57,24 @@ OUTBOX_PAGE_SIZE = 25
 @login_required
 @staff_required
 def require_staff():
-    """Every admin page needs staff or owner; owner-only views say so again."""
+    """Every admin page, this blueprint's and its children's, needs staff or owner."""
+
+
+for area in (
+    catalog,
+    customers,
+    funds,
+    credit,
+    approvals,
+    groups,
+    staff,
+    audit,
+    orders,
+    marketplace,
+    reminders,
+    reports,
+):
+    bp.register_blueprint(area.bp)
 
 
 @bp.get("/")

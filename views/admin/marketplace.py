@@ -12,11 +12,9 @@ import re
 
 from flask import abort
 from flask import Blueprint
-from flask import current_app
 from flask import flash
 from flask import url_for
 from flask_login import current_user
-from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from forms.marketplace import ApiTokenForm
@@ -45,19 +43,11 @@ from views.rendering import render
 from views.security import fresh_password_required
 from views.security import owner_required
 from views.security import request_client
-from views.security import staff_required
 from views.settings import shop_settings
 
-bp = Blueprint("admin_import", __name__, url_prefix="/admin/orders/import")
+bp = Blueprint("marketplace", __name__, url_prefix="/orders/import")
 
 TEMPLATE = "admin/orders/import.html"
-
-
-@bp.before_request
-@login_required
-@staff_required
-def require_staff():
-    """Staff and owner; the token actions are owner-only."""
 
 
 @bp.app_template_filter("channel_label")
@@ -69,11 +59,6 @@ def actor():
     return current_user._get_current_object()
 
 
-def order_links():
-    """Whether the admin order pages exist to link report rows to."""
-    return "admin_orders.show" in current_app.view_functions
-
-
 def import_page(form, report=None, status=200):
     context = {
         "form": form,
@@ -82,7 +67,6 @@ def import_page(form, report=None, status=200):
         "max_upload_mb": MAX_UPLOAD_BYTES // 1_000_000,
         "max_rows": MAX_CSV_ROWS,
         "recent": recent_imports(),
-        "order_links": order_links(),
     }
     if current_user.is_owner:
         context.update(
@@ -175,13 +159,12 @@ def show(batch_id):
         batch=batch,
         results=results,
         customers=customers,
-        order_links=order_links(),
     )
 
 
 @bp.post("/token")
 @owner_required
-@fresh_password_required("admin_import.index")
+@fresh_password_required("admin.marketplace.index")
 def token():
     """A new token, shown once in this answer (not after a redirect: it is never stored)."""
     form = ApiTokenForm()

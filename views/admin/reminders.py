@@ -19,7 +19,6 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_login import current_user
-from flask_login import login_required
 from peewee import fn
 from peewee import JOIN
 
@@ -67,10 +66,9 @@ from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
 from views.security import owner_required
-from views.security import staff_required
 from views.settings import shop_settings
 
-bp = Blueprint("admin_reminders", __name__, url_prefix="/admin/reminders")
+bp = Blueprint("reminders", __name__, url_prefix="/reminders")
 
 PREVIEW_ROWS = 100  # a big shop's plan has thousands of rows: the page shows this many of each list
 HISTORY_ON_OVERVIEW = 10
@@ -91,13 +89,6 @@ CANCEL_REASONS = {
     "paid": "Paid before it was sent",
 }
 MODE_LABELS = {"dispatch": "In the window before each dispatch", AFTER_ORDER: "A set time after the order"}
-
-
-@bp.before_request
-@login_required
-@staff_required
-def require_staff():
-    """Staff and owner; settings and message text are the owner's (see the module's docstring)."""
 
 
 def now():
@@ -180,7 +171,7 @@ def _overview_url(anchor=None, **changes):
     """The overview's URL with this request's choices (period, reason) and `changes` applied."""
     args = {key: request.args.get(key) for key in ("period", "reason") if request.args.get(key)}
     args.update(changes)
-    return url_for("admin_reminders.index", **{k: v for k, v in args.items() if v}, _anchor=anchor)
+    return url_for("admin.reminders.index", **{k: v for k, v in args.items() if v}, _anchor=anchor)
 
 
 def _preview(window, moment):
@@ -316,7 +307,7 @@ def settings():
         return render("admin/reminders/settings.html", **context)
     update_reminder_settings(form.changes(current), actor())
     flash("Reminder settings saved.", "success")
-    return redirect_after_post(url_for("admin_reminders.settings"))
+    return redirect_after_post(url_for("admin.reminders.settings"))
 
 
 # Message templates ---------------------------------------------------------------------------
@@ -376,7 +367,7 @@ def edit_template(segment):
         return render(page, **context)
     save_template(segment, form.subject.data, form.body.data, actor())
     flash(f"The message to {SEGMENT_LABELS[segment].lower()} is saved.", "success")
-    return redirect_after_post(url_for("admin_reminders.edit_template", segment=segment))
+    return redirect_after_post(url_for("admin.reminders.edit_template", segment=segment))
 
 
 @bp.post(f"{TEMPLATE_URL}/preview")
@@ -394,7 +385,7 @@ def preview_template(segment):
 def restore_template(segment):
     save_template(segment, *DEFAULT_TEMPLATES[segment], actor())
     flash(f"The message to {SEGMENT_LABELS[segment].lower()} is back to the original text.", "success")
-    return redirect_after_post(url_for("admin_reminders.edit_template", segment=segment))
+    return redirect_after_post(url_for("admin.reminders.edit_template", segment=segment))
 
 
 # Category paragraphs -------------------------------------------------------------------------
@@ -415,4 +406,4 @@ def categories():
         {category.id: form[f"category_{category.id}"].data or "" for category in categories}, actor()
     )
     flash("Category paragraphs saved.", "success")
-    return redirect_after_post(url_for("admin_reminders.categories"))
+    return redirect_after_post(url_for("admin.reminders.categories"))

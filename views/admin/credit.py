@@ -8,7 +8,6 @@ from flask import Blueprint
 from flask import flash
 from flask import url_for
 from flask_login import current_user
-from flask_login import login_required
 
 from forms.funds import BankPaymentForm
 from models.funds.credit import amount_owed
@@ -16,22 +15,14 @@ from models.funds.credit import overdue_customers
 from models.funds.credit import record_bank_payment
 from models.funds.credit import repayment_reference
 from models.groups.group import GroupError
-from views.admin_customers import customer_or_404
+from views.admin.customers import customer_or_404
 from views.formatting import money
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.security import fresh_password_required
 from views.security import owner_required
-from views.security import staff_required
 
-bp = Blueprint("admin_credit", __name__, url_prefix="/admin/credit")
-
-
-@bp.before_request
-@login_required
-@staff_required
-def require_staff():
-    """Staff and owner see overdue debt; recording payments is the owner's."""
+bp = Blueprint("credit", __name__, url_prefix="/credit")
 
 
 @bp.get("/overdue")
@@ -73,4 +64,4 @@ def record_payment(customer_id):
         form.amount.errors.append(str(error))
         return bank_payment(customer_id, form=form, status=422)
     flash(f"Recorded a bank payment of {money(form.amount.data)}.", "success")
-    return redirect_after_post(url_for("admin_funds.customer_funds", customer_id=customer.id))
+    return redirect_after_post(url_for("admin.funds.customer_funds", customer_id=customer.id))

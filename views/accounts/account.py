@@ -80,8 +80,8 @@ ADDRESS_FORM_FIELDS = (
 @bp.get("/")
 def dashboard():
     if not current_user.is_authenticated:
-        return render("account/welcome.html")
-    return render("account/dashboard.html", addresses=addresses_of(me()), **default_ids())
+        return render("accounts/account/welcome.html")
+    return render("accounts/account/dashboard.html", addresses=addresses_of(me()), **default_ids())
 
 
 # Helpers ---------------------------------------------------------------------
@@ -155,9 +155,9 @@ def profile():
         }
     )
     if request.method == "GET":
-        return render("account/profile.html", form=form)
+        return render("accounts/account/profile.html", form=form)
     if not form.validate(extra_validators={"phone": [phone_number(country)]}):
-        return render_invalid("account/profile.html", form=form)
+        return render_invalid("accounts/account/profile.html", form=form)
     update_profile(
         user, form.first_name.data, form.last_name.data, form.phone.data or "", client=request_client()
     )
@@ -202,7 +202,7 @@ def owned_address(address_id):
 @bp.get("/addresses")
 @login_required
 def addresses():
-    return render("account/addresses.html", addresses=addresses_of(me()), **default_ids())
+    return render("accounts/account/addresses.html", addresses=addresses_of(me()), **default_ids())
 
 
 @bp.route("/addresses/new", methods=["GET", "POST"])
@@ -213,9 +213,13 @@ def new_address():
     next_url = safe_next(request.values.get("next"), "")
     context = {"form": form, "address": None, "next_url": next_url, **default_ids()}
     if request.method == "GET":
-        return render("account/address_form.html", fragment="account/_address_new.html", **context)
+        return render(
+            "accounts/account/address_form.html", fragment="accounts/account/_address_new.html", **context
+        )
     if not validate_address(form):
-        return render_invalid("account/address_form.html", fragment="account/_address_new.html", **context)
+        return render_invalid(
+            "accounts/account/address_form.html", fragment="accounts/account/_address_new.html", **context
+        )
     before = default_ids()
     address = add_address(
         me(),
@@ -238,8 +242,8 @@ def new_address():
 def address(address_id):
     address = owned_address(address_id)
     return render(
-        "account/address.html",
-        fragment="account/_address_card.html",
+        "accounts/account/address.html",
+        fragment="accounts/account/_address_card.html",
         address=address,
         focus_edit=True,  # the full page turns it off: only a swapped-in card takes focus
         **default_ids(),
@@ -253,9 +257,13 @@ def edit_address(address_id):
     form = new_address_form(address)
     context = {"form": form, "address": address, **default_ids()}
     if request.method == "GET":
-        return render("account/address_form.html", fragment="account/_address_edit.html", **context)
+        return render(
+            "accounts/account/address_form.html", fragment="accounts/account/_address_edit.html", **context
+        )
     if not validate_address(form):
-        return render_invalid("account/address_form.html", fragment="account/_address_edit.html", **context)
+        return render_invalid(
+            "accounts/account/address_form.html", fragment="accounts/account/_address_edit.html", **context
+        )
     before = default_ids()
     update_address(
         me(),
@@ -297,7 +305,7 @@ def address_saved(address, before, added=False, message=None):
         changed.discard(address.id)
     others = [other for other in addresses_of(me()) if other.id in changed]
     response = render(
-        "account/_address_saved.html",
+        "accounts/account/_address_saved.html",
         address=address,
         others=others,
         added=added,
@@ -315,7 +323,7 @@ def address_saved(address, before, added=False, message=None):
 @login_required
 def security():
     return render(
-        "account/security.html",
+        "accounts/account/security.html",
         events=events_of(me()),
         fresh=signed_in_recently(),
         has_password=bool(me().password_hash),
@@ -327,14 +335,14 @@ def security():
 def change_password():
     form = ChangePasswordForm()
     if request.method == "GET":
-        return render("account/change_password.html", form=form)
+        return render("accounts/account/change_password.html", form=form)
     if not form.validate():
-        return render_invalid("account/change_password.html", form=form)
+        return render_invalid("accounts/account/change_password.html", form=form)
     keys = reauth_keys()
     user = me()
     if not change_password_of(user, form.current_password.data, form.password.data, client=request_client()):
         wrong_password(keys, form.current_password)
-        return render_invalid("account/change_password.html", form=form)
+        return render_invalid("accounts/account/change_password.html", form=form)
     throttle.clear(keys["account"])
     stay_signed_in(User.get_by_id(user.id), password_entered=True)
     flash("Your password is changed. Any other devices signed in to your account were signed out.", "success")
@@ -346,18 +354,18 @@ def change_password():
 def change_email():
     form = ChangeEmailForm()
     if request.method == "GET":
-        return render("account/change_email.html", form=form)
+        return render("accounts/account/change_email.html", form=form)
     if not form.validate():
-        return render_invalid("account/change_email.html", form=form)
+        return render_invalid("accounts/account/change_email.html", form=form)
     keys = reauth_keys()
     outcome = request_email_change(me(), form.current_password.data, form.email.data, client=request_client())
     if outcome == "wrong_password":
         wrong_password(keys, form.current_password)
-        return render_invalid("account/change_email.html", form=form)
+        return render_invalid("accounts/account/change_email.html", form=form)
     throttle.clear(keys["account"])
     if outcome == "same":
         form.email.errors.append("That is already your email address. Enter the new address.")
-        return render_invalid("account/change_email.html", form=form)
+        return render_invalid("accounts/account/change_email.html", form=form)
     flash(
         f"We've sent a link to {form.email.data}. Your email address changes when you open it "
         "and press the button (the link works for 2 hours).",
@@ -374,7 +382,7 @@ def confirm_new_email(secret):
     """
     token = find_by_link(secret, CHANGE_EMAIL)
     status = 200 if token is not None else 410
-    return render("account/confirm_new_email.html", secret=secret, token=token, status=status)
+    return render("accounts/account/confirm_new_email.html", secret=secret, token=token, status=status)
 
 
 @bp.post("/email/confirm/<secret>")
@@ -383,7 +391,7 @@ def confirm_new_email_post(secret):
     signed_in_id = current_user.id if current_user.is_authenticated else None
     user = confirm_email_change(secret, client=request_client())
     if user is None:
-        return render("account/confirm_new_email.html", secret=secret, token=None, status=410)
+        return render("accounts/account/confirm_new_email.html", secret=secret, token=None, status=410)
     if signed_in_id == user.id:
         # Other sessions ended with the change; this browser, which proved the new address, stays in.
         stay_signed_in(user, password_entered=False)
@@ -409,14 +417,14 @@ def confirm_password():
     next_url = safe_next(request.values.get("next"), url_for("account.dashboard"))
     form = PasswordCheckForm()
     if request.method == "GET":
-        return render("account/confirm_password.html", form=form, next_url=next_url)
+        return render("accounts/account/confirm_password.html", form=form, next_url=next_url)
     if not form.validate():
-        return render_invalid("account/confirm_password.html", form=form, next_url=next_url)
+        return render_invalid("accounts/account/confirm_password.html", form=form, next_url=next_url)
     keys = reauth_keys()
     user = authenticate(current_user.email, form.password.data)
     if user is None or user.id != current_user.id:
         wrong_password(keys, form.password)
-        return render_invalid("account/confirm_password.html", form=form, next_url=next_url)
+        return render_invalid("accounts/account/confirm_password.html", form=form, next_url=next_url)
     throttle.clear(keys["account"])
     mark_password_entered()
     return redirect_after_post(next_url)
@@ -428,7 +436,7 @@ def confirm_password():
 @bp.get("/data")
 @login_required
 def data():
-    return render("account/data.html", fresh=signed_in_recently())
+    return render("accounts/account/data.html", fresh=signed_in_recently())
 
 
 @bp.get("/data.json")
@@ -452,13 +460,13 @@ def delete_account():
         "blocker": balance_blocking_deletion(me()),
     }
     if request.method == "GET":
-        return render("account/delete.html", **context)
+        return render("accounts/account/delete.html", **context)
     if not form.validate() or context["blocker"]:
-        return render_invalid("account/delete.html", **context)
+        return render_invalid("accounts/account/delete.html", **context)
     keys = reauth_keys()
     if not delete_account_of(me(), form.password.data):
         wrong_password(keys, form.password)
-        return render_invalid("account/delete.html", **context)
+        return render_invalid("accounts/account/delete.html", **context)
     throttle.clear(keys["account"])
     logout_user()
     session.clear()

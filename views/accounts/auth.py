@@ -48,7 +48,7 @@ def sign_in():
     form = SignInForm()
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
-        return render("auth/sign_in.html", form=form, next_url=next_url, status=status)
+        return render("accounts/auth/sign_in.html", form=form, next_url=next_url, status=status)
     keys = keys_for("sign-in", form.email.data)
     refuse_if_throttled(keys)
     user = authenticate(form.email.data, form.password.data)
@@ -71,7 +71,7 @@ def sign_in():
 def sign_in_refused(form, next_url, message):
     form.password.errors.append(message)
     form.password.data = ""
-    return render_invalid("auth/sign_in.html", form=form, next_url=next_url)
+    return render_invalid("accounts/auth/sign_in.html", form=form, next_url=next_url)
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
@@ -80,7 +80,7 @@ def sign_in_code():
     form = EmailOnlyForm()
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
-        return render("auth/sign_in_code.html", form=form, status=status)
+        return render("accounts/auth/sign_in_code.html", form=form, status=status)
     keys = {"mail": f"code-mail:{form.email.data}", **keys_for("code-mail")}
     refuse_if_throttled(keys)
     throttle.record_failure(keys)
@@ -101,7 +101,7 @@ def forgot_password():
     form = EmailOnlyForm()
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
-        return render("auth/forgot_password.html", form=form, status=status)
+        return render("accounts/auth/forgot_password.html", form=form, status=status)
     keys = {"mail": f"reset-mail:{form.email.data}", **keys_for("reset-mail")}
     refuse_if_throttled(keys)
     throttle.record_failure(keys)
@@ -112,7 +112,7 @@ def forgot_password():
 
 @bp.get("/forgot-password/sent")
 def forgot_password_sent():
-    return render("auth/forgot_password_sent.html")
+    return render("accounts/auth/forgot_password_sent.html")
 
 
 @bp.route("/reset-password/<secret>", methods=["GET", "POST"])
@@ -120,20 +120,20 @@ def reset_password(secret):
     """Opening the link shows a form; only submitting a new password uses the link."""
     token = reset_token(secret)
     if token is None:
-        return render("auth/reset_password.html", form=None, status=410)
+        return render("accounts/auth/reset_password.html", form=None, status=410)
     form = NewPasswordForm()
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         # An account opened by a marketplace order or by the owner has no password yet: this claims it.
         first_password = token.user is not None and token.user.password_hash is None
         return render(
-            "auth/reset_password.html",
+            "accounts/auth/reset_password.html",
             form=form,
             email=token.email,
             first_password=first_password,
             status=status,
         )
     if reset_password_with_link(secret, form.password.data, client=request_client()) is None:
-        return render("auth/reset_password.html", form=None, status=410)
+        return render("accounts/auth/reset_password.html", form=None, status=410)
     flash("Your new password is saved. Please sign in with it.", "success")
     return redirect_after_post(url_for("auth.sign_in"))

@@ -46,18 +46,18 @@ def current_ticket():
 def check_inbox():
     token, flow = current_ticket()
     if token is None:
-        return render("inbox/no_ticket.html", status=404)
-    return render("inbox/check_inbox.html", form=CodeForm(), token=token, flow=flow)
+        return render("accounts/inbox/no_ticket.html", status=404)
+    return render("accounts/inbox/check_inbox.html", form=CodeForm(), token=token, flow=flow)
 
 
 @bp.post("/check-inbox")
 def enter_code():
     token, flow = current_ticket()
     if token is None:
-        return render("inbox/no_ticket.html", status=404)
+        return render("accounts/inbox/no_ticket.html", status=404)
     form = CodeForm()
     if not form.validate_on_submit():
-        return render_invalid("inbox/check_inbox.html", form=form, token=token, flow=flow)
+        return render_invalid("accounts/inbox/check_inbox.html", form=form, token=token, flow=flow)
     keys = keys_for("code")
     refuse_if_throttled(keys)
     outcome, user = redeem_code(token, form.code.data, client=request_client())
@@ -74,7 +74,7 @@ def enter_code():
                 f"{'try' if attempts_left == 1 else 'tries'} left."
             )
         form.code.data = ""
-        return render_invalid("inbox/check_inbox.html", form=form, token=token, flow=flow)
+        return render_invalid("accounts/inbox/check_inbox.html", form=form, token=token, flow=flow)
     session.pop(INBOX_KEY, None)
     start_session(user)
     flash(welcome_message(token.purpose, user), "success")
@@ -85,7 +85,7 @@ def enter_code():
 def resend_code():
     token, _ = current_ticket()
     if token is None:
-        return render("inbox/no_ticket.html", status=404)
+        return render("accounts/inbox/no_ticket.html", status=404)
     keys = {"mail": f"resend:{token.email}", **keys_for("resend")}
     refuse_if_throttled(keys)
     if resend(token):
@@ -102,14 +102,16 @@ def resend_code():
 def confirm_link(secret):
     """The emailed link opens a page; only its button (a POST) confirms."""
     valid = find_by_link(secret, CONFIRM_EMAIL) is not None
-    return render("inbox/confirm_link.html", secret=secret, valid=valid, status=200 if valid else 410)
+    return render(
+        "accounts/inbox/confirm_link.html", secret=secret, valid=valid, status=200 if valid else 410
+    )
 
 
 @bp.post("/register/confirm/<secret>")
 def confirm_link_post(secret):
     user = confirm_by_link(secret, client=request_client())
     if user is None:
-        return render("inbox/confirm_link.html", secret=secret, valid=False, status=410)
+        return render("accounts/inbox/confirm_link.html", secret=secret, valid=False, status=410)
     session.pop(INBOX_KEY, None)
     start_session(user, password_entered=False)
     flash(welcome_message(CONFIRM_EMAIL, user), "success")

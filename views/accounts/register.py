@@ -82,9 +82,11 @@ def email():
             save_answers(draft, {"email": form.email.data}, password_hash=password_hash)
             return redirect_after_post(url_for("register.details"))
         return render_invalid(
-            "register/email.html", form=form, keeping_password=keeping_password, **step_context(2)
+            "accounts/register/email.html", form=form, keeping_password=keeping_password, **step_context(2)
         )
-    return render("register/email.html", form=form, keeping_password=keeping_password, **step_context(2))
+    return render(
+        "accounts/register/email.html", form=form, keeping_password=keeping_password, **step_context(2)
+    )
 
 
 @bp.route("/details", methods=["GET", "POST"])
@@ -99,8 +101,8 @@ def details():
         if validate_details(forms):
             save_answers(draft, details_answers(forms))
             return redirect_after_post(url_for("register.review"))
-        return render_invalid("register/details.html", **forms, **step_context(3))
-    return render("register/details.html", **forms, **step_context(3))
+        return render_invalid("accounts/register/details.html", **forms, **step_context(3))
+    return render("accounts/register/details.html", **forms, **step_context(3))
 
 
 @bp.get("/details/shipping")
@@ -113,7 +115,9 @@ def shipping_fields():
         "shipping", settings.locale, settings.country, with_recipient=True, formdata=request.args
     )
     return render(
-        "register/_shipping.html", shipping=shipping, ship_different=request.args.get("ship_different") == "y"
+        "accounts/register/_shipping.html",
+        shipping=shipping,
+        ship_different=request.args.get("ship_different") == "y",
     )
 
 
@@ -199,9 +203,9 @@ def review():
         session.pop(DRAFT_KEY, None)
         begin_inbox(token, flow="register")
         return redirect_after_post(url_for("inbox.check_inbox"))
-    return render("register/review.html", values=draft.values, **step_context(4))
+    return render("accounts/register/review.html", values=draft.values, **step_context(4))
 
 
 def expired_draft():
     session.pop(DRAFT_KEY, None)
-    return render("register/expired.html", status=410)
+    return render("accounts/register/expired.html", status=410)

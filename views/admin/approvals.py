@@ -30,7 +30,7 @@ bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
 def approvals_page(form=None, status=200, failed_id=None):
     return render(
-        "admin/approvals.html",
+        "admin/approvals/index.html",
         applications=pending_applications(),
         credit_requests=pending_credit_requests(),
         adjustments=pending_adjustments(),

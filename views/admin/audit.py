@@ -16,4 +16,4 @@ PAGE_SIZE = 50
 @owner_required
 def index():
     page, entries = uncounted_page(recent_entries, PAGE_SIZE)
-    return render("admin/audit.html", entries=entries, page=page)
+    return render("admin/audit/index.html", entries=entries, page=page)

@@ -54,7 +54,7 @@ def _page(customer, form=None, refund_form=None, status=200, fragment=None):
     if refund_form is None:
         refund_form = _refund_form(summary, formdata=None)
     return render(
-        "admin/funds.html",
+        "admin/funds/customer.html",
         fragment=fragment,
         customer=customer,
         account=account_for(customer),
@@ -138,7 +138,7 @@ def refund(customer_id):
         abort(404)  # another customer's top-up, or one that was never paid: not found
 
     def invalid():
-        return _page(customer, refund_form=form, status=422, fragment="admin/_refund_form.html")
+        return _page(customer, refund_form=form, status=422, fragment="admin/funds/_refund_form.html")
 
     if not valid:
         return invalid()

@@ -47,7 +47,7 @@ from views.settings import shop_settings
 
 bp = Blueprint("marketplace", __name__, url_prefix="/orders/import")
 
-TEMPLATE = "admin/orders/import.html"
+TEMPLATE = "admin/marketplace/import.html"
 
 
 @bp.app_template_filter("channel_label")
@@ -155,7 +155,7 @@ def show(batch_id):
     ids = {result.customer_id for result in results if result.customer_id}
     customers = {user.id: user for user in User.select().where(User.id.in_(ids))} if ids else {}
     return render(
-        "admin/orders/import_batch.html",
+        "admin/marketplace/batch.html",
         batch=batch,
         results=results,
         customers=customers,
@@ -173,7 +173,7 @@ def token():
     replaced = live_token() is not None
     new_token = create_token(actor())
     response = render(
-        "admin/orders/import_token.html",
+        "admin/marketplace/token.html",
         new_token=new_token,
         replaced=replaced,
         api_url=absolute_url("api.marketplace_orders"),

@@ -31,7 +31,7 @@ def index():
             flash(f"{user.email} is now staff.", "success")
             return redirect_after_post(url_for(".index"))
     status = 422 if request.method == "POST" else 200
-    return render("admin/staff.html", form=form, members=staff_members(), status=status)
+    return render("admin/staff/index.html", form=form, members=staff_members(), status=status)
 
 
 @bp.post("/<int:user_id>/revoke")

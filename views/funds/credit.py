@@ -40,7 +40,7 @@ bp = Blueprint("credit", __name__, url_prefix="/account/credit")
 def overview(form=None, status=200):
     account = account_for(current_user)
     return render(
-        "credit/overview.html",
+        "funds/credit/overview.html",
         account=account,
         limit=effective_credit_limit(current_user),
         offers_credit=group_of(current_user).pay_on_account,
@@ -75,7 +75,7 @@ def repay(form=None, status=200):
         form = RepaymentForm(formdata=None)
         form.amount.data = owed or None
     return render(
-        "credit/repay.html",
+        "funds/credit/repay.html",
         form=form,
         owed=owed,
         statement=open_statement(current_user),
@@ -124,7 +124,7 @@ def bank_transfer():
     if amount is None or not 0 < amount <= owed:
         amount = owed
     return render(
-        "credit/bank_transfer.html",
+        "funds/credit/bank_transfer.html",
         amount=amount,
         owed=owed,
         reference=repayment_reference(current_user),

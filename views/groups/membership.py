@@ -33,7 +33,7 @@ def overview(form=None, status=200):
     if group.grants_referral_link:
         referral_url = url_for("membership.referral", code=ensure_referral_code(current_user), _external=True)
     return render(
-        "membership/overview.html",
+        "groups/membership/overview.html",
         group=group,
         open_groups=groups_open_to(current_user),
         applications=applications_of(current_user),
@@ -80,4 +80,4 @@ def referral(code):
     referrer = referrer_for(code)
     if referrer is not None and not current_user.is_authenticated:
         session[REFERRAL_KEY] = code
-    return render("membership/referral.html", referrer=referrer, status=200 if referrer else 404)
+    return render("groups/membership/referral.html", referrer=referrer, status=200 if referrer else 404)

@@ -67,8 +67,8 @@ def _page(form, addresses, summary, status=200, error=None):
     if not form.seen.data or status == 200:
         form.seen.data = cart_fingerprint(summary)
     return render(
-        "checkout/checkout.html",
-        fragment="checkout/_form.html",
+        "orders/checkout/checkout.html",
+        fragment="orders/checkout/_form.html",
         form=form,
         addresses=addresses,
         summary=summary,

@@ -60,7 +60,7 @@ def require_staff():
     """Every admin page, this blueprint's and its children's, needs staff or owner."""
 
 
-for area in (
+AREAS = (
     catalog,
     customers,
     funds,
@@ -73,7 +73,8 @@ for area in (
     marketplace,
     reminders,
     reports,
-):
+)
+for area in AREAS:
     bp.register_blueprint(area.bp)
 
 

@@ -1,15 +1,19 @@
 """Validation shared by every form that collects people's details."""
 
 import re
+import secrets
 import unicodedata
 from decimal import Decimal
 
 import phonenumbers
 from babel.numbers import get_currency_precision
+from wtforms import HiddenField
 from wtforms import StringField
 from wtforms import ValidationError
 from wtforms.validators import Optional
+from wtforms.validators import Regexp
 
+from models.shop.settings import load_settings
 from models.users.passwords import common_passwords
 from models.values import country_names
 from models.values import e164_phone
@@ -22,6 +26,7 @@ from models.values import NotAPhoneNumber
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
+KEY_SHAPE = r"^[A-Za-z0-9_-]{16,64}$"
 
 
 def clean_text(value):
@@ -88,8 +93,6 @@ def country_choices(locale):
 
 def currency_decimals():
     """How many decimals the shop's currency has (2 for EUR, 0 for JPY)."""
-    from models.shop.settings import load_settings
-
     return get_currency_precision(load_settings().currency)
 
 
@@ -142,6 +145,80 @@ class MoneyField(StringField):
     def pre_validate(self, form):
         if self.data is None and not self.process_errors:
             raise ValidationError("Enter an amount, like 10 or 12.50.")
+
+
+class Required:
+    """Marks a field required (the label, the `required` attribute) for fields that refuse empty
+    input themselves, like MoneyField."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        pass
+
+
+def new_key():
+    """A fresh idempotency key."""
+    return secrets.token_urlsafe(18)
+
+
+class IdempotencyKeyField(HiddenField):
+    """A key made once per rendered form: a double click, a reload or a retry of that form finds
+    what its first submission did instead of doing it again. A key that isn't one is refused
+    with `expired`."""
+
+    def __init__(self, expired="This form has expired. Please reload the page.", **kwargs):
+        super().__init__(default=new_key, validators=[Regexp(KEY_SHAPE, message=expired)], **kwargs)
+
+
+class WholeNumberField(StringField):
+    """A count typed as digits ("3"), held as an int; each wrong shape gets its own message.
+
+    A text input with inputmode=numeric, not type=number: browsers quietly
+    empty a number input holding "abc" or accept "1e3", and the message
+    would then be about the wrong thing. What was typed is shown back as typed.
+    """
+
+    def __init__(
+        self, label=None, validators=None, minimum=0, maximum=None, noun="number", missing=None, **kwargs
+    ):
+        self.minimum, self.maximum, self.noun = minimum, maximum, noun
+        self.missing = missing or f"Enter a {noun}, like 2."
+        render_kw = {"inputmode": "numeric", "autocomplete": "off", "class": "input-number"}
+        render_kw.update(kwargs.pop("render_kw", {}))
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.flags.required = not any(isinstance(v, Optional) for v in self.validators)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.raw_data = valuelist
+        text = (valuelist[0] or "").strip()
+        self.data = None
+        if not text:
+            if self.flags.required:
+                raise ValueError(self.missing)
+            return
+        if re.fullmatch(r"-\s*[0-9]+", text):
+            raise ValueError(f"The {self.noun} can't be negative.")
+        # [0-9], not \d: \d also matches other scripts' digits.
+        if not re.fullmatch(r"[0-9]{1,9}", text):
+            raise ValueError(f"Enter the {self.noun} as a whole number using digits, like 2.")
+        number = int(text)
+        if number < self.minimum:
+            raise ValueError(f"The {self.noun} must be at least {self.minimum}.")
+        if self.maximum is not None and number > self.maximum:
+            raise ValueError(f"The {self.noun} can be at most {self.maximum:,}.")
+        self.data = number
+
+    def pre_validate(self, form):
+        if self.data is None and self.flags.required and not self.process_errors:
+            raise ValidationError(self.missing)
 
 
 class PercentField(StringField):

@@ -1,8 +1,9 @@
-"""Group applications (customers) and group settings (the owner)."""
+"""Group applications (customers), the owner's decisions on them, and group settings and retirement (the owner)."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import HiddenField
+from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import ValidationError
@@ -24,7 +25,7 @@ def at_most_half(form, field):
         raise ValidationError("A funds discount can be at most 50 %.")
 
 
-class ApplicationForm(FlaskForm):
+class GroupApplicationForm(FlaskForm):
     group_id = HiddenField(validators=[DataRequired("Choose a group to apply for.")])
     note = TextAreaField(
         "A short note for the shop",
@@ -34,7 +35,7 @@ class ApplicationForm(FlaskForm):
     )
 
 
-class DecisionForm(FlaskForm):
+class ApplicationDecisionForm(FlaskForm):
     reason = TextAreaField(
         "Reason (sent to the customer when you reject)",
         validators=[Optional(), Length(max=500, message="Keep the reason under 500 characters."), plain_text],
@@ -87,3 +88,7 @@ class GroupForm(FlaskForm):
             self.bonus_amount.errors.append("Set both the top-up and the bonus, or leave both at 0.")
             valid = False
         return valid
+
+
+class RetireGroupForm(FlaskForm):
+    move_to = SelectField("Move its members to", coerce=int)

@@ -15,5 +15,5 @@ class ImportUploadForm(FlaskForm):
     )
 
 
-class TokenForm(FlaskForm):
+class ApiTokenForm(FlaskForm):
     """Create, replace or revoke the API token: one button each, nothing to fill in."""

@@ -17,9 +17,9 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
-from forms.catalog import WholeNumberField
 from forms.fields import clean_text
 from forms.fields import plain_text
+from forms.fields import WholeNumberField
 from models.reminders.messages import unknown_placeholders
 from models.reminders.settings import AFTER_ORDER
 from models.reminders.settings import DISPATCH

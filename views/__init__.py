@@ -1,13 +1,51 @@
 """Blueprints, request wiring and template helpers."""
 
 from flask import g
+from flask_login import current_user
 
 from models.base import db
-from models.shop.settings import load_settings
+from models.funds.adjustments import pending_adjustment_count
+from models.funds.credit_requests import pending_credit_count
+from models.groups.applications import pending_count
+from models.groups.group import group_of
+from payments.sandbox import bp as sandbox_bp
 from views import errors
 from views import formatting
 from views import request_log
 from views import security
+from views.accounts.account import bp as account_bp
+from views.accounts.auth import bp as auth_bp
+from views.accounts.inbox import bp as inbox_bp
+from views.accounts.register import bp as register_bp
+from views.admin import bp as admin_bp
+from views.funds.credit import bp as credit_bp
+from views.funds.funds import bp as funds_bp
+from views.groups.membership import bp as membership_bp
+from views.health import bp as health_bp
+from views.marketplace.api import bp as api_bp
+from views.orders.checkout import bp as checkout_bp
+from views.orders.orders import bp as orders_bp
+from views.reminders.unsubscribe import bp as reminders_bp
+from views.settings import shop_settings
+from views.storefront.storefront import bp as storefront_bp
+
+BLUEPRINTS = (
+    storefront_bp,
+    auth_bp,
+    register_bp,
+    inbox_bp,
+    account_bp,
+    admin_bp,
+    health_bp,
+    membership_bp,
+    funds_bp,
+    sandbox_bp,
+    credit_bp,
+    checkout_bp,
+    orders_bp,
+    api_bp,
+    reminders_bp,
+)
 
 
 def init_app(app):
@@ -17,51 +55,8 @@ def init_app(app):
     security.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)
-
-    from payments.sandbox import bp as sandbox_bp
-    from views.account import bp as account_bp
-    from views.admin import bp as admin_bp
-    from views.admin_catalog import bp as admin_catalog_bp
-    from views.admin_credit import bp as admin_credit_bp
-    from views.admin_customers import bp as admin_customers_bp
-    from views.admin_funds import bp as admin_funds_bp
-    from views.admin_groups import bp as admin_groups_bp
-    from views.admin_import import bp as admin_import_bp
-    from views.admin_orders import bp as admin_orders_bp
-    from views.admin_reminders import bp as admin_reminders_bp
-    from views.admin_reports import bp as admin_reports_bp
-    from views.api import bp as api_bp
-    from views.auth import bp as auth_bp
-    from views.checkout import bp as checkout_bp
-    from views.credit import bp as credit_bp
-    from views.funds import bp as funds_bp
-    from views.health import bp as health_bp
-    from views.inbox import bp as inbox_bp
-    from views.membership import bp as membership_bp
-    from views.orders import bp as orders_bp
-    from views.register import bp as register_bp
-    from views.reminders import bp as reminders_bp
-    from views.storefront import bp as storefront_bp
-
-    for blueprint in (storefront_bp, auth_bp, register_bp, inbox_bp, account_bp, admin_bp, health_bp):
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    app.register_blueprint(admin_customers_bp)
-    app.register_blueprint(admin_groups_bp)
-    app.register_blueprint(membership_bp)
-    app.register_blueprint(funds_bp)
-    app.register_blueprint(sandbox_bp)
-    app.register_blueprint(credit_bp)
-    app.register_blueprint(admin_funds_bp)
-    app.register_blueprint(admin_credit_bp)
-    app.register_blueprint(admin_catalog_bp)
-    app.register_blueprint(checkout_bp)
-    app.register_blueprint(orders_bp)
-    app.register_blueprint(admin_orders_bp)
-    app.register_blueprint(admin_import_bp)
-    app.register_blueprint(admin_reminders_bp)
-    app.register_blueprint(admin_reports_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(reminders_bp)
 
     @app.context_processor
     def shop_context():
@@ -84,26 +79,11 @@ def close_database(exc=None):
         db.close()
 
 
-def shop_settings():
-    """The settings row, read once per request."""
-    if "shop_settings" not in g:
-        g.shop_settings = load_settings()
-    return g.shop_settings
-
-
 def awaiting_approval():
     """How many decisions wait in the Approvals queue (for the admin navigation)."""
-    from models.funds.adjustments import pending_adjustment_count
-    from models.funds.credit_requests import pending_credit_count
-    from models.groups.applications import pending_count
-
     return pending_count() + pending_credit_count() + pending_adjustment_count()
 
 
 def current_group():
     """The signed-in customer's group, read fresh (a decision shows on the next page)."""
-    from flask_login import current_user
-
-    from models.groups.group import group_of
-
     return group_of(current_user)

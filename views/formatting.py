@@ -8,7 +8,11 @@ import phonenumbers
 from babel.dates import format_date
 from babel.dates import format_datetime
 from babel.numbers import format_currency
+from babel.numbers import format_decimal
 from babel.numbers import get_currency_precision
+
+from forms.fields import national_phone
+from views.settings import shop_settings
 
 
 def init_app(app):
@@ -21,15 +25,9 @@ def init_app(app):
     app.add_template_filter(phone)
 
 
-def _settings():
-    from views import shop_settings
-
-    return shop_settings()
-
-
 def money(minor_units, currency=None):
     """Integer minor units (cents) as the shop's locale writes an amount."""
-    settings = _settings()
+    settings = shop_settings()
     currency = currency or settings.currency
     amount = Decimal(minor_units).scaleb(-get_currency_precision(currency))
     return format_currency(amount, currency, locale=settings.locale)
@@ -37,16 +35,14 @@ def money(minor_units, currency=None):
 
 def grouped(number):
     """A whole number with the locale's grouping (1,000)."""
-    from babel.numbers import format_decimal
-
-    return format_decimal(number, locale=_settings().locale)
+    return format_decimal(number, locale=shop_settings().locale)
 
 
 def local_time(stored_utc, format="medium"):
     """A stored naive-UTC instant in the shop's time zone."""
     if stored_utc is None:
         return ""
-    settings = _settings()
+    settings = shop_settings()
     aware = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
     return format_datetime(aware, format=format, locale=settings.locale)
 
@@ -54,7 +50,7 @@ def local_time(stored_utc, format="medium"):
 def local_date(stored_utc, format="medium"):
     if stored_utc is None:
         return ""
-    settings = _settings()
+    settings = shop_settings()
     aware = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
     return format_date(aware, format=format, locale=settings.locale)
 
@@ -63,18 +59,16 @@ def local_day(day, format="medium"):
     """A calendar date (already a shop day, e.g. a due date) in the shop's locale."""
     if day is None:
         return ""
-    return format_date(day, format=format, locale=_settings().locale)
+    return format_date(day, format=format, locale=shop_settings().locale)
 
 
 def country_name(code):
-    return babel.Locale.parse(_settings().locale).territories.get(code, code)
+    return babel.Locale.parse(shop_settings().locale).territories.get(code, code)
 
 
 def phone(e164):
     """A stored E.164 number as people at home write it (as stored, if it doesn't parse)."""
-    from forms.fields import national_phone
-
     try:
-        return national_phone(e164, _settings().country)
+        return national_phone(e164, shop_settings().country)
     except phonenumbers.NumberParseException:
         return e164

@@ -1,7 +1,6 @@
 """One place that decides full page or fragment, and how to answer after a POST."""
 
 import json
-import re
 from urllib.parse import urlsplit
 
 from flask import make_response
@@ -69,9 +68,3 @@ def safe_next(target, fallback):
     if parts.scheme or parts.netloc or target.startswith("//"):
         return fallback
     return target
-
-
-def requested_page():
-    """The ?page= number, 1 for anything that isn't a plain small number (never a 500)."""
-    raw = request.args.get("page", "")
-    return max(1, int(raw)) if re.fullmatch(r"[0-9]{1,6}", raw) else 1

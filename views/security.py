@@ -1,6 +1,7 @@
 """Sign-in wiring, roles, CSRF and the security headers every response carries."""
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort
 from flask import current_app
@@ -170,8 +171,6 @@ def fresh_password_required(back_endpoint=None):
 
 def same_site_referrer():
     """The path of the page that sent this request, if it is one of ours."""
-    from urllib.parse import urlsplit
-
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc != request.host:
         return None

@@ -118,6 +118,6 @@ def tell_about_late_payment(order, payment, outcome):
             owner_subject,
             "order_late_payment_owner",
             order=order,
-            customer_url=absolute_url("admin_customers.show", customer_id=order.user_id),
+            customer_url=absolute_url("admin.customers.show", customer_id=order.user_id),
             **details,
         )

@@ -330,7 +330,7 @@ def test_a_race_on_the_same_email_still_gets_the_field_error(owner_client, monke
     def lost_the_race(*args, **kwargs):
         raise IntegrityError("UNIQUE constraint failed: user.email")
 
-    monkeypatch.setattr("views.admin_customers.create_customer_for_owner", lost_the_race)
+    monkeypatch.setattr("views.admin.customers.create_customer_for_owner", lost_the_race)
     response = post_form(owner_client, NEW, NEW_CUSTOMER)
     assert response.status_code == 422
     assert "There is already an account with this email address." in page(response)

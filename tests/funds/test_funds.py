@@ -489,10 +489,10 @@ def test_history_pages_keep_the_filter(customer_client, movements):
 
 def test_history_counts_up_to_a_cap(customer_client, movements, monkeypatch):
     import models.funds.history
-    import views.funds
+    import views.funds.funds
 
     monkeypatch.setattr(models.funds.history, "COUNT_CAP", 30)
-    monkeypatch.setattr(views.funds, "COUNT_CAP", 30)
+    monkeypatch.setattr(views.funds.funds, "COUNT_CAP", 30)
     assert "More than 30 movements" in customer_client.get("/account/funds/history").get_data(as_text=True)
     html = customer_client.get("/account/funds/history?category=deposit").get_data(as_text=True)
     assert "30 movements" in html and "More than" not in html

@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 
-import views.admin_reminders as admin_reminders
+import views.admin.reminders as admin_reminders
 from models.base import to_naive_utc
 from models.orders.fulfilment import receive_bank_transfer
 from models.orders.order import BANK

@@ -643,7 +643,7 @@ def test_labels_carry_the_year_across_years_and_a_cut_week_says_from(ctx):
 
 
 def test_csv_text_that_a_spreadsheet_would_run_is_quoted(app):
-    from views.admin_reports import csv_value
+    from views.admin.reports import csv_value
 
     with app.test_request_context():
         assert csv_value("=HYPERLINK(1)", "text") == "'=HYPERLINK(1)"

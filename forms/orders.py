@@ -1,0 +1,125 @@
+"""Orders: checkout (addresses, how much of the account to use, how to pay the rest), paying and
+cancelling an order, and the shop's orders list filters and order actions."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import DateField
+from wtforms import HiddenField
+from wtforms import RadioField
+from wtforms import SearchField
+from wtforms import SelectField
+from wtforms import TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+from forms.fields import clean_text
+from forms.fields import IdempotencyKeyField
+from forms.fields import MoneyField
+from forms.fields import plain_text
+from models.orders.order import STATUS_LABELS
+from models.orders.search import PERIODS
+
+
+class CheckoutForm(FlaskForm):
+    billing_address = SelectField("Billing address", coerce=int, validators=[InputRequired()])
+    shipping_address = SelectField("Delivery address", coerce=int, validators=[InputRequired()])
+    funds = MoneyField(
+        "Account funds to use",
+        validators=[Optional()],
+        allow_zero=True,
+        description="Leave empty to use as much as possible.",
+    )
+    use_credit = BooleanField("Pay the rest on account (store credit)")
+    method = RadioField(
+        "Pay the rest by",
+        choices=[SelectChoice("card", "Card"), SelectChoice("bank", "Bank transfer")],
+        default="card",
+        validators=[InputRequired(message="Choose how to pay the rest.")],
+    )
+    seen = HiddenField()
+    # A second tab of the same checkout page finds the order it already placed, too.
+    idempotency_key = IdempotencyKeyField()
+
+
+class PayForm(FlaskForm):
+    idempotency_key = IdempotencyKeyField()
+
+
+class SwitchToBankForm(FlaskForm):
+    """Pay an unpaid order's remainder by bank transfer instead (idempotent: no key needed)."""
+
+
+class OrderAgainForm(FlaskForm):
+    """Put an order's products back in the cart."""
+
+
+class CancelOrderForm(FlaskForm):
+    pass
+
+
+class OrderFilterForm(FlaskForm):
+    """A plain GET form: its URL is the bookmark."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")] + [SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
+        default="",
+        validate_choice=False,
+    )
+    channel = SelectField("Channel", default="", validate_choice=False)
+    period = SelectField(
+        "Placed",
+        choices=[SelectChoice(key, label) for key, label in PERIODS.items()],
+        default="all",
+        validate_choice=False,
+    )
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    customer = SearchField(
+        "Customer or order", validators=[Optional(), Length(max=100)], filters=[clean_text]
+    )
+
+
+class DispatchForm(FlaskForm):
+    note = TextAreaField(
+        "Note for the customer",
+        description="For example the carrier and tracking number. It goes into the dispatch email.",
+        validators=[Optional(), Length(max=300), plain_text],
+        filters=[clean_text],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """An action that needs nothing but the click (and CSRF)."""
+
+
+class OrderRefundForm(FlaskForm):
+    amount = MoneyField("Amount to refund")
+    destination = RadioField(
+        "Refund to",
+        choices=[
+            SelectChoice(
+                "original", "How the customer paid (card back to the card, account back to the account)"
+            ),
+            SelectChoice("funds", "The customer's account funds"),
+        ],
+        default="original",
+        validators=[InputRequired(message="Choose where the money goes back to.")],
+    )
+    note = TextAreaField(
+        "Reason (the customer sees it)",
+        validators=[Optional(), Length(max=300), plain_text],
+        filters=[clean_text],
+    )
+    idempotency_key = IdempotencyKeyField()
+
+
+class CancelPaidForm(FlaskForm):
+    destination = OrderRefundForm.destination
+    note = OrderRefundForm.note
+    idempotency_key = IdempotencyKeyField()

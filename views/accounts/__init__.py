@@ -1,0 +1,1 @@
+"""Accounts: signing in, registering, the emailed code and links, and My Account."""

@@ -1,0 +1,139 @@
+"""Sign-in (password or emailed code), sign-out, and password reset."""
+
+from flask import Blueprint
+from flask import flash
+from flask import request
+from flask import session
+from flask import url_for
+from flask_login import current_user
+from flask_login import logout_user
+
+from forms.accounts import EmailOnlyForm
+from forms.accounts import NewPasswordForm
+from forms.accounts import SignInForm
+from models.accounts.credentials import request_password_reset
+from models.accounts.credentials import reset_password as reset_password_with_link
+from models.accounts.credentials import reset_token
+from models.accounts.inbox import request_sign_in_code
+from models.accounts.inbox import resend_confirmation
+from models.shop import throttle
+from models.users.security_log import record_event
+from models.users.user import authenticate
+from views.accounts.inbox import begin_inbox
+from views.rendering import redirect_after_post
+from views.rendering import render
+from views.rendering import render_invalid
+from views.rendering import safe_next
+from views.security import request_client
+from views.security import start_session
+from views.throttling import keys_for
+from views.throttling import refuse_if_throttled
+
+bp = Blueprint("auth", __name__)
+
+SIGN_IN_FAILED = "That email and password don't match an account. Check both and try again."
+BLOCKED = "This account is paused. Please contact the shop if you think this is a mistake."
+RESET_SENT = "If that address has an account, we've emailed it a link to choose a new password. The link works for 1 hour."
+
+
+def landing_for(user):
+    return url_for("admin.dashboard") if user.is_staff else url_for("account.dashboard")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    next_url = request.values.get("next", "")
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect_after_post(safe_next(next_url, landing_for(current_user)))
+    form = SignInForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render("accounts/auth/sign_in.html", form=form, next_url=next_url, status=status)
+    keys = keys_for("sign-in", form.email.data)
+    refuse_if_throttled(keys)
+    user = authenticate(form.email.data, form.password.data)
+    if user is None:
+        throttle.record_failure(keys)
+        return sign_in_refused(form, next_url, SIGN_IN_FAILED)
+    throttle.clear(keys["account"])
+    if not user.is_active:
+        return sign_in_refused(form, next_url, BLOCKED)
+    if not user.is_confirmed:
+        begin_inbox(resend_confirmation(user), flow="register")
+        flash("Please confirm your email address first: we've sent you a new code.", "info")
+        return redirect_after_post(url_for("inbox.check_inbox"))
+    start_session(user)
+    record_event(user, "signed_in", client=request_client())
+    flash(f"Welcome back, {user.first_name or user.email}.", "success")
+    return redirect_after_post(safe_next(next_url, landing_for(user)))
+
+
+def sign_in_refused(form, next_url, message):
+    form.password.errors.append(message)
+    form.password.data = ""
+    return render_invalid("accounts/auth/sign_in.html", form=form, next_url=next_url)
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+def sign_in_code():
+    """'Email me a sign-in code': always ends on the code page, account or not."""
+    form = EmailOnlyForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render("accounts/auth/sign_in_code.html", form=form, status=status)
+    keys = {"mail": f"code-mail:{form.email.data}", **keys_for("code-mail")}
+    refuse_if_throttled(keys)
+    throttle.record_failure(keys)
+    begin_inbox(request_sign_in_code(form.email.data), flow="sign_in")
+    return redirect_after_post(url_for("inbox.check_inbox"))
+
+
+@bp.post("/sign-out")
+def sign_out():
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "success")
+    return redirect_after_post(url_for("storefront.home"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    form = EmailOnlyForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render("accounts/auth/forgot_password.html", form=form, status=status)
+    keys = {"mail": f"reset-mail:{form.email.data}", **keys_for("reset-mail")}
+    refuse_if_throttled(keys)
+    throttle.record_failure(keys)
+    request_password_reset(form.email.data)
+    flash(RESET_SENT, "success")
+    return redirect_after_post(url_for("auth.forgot_password_sent"))
+
+
+@bp.get("/forgot-password/sent")
+def forgot_password_sent():
+    return render("accounts/auth/forgot_password_sent.html")
+
+
+@bp.route("/reset-password/<secret>", methods=["GET", "POST"])
+def reset_password(secret):
+    """Opening the link shows a form; only submitting a new password uses the link."""
+    token = reset_token(secret)
+    if token is None:
+        return render("accounts/auth/reset_password.html", form=None, status=410)
+    form = NewPasswordForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        # An account opened by a marketplace order or by the owner has no password yet: this claims it.
+        first_password = token.user is not None and token.user.password_hash is None
+        return render(
+            "accounts/auth/reset_password.html",
+            form=form,
+            email=token.email,
+            first_password=first_password,
+            status=status,
+        )
+    if reset_password_with_link(secret, form.password.data, client=request_client()) is None:
+        return render("accounts/auth/reset_password.html", form=None, status=410)
+    flash("Your new password is saved. Please sign in with it.", "success")
+    return redirect_after_post(url_for("auth.sign_in"))

@@ -1,0 +1,124 @@
+"""'Check your inbox': the emailed 6-digit code, a new code, and confirmation links.
+
+The page reads the same whether or not the address had an account.
+"""
+
+from flask import Blueprint
+from flask import flash
+from flask import session
+from flask import url_for
+
+from forms.accounts import CodeForm
+from models.accounts.inbox import confirm_by_link
+from models.accounts.inbox import inbox_token
+from models.accounts.inbox import redeem_code
+from models.accounts.inbox import resend
+from models.shop import throttle
+from models.users.tokens import CODE_ATTEMPTS
+from models.users.tokens import CONFIRM_EMAIL
+from models.users.tokens import find_by_link
+from views.rendering import redirect_after_post
+from views.rendering import render
+from views.rendering import render_invalid
+from views.security import request_client
+from views.security import start_session
+from views.throttling import keys_for
+from views.throttling import refuse_if_throttled
+
+bp = Blueprint("inbox", __name__)
+
+INBOX_KEY = "inbox"
+FLOWS = ("register", "sign_in")
+
+
+def begin_inbox(token, flow):
+    """Remember which ticket the code page is about (only its random id goes in the cookie)."""
+    session[INBOX_KEY] = {"token": token.id, "flow": flow}
+
+
+def current_ticket():
+    held = session.get(INBOX_KEY) or {}
+    token = inbox_token(held.get("token"))
+    return token, held.get("flow") if held.get("flow") in FLOWS else "register"
+
+
+@bp.get("/check-inbox")
+def check_inbox():
+    token, flow = current_ticket()
+    if token is None:
+        return render("accounts/inbox/no_ticket.html", status=404)
+    return render("accounts/inbox/check_inbox.html", form=CodeForm(), token=token, flow=flow)
+
+
+@bp.post("/check-inbox")
+def enter_code():
+    token, flow = current_ticket()
+    if token is None:
+        return render("accounts/inbox/no_ticket.html", status=404)
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_invalid("accounts/inbox/check_inbox.html", form=form, token=token, flow=flow)
+    keys = keys_for("code")
+    refuse_if_throttled(keys)
+    outcome, user = redeem_code(token, form.code.data, client=request_client())
+    if outcome != "ok":
+        throttle.record_failure(keys)
+        attempts_left = max(CODE_ATTEMPTS - (token.code_attempts + 1), 0)
+        if outcome == "expired" or attempts_left == 0:
+            form.code.errors.append(
+                "That code has expired or been tried too often. Send yourself a new code below."
+            )
+        else:
+            form.code.errors.append(
+                f"That code isn't right. Check the latest email; {attempts_left} "
+                f"{'try' if attempts_left == 1 else 'tries'} left."
+            )
+        form.code.data = ""
+        return render_invalid("accounts/inbox/check_inbox.html", form=form, token=token, flow=flow)
+    session.pop(INBOX_KEY, None)
+    start_session(user)
+    flash(welcome_message(token.purpose, user), "success")
+    return redirect_after_post(url_for("account.dashboard"))
+
+
+@bp.post("/check-inbox/resend")
+def resend_code():
+    token, _ = current_ticket()
+    if token is None:
+        return render("accounts/inbox/no_ticket.html", status=404)
+    keys = {"mail": f"resend:{token.email}", **keys_for("resend")}
+    refuse_if_throttled(keys)
+    if resend(token):
+        throttle.record_failure(keys)
+        flash("We've sent a new code. It works for 15 minutes.", "success")
+    else:
+        flash(
+            "We sent a code less than a minute ago. Please check your inbox (and spam folder) first.", "info"
+        )
+    return redirect_after_post(url_for("inbox.check_inbox"))
+
+
+@bp.get("/register/confirm/<secret>")
+def confirm_link(secret):
+    """The emailed link opens a page; only its button (a POST) confirms."""
+    valid = find_by_link(secret, CONFIRM_EMAIL) is not None
+    return render(
+        "accounts/inbox/confirm_link.html", secret=secret, valid=valid, status=200 if valid else 410
+    )
+
+
+@bp.post("/register/confirm/<secret>")
+def confirm_link_post(secret):
+    user = confirm_by_link(secret, client=request_client())
+    if user is None:
+        return render("accounts/inbox/confirm_link.html", secret=secret, valid=False, status=410)
+    session.pop(INBOX_KEY, None)
+    start_session(user, password_entered=False)
+    flash(welcome_message(CONFIRM_EMAIL, user), "success")
+    return redirect_after_post(url_for("account.dashboard"))
+
+
+def welcome_message(purpose, user):
+    if purpose == CONFIRM_EMAIL:
+        return f"Your email address is confirmed. Welcome, {user.first_name}!"
+    return f"You're signed in. Welcome back, {user.first_name or user.email}."

@@ -1,0 +1,156 @@
+"""The owner's and staff's pages under /admin: the dashboard, the shop's settings and the outbox
+here, and every other admin area a blueprint of its own, registered below as a child of this one.
+
+The staff guard is this blueprint's before_request, and Flask runs a parent's before_request for
+its children's views too, so no admin page can forget it. Owner-only views add @owner_required.
+"""
+
+from flask import Blueprint
+from flask import flash
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from forms.shop import ShopSettingsForm
+from models.funds.credit import overdue_customers
+from models.funds.ledger import latest_check
+from models.funds.ledger import money_has_moved
+from models.operations.health import health_report
+from models.reports.dashboard import dashboard as dashboard_figures
+from models.reports.order_value import order_value_hints
+from models.shop.outbox import counts_by_state
+from models.shop.outbox import OutboxMessage
+from models.shop.outbox import send_again
+from models.shop.outbox import UNKNOWN
+from models.shop.settings import shop_today
+from models.shop.settings import update_settings
+from models.users.user import count_by_role
+from models.users.user import CUSTOMER
+from views.admin import approvals
+from views.admin import audit
+from views.admin import catalog
+from views.admin import credit
+from views.admin import customers
+from views.admin import funds
+from views.admin import groups
+from views.admin import marketplace
+from views.admin import orders
+from views.admin import reminders
+from views.admin import reports
+from views.admin import staff
+from views.lookups import row_or_404
+from views.pagination import counted_page
+from views.rendering import redirect_after_post
+from views.rendering import render
+from views.rendering import render_invalid
+from views.security import owner_required
+from views.security import staff_required
+from views.settings import shop_settings
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+OUTBOX_PAGE_SIZE = 25
+
+
+@bp.before_request
+@login_required
+@staff_required
+def require_staff():
+    """Every admin page, this blueprint's and its children's, needs staff or owner."""
+
+
+AREAS = (
+    catalog,
+    customers,
+    funds,
+    credit,
+    approvals,
+    groups,
+    staff,
+    audit,
+    orders,
+    marketplace,
+    reminders,
+    reports,
+)
+for area in AREAS:
+    bp.register_blueprint(area.bp)
+
+
+@bp.get("/")
+def dashboard():
+    return render(
+        "admin/dashboard.html",
+        customers=count_by_role(CUSTOMER),
+        outbox=counts_by_state(),
+        health=health_report(),
+        ledger_check=latest_check(),
+        overdue=overdue_customers(),
+        figures=dashboard_figures(shop_today()),
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@owner_required
+def settings():
+    current = shop_settings()
+    form = ShopSettingsForm(obj=current)
+    currency_locked = money_has_moved()
+    if currency_locked:
+        form.currency.render_kw = {"readonly": True}
+    if not form.validate_on_submit():
+        context = {
+            "form": form,
+            "currency_locked": currency_locked,
+            "order_hints": order_value_hints(shop_today()),
+        }
+        if request.method == "POST":
+            return render_invalid("admin/settings.html", fragment="admin/_settings_form.html", **context)
+        return render("admin/settings.html", **context)
+    changes = {
+        name: "" if field.data is None else field.data
+        for name, field in form._fields.items()
+        if name != "csrf_token"
+    }
+    if currency_locked:
+        changes["currency"] = current.currency
+    update_settings(changes, current_user)
+    flash("Settings saved.", "success")
+    return redirect_after_post(url_for("admin.settings"))
+
+
+@bp.get("/outbox")
+@owner_required
+def outbox():
+    state = request.args.get("state", "")
+    query = OutboxMessage.select().order_by(OutboxMessage.id.desc())
+    if state:
+        query = query.where(OutboxMessage.state == state)
+    page = counted_page(query.count(), OUTBOX_PAGE_SIZE)
+    return render(
+        "admin/outbox.html",
+        messages=list(query.paginate(page.number, page.size)),
+        page=page,
+        state=state,
+        counts=counts_by_state(),
+    )
+
+
+@bp.get("/outbox/<int:message_id>")
+@owner_required
+def outbox_message(message_id):
+    message = row_or_404(OutboxMessage, message_id)
+    return render("admin/outbox_message.html", message=message)
+
+
+@bp.post("/outbox/<int:message_id>/send-again")
+@owner_required
+def outbox_send_again(message_id):
+    message = row_or_404(OutboxMessage, message_id)
+    if message.state != UNKNOWN:
+        flash("Only messages whose delivery is unknown can be sent again.", "error")
+    else:
+        send_again(message, current_user)
+        flash("The message is queued to be sent again.", "success")
+    return redirect_after_post(url_for("admin.outbox_message", message_id=message.id))

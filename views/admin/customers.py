@@ -1,0 +1,208 @@
+"""The shop's customer pages under /admin/customers: find, view, create, edit, pause.
+
+Who may do what: staff and the owner find, view, create and edit customers
+(taking a customer's details over the phone is everyday shop work, the new
+account is always a plain customer, and the customer sets their own password
+from the emailed link). Pausing and resuming an account is the owner's call.
+Nobody here changes a customer's email address: customers do that themselves,
+confirmed by a link to the new address.
+"""
+
+import phonenumbers
+from flask import Blueprint
+from flask import flash
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from peewee import IntegrityError
+
+from forms.accounts import CustomerDetailsForm
+from forms.accounts import NewCustomerForm
+from forms.fields import clean_text
+from forms.fields import phone_number
+from models.accounts.addresses import addresses_of
+from models.accounts.administration import create_customer_for_owner
+from models.accounts.administration import set_blocked
+from models.accounts.profile import update_profile
+from models.accounts.search import clean_query
+from models.accounts.search import customers
+from models.users.security_log import events_of
+from models.users.user import CREATED_BY_OWNER
+from models.users.user import CUSTOMER
+from models.users.user import FROM_MARKETPLACE
+from models.users.user import SELF_REGISTERED
+from models.users.user import User
+from views.formatting import phone
+from views.lookups import row_or_404
+from views.pagination import counted_page
+from views.rendering import redirect_after_post
+from views.rendering import render
+from views.rendering import render_invalid
+from views.security import owner_required
+from views.security import request_client
+from views.settings import shop_settings
+
+bp = Blueprint("customers", __name__, url_prefix="/customers")
+
+PER_PAGE = 25
+EMAIL_TAKEN = "There is already an account with this email address."
+SOURCES = {
+    SELF_REGISTERED: "Registered on the website",
+    CREATED_BY_OWNER: "Created by the shop",
+    FROM_MARKETPLACE: "Came with a marketplace order",
+}
+
+
+@bp.context_processor
+def customer_helpers():
+    return {
+        "phone_display": phone_display,
+        "phone_example": phone_example(),
+        "source_label": lambda source: SOURCES.get(source, source),
+    }
+
+
+def phone_display(e164):
+    return phone(e164)
+
+
+def phone_example():
+    """A made-up mobile number of the shop's country, written the national way, for hints."""
+    number = phonenumbers.example_number_for_type(
+        shop_settings().country, phonenumbers.PhoneNumberType.MOBILE
+    )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL) if number else ""
+
+
+def customer_or_404(customer_id):
+    """A customer (blocked or not); staff, the owner, deleted accounts and unknown ids are 404."""
+    return row_or_404(User, customer_id, User.role == CUSTOMER, User.deleted_at.is_null())
+
+
+def keep_typed(form, *names):
+    """Show these fields as typed (validators store phones as E.164 and emails normalised)."""
+    for name in names:
+        field = form[name]
+        if field.raw_data:
+            field.data = clean_text(field.raw_data[0])
+
+
+@bp.get("")
+def index():
+    """The customer list; htmx's active search asks for just the results part."""
+    q = clean_query(request.args.get("q", ""))
+    query = customers(q, shop_settings().country)
+    total = query.count()
+    page = counted_page(total, PER_PAGE)
+    return render(
+        "admin/customers/index.html",
+        fragment="admin/customers/_results.html",
+        q=q,
+        customers=list(query.paginate(page.number, page.size)),
+        total=total,
+        page=page,
+    )
+
+
+@bp.get("/<int:customer_id>")
+def show(customer_id):
+    customer = customer_or_404(customer_id)
+    return render(
+        "admin/customers/show.html",
+        customer=customer,
+        addresses=addresses_of(customer),
+        events=events_of(customer),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = NewCustomerForm()
+    if not form.is_submitted():
+        return render("admin/customers/new.html", form=form, existing=None)
+    valid = form.validate(extra_validators={"phone": [phone_number(shop_settings().country)]})
+    # A taken address is reported together with any other problem, not after they are fixed.
+    existing = User.by_email(form.email.data) if not form.email.errors else None
+    taken = existing is not None
+    if valid and not taken:
+        try:
+            customer = create_customer_for_owner(
+                form.email.data,
+                form.first_name.data,
+                form.last_name.data,
+                form.phone.data or "",
+                owner=current_user._get_current_object(),
+                client=request_client(),
+            )
+        except IntegrityError:  # the same address added a moment ago, by someone else
+            taken, existing = True, User.by_email(form.email.data)
+        else:
+            flash(
+                f"{customer.display_name} is added. We've emailed {customer.email} a link to choose a password.",
+                "success",
+            )
+            return redirect_after_post(url_for(".show", customer_id=customer.id))
+    if taken:
+        form.email.errors.append(EMAIL_TAKEN)
+    keep_typed(form, "email", "phone")
+    return render_invalid(
+        "admin/customers/new.html",
+        fragment="admin/customers/_new_form.html",
+        form=form,
+        existing=existing if existing is not None and existing.role == CUSTOMER else None,
+    )
+
+
+@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+def edit(customer_id):
+    customer = customer_or_404(customer_id)
+    form = CustomerDetailsForm(
+        data={
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "phone": phone_display(customer.phone),
+        }
+    )
+    if form.validate_on_submit(extra_validators={"phone": [phone_number(shop_settings().country)]}):
+        update_profile(
+            customer,
+            form.first_name.data,
+            form.last_name.data,
+            form.phone.data or "",
+            by=current_user._get_current_object(),
+            client=request_client(),
+        )
+        flash("Details saved.", "success")
+        return redirect_after_post(url_for(".show", customer_id=customer.id))
+    if request.method == "POST":
+        keep_typed(form, "phone")
+        return render_invalid(
+            "admin/customers/edit.html",
+            fragment="admin/customers/_edit_form.html",
+            form=form,
+            customer=customer,
+        )
+    return render("admin/customers/edit.html", form=form, customer=customer)
+
+
+@bp.post("/<int:customer_id>/block")
+@owner_required
+def block(customer_id):
+    customer = customer_or_404(customer_id)
+    if customer.blocked_at is None:
+        set_blocked(customer, True, current_user._get_current_object(), client=request_client())
+    flash(
+        f"{customer.display_name}'s account is paused: they are signed out and can't sign in or order.",
+        "success",
+    )
+    return redirect_after_post(url_for(".show", customer_id=customer.id))
+
+
+@bp.post("/<int:customer_id>/unblock")
+@owner_required
+def unblock(customer_id):
+    customer = customer_or_404(customer_id)
+    if customer.blocked_at is not None:
+        set_blocked(customer, False, current_user._get_current_object(), client=request_client())
+    flash(f"{customer.display_name}'s account is active again.", "success")
+    return redirect_after_post(url_for(".show", customer_id=customer.id))

@@ -1,0 +1,189 @@
+"""A customer's funds for the owner and staff: balance, limit, full ledger, adjustments, refunds.
+
+Refunds to the card of a top-up are the owner's alone (not staff), after a
+fresh sign-in; the rules (what is refundable, the bonus taken back, what
+happens when the provider refuses or doesn't answer) are in models/refunds.py.
+"""
+
+from functools import partial
+
+from flask import abort
+from flask import Blueprint
+from flask import flash
+from flask import url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from forms.fields import new_key
+from forms.funds import AdjustmentForm
+from forms.funds import TopUpRefundForm
+from models.funds.adjustments import adjust
+from models.funds.credit import account_for
+from models.funds.credit import effective_credit_limit
+from models.funds.history import entries_of
+from models.funds.ledger import Declined
+from models.groups.group import GroupError
+from models.refunds.top_ups import paid_top_up_of
+from models.refunds.top_ups import refund_summary
+from models.refunds.top_ups import refund_to_card
+from models.refunds.top_ups import RefundError
+from models.refunds.top_ups import RefundKeyReused
+from models.refunds.top_ups import RefundNotFound
+from models.refunds.top_ups import refunds_of
+from payments import FAILED
+from payments import SUCCEEDED
+from views.admin.customers import customer_or_404
+from views.formatting import local_date
+from views.formatting import money
+from views.pagination import uncounted_page
+from views.rendering import redirect_after_post
+from views.rendering import render
+from views.security import fresh_password_required
+from views.security import owner_required
+
+bp = Blueprint("funds", __name__, url_prefix="/funds")
+
+PAGE_SIZE = 50
+
+
+def _page(customer, form=None, refund_form=None, status=200, fragment=None):
+    page, entries = uncounted_page(partial(entries_of, customer), PAGE_SIZE)
+    summary = refund_summary(customer)
+    if form is None:
+        form = AdjustmentForm(formdata=None)
+    if refund_form is None:
+        refund_form = _refund_form(summary, formdata=None)
+    return render(
+        "admin/funds/customer.html",
+        fragment=fragment,
+        customer=customer,
+        account=account_for(customer),
+        limit=effective_credit_limit(customer),
+        entries=entries,
+        page=page,
+        form=form,
+        refund_form=refund_form,
+        summary=summary,
+        refunds=refunds_of(customer),
+        status=status,
+    )
+
+
+def _refund_form(summary, **kwargs):
+    """The refund form, offering the top-ups that still have something to give back."""
+    form = TopUpRefundForm(prefix="refund", **kwargs)  # its own ids beside the adjust form's
+    # What can still be refunded, and the one the owner chose even if it has nothing left (a 422
+    # keeps every typed value).
+    offered = [
+        item
+        for item in summary.top_ups
+        if summary.cap_for(item) > 0 or str(item.top_up.id) == form.top_up.data
+    ]
+    form.top_up.choices = [SelectChoice("", "Choose a top-up")] + [
+        SelectChoice(
+            str(item.top_up.id),
+            f"Top-up {item.top_up.id} of {local_date(item.top_up.created_at)}: "
+            f"up to {money(summary.cap_for(item))}",
+        )
+        for item in offered
+    ]
+    if form.top_up.data is None and len(offered) == 1:
+        form.top_up.data = str(offered[0].top_up.id)
+    return form
+
+
+@bp.get("/customers/<int:customer_id>")
+def customer_funds(customer_id):
+    return _page(customer_or_404(customer_id))
+
+
+@bp.post("/customers/<int:customer_id>/adjust")
+@fresh_password_required()
+def adjust_balance(customer_id):
+    customer = customer_or_404(customer_id)
+    form = AdjustmentForm()
+    if not form.validate_on_submit():
+        return _page(customer, form=form, status=422)
+    try:
+        outcome, _ = adjust(
+            customer,
+            form.signed_amount,
+            form.reason_code.data,
+            form.note.data or "",
+            form.message.data or "",
+            current_user._get_current_object(),
+            form.idempotency_key.data or new_key(),
+        )
+    except Declined:
+        form.amount.errors.append("That would take the balance below what the customer's credit allows.")
+        return _page(customer, form=form, status=422)
+    except GroupError as error:
+        form.amount.errors.append(str(error))
+        return _page(customer, form=form, status=422)
+    if outcome == "queued":
+        flash("That is above the staff limit, so it waits in Approvals for the owner.", "info")
+    else:
+        flash("Balance adjusted.", "success")
+    return redirect_after_post(url_for("admin.funds.customer_funds", customer_id=customer.id))
+
+
+@bp.post("/customers/<int:customer_id>/refund")
+@owner_required
+@fresh_password_required()
+def refund(customer_id):
+    customer = customer_or_404(customer_id)
+    form = _refund_form(refund_summary(customer))
+    valid = form.validate_on_submit()
+    if not form.top_up.errors and paid_top_up_of(customer, form.top_up_id) is None:
+        abort(404)  # another customer's top-up, or one that was never paid: not found
+
+    def invalid():
+        return _page(customer, refund_form=form, status=422, fragment="admin/funds/_refund_form.html")
+
+    if not valid:
+        return invalid()
+    try:
+        result = refund_to_card(
+            customer,
+            form.top_up_id,
+            form.amount.data,
+            form.note.data or "",
+            current_user._get_current_object(),
+            form.idempotency_key.data,
+        )
+    except RefundNotFound:
+        abort(404)
+    except RefundKeyReused as error:
+        form.amount.errors.append(str(error))
+        form.idempotency_key.data = new_key()
+        return invalid()
+    except RefundError as error:
+        form.amount.errors.append(str(error))
+        return invalid()
+    flash(*_outcome_message(result))
+    return redirect_after_post(url_for("admin.funds.customer_funds", customer_id=customer.id))
+
+
+def _outcome_message(result):
+    what = f"{money(result.amount)} to the card of top-up {result.top_up_id}"
+    if result.state == SUCCEEDED:
+        message = f"Refunded {what}."
+        if result.bonus_reversal:
+            message += f" Bonus taken back: {money(result.bonus_reversal)}."
+        if result.bonus_shortfall:
+            message += (
+                f" {money(result.bonus_shortfall)} more bonus was due back, but the balance didn't hold it."
+            )
+        return message + " The customer has been emailed.", "success"
+    if result.state == FAILED:
+        return (
+            f"The payment provider refused the refund of {what}: {result.failure} "
+            "Nothing was refunded, and the money is back in the customer's balance.",
+            "error",
+        )
+    return (
+        f"The refund of {what} is being confirmed: the payment provider hasn't answered yet. "
+        "The money is set aside, and the provider is asked again automatically until it answers; "
+        "it is never refunded twice.",
+        "info",
+    )

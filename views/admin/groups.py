@@ -1,0 +1,119 @@
+"""The owner's customer groups (/admin/groups): the list, a new group, editing one, retiring one.
+
+Staff see the list; creating, changing and retiring groups is the owner's.
+"""
+
+from flask import Blueprint
+from flask import flash
+from flask import request
+from flask import url_for
+from flask_login import current_user
+
+from forms.groups import GroupForm
+from forms.groups import RetireGroupForm
+from models.groups.group import active_groups
+from models.groups.group import CustomerGroup
+from models.groups.group import GroupError
+from models.groups.group import member_counts
+from models.groups.group import SETTING_FIELDS
+from models.groups.management import create_group
+from models.groups.management import retire_group
+from models.groups.management import update_group
+from views.lookups import row_or_404
+from views.rendering import redirect_after_post
+from views.rendering import render
+from views.security import owner_required
+
+bp = Blueprint("groups", __name__, url_prefix="/groups")
+
+GROUP_FIELDS = (
+    "name",
+    "perks",
+    "open_to_applications",
+    "grants_referral_link",
+    "is_default",
+    "own_limits",
+    *SETTING_FIELDS,
+)
+
+
+@bp.get("")
+def index():
+    retired = (
+        CustomerGroup.select().where(CustomerGroup.retired_at.is_null(False)).order_by(CustomerGroup.name)
+    )
+    return render(
+        "admin/groups/list.html", groups=active_groups(), retired=list(retired), counts=member_counts()
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@owner_required
+def new():
+    form = GroupForm()
+    if form.validate_on_submit():
+        if name_taken(form.name.data):
+            form.name.errors.append("Another group already has that name.")
+        else:
+            group = create_group(group_fields(form), current_user)
+            flash(f"Group {group.name} created.", "success")
+            return redirect_after_post(url_for(".index"))
+    status = 422 if request.method == "POST" else 200
+    return render("admin/groups/form.html", form=form, group=None, status=status)
+
+
+@bp.route("/<int:group_id>", methods=["GET", "POST"])
+@owner_required
+def edit(group_id):
+    group = active_group(group_id)
+    form = GroupForm(obj=group)
+    if form.validate_on_submit():
+        if name_taken(form.name.data, group):
+            form.name.errors.append("Another group already has that name.")
+        elif group.is_default and not form.is_default.data:
+            form.is_default.errors.append("Make another group the default instead; there must always be one.")
+        else:
+            update_group(group, group_fields(form), current_user)
+            flash(f"Group {group.name} saved.", "success")
+            return redirect_after_post(url_for(".index"))
+    status = 422 if request.method == "POST" else 200
+    return render("admin/groups/form.html", form=form, group=group, status=status)
+
+
+@bp.route("/<int:group_id>/retire", methods=["GET", "POST"])
+@owner_required
+def retire(group_id):
+    group = active_group(group_id)
+    form = RetireGroupForm()
+    form.move_to.choices = [(g.id, g.name) for g in active_groups() if g.id != group.id]
+    if form.validate_on_submit():
+        try:
+            moved = retire_group(group, CustomerGroup.get_by_id(form.move_to.data), current_user)
+        except GroupError as error:
+            form.move_to.errors.append(str(error))
+        else:
+            flash(f"{group.name} is retired; {moved} member(s) moved.", "success")
+            return redirect_after_post(url_for(".index"))
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "admin/groups/retire.html",
+        form=form,
+        group=group,
+        members=member_counts().get(group.id, 0),
+        status=status,
+    )
+
+
+def active_group(group_id):
+    return row_or_404(CustomerGroup, group_id, CustomerGroup.retired_at.is_null())
+
+
+def name_taken(name, group=None):
+    query = CustomerGroup.select().where(CustomerGroup.name == name)
+    if group is not None:
+        query = query.where(CustomerGroup.id != group.id)
+    return query.exists()
+
+
+def group_fields(form):
+    return {name: form[name].data for name in GROUP_FIELDS}

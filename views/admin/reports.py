@@ -1,0 +1,144 @@
+"""The owner's reports under /admin/reports: filtered figures, a chart, a table and its CSV.
+
+Staff and the owner see them (they change nothing). The filters live in the
+URL, so a report can be bookmarked; the CSV link carries the same filters and
+holds exactly the rows of the table. A filter change made with htmx swaps only
+the report's body and shows a progress bar meanwhile.
+"""
+
+from decimal import Decimal
+
+from babel.numbers import format_currency
+from babel.numbers import format_decimal
+from babel.numbers import get_currency_precision
+from flask import abort
+from flask import Blueprint
+from flask import make_response
+from flask import request
+from flask import url_for
+
+from forms.reports import ReportFilterForm
+from models.reports.registry import REPORT_TITLES
+from models.reports.registry import REPORTS
+from models.shop.settings import shop_today
+from models.users.user import User
+from views.admin import charts
+from views.downloads import csv_download
+from views.downloads import spreadsheet_text
+from views.formatting import grouped
+from views.formatting import money
+from views.rendering import is_htmx
+from views.rendering import render
+from views.settings import shop_settings
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+DESCRIPTIONS = {
+    "deposits": "Top-ups: how many, how much and the average, per day, week or month; bonuses apart.",
+    "roll-forward": "Opening balance, every kind of movement and the closing balance, checked against the ledger.",
+    "usage": "How much of the order value was paid with funds, with credit and other ways; the funds discount.",
+    "order-value": "Average and median order with and without funds, and when the discount or top-up minimum changed.",
+    "credit": "Credit drawn and paid back, what is owed against the limits, credit requests decided.",
+    "reminders": "Reminders sent, orders paid within 48 hours and the money, by customer segment and dispatch window.",
+}
+
+
+@bp.get("")
+def index():
+    return render("admin/reports/index.html", titles=REPORT_TITLES, descriptions=DESCRIPTIONS)
+
+
+def report_or_404(key):
+    if key not in REPORTS:
+        abort(404)
+    return REPORTS[key]
+
+
+@bp.get("/<key>")
+def show(key):
+    report_function = report_or_404(key)
+    form = ReportFilterForm(request.args)
+    scope, notes = form.scope(shop_today())
+    context = {
+        "key": key,
+        "title": REPORT_TITLES[key],
+        "form": form,
+        "notes": notes,
+        "titles": REPORT_TITLES,
+        "out_of_band": is_htmx(),  # the fragment brings the report menu with the new filters too
+        "filter_args": form.filter_args(),
+    }
+    if scope is None:
+        return render("admin/reports/report.html", fragment="admin/reports/_body.html", status=422, **context)
+    report = report_function(scope)
+    context.update(
+        report=report,
+        scope=scope,
+        customer=User.get_by_id(scope.customer_id) if scope.customer_id else None,
+        drawing=_drawing(report),
+        csv_url=url_for(".download", key=key, **form.filter_args()),
+        format_cell=format_cell,
+    )
+    return render("admin/reports/report.html", fragment="admin/reports/_body.html", **context)
+
+
+@bp.get("/<key>.csv")
+def download(key):
+    report_function = report_or_404(key)
+    form = ReportFilterForm(request.args)
+    scope, _ = form.scope(shop_today())
+    if scope is None:
+        problems = "; ".join(error for errors in form.errors.values() for error in errors)
+        return make_response(
+            f"These filters cannot be used: {problems}\n", 422, {"Content-Type": "text/plain"}
+        )
+    report = report_function(scope)
+    # The table's rows under its column labels, money as plain decimals (12.50).
+    return csv_download(
+        f"{key}-{scope.first.isoformat()}-{scope.last.isoformat()}.csv",
+        [column.label for column in report.columns],
+        ([csv_value(row[column.key], column.kind) for column in report.columns] for row in report.rows),
+    )
+
+
+def csv_value(value, kind):
+    if value is None:
+        return ""
+    if kind == "text":
+        return spreadsheet_text(str(value))
+    if kind == "money":
+        return str(Decimal(value).scaleb(-get_currency_precision(shop_settings().currency)))
+    return value
+
+
+def format_cell(value, kind):
+    """A figure as the table shows it."""
+    if value is None:
+        return "–"
+    if kind == "money":
+        return money(value)
+    if kind == "percent":
+        return format_decimal(value, "#,##0.0", locale=shop_settings().locale) + " %"
+    if kind == "count":
+        return grouped(value)
+    return value
+
+
+def _format_tick(value, kind):
+    if kind == "count":
+        return format_decimal(value, "#,##0.#", locale=shop_settings().locale)
+    settings = shop_settings()
+    units = Decimal(int(value)).scaleb(-get_currency_precision(settings.currency))
+    return format_currency(units, settings.currency, "¤#,##0", locale=settings.locale, currency_digits=False)
+
+
+def _drawing(report):
+    chart = report.chart
+    if chart is None:
+        return None
+    kind = chart.kind
+    if report.key == "roll-forward":
+        return charts.bars(chart, lambda value: format_cell(value, kind))
+    return charts.columns(
+        chart, lambda value: format_cell(value, kind), lambda value: _format_tick(value, kind)
+    )

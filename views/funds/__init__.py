@@ -1,0 +1,1 @@
+"""Account funds and store credit as customers see them."""

@@ -1,0 +1,131 @@
+"""My Account → Credit: the customer's limit, what they owe, paying it back, and requests
+for a higher limit."""
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from forms.fields import new_key
+from forms.funds import CreditRequestForm
+from forms.funds import RepaymentForm
+from models.funds.credit import account_for
+from models.funds.credit import amount_owed
+from models.funds.credit import effective_credit_limit
+from models.funds.credit import open_statement
+from models.funds.credit import overdue_statement
+from models.funds.credit import repayment_reference
+from models.funds.credit_requests import request_credit
+from models.funds.credit_requests import requests_of
+from models.funds.top_ups import FundsError
+from models.funds.top_ups import KeyReused
+from models.funds.top_ups import REPAYMENT
+from models.funds.top_ups import start_top_up
+from models.groups.group import group_of
+from models.groups.group import GroupError
+from payments import PaymentError
+from views.funds.funds import top_up_status_url
+from views.rendering import redirect_after_post
+from views.rendering import redirect_off_site
+from views.rendering import render
+
+bp = Blueprint("credit", __name__, url_prefix="/account/credit")
+
+
+@bp.get("/")
+@login_required
+def overview(form=None, status=200):
+    account = account_for(current_user)
+    return render(
+        "funds/credit/overview.html",
+        account=account,
+        limit=effective_credit_limit(current_user),
+        offers_credit=group_of(current_user).pay_on_account,
+        requests=requests_of(current_user),
+        form=form or CreditRequestForm(),
+        statement=open_statement(current_user),
+        overdue=overdue_statement(current_user),
+        status=status,
+    )
+
+
+@bp.post("/request")
+@login_required
+def ask():
+    form = CreditRequestForm()
+    if not form.validate_on_submit():
+        return overview(form=form, status=422)
+    try:
+        request_credit(current_user, form.amount.data, form.reason.data)
+    except GroupError as error:
+        form.amount.errors.append(str(error))
+        return overview(form=form, status=422)
+    flash("Your request is with the shop; we'll email you the decision.", "success")
+    return redirect_after_post(url_for("credit.overview"))
+
+
+@bp.get("/repay")
+@login_required
+def repay(form=None, status=200):
+    owed = amount_owed(current_user)
+    if form is None:
+        form = RepaymentForm(formdata=None)
+        form.amount.data = owed or None
+    return render(
+        "funds/credit/repay.html",
+        form=form,
+        owed=owed,
+        statement=open_statement(current_user),
+        overdue=overdue_statement(current_user),
+        status=status,
+    )
+
+
+@bp.post("/repay")
+@login_required
+def start_repayment():
+    form = RepaymentForm()
+    if not form.validate_on_submit():
+        return repay(form=form, status=422)
+    if form.method.data == "bank":
+        return redirect_after_post(url_for("credit.bank_transfer", amount=form.amount.data))
+    try:
+        started = start_top_up(
+            current_user,
+            form.amount.data,
+            form.idempotency_key.data,
+            return_url=top_up_status_url,
+            purpose=REPAYMENT,
+        )
+    except FundsError as error:
+        form.amount.errors = [*form.amount.errors, str(error)]
+        if isinstance(error, KeyReused):
+            form.idempotency_key.data = new_key()
+        return repay(form=form, status=422)
+    except PaymentError:
+        form.amount.errors = [
+            *form.amount.errors,
+            "The payment provider is not answering. Nothing was charged; please try again in a minute.",
+        ]
+        return repay(form=form, status=422)
+    if started.state != "pending":
+        return redirect(url_for("funds.top_up_status", top_up_id=started.id), 303)
+    return redirect_off_site(started.redirect_url)
+
+
+@bp.get("/repay/bank-transfer")
+@login_required
+def bank_transfer():
+    owed = amount_owed(current_user)
+    amount = request.args.get("amount", type=int)
+    if amount is None or not 0 < amount <= owed:
+        amount = owed
+    return render(
+        "funds/credit/bank_transfer.html",
+        amount=amount,
+        owed=owed,
+        reference=repayment_reference(current_user),
+    )

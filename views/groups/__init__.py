@@ -1,0 +1,1 @@
+"""Customer groups as customers see them: membership, applications and referral links."""

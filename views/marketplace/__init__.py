@@ -1,0 +1,1 @@
+"""The marketplace's machine endpoint: orders sent as JSON."""

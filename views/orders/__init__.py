@@ -1,0 +1,1 @@
+"""Orders as customers see them: checkout, their orders, paying them."""

@@ -1,0 +1,142 @@
+"""Checkout: signed-in customers choose addresses and how to pay, see the breakdown, place the order.
+
+The breakdown is computed on the server (models/orders.py `quote`). With
+JavaScript, changing the funds amount or the credit box re-renders the form
+fragment through htmx; without it the "Recalculate" button posts the same form
+and gets the same page back. Placing the order is idempotent on the form's key.
+"""
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+from wtforms.fields.choices import SelectChoice
+
+from forms.fields import new_key
+from forms.orders import CheckoutForm
+from models.accounts.addresses import address_of
+from models.accounts.addresses import addresses_of
+from models.orders.breakdown import quote
+from models.orders.card_payments import start_card_payment
+from models.orders.order import BANK
+from models.orders.order import CartChanged
+from models.orders.order import OrderError
+from models.orders.placing import cart_fingerprint
+from models.orders.placing import place_order
+from models.storefront.cart import cart_summary
+from models.storefront.cart import find_cart
+from payments import PaymentError
+from views.rendering import redirect_after_post
+from views.rendering import redirect_off_site
+from views.rendering import render
+
+bp = Blueprint("checkout", __name__)
+
+
+def _form(formdata=None):
+    form = CheckoutForm(formdata=formdata) if formdata is not None else CheckoutForm()
+    addresses = addresses_of(current_user)
+    choices = [SelectChoice(a.id, ", ".join(a.lines())) for a in addresses]
+    form.billing_address.choices = choices
+    form.shipping_address.choices = choices
+    if formdata is None:
+        form.billing_address.data = current_user.default_billing_id or (
+            addresses[0].id if addresses else None
+        )
+        form.shipping_address.data = current_user.default_shipping_id or (
+            addresses[0].id if addresses else None
+        )
+    return form, addresses
+
+
+def _page(form, addresses, summary, status=200, error=None):
+    breakdown = None
+    if not summary.is_empty and not summary.problems:
+        wanted = form.funds.data if not form.funds.errors else None
+        try:
+            breakdown = quote(current_user, summary.subtotal, wanted, bool(form.use_credit.data))
+        except OrderError as problem:
+            form.funds.errors = [*form.funds.errors, str(problem)]
+            status = 422
+            breakdown = quote(current_user, summary.subtotal, None, bool(form.use_credit.data))
+    if breakdown is not None and form.funds.data is None and not form.funds.raw_data:
+        form.funds.data = breakdown.funds_used  # the default: as much as possible, shown
+    if not form.seen.data or status == 200:
+        form.seen.data = cart_fingerprint(summary)
+    return render(
+        "orders/checkout/checkout.html",
+        fragment="orders/checkout/_form.html",
+        form=form,
+        addresses=addresses,
+        summary=summary,
+        breakdown=breakdown,
+        error=error,
+        status=status,
+    )
+
+
+@bp.get("/checkout")
+@login_required
+def checkout():
+    summary = cart_summary(find_cart(current_user))
+    if summary.is_empty:
+        flash("Your cart is empty.", "info")
+        return redirect(url_for("storefront.cart"))
+    if summary.problems:
+        flash("Some items in your cart need a change before you can check out.", "error")
+        return redirect(url_for("storefront.cart"))
+    form, addresses = _form()
+    return _page(form, addresses, summary)
+
+
+@bp.post("/checkout")
+@login_required
+def place():
+    summary = cart_summary(find_cart(current_user))
+    form, addresses = _form(request.form)
+    valid = form.validate_on_submit()
+    if "recalculate" in request.form:  # the button, or htmx on a change (its hx-vals)
+        form.seen.data = cart_fingerprint(summary)
+        return _page(form, addresses, summary, status=200 if valid else 422)
+    if not valid:
+        return _page(form, addresses, summary, status=422)
+    billing = address_of(current_user, form.billing_address.data)
+    shipping = address_of(current_user, form.shipping_address.data)
+    try:
+        order = place_order(
+            current_user,
+            form.idempotency_key.data,
+            form.seen.data,
+            billing,
+            shipping,
+            funds_wanted=form.funds.data,
+            use_credit=bool(form.use_credit.data),
+            method=form.method.data,
+        )
+    except CartChanged as problem:
+        form.idempotency_key.data = new_key()  # the next try is a new order
+        form.seen.data = cart_fingerprint(summary)
+        return _page(form, addresses, summary, status=422, error=str(problem))
+    except OrderError as problem:
+        getattr(form, problem.field or "funds").errors = [str(problem)]
+        return _page(form, addresses, summary, status=422)
+    if order.is_unpaid and order.card_amount and order.payment_method != BANK:
+        try:
+            payment = start_card_payment(
+                order,
+                form.idempotency_key.data,
+                return_url=lambda payment: url_for(
+                    "orders.payment_status", order_id=payment.order_id, payment_id=payment.id
+                ),
+            )
+        except (PaymentError, OrderError):
+            flash(
+                "The payment provider is not answering. Your order is saved: pay it from this page.", "error"
+            )
+            return redirect_after_post(url_for("orders.show", order_id=order.id))
+        if payment.state == "pending":
+            return redirect_off_site(payment.redirect_url)
+    return redirect_after_post(url_for("orders.show", order_id=order.id, placed=1))

@@ -1,0 +1,1 @@
+"""Payment reminders as customers see them: the opt-out page."""

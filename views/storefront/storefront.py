@@ -1,0 +1,212 @@
+"""The shop's public side: the front page, category and product pages, product pictures, the cart.
+
+The cart works for visitors and customers alike. With JavaScript its
+quantity forms change a line in place (htmx swaps the cart and, out of band,
+the header's count and the message area); without it the same forms post
+and come back to the cart page. Checkout arrives with the checkout issue.
+"""
+
+import datetime
+
+from flask import abort
+from flask import Blueprint
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import send_from_directory
+from flask import session
+from flask import url_for
+from flask_login import current_user
+from peewee import OperationalError
+
+from forms.storefront import AddToCartForm
+from forms.storefront import QuantityForm
+from models.storefront.cart import add_to_cart
+from models.storefront.cart import cart_item_count
+from models.storefront.cart import CART_SESSION_KEY
+from models.storefront.cart import cart_summary
+from models.storefront.cart import CartError
+from models.storefront.cart import find_cart
+from models.storefront.cart import limit_for
+from models.storefront.cart import new_visitor_key
+from models.storefront.cart import remove_from_cart
+from models.storefront.cart import set_quantity
+from models.storefront.catalog import active_product
+from models.storefront.catalog import active_products
+from models.storefront.catalog import category_by_slug
+from models.storefront.catalog import count_active_products
+from models.storefront.catalog import image_directory
+from models.storefront.catalog import IMAGE_NAME_PATTERN
+from models.storefront.catalog import storefront_categories
+from views.pagination import counted_page
+from views.rendering import is_htmx
+from views.rendering import redirect_after_post
+from views.rendering import render
+from views.rendering import render_invalid
+
+bp = Blueprint("storefront", __name__)
+
+PER_PAGE = 24
+HOME_PER_CATEGORY = 4
+IMAGE_MAX_AGE = datetime.timedelta(days=365)
+
+
+@bp.app_context_processor
+def cart_context():
+    return {"cart_count": header_cart_count, "cart_limit": limit_for}
+
+
+# Whose cart ---------------------------------------------------------------------
+
+
+def cart_owner():
+    """The cart helpers' keyword arguments for whoever is browsing (nothing is created)."""
+    if current_user.is_authenticated:
+        return {"user": current_user._get_current_object()}
+    return {"visitor_key": session.get(CART_SESSION_KEY)}
+
+
+def cart_owner_for_adding():
+    """As cart_owner, giving a visitor a cart key first (the only thing the cookie learns)."""
+    if current_user.is_authenticated:
+        return cart_owner()
+    if not session.get(CART_SESSION_KEY):
+        session[CART_SESSION_KEY] = new_visitor_key()
+        # A visitor's cart should outlive closing the browser (the key is all the cookie holds).
+        session.permanent = True
+    return cart_owner()
+
+
+def header_cart_count():
+    """Items in the cart for the header's Cart link (read once per request, when a page asks)."""
+    if "cart_count" not in g:
+        try:
+            g.cart_count = cart_item_count(**cart_owner())
+        except OperationalError:  # an error page for a busy database still renders
+            g.cart_count = 0
+    return g.cart_count
+
+
+# Browsing -----------------------------------------------------------------------
+
+
+@bp.get("/")
+def home():
+    categories = storefront_categories()
+    sections = [(category, active_products(category, limit=HOME_PER_CATEGORY)) for category in categories]
+    return render("storefront/home.html", categories=categories, sections=sections)
+
+
+@bp.get("/c/<slug>")
+def category(slug):
+    category = category_by_slug(slug)
+    if category is None:
+        abort(404)
+    total = count_active_products(category)
+    page = counted_page(total, PER_PAGE)
+    return render(
+        "storefront/category.html",
+        category=category,
+        categories=storefront_categories(),
+        products=active_products(category, limit=page.size, offset=page.offset),
+        total=total,
+        page=page,
+    )
+
+
+def product_or_404(slug):
+    product = active_product(slug)
+    if product is None:
+        abort(404)
+    return product
+
+
+@bp.get("/p/<slug>")
+def product(slug):
+    return render("storefront/product.html", product=product_or_404(slug), form=AddToCartForm())
+
+
+@bp.get("/images/products/<name>")
+def product_image(name):
+    """A product picture. Names are random and never reused, so browsers may keep them a year."""
+    if not IMAGE_NAME_PATTERN.match(name):
+        abort(404)
+    response = send_from_directory(
+        image_directory(current_app.instance_path), name, max_age=int(IMAGE_MAX_AGE.total_seconds())
+    )
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response
+
+
+@bp.post("/p/<slug>/add")
+def add(slug):
+    product = product_or_404(slug)
+    form = AddToCartForm()
+    if form.validate_on_submit():
+        try:
+            change = add_to_cart(product.id, form.quantity.data, **cart_owner_for_adding())
+        except CartError as error:
+            form.quantity.errors.append(str(error))
+        else:
+            if is_htmx():
+                return render(
+                    "storefront/product.html",
+                    fragment="storefront/_add_done.html",
+                    product=product,
+                    form=AddToCartForm(formdata=None),
+                    change=change,
+                )
+            flash(change.message, "info" if change.capped else "success")
+            return redirect_after_post(url_for(".product", slug=product.slug))
+    return render_invalid(
+        "storefront/product.html", fragment="storefront/_add_form.html", product=product, form=form
+    )
+
+
+# The cart -----------------------------------------------------------------------
+
+
+def cart_page(status=200, message=None, problem_for=None, problem="", typed=""):
+    """The cart page, or for htmx the cart region with the header count and message alongside."""
+    return render(
+        "storefront/cart.html",
+        fragment="storefront/_cart_update.html",
+        status=status,
+        summary=cart_summary(find_cart(**cart_owner())),
+        message=message,
+        problem_for=problem_for,
+        problem=problem,
+        typed=typed,
+    )
+
+
+@bp.get("/cart")
+def cart():
+    return cart_page()
+
+
+@bp.post("/cart/lines/<int:product_id>")
+def change_line(product_id):
+    form = QuantityForm()
+    if not form.validate_on_submit():
+        error = next(iter(form.quantity.errors), "Enter a quantity, like 2.")
+        return cart_page(422, problem_for=product_id, problem=error, typed=form.quantity._value())
+    return apply_change(product_id, lambda: set_quantity(product_id, form.quantity.data, **cart_owner()))
+
+
+@bp.post("/cart/lines/<int:product_id>/remove")
+def remove_line(product_id):
+    """A line's Remove button (CSRF is checked for every POST by views.security)."""
+    return apply_change(product_id, lambda: remove_from_cart(product_id, **cart_owner()))
+
+
+def apply_change(product_id, change_cart):
+    try:
+        change = change_cart()
+    except CartError as error:
+        return cart_page(422, problem_for=product_id, problem=str(error))
+    if is_htmx():
+        return cart_page(message=change)
+    flash(change.message, "info" if change.capped else "success")
+    return redirect_after_post(url_for(".cart"))

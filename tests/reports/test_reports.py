@@ -1,4 +1,4 @@
-"""The owner's reports (models/reports/, views/admin_reports.py): every figure is computed
+"""The owner's reports (models/reports/, views/admin/reports.py): every figure is computed
 again here, independently, from the history the test wrote, and compared to the cent.
 
 Ledger history goes through models.funds.ledger.transfer() with `now` in the past, so it

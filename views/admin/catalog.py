@@ -2,7 +2,7 @@
 
 Staff and the owner both manage the catalogue, so no route here is
 owner-only. One rule is narrower: only the owner changes the price of an
-existing product (see models/catalog.py for why). Staff see the price as
+existing product (see models/storefront/catalog.py for why). Staff see the price as
 text on the edit form, and the domain function refuses a changed price from
 anyone but the owner, whatever the form sent.
 """

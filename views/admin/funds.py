@@ -2,7 +2,7 @@
 
 Refunds to the card of a top-up are the owner's alone (not staff), after a
 fresh sign-in; the rules (what is refundable, the bonus taken back, what
-happens when the provider refuses or doesn't answer) are in models/refunds.py.
+happens when the provider refuses or doesn't answer) are in models/refunds/top_ups.py.
 """
 
 from functools import partial

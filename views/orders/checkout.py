@@ -1,6 +1,6 @@
 """Checkout: signed-in customers choose addresses and how to pay, see the breakdown, place the order.
 
-The breakdown is computed on the server (models/orders.py `quote`). With
+The breakdown is computed on the server (models/orders/breakdown.py `quote`). With
 JavaScript, changing the funds amount or the credit box re-renders the form
 fragment through htmx; without it the "Recalculate" button posts the same form
 and gets the same page back. Placing the order is idempotent on the form's key.

@@ -19,3 +19,9 @@ check this in `make lint`).
     users        the User row, passwords, emailed tokens, the security log
     base.py, dialect.py, values.py   the database, SQL that differs by engine, value checks
 """
+
+# User's group and default addresses are foreign keys to tables defined above users (Peewee's
+# DeferredForeignKey), so the package loads those two models: whatever module of models/ a
+# script, a job or a worker process imports first, User is whole.
+from models.accounts import addresses  # noqa: E402, F401
+from models.groups import group  # noqa: E402, F401

@@ -34,6 +34,8 @@ mail-down: gunicorn and the scheduler process (`flask --app shop jobs`) while cu
 Prints what it checked; exits 1 if a check fails.
 """
 
+# The shop's modules are imported inside the functions that use them: see bench/README.md.
+
 import argparse
 import contextlib
 import http.client

@@ -24,6 +24,8 @@ are server side: the test client calls the app in-process, no network, no
 browser.
 """
 
+# The shop's modules are imported inside the functions that use them: see bench/README.md.
+
 import argparse
 import datetime
 import hashlib
@@ -116,7 +118,7 @@ def _people(size):
     accounts; returns (heavy account id, light account ids, {code: account id})."""
     from models.accounts.administration import create_user
     from models.base import write_transaction
-    from models.funds.credit import account_for
+    from models.funds.customer_accounts import account_for
     from models.funds.ledger import LedgerAccount
     from models.groups.group import default_group
     from models.shop.settings import load_settings

@@ -20,6 +20,8 @@ waits for the disk, so a memory filesystem (tmpfs) makes the ratio
 meaningless; the filesystem used is printed. Prints figures only.
 """
 
+# The shop's modules are imported inside the functions that use them: see bench/README.md.
+
 import argparse
 import os
 import shutil
@@ -55,7 +57,7 @@ def prepare(path):
     from models.accounts.administration import create_user
     from models.base import bind_database
     from models.base import db
-    from models.funds.credit import account_for
+    from models.funds.customer_accounts import account_for
     from models.operations.migrate import apply_migrations
     from models.shop.settings import load_settings
 
@@ -119,7 +121,7 @@ def measure_raw(path, seconds):
 
 def measure_ledger(customer_id, seconds, run):
     from models.base import db
-    from models.funds.credit import account_for
+    from models.funds.customer_accounts import account_for
     from models.funds.ledger import Leg
     from models.funds.ledger import PROVIDER_CLEARING
     from models.funds.ledger import SALES

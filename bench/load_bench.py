@@ -28,6 +28,8 @@ cost; read them as proportions. Everything stays on 127.0.0.1; the run is bounde
 by --seconds per phase and stops by itself.
 """
 
+# The shop's modules are imported inside the functions that use them: see bench/README.md.
+
 import argparse
 import contextlib
 import http.client
@@ -188,7 +190,7 @@ def build_shop(folder, customers):
     from models.accounts.addresses import add_address
     from models.accounts.administration import create_user
     from models.base import connection
-    from models.funds.credit import account_for
+    from models.funds.customer_accounts import account_for
     from models.funds.ledger import Leg
     from models.funds.ledger import PROVIDER_CLEARING
     from models.funds.ledger import system_account

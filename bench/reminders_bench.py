@@ -30,6 +30,8 @@ the number of unpaid orders. Prints figures only, asserts nothing.
 --small divides every size by 20 for a quick run.
 """
 
+# The shop's modules are imported inside the functions that use them: see bench/README.md.
+
 import argparse
 import bisect
 import datetime

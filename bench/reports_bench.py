@@ -19,6 +19,8 @@ the median and the slowest of --requests runs in milliseconds (goal: under
 1,000 ms each). In-process, no network.
 """
 
+# The shop's modules are imported inside the functions that use them: see bench/README.md.
+
 import argparse
 import datetime
 import hashlib

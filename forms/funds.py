@@ -1,5 +1,5 @@
 """Account funds and credit: top-ups and the history filter, credit requests and repayments (customers);
-credit decisions, bank payments, balance adjustments and refunds to a top-up's card (the shop)."""
+credit decisions, bank payments and balance adjustments (the shop). Refunds: forms/refunds.py."""
 
 from flask_wtf import FlaskForm
 from wtforms import DateField
@@ -8,7 +8,6 @@ from wtforms import RadioField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
-from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
@@ -130,28 +129,3 @@ class AdjustmentForm(FlaskForm):
     @property
     def signed_amount(self):
         return self.amount.data if self.direction.data == "up" else -self.amount.data
-
-
-def a_top_up_id(form, field):
-    if not field.data:
-        raise ValidationError("Choose the top-up whose card gets the money back.")
-    if not field.data.isascii() or not field.data.isdigit() or len(field.data) > 12:
-        raise ValidationError("Choose one of the listed top-ups.")
-
-
-class TopUpRefundForm(FlaskForm):
-    # The choices are the customer's refundable top-ups (set by the view); an id that is not
-    # this customer's answers 404 in the view, so the select itself only checks the shape.
-    top_up = SelectField("Top-up to refund", validators=[Required(), a_top_up_id], validate_choice=False)
-    amount = MoneyField("Amount to refund")
-    note = TextAreaField(
-        "Note for the shop's records",
-        description="Not shown to the customer.",
-        validators=[Optional(), Length(max=300), plain_text],
-        filters=[clean_text],
-    )
-    idempotency_key = IdempotencyKeyField(expired="This form has expired. Please try again.")
-
-    @property
-    def top_up_id(self):
-        return int(self.top_up.data)

@@ -1,5 +1,5 @@
 """Orders: checkout (addresses, how much of the account to use, how to pay the rest), paying and
-cancelling an order, and the shop's orders list filters and order actions."""
+cancelling an order, and the shop's orders list filters and order actions (refunds: forms/refunds.py)."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -96,30 +96,3 @@ class DispatchForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An action that needs nothing but the click (and CSRF)."""
-
-
-class OrderRefundForm(FlaskForm):
-    amount = MoneyField("Amount to refund")
-    destination = RadioField(
-        "Refund to",
-        choices=[
-            SelectChoice(
-                "original", "How the customer paid (card back to the card, account back to the account)"
-            ),
-            SelectChoice("funds", "The customer's account funds"),
-        ],
-        default="original",
-        validators=[InputRequired(message="Choose where the money goes back to.")],
-    )
-    note = TextAreaField(
-        "Reason (the customer sees it)",
-        validators=[Optional(), Length(max=300), plain_text],
-        filters=[clean_text],
-    )
-    idempotency_key = IdempotencyKeyField()
-
-
-class CancelPaidForm(FlaskForm):
-    destination = OrderRefundForm.destination
-    note = OrderRefundForm.note
-    idempotency_key = IdempotencyKeyField()

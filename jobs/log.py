@@ -1,4 +1,8 @@
-"""The jobs process's log: one JSON object a line on standard error, like the web workers' lines."""
+"""The jobs process's log: one JSON object a line on standard error, like the web workers' lines.
+
+views/request_log.py writes the same fields and adds the request's (id, route, user); jobs
+have no request, and jobs/ does not import views/, so each layer keeps its own formatter.
+"""
 
 import json
 import logging

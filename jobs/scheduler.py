@@ -10,7 +10,6 @@ import signal
 import sys
 
 import click
-from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import current_app
 from flask.cli import with_appcontext
 
@@ -47,6 +46,10 @@ def stop_on_sigterm(signum, frame):
 
 
 def run_scheduler(app):
+    # Imported here: only the jobs process needs APScheduler, not every web worker that loads the
+    # `flask jobs` command with the others (2–3 MB each).
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     configure_logging()
     try:
         smtp = SmtpConfig.from_app_config(app.config)

@@ -20,6 +20,7 @@ log = logging.getLogger("shop.jobs")
 
 # Every piece of due work, in the order each tick runs it.
 DUE_WORK = (
+    reminders.send_payment_reminders,
     credit.credit_terms,
     funds.deliver_sandbox_notifications,
     funds.reconcile_pending_top_ups,
@@ -29,7 +30,6 @@ DUE_WORK = (
     ledger.nightly_ledger_check,
     orders.cancel_unpaid_orders,
     orders.retry_order_card_refunds,
-    reminders.send_payment_reminders,
 )
 
 

@@ -302,7 +302,6 @@ bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 @bp.before_request
 def only_when_enabled():
     """Where a real provider is configured, nobody can approve a payment with play money."""
-
     if configured_name() != "sandbox":
         abort(404)
 

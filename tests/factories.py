@@ -27,12 +27,13 @@ import uuid
 
 from models.accounts.addresses import add_address
 from models.base import to_naive_utc
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Leg
 from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.groups.group import CustomerGroup
+from models.groups.group import new_member
 from models.orders.card_payments import complete_card_payment
 from models.orders.card_payments import start_card_payment
 from models.orders.order import BANK
@@ -56,7 +57,6 @@ from models.storefront.cart import find_cart
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.user import CUSTOMER
-from models.users.user import User
 from payments import PENDING
 from payments import sandbox
 from payments.sandbox import SandboxPayment
@@ -191,7 +191,7 @@ def new_customer(group=None, opted_out_at=None, first_name="Rena", **fields):
     """A customer (no password); in the default group unless `group` (a CustomerGroup) is given."""
     if group is not None:
         fields["group"] = group
-    return User.create(
+    return new_member(
         email=f"reminded-{_unique()}@example.com",
         role=CUSTOMER,
         first_name=first_name,

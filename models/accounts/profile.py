@@ -4,7 +4,7 @@ from models.accounts.addresses import Address
 from models.accounts.addresses import addresses_of
 from models.base import utcnow
 from models.base import write_transaction
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import LedgerError
 from models.shop.audit import audit
 from models.users.passwords import verify_password

@@ -3,11 +3,13 @@ top-ups, credit (limits, terms, requests, paying back), the owner's adjustments,
 bonus, monthly statements, and the history customers read.
 
 ledger.py owns every money movement (double-entry, append-only, guarded debits, idempotency
-keys) and knows accounts and journals only; credit.py opens customers' accounts with the
-limit the ledger enforces (`account_for`). Views never write ledger rows.
+keys) and knows accounts and journals only; customer_accounts.py opens customers' accounts
+with the limit the ledger enforces (`account_for`), credit.py keeps it right. Views never
+write ledger rows.
 
 Called from outside: ledger.py (`transfer`, `Leg`, `system_account`, `check_ledger`),
-credit.py (`account_for`, `amount_owed`, `record_bank_payment`, `refresh_credit_limit`),
+customer_accounts.py (`account_for`), credit.py (`amount_owed`, `record_bank_payment`,
+`refresh_credit_limit`),
 credit_requests.py (`request_credit`, `decide_credit`), top_ups.py (`start_top_up`,
 `refresh_top_up`, `reconcile_top_ups`), adjustments.py (`adjust`, `decide_adjustment`),
 signup_bonus.py, statements.py (`issue_statements`, `enforce_credit_terms`), history.py

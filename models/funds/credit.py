@@ -1,11 +1,9 @@
-"""Credit (paying on account): the customer's ledger account and the limit it enforces, credit
-terms, what is owed and paying it back by bank transfer.
+"""Credit (paying on account): the limit the ledger enforces kept up to date, credit terms, what
+is owed and paying it back by bank transfer.
 
-`account_for(user)` opens a customer's ledger account with their limit; everyone reads it
-through this module, because the limit every debit reads is derived here, in one place: 0
-while the customer has overdue debt, else 0 where the customer's group does not allow paying
-on account, otherwise the personal limit the owner approved, otherwise the group's default
-(or the shop's). It is refreshed whenever one of those changes (models/reactions.py for the
+The limit every debit reads is derived in one place, `limit_for_debits`: 0 while the customer
+has overdue debt, else their group's or personal limit (customer_accounts.py, which opens
+accounts with it). It is refreshed whenever one of those changes (models/reactions.py for the
 changes made by groups and settings).
 
 Credit terms: a monthly statement (statements.py) records what the customer owed at the end
@@ -27,17 +25,15 @@ from peewee import IntegerField
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
-from models.funds.ledger import customer_account
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import effective_credit_limit
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal
 from models.funds.ledger import LedgerAccount
-from models.funds.ledger import LedgerError
 from models.funds.ledger import Leg
-from models.funds.ledger import open_account
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.groups.group import CustomerGroup
-from models.groups.group import group_of
 from models.groups.group import GroupError
 from models.shop.audit import audit
 from models.shop.mail import absolute_url
@@ -45,24 +41,6 @@ from models.shop.mail import send_templated
 from models.shop.settings import format_money
 from models.shop.settings import shop_today
 from models.users.user import User
-
-
-def account_for(user):
-    """The customer's ledger account, opened on first use with the credit limit they have."""
-    return customer_account(user) or open_account(user, effective_credit_limit(user))
-
-
-def balance_of(user):
-    return account_for(user).balance
-
-
-def set_credit_limit(user, limit):
-    """The limit new debits read. Lowering it below current debt only blocks new spending."""
-    if limit < 0:
-        raise LedgerError("A credit limit cannot be negative.")
-    account = account_for(user)
-    with write_transaction():
-        LedgerAccount.update(credit_limit=limit).where(LedgerAccount.id == account.id).execute()
 
 
 class CreditStatement(BaseModel):
@@ -269,15 +247,3 @@ def record_bank_payment(customer, amount, reference, actor, idempotency_key):
         )
     settle_statements(customer)
     return journal
-
-
-def effective_credit_limit(user):
-    """The limit a customer's debits may use: 0 where the group does not allow paying on
-    account, else the personal limit the owner approved, else the group's default."""
-    fresh = User.get_by_id(user.id)
-    group = group_of(fresh)
-    if not group.pay_on_account:
-        return 0
-    if fresh.personal_credit_limit is not None:
-        return fresh.personal_credit_limit
-    return group.settings_dict()["default_credit_limit"]

@@ -11,8 +11,8 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
-from models.funds.credit import effective_credit_limit
 from models.funds.credit import refresh_credit_limit
+from models.funds.customer_accounts import effective_credit_limit
 from models.groups.group import group_of
 from models.groups.group import GroupError
 from models.shop.audit import audit

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from peewee import Tuple
 
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal
 from models.funds.ledger import LedgerAccount

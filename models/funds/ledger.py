@@ -153,12 +153,17 @@ def system_account(code):
     return LedgerAccount.get(LedgerAccount.code == code)
 
 
-def open_account(user, credit_limit):
-    """Open the customer's ledger account with the limit the credit side gives it (or return
-    the one a racing request opened first)."""
+def open_account(user, credit_limit_of):
+    """Open the customer's ledger account (or return the one a racing request opened first).
+
+    `credit_limit_of(user)` is the credit side's rule for the limit debits may use; it is read
+    inside the transaction that opens the account, so no change to its inputs slips between.
+    """
     try:
         with write_transaction():
-            return LedgerAccount.create(code=f"customer:{user.id}", user=user, credit_limit=credit_limit)
+            return LedgerAccount.create(
+                code=f"customer:{user.id}", user=user, credit_limit=credit_limit_of(user)
+            )
     except IntegrityError:
         return LedgerAccount.get(LedgerAccount.user == user)
 

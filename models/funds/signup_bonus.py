@@ -1,6 +1,6 @@
 """The shop's welcome bonus: credited once when a self-registered customer confirms their email."""
 
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Leg
 from models.funds.ledger import PROMOTIONS
 from models.funds.ledger import system_account

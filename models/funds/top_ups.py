@@ -23,8 +23,8 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
-from models.funds.credit import account_for
 from models.funds.credit import settle_statements
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Leg
 from models.funds.ledger import PROMOTIONS
 from models.funds.ledger import PROVIDER_CLEARING

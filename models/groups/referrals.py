@@ -23,7 +23,3 @@ def referrer_for(code):
     if referrer is None or not referrer.is_active or not group_of(referrer).grants_referral_link:
         return None
     return referrer
-
-
-def referrals_of(user):
-    return list(User.select().where(User.referred_by == user).order_by(User.created_at.desc()))

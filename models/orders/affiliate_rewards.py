@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Entry
 from models.funds.ledger import IdempotencyConflict
 from models.funds.ledger import Journal

@@ -9,7 +9,7 @@ bank always add up to that total.
 
 from dataclasses import dataclass
 
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.groups.group import settings_for
 from models.orders.order import OrderError
 from models.shop.settings import format_money

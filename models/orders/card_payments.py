@@ -11,7 +11,7 @@ from models.base import db
 from models.base import to_naive_utc
 from models.base import utcnow
 from models.base import write_transaction
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Leg
 from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import SALES

@@ -16,8 +16,8 @@ order at a time or many at once, each change recorded with who and when.
 
 from models.base import utcnow
 from models.base import write_transaction
-from models.funds.credit import account_for
 from models.funds.credit import BANK_TRANSFERS
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Leg
 from models.funds.ledger import SALES
 from models.funds.ledger import system_account

@@ -6,7 +6,7 @@ from peewee import IntegrityError
 
 from models.base import utcnow
 from models.base import write_transaction
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Declined
 from models.funds.ledger import FUNDS_ON_HOLD
 from models.funds.ledger import Leg

@@ -43,8 +43,8 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
-from models.funds.credit import account_for
 from models.funds.credit import BANK_TRANSFERS
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Journal
 from models.funds.ledger import Leg
 from models.funds.ledger import PROVIDER_CLEARING

@@ -70,7 +70,7 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Declined
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal

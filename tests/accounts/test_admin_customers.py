@@ -5,7 +5,9 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from peewee import IntegrityError
 
+from models.accounts.addresses import add_address
 from models.accounts.profile import delete_account
 from models.accounts.search import customers
 from models.base import utcnow
@@ -223,7 +225,6 @@ def test_unknown_staff_and_huge_ids_are_not_found(owner_client, owner, staff, su
 
 
 def test_customer_page_shows_profile_addresses_and_activity(owner_client, make_customer):
-    from models.accounts.addresses import add_address
 
     customer = make_customer(first_name="Carol", last_name="Clarke", phone="+447400123456")
     add_address(
@@ -325,7 +326,6 @@ def test_duplicate_email_is_reported_together_with_other_problems(owner_client, 
 
 def test_a_race_on_the_same_email_still_gets_the_field_error(owner_client, monkeypatch):
     """Two people adding the same customer at once: the database's unique index decides."""
-    from peewee import IntegrityError
 
     def lost_the_race(*args, **kwargs):
         raise IntegrityError("UNIQUE constraint failed: user.email")

@@ -8,7 +8,11 @@ import time_machine
 
 from models.accounts.registration import RegistrationDraft
 from models.base import utcnow
+from models.funds.customer_accounts import account_for
+from models.funds.ledger import Entry
+from models.funds.signup_bonus import credit_signup_bonus
 from models.shop.outbox import OutboxMessage
+from models.shop.settings import update_settings
 from models.users.security_log import SecurityEvent
 from models.users.user import User
 from tests.conftest import csrf_token
@@ -363,10 +367,6 @@ def test_started_at_is_recent(client):
 
 
 def test_signup_bonus_is_credited_once_on_confirmation(client, app, owner):
-    from models.funds.credit import account_for
-    from models.funds.ledger import Entry
-    from models.funds.signup_bonus import credit_signup_bonus
-    from models.shop.settings import update_settings
 
     update_settings({"signup_bonus": 500}, owner)
     register(client)
@@ -380,7 +380,6 @@ def test_signup_bonus_is_credited_once_on_confirmation(client, app, owner):
 
 
 def test_no_signup_bonus_by_default(client):
-    from models.funds.credit import account_for
 
     register(client)
     post_form(client, "/check-inbox", {"code": code_in(last_mail("ana@example.com"))})

@@ -5,16 +5,19 @@ import re
 
 import time_machine
 
+from jobs.tick import tick
 from models.accounts.administration import create_user
 from models.accounts.registration import purge_expired_drafts
 from models.accounts.registration import purge_unconfirmed_accounts
 from models.accounts.registration import RegistrationDraft
 from models.accounts.registration import start_draft
 from models.base import utcnow
+from models.funds.top_ups import TopUp
 from models.shop.outbox import OutboxMessage
 from models.shop.throttle import ThrottleCounter
 from models.users.user import User
 from tests.conftest import post_form
+from tests.conftest import sign_in
 from tests.conftest import TEST_PASSWORD
 
 
@@ -116,7 +119,6 @@ def test_a_newer_reset_link_retires_the_older(app, customer):
 
 
 def test_reset_ends_existing_sessions(app, customer, client):
-    from tests.conftest import sign_in
 
     sign_in(client, customer)
     other = app.test_client()
@@ -226,7 +228,6 @@ def test_purge_removes_only_old_unconfirmed_self_registrations(app):
 
 
 def test_purge_keeps_accounts_that_started_a_top_up(app):
-    from models.funds.top_ups import TopUp
 
     kept = create_user(
         "kept@example.com",
@@ -246,7 +247,6 @@ def test_expired_drafts_are_purged(app):
 
 
 def test_the_tick_runs_account_housekeeping(app):
-    from jobs.scheduler import tick
 
     old = utcnow() - datetime.timedelta(days=8)
     create_user("abandoned@example.com", "a password here", confirmed=False, created_at=old)

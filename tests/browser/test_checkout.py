@@ -27,7 +27,7 @@ import sys
 from shop import create_app
 from models.accounts.addresses import add_address
 from models.base import connection
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Leg
 from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import system_account

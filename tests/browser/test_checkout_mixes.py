@@ -32,7 +32,7 @@ from models.base import connection
 from models.groups.group import CustomerGroup
 from models.groups.applications import move_to_group
 from models.funds.credit import refresh_credit_limit
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Leg
 from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import system_account

@@ -35,7 +35,7 @@ from models.storefront.cart import add_to_cart
 from models.storefront.cart import cart_summary
 from models.storefront.cart import find_cart
 from models.storefront.catalog import Product
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Leg
 from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import system_account

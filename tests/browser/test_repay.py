@@ -27,7 +27,7 @@ from models.groups.group import CustomerGroup
 from models.groups.applications import move_to_group
 from models.funds.ledger import Leg
 from models.funds.ledger import SALES
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.accounts.administration import create_user

@@ -1,12 +1,19 @@
 """Credit limits derived from groups, credit requests through Approvals, and owner adjustments."""
 
+import datetime
 import re
 
 import pytest
 
-from models.funds.credit import account_for
-from models.funds.credit import effective_credit_limit
+from models.accounts.administration import create_user
+from models.accounts.registration import purge_unconfirmed_accounts
+from models.base import utcnow
+from models.funds.adjustments import adjust
+from models.funds.adjustments import PendingAdjustment
 from models.funds.credit_requests import CreditRequest
+from models.funds.credit_requests import request_credit
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import effective_credit_limit
 from models.funds.ledger import Entry
 from models.groups.group import CustomerGroup
 from models.groups.management import update_group
@@ -16,6 +23,7 @@ from models.shop.settings import update_settings
 from models.users.user import User
 from tests.conftest import post_form
 from tests.conftest import sign_in
+from tests.conftest import TEST_PASSWORD
 
 
 def group(name):
@@ -88,8 +96,6 @@ def test_credit_request_through_the_queue(app, customer, owner, on_account):
 
 def test_declining_needs_a_note(app, customer, owner_client, on_account):
     with app.app_context():
-        from models.funds.credit_requests import request_credit
-
         request_row = request_credit(customer, 50000, "please")
     response = post_form(
         owner_client,
@@ -173,7 +179,6 @@ def test_staff_adjustment_above_the_limit_waits_for_the_owner(app, staff, owner,
     assert account_for(customer).balance == 500
     owner_client = app.test_client()
     sign_in(owner_client, owner)
-    from models.funds.adjustments import PendingAdjustment
 
     pending = PendingAdjustment.get()
     assert (
@@ -202,12 +207,9 @@ def test_another_customers_funds_page_is_404_for_nonsense_ids(owner_client):
 
 def test_an_account_with_money_cannot_be_deleted(app, customer_client, customer, owner):
     with app.app_context():
-        from models.funds.adjustments import adjust
-
         adjust(customer, 300, "goodwill", "", "", owner, "k")
     html = customer_client.get("/account/delete").get_data(as_text=True)
     assert "Spend them or ask us for a refund" in html
-    from tests.conftest import TEST_PASSWORD
 
     response = post_form(
         customer_client, "/account/delete", {"password": TEST_PASSWORD}, page="/account/delete"
@@ -217,17 +219,10 @@ def test_an_account_with_money_cannot_be_deleted(app, customer_client, customer,
 
 
 def test_accounts_with_money_movements_are_never_purged(app, owner):
-    import datetime
-
-    from models.accounts.administration import create_user
-    from models.accounts.registration import purge_unconfirmed_accounts
-    from models.base import utcnow
 
     old = utcnow() - datetime.timedelta(days=30)
     user = create_user("moneyed@example.com", "a password here", confirmed=False, created_at=old)
     with app.app_context():
-        from models.funds.adjustments import adjust
-
         adjust(user, 100, "goodwill", "", "", owner, "k")
     assert purge_unconfirmed_accounts(utcnow()) == 0
     assert User.get_or_none(User.id == user.id) is not None

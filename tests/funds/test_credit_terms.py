@@ -7,9 +7,9 @@ import re
 import pytest
 import time_machine
 
-from models.funds.credit import account_for
 from models.funds.credit import CreditStatement
 from models.funds.credit import overdue_customers
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Declined
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal
@@ -28,6 +28,7 @@ from payments.sandbox import SandboxPayment
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in
+from tests.shop.test_admin import VALID_SETTINGS
 
 LONDON = datetime.timezone(datetime.timedelta(0))  # November/December: London is at UTC+0
 
@@ -85,7 +86,6 @@ def test_changing_the_default_credit_limit_reaches_every_following_account(app, 
 
 
 def test_settings_refuse_a_largest_top_up_below_the_smallest(owner_client):
-    from tests.shop.test_admin import VALID_SETTINGS
 
     response = post_form(
         owner_client, "/admin/settings", dict(VALID_SETTINGS, topup_min="50", topup_max="20")

@@ -8,11 +8,14 @@ import re
 
 import pytest
 
+import models.funds.history
+import views.funds.funds
 from jobs.funds import deliver_sandbox_notifications
 from jobs.funds import reconcile_pending_top_ups
 from models.base import utcnow
-from models.funds.credit import account_for
-from models.funds.credit import balance_of
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import balance_of
+from models.funds.history import all_entries
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal
 from models.funds.ledger import Leg
@@ -25,6 +28,7 @@ from models.funds.top_ups import reconcile_top_ups
 from models.funds.top_ups import start_top_up
 from models.funds.top_ups import TopUp
 from models.groups.group import CustomerGroup
+from models.users.user import User
 from payments import sandbox
 from payments.sandbox import SandboxNotification
 from payments.sandbox import SandboxPayment
@@ -180,7 +184,6 @@ def test_without_csrf_nothing_starts(customer_client):
 
 
 def test_a_blocked_customer_cannot_top_up(app, customer):
-    from models.users.user import User
 
     User.update(blocked_at=utcnow()).where(User.id == customer.id).execute()
     with app.test_request_context(), pytest.raises(FundsError, match="can't make payments"):
@@ -488,8 +491,6 @@ def test_history_pages_keep_the_filter(customer_client, movements):
 
 
 def test_history_counts_up_to_a_cap(customer_client, movements, monkeypatch):
-    import models.funds.history
-    import views.funds.funds
 
     monkeypatch.setattr(models.funds.history, "COUNT_CAP", 30)
     monkeypatch.setattr(views.funds.funds, "COUNT_CAP", 30)
@@ -558,7 +559,6 @@ def test_history_filters_by_period_and_the_csv_follows(customer_client, customer
 
 
 def test_csv_reads_every_row_in_batches(customer, movements):
-    from models.funds.history import all_entries
 
     assert len(list(all_entries(customer, batch=7))) == 35
     assert len(list(all_entries(customer, category="spend", batch=2))) == 5

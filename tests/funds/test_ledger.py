@@ -10,8 +10,8 @@ from peewee import OperationalError
 from jobs.ledger import nightly_ledger_check
 from models.base import bind_database
 from models.base import db
-from models.funds.credit import account_for
-from models.funds.credit import set_credit_limit
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import set_credit_limit
 from models.funds.ledger import ADJUSTMENTS
 from models.funds.ledger import check_ledger
 from models.funds.ledger import Declined
@@ -23,10 +23,13 @@ from models.funds.ledger import LedgerCheckRun
 from models.funds.ledger import LedgerError
 from models.funds.ledger import Leg
 from models.funds.ledger import PROVIDER_CLEARING
+from models.funds.ledger import record_check
 from models.funds.ledger import SALES
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.operations.migrate import apply_migrations
+from models.operations.migrate import runner
+from models.shop.settings import ShopSettings
 from shop import create_app
 from tests.conftest import app_config
 
@@ -193,7 +196,6 @@ def test_nightly_check_runs_once_per_shop_day_after_three(app):
 
 
 def test_drift_shows_on_the_owners_dashboard(owner_client, customer):
-    from models.funds.ledger import record_check
 
     assert "Not run yet" in owner_client.get("/admin/").get_data(as_text=True)
     record_check()
@@ -244,7 +246,6 @@ def test_entries_carry_their_journals_shop_day_and_the_check_proves_it(app, cust
 
 
 def test_the_shop_day_follows_a_time_zone_change_at_once(app, customer):
-    from models.shop.settings import ShopSettings
 
     noon = datetime.datetime(2026, 1, 1, 12, 0)
     assert deposit_at(customer, 100, "d1", noon).local_date == datetime.date(2026, 1, 1)
@@ -254,7 +255,6 @@ def test_the_shop_day_follows_a_time_zone_change_at_once(app, customer):
 
 @pytest.mark.sqlite_only(reason="writes the history with SQLite's own client between migrations")
 def test_migration_0009_dates_existing_entries_and_keeps_them_append_only(tmp_path):
-    from models.operations.migrate import runner
 
     path = tmp_path / "upgrade.sqlite3"
     bind_database(f"sqlite:///{path}")

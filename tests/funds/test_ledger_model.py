@@ -29,8 +29,8 @@ from models.accounts.administration import create_user
 from models.base import bind_database
 from models.base import db
 from models.base import is_sqlite
-from models.funds.credit import account_for
-from models.funds.credit import set_credit_limit
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import set_credit_limit
 from models.funds.ledger import ADJUSTMENTS
 from models.funds.ledger import check_ledger
 from models.funds.ledger import Declined

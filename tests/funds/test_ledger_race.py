@@ -14,8 +14,8 @@ from peewee import OperationalError
 
 from models.base import bind_database
 from models.base import db
-from models.funds.credit import account_for
-from models.funds.credit import set_credit_limit
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import set_credit_limit
 from models.funds.ledger import check_ledger
 from models.funds.ledger import Declined
 from models.funds.ledger import Entry

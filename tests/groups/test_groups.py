@@ -17,8 +17,10 @@ from models.shop.audit import AuditEntry
 from models.shop.outbox import OutboxMessage
 from models.users.user import STAFF
 from models.users.user import User
+from tests.accounts.test_register import register
 from tests.conftest import post_form
 from tests.conftest import sign_in
+from tests.shop.test_admin import VALID_SETTINGS
 
 
 def group(name):
@@ -303,7 +305,6 @@ def test_referral_link_attributes_registrations(app, make_customer):
 
     visitor = app.test_client()
     assert visitor.get(link).status_code == 200
-    from tests.accounts.test_register import register
 
     register(visitor, email="friend@example.com")
     friend = User.by_email("friend@example.com")
@@ -323,7 +324,6 @@ def test_dashboard_shows_the_group_and_links_to_membership(customer_client):
 
 
 def test_every_admin_change_lands_in_the_audit_list(app, owner_client, owner, customer):
-    from tests.shop.test_admin import VALID_SETTINGS
 
     post_form(owner_client, "/admin/settings", VALID_SETTINGS)
     post_form(owner_client, f"/admin/customers/{customer.id}/block", page=f"/admin/customers/{customer.id}")

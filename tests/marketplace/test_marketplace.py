@@ -21,6 +21,8 @@ from models.base import utcnow
 from models.funds.ledger import check_ledger
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal
+from models.groups.group import new_member
+from models.marketplace import importing as marketplace
 from models.marketplace.api_token import create_token
 from models.marketplace.api_token import MarketplaceToken
 from models.marketplace.api_token import revoke_token
@@ -377,7 +379,7 @@ def test_an_imported_customer_is_never_purged(products):
     imported = User.by_email("market@example.com")
     User.update(created_at=utcnow() - datetime.timedelta(days=60)).where(User.id == imported.id).execute()
     # A self-registration left unconfirmed as long is purged by the same call.
-    stale = User.create(email="stale@example.com", created_at=utcnow() - datetime.timedelta(days=60))
+    stale = new_member(email="stale@example.com", created_at=utcnow() - datetime.timedelta(days=60))
     assert purge_unconfirmed_accounts(utcnow()) == 1
     assert User.get_or_none(User.id == stale.id) is None
     assert User.get_by_id(imported.id).email == "market@example.com"
@@ -461,7 +463,6 @@ def test_a_concurrent_double_import_cannot_duplicate(products, monkeypatch):
     """Both imports checked before either saved: the UNIQUE (channel, external_ref) index decides."""
     data = csv_bytes(row(product_slug="house-blend-250g", item_name="", quantity="2"))
     assert import_csv(data).imported == 1
-    from models.marketplace import importing as marketplace
 
     real = marketplace._existing
     blind = iter([True, True])  # the pre-check and the check inside the transaction see nothing

@@ -10,10 +10,10 @@ import time
 import pytest
 
 from jobs.backup import nightly_backup
-from jobs.scheduler import acquire_lock
+from jobs.lock import acquire_lock
 from models.base import bind_database
 from models.base import db
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import Entry
 from models.funds.ledger import LedgerAccount
 from models.funds.ledger import Leg
@@ -25,6 +25,8 @@ from models.operations.backup import BackupError
 from models.operations.backup import check_file
 from models.operations.backup import make_backup
 from models.operations.backup import restore_backup
+from shop import create_app
+from tests.conftest import app_config
 from tests.factories import fund
 
 pytestmark = pytest.mark.sqlite_only
@@ -159,8 +161,6 @@ def test_the_nightly_backup_runs_once_a_shop_day_after_two_and_keeps_the_newest(
 
 
 def test_restore_replaces_the_database_only_while_the_scheduler_is_stopped(template_database, tmp_path):
-    from shop import create_app
-    from tests.conftest import app_config
 
     shop_file = tmp_path / "other-shop.sqlite3"
     shutil.copy(template_database, shop_file)

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from models.funds.credit import account_for
-from models.funds.credit import set_credit_limit
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import set_credit_limit
 from models.funds.ledger import check_ledger
 from models.funds.ledger import FUNDS_ON_HOLD
 from models.funds.ledger import Journal

@@ -11,7 +11,7 @@ import pytest
 from models.base import bind_database
 from models.base import db
 from models.base import utcnow
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import check_ledger
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal
@@ -25,9 +25,11 @@ from models.orders.affiliate_rewards import reward_affiliate
 from models.orders.affiliate_rewards import reward_key
 from models.orders.card_payments import complete_card_payment
 from models.orders.card_payments import start_card_payment
+from models.orders.fulfilment import receive_bank_transfer
 from models.orders.order import BANK
 from models.orders.order import CARD
 from models.orders.order import Order
+from models.orders.order import OrderPayment
 from models.orders.order import PAID
 from models.orders.order import PENDING_PAYMENT
 from models.orders.paid import mark_paid
@@ -127,7 +129,6 @@ def test_card_completion_pays_the_reward_once(friend, affiliate, product):
 
 
 def test_a_bank_transfer_received_pays_the_reward_once(friend, affiliate, owner, product):
-    from models.orders.fulfilment import receive_bank_transfer
 
     order = place(friend, shop(friend, (product, 1)), key="order-0000000001", method=BANK)
     assert rewards() == []
@@ -255,8 +256,6 @@ def _complete_worker(url, payment_id, barrier, results):
     try:
         bind_database(url)
         db.connect()
-        from models.orders.order import OrderPayment
-
         payment = OrderPayment.get_by_id(payment_id)
         barrier.wait(timeout=30)
         complete_card_payment(payment)

@@ -6,7 +6,7 @@ from html import unescape
 import pytest
 
 from models.accounts.addresses import add_address
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.funds.ledger import FUNDS_ON_HOLD
 from models.funds.ledger import system_account
 from models.groups.group import CustomerGroup

@@ -2,6 +2,7 @@
 bank transfer and switching between them, "Order again", the printable invoice, the late-payment
 email for each case, and the address form returning to checkout."""
 
+import datetime
 import re
 from html import unescape
 
@@ -9,7 +10,7 @@ import pytest
 from itsdangerous import URLSafeSerializer
 
 from models.base import write_transaction
-from models.funds.credit import account_for
+from models.funds.customer_accounts import account_for
 from models.groups.group import CustomerGroup
 from models.orders.cancelling import cancel_order
 from models.orders.card_payments import card_payment_in_progress
@@ -320,7 +321,6 @@ def test_unknown_provider_answer_counts_as_being_confirmed(app, unpaid, monkeypa
 
 
 def test_a_start_that_never_reached_the_provider_does_not_block_for_ever(app, unpaid):
-    import datetime
 
     with app.test_request_context():
         stuck = OrderPayment.create(

@@ -8,8 +8,10 @@ from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from models.funds.credit import account_for
-from models.funds.credit import set_credit_limit
+from jobs.tick import tick
+from models.base import utcnow
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import set_credit_limit
 from models.funds.ledger import Entry
 from models.funds.ledger import FUNDS_ON_HOLD
 from models.funds.ledger import Journal
@@ -38,6 +40,9 @@ from models.shop.outbox import OutboxMessage
 from models.shop.settings import update_settings
 from models.storefront.cart import CartLine
 from models.storefront.catalog import Product
+from payments.sandbox import choose
+from payments.sandbox import SandboxNotification
+from payments.sandbox import SandboxPayment
 from tests.factories import change_default_group
 from tests.factories import fund
 from tests.factories import place
@@ -242,6 +247,23 @@ def test_pay_now_again_while_a_card_payment_is_open_never_starts_a_second_charge
     assert OrderPayment.select().where(OrderPayment.order == order.id).count() == 1
     fail_card_payment(payment)  # once the first is decided, paying again starts a new one
     assert start_card_payment(order, "pay-key-000000000003").id != payment.id
+
+
+def test_the_tick_asks_the_provider_about_a_card_payment_still_pending(buyer, make_product):
+    """A card payment whose notification never came is settled by the minute tick's reconciliation."""
+    order, _, payment = card_order(buyer, make_product)
+    sandbox_payment = SandboxPayment.get(SandboxPayment.public_id == payment.provider_payment_id)
+    choose(sandbox_payment, "late")  # paid at the provider…
+    SandboxPayment.update(settles_at=utcnow()).where(SandboxPayment.id == sandbox_payment.id).execute()
+    SandboxNotification.delete().where(
+        SandboxNotification.payment == sandbox_payment.id
+    ).execute()  # …notice lost
+    now = datetime.datetime.now(datetime.UTC)
+    tick(now + datetime.timedelta(minutes=1))  # too early to ask
+    assert Order.get_by_id(order.id).status == PENDING_PAYMENT
+    tick(now + datetime.timedelta(minutes=5))
+    assert Order.get_by_id(order.id).status == PAID
+    assert OrderPayment.get_by_id(payment.id).outcome == "paid_order"
 
 
 def test_declined_card_keeps_the_order_unpaid(buyer, make_product):

@@ -9,6 +9,7 @@ and an unknown outcome stays pending until the job gets an answer.
 import datetime
 import re
 import secrets
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -17,16 +18,19 @@ from babel.numbers import get_currency_precision
 
 from jobs.funds import retry_pending_refunds
 from models.funds.adjustments import adjust
-from models.funds.credit import account_for
-from models.funds.credit import balance_of
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import balance_of
+from models.funds.customer_accounts import set_credit_limit
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal
 from models.funds.ledger import PROMOTIONS
 from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import system_account
+from models.funds.signup_bonus import credit_signup_bonus
 from models.funds.top_ups import complete_top_up
 from models.funds.top_ups import start_top_up
 from models.funds.top_ups import TopUp
+from models.refunds import top_ups as refunds
 from models.refunds.top_ups import Refund
 from models.refunds.top_ups import refund_summary
 from models.refunds.top_ups import refund_to_card
@@ -35,6 +39,7 @@ from models.refunds.top_ups import round_half_up
 from models.shop.audit import AuditEntry
 from models.shop.outbox import OutboxMessage
 from models.shop.settings import load_settings
+from models.shop.settings import ShopSettings
 from models.users.user import CUSTOMER
 from payments import sandbox
 from payments.sandbox import SandboxPayment
@@ -283,7 +288,6 @@ def test_beyond_the_cap_is_422_and_nothing_moves(
 
 
 def test_a_balance_in_credit_refunds_nothing(app, owner, alice, paid):
-    from models.funds.credit import set_credit_limit
 
     top_up = paid(alice, 2000)
     set_credit_limit(alice, 5000)
@@ -300,10 +304,6 @@ def test_a_movement_racing_past_the_checks_undoes_the_refund(
     """Where reads don't queue behind writers (PostgreSQL), the caps may be read just before a
     concurrent spend lands; the ledger's guard (no credit) or the check of the balance after
     posting (with credit) refuses, and everything is undone."""
-    from dataclasses import replace
-
-    from models.funds.credit import set_credit_limit
-    from models.refunds import top_ups as refunds
 
     top_up = paid(alice, 5000, bonus=500)
     set_credit_limit(alice, credit_limit)
@@ -372,8 +372,6 @@ def test_partial_refunds_take_back_what_one_refund_would(app, owner, alice, paid
 
 
 def test_other_gifts_stay_with_the_customer(app, owner, alice, paid):
-    from models.funds.signup_bonus import credit_signup_bonus
-    from models.shop.settings import ShopSettings
 
     ShopSettings.update(signup_bonus=300).execute()
     credit_signup_bonus(alice)

@@ -20,6 +20,7 @@ from models.reminders.messages import DEFAULT_TEMPLATES
 from models.reminders.messages import template_for
 from models.reminders.records import Reminder
 from models.reminders.settings import load_reminder_settings
+from models.reminders.settings import update_reminder_settings
 from models.reminders.windows import open_window
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import UNKNOWN
@@ -131,7 +132,6 @@ def test_the_preview_shows_who_is_reminded_and_why_others_are_not(
 
 
 def test_the_preview_when_reminders_are_off_or_have_no_window(app, owner_client, owner, at_monday):
-    from models.reminders.settings import update_reminder_settings
 
     update_reminder_settings({"enabled": False}, owner)
     text = text_of(owner_client.get("/admin/reminders"))

@@ -23,8 +23,13 @@ import pytest
 from itsdangerous import URLSafeSerializer
 from peewee import IntegrityError
 
+import models.reminders.batches as batches
 from jobs.mail import deliver_due
 from jobs.mail import SmtpConfig
+from jobs.reminders import send_payment_reminders
+from jobs.tick import DUE_WORK
+from jobs.tick import tick
+from models.base import connection
 from models.base import db
 from models.base import to_naive_utc
 from models.base import utcnow
@@ -64,6 +69,7 @@ from models.shop.settings import load_settings
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.user import User
+from shop import create_app
 from tests.conftest import app_config
 from tests.conftest import csrf_token
 from tests.mailserver import Recorder
@@ -237,10 +243,6 @@ def test_an_order_that_becomes_due_during_the_window_joins_its_batch(app, make_c
 
 
 def test_the_schedulers_minute_tick_sends_reminders(app, customer_with_order, now):
-    import jobs.scheduler  # noqa: F401 - what `flask --app shop jobs` runs registers every feature's work
-    from jobs.reminders import send_payment_reminders
-    from jobs.tick import DUE_WORK
-    from jobs.tick import tick
 
     assert send_payment_reminders in DUE_WORK
     _customer, order = customer_with_order()
@@ -272,7 +274,6 @@ def test_a_crash_in_the_middle_of_sending_leaves_the_rest_for_the_next_tick(
 ):
     """A send is one transaction: the row that was being sent when the process died is still
     planned (and nothing of it is in the outbox); the ones sent before are not sent again."""
-    import models.reminders.batches as batches
 
     pairs = [customer_with_order() for _ in range(3)]
     real_send_text = batches.send_text
@@ -499,10 +500,6 @@ def _scheduler(config, moment_iso, barrier, results):
     """A separate process with its own app and connection: wait for the others, then tick."""
     outcome = {"sent": 0, "errors": []}
     try:
-        from models.base import connection
-        from models.reminders.batches import run_due
-        from shop import create_app
-
         app = create_app(config)
         with app.app_context(), connection():
             barrier.wait(timeout=60)

@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 
 from models.base import to_naive_utc
 from models.base import write_transaction
-from models.funds.credit import account_for
 from models.funds.credit import BANK_TRANSFERS
-from models.funds.credit import set_credit_limit
 from models.funds.credit_requests import APPROVED
 from models.funds.credit_requests import CreditRequest
 from models.funds.credit_requests import DECLINED
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import set_credit_limit
 from models.funds.ledger import ADJUSTMENTS
 from models.funds.ledger import Declined
 from models.funds.ledger import FUNDS_ON_HOLD
@@ -52,6 +52,7 @@ from models.reports.reminders import reminders
 from models.reports.roll_forward import roll_forward
 from models.reports.roll_forward import ROLL_FORWARD_LINES
 from models.reports.scope import bucket_start
+from models.reports.scope import bucket_starts
 from models.reports.scope import Scope
 from models.reports.usage import usage
 from models.shop.settings import update_settings
@@ -61,6 +62,7 @@ from tests.factories import new_group
 from tests.factories import new_order
 from tests.factories import reminder_row
 from tests.factories import tz
+from views.admin.reports import csv_value
 
 DAY_ONE = datetime.date(2026, 9, 1)  # a Tuesday
 SYSTEM_FOR = {
@@ -236,7 +238,6 @@ def test_deposits_by_day_week_and_month_with_group_and_customer_filters(ctx):
 
 
 def _label(start, bucket, rows, scope):
-    from models.reports.scope import bucket_starts
 
     return rows[bucket_starts(scope).index(start)]["period"]
 
@@ -643,7 +644,6 @@ def test_labels_carry_the_year_across_years_and_a_cut_week_says_from(ctx):
 
 
 def test_csv_text_that_a_spreadsheet_would_run_is_quoted(app):
-    from views.admin.reports import csv_value
 
     with app.test_request_context():
         assert csv_value("=HYPERLINK(1)", "text") == "'=HYPERLINK(1)"

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from models.funds.adjustments import adjust
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import send_mail
 from models.shop.outbox import UNKNOWN
@@ -131,7 +132,6 @@ def test_a_zero_staff_limit_is_kept_as_zero(owner_client):
 
 
 def test_currency_is_locked_once_money_has_moved(app, owner_client, customer, owner):
-    from models.funds.adjustments import adjust
 
     with app.app_context():
         adjust(customer, 100, "goodwill", "", "", owner, "k")

@@ -1,18 +1,23 @@
 """The app factory, configuration, security headers, error pages and the database helper."""
 
+import json
+import logging
 import multiprocessing
 import sqlite3
 
 import pytest
+from flask import request
 
 from models.base import db
 from models.base import write_transaction
+from models.groups.group import new_member
 from models.shop.settings import load_settings
 from models.users.user import User
 from shop import create_app
 from shop import instance_secret_key
 from tests.conftest import app_config
 from tests.conftest import csrf_token
+from views.request_log import JsonFormatter
 
 
 def _read_key(instance_path, queue):
@@ -67,7 +72,7 @@ def test_write_transaction_takes_the_write_lock_at_begin(app, database_path):
 
 def test_write_transaction_rolls_back_everything_on_error(app, make_user):
     with pytest.raises(RuntimeError), write_transaction():
-        User.create(email="half@example.com", session_token="t1")
+        new_member(email="half@example.com", session_token="t1")
         raise RuntimeError("boom")
     assert User.by_email("half@example.com") is None
 
@@ -110,8 +115,6 @@ def test_trusted_proxy_headers_only_when_configured(database_path, tmp_path):
     proxied = create_app(app_config(database_path, tmp_path, TRUSTED_PROXIES=1))
     headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
     with plain.test_request_context("/", headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
-        from flask import request
-
         assert request.remote_addr == "127.0.0.1"
     environ = {
         "REMOTE_ADDR": "127.0.0.1",
@@ -122,7 +125,6 @@ def test_trusted_proxy_headers_only_when_configured(database_path, tmp_path):
 
     @proxied.get("/whoami")
     def whoami():
-        from flask import request
 
         seen["addr"], seen["scheme"] = request.remote_addr, request.scheme
         return "ok"
@@ -214,10 +216,6 @@ def test_manifest_and_icons_are_served(client):
 
 
 def test_every_response_carries_a_request_id_and_logs_one_json_line(app, client, caplog):
-    import json
-    import logging
-
-    from views.request_log import JsonFormatter
 
     with caplog.at_level(logging.INFO, logger="shop.requests"):
         given = client.get("/", headers={"X-Request-ID": "abc123def456"})
@@ -232,7 +230,6 @@ def test_every_response_carries_a_request_id_and_logs_one_json_line(app, client,
 
 
 def test_log_lines_never_carry_the_secrets_of_links(client, caplog):
-    import logging
 
     with caplog.at_level(logging.INFO, logger="shop.requests"):
         client.get("/reset-password/SECRET-TOKEN-123")

@@ -4,6 +4,7 @@ The list of kinds is checked against the email templates, so a new message
 kind without a test here fails.
 """
 
+import datetime
 import html
 import re
 from pathlib import Path
@@ -11,17 +12,48 @@ from pathlib import Path
 import pytest
 
 from models.accounts import registration
+from models.accounts.addresses import add_address
 from models.accounts.administration import create_customer_for_owner
 from models.accounts.credentials import change_password
 from models.accounts.credentials import confirm_email_change
 from models.accounts.credentials import request_email_change
 from models.accounts.credentials import request_password_reset
 from models.accounts.inbox import request_sign_in_code
+from models.funds.adjustments import adjust
+from models.funds.credit import record_bank_payment
+from models.funds.credit_requests import decide_credit
+from models.funds.credit_requests import request_credit
+from models.funds.customer_accounts import account_for
+from models.funds.ledger import Leg
+from models.funds.ledger import SALES
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.funds.statements import issue_statements
+from models.funds.top_ups import complete_top_up
+from models.funds.top_ups import start_top_up
+from models.funds.top_ups import TopUp
 from models.groups.applications import apply_for
 from models.groups.applications import decide
 from models.groups.group import CustomerGroup
+from models.groups.management import update_group
+from models.orders.cancelling import cancel_order
+from models.orders.card_payments import complete_card_payment
+from models.orders.card_payments import start_card_payment
+from models.orders.fulfilment import dispatch
+from models.orders.fulfilment import receive_bank_transfer
+from models.orders.placing import cart_fingerprint
+from models.orders.placing import place_order
+from models.refunds.orders import refund_order
+from models.refunds.top_ups import refund_to_card
 from models.shop.outbox import OutboxMessage
+from models.shop.settings import load_settings
+from models.storefront.cart import add_to_cart
+from models.storefront.cart import cart_summary
+from models.storefront.cart import find_cart
+from models.storefront.catalog import Category
+from models.storefront.catalog import Product
 from models.users.user import User
+from payments import sandbox
 from tests.conftest import TEST_PASSWORD
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
@@ -114,7 +146,6 @@ def _decided(approve):
 
 
 def trigger_balance_adjusted(app, make_customer, owner):
-    from models.funds.adjustments import adjust
 
     customer = make_customer()
     adjust(customer, 500, "goodwill", "", "Sorry about the delay.", owner, "k")
@@ -123,9 +154,6 @@ def trigger_balance_adjusted(app, make_customer, owner):
 
 def _credit_decided(approve):
     def trigger(app, make_customer, owner):
-        from models.funds.credit_requests import decide_credit
-        from models.funds.credit_requests import request_credit
-        from models.groups.management import update_group
 
         update_group(CustomerGroup.get(CustomerGroup.is_default == True), {"pay_on_account": True}, owner)  # noqa: E712
         customer = make_customer()
@@ -137,11 +165,6 @@ def _credit_decided(approve):
 
 
 def trigger_funds_refunded(app, make_customer, owner):
-    from models.funds.top_ups import complete_top_up
-    from models.funds.top_ups import start_top_up
-    from models.funds.top_ups import TopUp
-    from models.refunds.top_ups import refund_to_card
-    from payments import sandbox
 
     customer = make_customer()
     with app.test_request_context():
@@ -156,16 +179,6 @@ def trigger_funds_refunded(app, make_customer, owner):
 
 
 def trigger_credit_statement(app, make_customer, owner):
-    import datetime
-
-    from models.funds.credit import account_for
-    from models.funds.ledger import Leg
-    from models.funds.ledger import SALES
-    from models.funds.ledger import system_account
-    from models.funds.ledger import transfer
-    from models.funds.statements import issue_statements
-    from models.groups.group import CustomerGroup
-    from models.groups.management import update_group
 
     customer = make_customer()
     basic = CustomerGroup.get(CustomerGroup.is_default == True)  # noqa: E712
@@ -177,7 +190,6 @@ def trigger_credit_statement(app, make_customer, owner):
 
 
 def trigger_bank_payment_received(app, make_customer, owner):
-    from models.funds.credit import record_bank_payment
 
     to = trigger_credit_statement(app, make_customer, owner)
     record_bank_payment(User.by_email(to), 1000, "BANK-REF", owner, "bank-payment-mail")
@@ -186,14 +198,6 @@ def trigger_bank_payment_received(app, make_customer, owner):
 
 def _order(app, make_customer, method="bank", price=3000, stock=5):
     """A customer's order placed through models/orders/ (inside a request context for its links)."""
-    from models.accounts.addresses import add_address
-    from models.orders.placing import cart_fingerprint
-    from models.orders.placing import place_order
-    from models.storefront.cart import add_to_cart
-    from models.storefront.cart import cart_summary
-    from models.storefront.cart import find_cart
-    from models.storefront.catalog import Category
-    from models.storefront.catalog import Product
 
     customer = make_customer()
     category = Category.get_or_none(Category.slug == "mail-tea") or Category.create(
@@ -218,7 +222,6 @@ def trigger_order_placed(app, make_customer, owner):
 
 
 def trigger_order_cancelled(app, make_customer, owner):
-    from models.orders.cancelling import cancel_order
 
     customer, order, _ = _order(app, make_customer)
     cancel_order(order, None, "Not paid in time")
@@ -226,9 +229,6 @@ def trigger_order_cancelled(app, make_customer, owner):
 
 
 def _late_payment(app, make_customer):
-    from models.orders.cancelling import cancel_order
-    from models.orders.card_payments import complete_card_payment
-    from models.orders.card_payments import start_card_payment
 
     customer, order, _ = _order(app, make_customer, method="card")
     with app.test_request_context():
@@ -243,7 +243,6 @@ def trigger_order_late_payment(app, make_customer, owner):
 
 
 def trigger_order_late_payment_owner(app, make_customer, owner):
-    from models.shop.settings import load_settings
 
     _late_payment(app, make_customer)
     return load_settings().contact_email
@@ -251,7 +250,6 @@ def trigger_order_late_payment_owner(app, make_customer, owner):
 
 def _paid_order(app, make_customer, owner):
     """A bank-transfer order the owner marked paid (which emails order_bank_received)."""
-    from models.orders.fulfilment import receive_bank_transfer
 
     customer, order, _ = _order(app, make_customer, method="bank")
     receive_bank_transfer(order, owner)
@@ -264,7 +262,6 @@ def trigger_order_bank_received(app, make_customer, owner):
 
 
 def trigger_order_dispatched(app, make_customer, owner):
-    from models.orders.fulfilment import dispatch
 
     customer, order = _paid_order(app, make_customer, owner)
     dispatch([order], owner, "Tracking number JD0001")
@@ -272,7 +269,6 @@ def trigger_order_dispatched(app, make_customer, owner):
 
 
 def trigger_order_refunded(app, make_customer, owner):
-    from models.refunds.orders import refund_order
 
     customer, order = _paid_order(app, make_customer, owner)
     refund_order(order, 1000, "funds", "Damaged box", owner, "mail-refund-key-0001")

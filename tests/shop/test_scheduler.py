@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import jobs.tick
-from jobs.scheduler import acquire_lock
-from jobs.scheduler import AlreadyRunning
+from jobs.lock import acquire_lock
+from jobs.lock import AlreadyRunning
 from jobs.tick import tick
 from models.base import as_aware_utc
 from models.base import to_naive_utc

@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 
+from jobs.tick import tick
 from models.base import utcnow
 from models.operations.demo import load_demo_catalogue
 from models.storefront.cart import add_to_cart
@@ -343,7 +344,6 @@ def test_old_visitor_carts_are_purged_and_customer_carts_kept(app, customer, cat
 
 
 def test_the_tick_purges_old_visitor_carts(app, catalogue):
-    from jobs.scheduler import tick
 
     add_to_cart(catalogue["sencha-100g"].id, 1, visitor_key="old")
     Cart.update(updated_at=utcnow() - datetime.timedelta(days=40)).execute()

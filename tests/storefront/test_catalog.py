@@ -6,6 +6,7 @@ import zlib
 from html import unescape
 
 import pytest
+from peewee import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -195,7 +196,6 @@ def test_slug_from_the_name_is_made_unique(app, owner, catalogue):
 
 
 def test_the_database_refuses_negative_stock(app, catalogue):
-    from peewee import IntegrityError
 
     with pytest.raises(IntegrityError):
         Product.update(stock=-1).where(Product.slug == "sencha-100g").execute()

@@ -16,10 +16,10 @@ from wtforms.fields.choices import SelectChoice
 
 from forms.fields import new_key
 from forms.funds import AdjustmentForm
-from forms.funds import TopUpRefundForm
+from forms.refunds import TopUpRefundForm
 from models.funds.adjustments import adjust
-from models.funds.credit import account_for
-from models.funds.credit import effective_credit_limit
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import effective_credit_limit
 from models.funds.history import entries_of
 from models.funds.ledger import Declined
 from models.groups.group import GroupError

@@ -13,11 +13,11 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 
-from forms.orders import CancelPaidForm
 from forms.orders import ConfirmForm
 from forms.orders import DispatchForm
 from forms.orders import OrderFilterForm
-from forms.orders import OrderRefundForm
+from forms.refunds import CancelPaidForm
+from forms.refunds import OrderRefundForm
 from models.orders.cancelling import cancel_order
 from models.orders.fulfilment import awaits_bank_transfer
 from models.orders.fulfilment import complete

@@ -12,14 +12,14 @@ from flask_login import login_required
 from forms.fields import new_key
 from forms.funds import CreditRequestForm
 from forms.funds import RepaymentForm
-from models.funds.credit import account_for
 from models.funds.credit import amount_owed
-from models.funds.credit import effective_credit_limit
 from models.funds.credit import open_statement
 from models.funds.credit import overdue_statement
 from models.funds.credit import repayment_reference
 from models.funds.credit_requests import request_credit
 from models.funds.credit_requests import requests_of
+from models.funds.customer_accounts import account_for
+from models.funds.customer_accounts import effective_credit_limit
 from models.funds.top_ups import FundsError
 from models.funds.top_ups import KeyReused
 from models.funds.top_ups import REPAYMENT

@@ -19,9 +19,9 @@ from forms.fields import currency_decimals
 from forms.fields import new_key
 from forms.funds import HistoryFilterForm
 from forms.funds import TopUpForm
-from models.funds.credit import account_for
 from models.funds.credit import open_statement
 from models.funds.credit import overdue_statement
+from models.funds.customer_accounts import account_for
 from models.funds.history import all_entries
 from models.funds.history import CATEGORY_LABELS
 from models.funds.history import COUNT_CAP

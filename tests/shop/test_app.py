@@ -4,6 +4,9 @@ import json
 import logging
 import multiprocessing
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from flask import request
@@ -18,6 +21,8 @@ from shop import instance_secret_key
 from tests.conftest import app_config
 from tests.conftest import csrf_token
 from views.request_log import JsonFormatter
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _read_key(instance_path, queue):
@@ -234,3 +239,26 @@ def test_log_lines_never_carry_the_secrets_of_links(client, caplog):
     with caplog.at_level(logging.INFO, logger="shop.requests"):
         client.get("/reset-password/SECRET-TOKEN-123")
     assert caplog.records and "SECRET-TOKEN-123" not in str(caplog.records[0].__dict__)
+
+
+def test_any_models_module_imported_first_gives_a_whole_user(app, database_url):
+    """A script or a worker process that imports one module of models/ (no create_app) still gets
+    User's group and default addresses, which are defined in packages above users."""
+    script = (
+        "import sys\n"
+        "from models.base import bind_database, db\n"
+        "from models.users.user import User\n"
+        "bind_database(sys.argv[1])\n"
+        "with db.connection_context():\n"
+        "    user = User.get(User.email == sys.argv[2])\n"
+        "    print(user.group.name, user.default_billing_id)\n"
+    )
+    customer = new_member(email="whole@example.com")
+    done = subprocess.run(
+        [sys.executable, "-c", script, database_url, customer.email],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [customer.group.name, "None"]

@@ -28,6 +28,7 @@ from forms.accounts import ProfileForm
 from forms.fields import national_phone
 from forms.fields import phone_number
 from models.accounts.addresses import add_address
+from models.accounts.addresses import ADDRESS_FIELDS
 from models.accounts.addresses import address_of
 from models.accounts.addresses import addresses_of
 from models.accounts.addresses import delete_address as delete_address_of
@@ -64,17 +65,6 @@ from views.throttling import refuse_if_throttled
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 WRONG_PASSWORD = "That password isn't right. Check it and try again."  # noqa: S105 - a message
-ADDRESS_FORM_FIELDS = (
-    "full_name",
-    "company",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-)
 
 
 @bp.get("/")
@@ -189,7 +179,7 @@ def validate_address(form):
 
 
 def address_fields(form):
-    return {name: form[name].data for name in ADDRESS_FORM_FIELDS}
+    return {name: form[name].data for name in ADDRESS_FIELDS}
 
 
 def owned_address(address_id):

@@ -15,6 +15,7 @@ from forms.accounts import address_form
 from forms.accounts import EmailPasswordForm
 from forms.accounts import PersonalDetailsForm
 from forms.fields import phone_number
+from models.accounts.addresses import ADDRESS_FIELDS
 from models.accounts.registration import complete_registration
 from models.accounts.registration import find_draft
 from models.accounts.registration import save_answers
@@ -171,20 +172,7 @@ def details_answers(forms):
         "shipping": None,
     }
     if personal.ship_different.data:
-        answers["shipping"] = {
-            name_: shipping[name_].data or ""
-            for name_ in (
-                "full_name",
-                "company",
-                "line1",
-                "line2",
-                "city",
-                "region",
-                "postal_code",
-                "country",
-                "phone",
-            )
-        }
+        answers["shipping"] = {name_: shipping[name_].data or "" for name_ in ADDRESS_FIELDS}
     return answers
 
 

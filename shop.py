@@ -21,6 +21,7 @@ from jobs import scheduler
 from models.base import bind_database
 from models.reactions import connect as connect_reactions
 from models.users import passwords
+from payments import configuration_problems as payment_configuration_problems
 from views import init_app as init_views
 
 
@@ -35,6 +36,9 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
 
+    problems = payment_configuration_problems(app.config)
+    if problems:
+        raise RuntimeError("The payment settings are not usable: " + " ".join(problems))
     bind_database(app.config["DATABASE_URL"], app.config["DATABASE_BUSY_TIMEOUT"])
     connect_reactions()
     if app.config.get("PASSWORD_HASH_COST"):
@@ -47,6 +51,22 @@ def create_app(test_config=None):
 
     register_commands(app)
     return app
+
+
+# No inline scripts or styles, nothing from elsewhere (a payment provider's page adds its origins).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "manifest-src 'self'",
+    ]
+)
 
 
 def default_config(instance_path):
@@ -77,6 +97,16 @@ def default_config(instance_path):
         # The nightly backup (jobs/backup.py); an empty BACKUP_DIR turns it off.
         "BACKUP_DIR": env.get("BACKUP_DIR", os.path.join(instance_path, "backups")),
         "BACKUP_KEEP": int(env.get("BACKUP_KEEP", "14")),
+        "SHOP_BASE_URL": base_url,
+        "CONTENT_SECURITY_POLICY": CONTENT_SECURITY_POLICY,
+        # Card payments: the built-in sandbox (play money) unless a real provider is set up.
+        "PAYMENT_PROVIDER": env.get("PAYMENT_PROVIDER", "sandbox"),
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        # Tests and local trials only: a fake Stripe (localstripe) instead of Stripe's servers.
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        "STRIPE_JS_URL": env.get("STRIPE_JS_URL", ""),
     }
 
 

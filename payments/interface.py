@@ -35,13 +35,33 @@ class Notification:
 
 
 class Provider(Protocol):
-    name: str
+    """What a provider module implements (payments/sandbox.py and payments/stripe.py do).
+
+    A new provider is one module with a class like this, its entry in payments.PROVIDERS,
+    a blueprint if it needs a page of its own (views/__init__.py registers it), and tests.
+    Amounts are integer minor units; currencies ISO codes in capitals. Idempotency keys are
+    the shop's, derived from the business operation; a provider must send them along (or
+    check them itself), so that a retry never charges or refunds twice.
+    """
+
+    name: str  # as in PAYMENT_PROVIDER and the notification URL /payments/<name>/notifications
+    signature_header: str  # the HTTP header that carries a notification's signature
+
+    @staticmethod
+    def configuration_problems(config) -> list:
+        """What is missing or wrong in the app's config for this provider ([] when usable)."""
+
+    @staticmethod
+    def mode(config) -> str:
+        """'sandbox', 'test' or 'live'."""
 
     def create_payment(self, amount, currency, reference, idempotency_key, return_url):
-        """-> (provider_payment_id, redirect_url). The same key returns the same payment."""
+        """-> (provider_payment_id, redirect_url): where the payer goes to pay, who comes back to
+        `return_url`. The same key returns the same payment."""
 
     def verify_notification(self, body, signature):
-        """-> Notification, or raises BadNotification."""
+        """-> Notification; None for an authentic event the shop does not act on; raises
+        BadNotification for anything not authentic or not readable."""
 
     def get_status(self, provider_payment_id):
         """-> 'pending' | 'succeeded' | 'failed'; raises UnknownPayment."""

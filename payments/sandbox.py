@@ -124,6 +124,15 @@ def sign(body):
 
 class SandboxProvider:
     name = "sandbox"
+    signature_header = SIGNATURE_HEADER
+
+    @staticmethod
+    def configuration_problems(config):
+        return []
+
+    @staticmethod
+    def mode(config):
+        return "sandbox"
 
     def create_payment(self, amount, currency, reference, idempotency_key, return_url):
         if not isinstance(amount, int) or amount <= 0:

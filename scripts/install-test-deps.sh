@@ -24,3 +24,14 @@ fi
 if [ ! -f node_modules/vnu-jar/build/dist/vnu.jar ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --silent --no-audit --no-fund
 fi
+
+# The fake Stripe server the payment tests run as a separate process (tests/stripe_server.py).
+# It has its own venv: it is a test tool (GPL, aiohttp), never part of the shop.
+LOCALSTRIPE_VERSION=1.15.10
+if [ ! -x .localstripe/bin/python ] || ! .localstripe/bin/python -c "import localstripe" 2>/dev/null \
+   || [ "$(cat .localstripe/version 2>/dev/null)" != "$LOCALSTRIPE_VERSION" ]; then
+  rm -rf .localstripe
+  python3 -m venv .localstripe
+  .localstripe/bin/pip install --quiet --disable-pip-version-check "localstripe==$LOCALSTRIPE_VERSION"
+  echo "$LOCALSTRIPE_VERSION" > .localstripe/version
+fi

@@ -15,6 +15,7 @@ import itertools
 import os
 import re
 import shutil
+import socket
 from urllib.parse import urlsplit
 from urllib.parse import urlunsplit
 
@@ -47,6 +48,27 @@ _databases = itertools.count(1)
 def postgres_url(name):
     """SHOP_TEST_POSTGRES_URL with the database `name` instead."""
     return urlunsplit(urlsplit(POSTGRES_URL)._replace(path=f"/{name}"))
+
+
+LOOPBACK = ("127.", "::1", "localhost")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def only_loopback():
+    """No test reaches the network: a connection to anything but this machine fails at once.
+
+    Separate processes (the fake Stripe, browsers, the jobs process) run their own code, each
+    pointed at loopback by the test that starts it."""
+    real_connect = socket.socket.connect
+
+    def connect(self, address):
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not str(address[0]).startswith(LOOPBACK):
+            raise OSError(f"tests may only connect to loopback, not {address[0]}")
+        return real_connect(self, address)
+
+    socket.socket.connect = connect
+    yield
+    socket.socket.connect = real_connect
 
 
 def pytest_collection_modifyitems(config, items):
@@ -141,13 +163,19 @@ def app_config(database, instance_path, **overrides):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def app_overrides():
+    """Configuration a folder's tests need on top of app_config (tests/payments: Stripe)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_overrides):
     """The app, with a database connection open for the test's own queries.
 
     No app context stays pushed: requests must each get their own `g`.
     At teardown the ledger check runs on the test's database.
     """
-    app = create_app(app_config(database_url, tmp_path))
+    app = create_app(app_config(database_url, tmp_path, **app_overrides))
     with connection():
         yield app
         # Every test that used the database leaves the ledger consistent.

@@ -8,7 +8,9 @@ from models.funds.adjustments import pending_adjustment_count
 from models.funds.credit_requests import pending_credit_count
 from models.groups.applications import pending_count
 from models.groups.group import group_of
+from payments import mode as payment_mode
 from payments.sandbox import bp as sandbox_bp
+from payments.stripe import bp as stripe_bp
 from views import errors
 from views import formatting
 from views import request_log
@@ -40,6 +42,7 @@ BLUEPRINTS = (
     membership_bp,
     funds_bp,
     sandbox_bp,
+    stripe_bp,
     credit_bp,
     checkout_bp,
     orders_bp,
@@ -64,6 +67,8 @@ def init_app(app):
             "shop": shop_settings(),
             "awaiting_approval": awaiting_approval,
             "current_group": current_group,
+            # "sandbox" or "test": customer pages say "Test mode" (no real money moves).
+            "payment_mode": payment_mode(app.config),
         }
 
 

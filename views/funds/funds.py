@@ -37,8 +37,8 @@ from models.funds.top_ups import top_up_of
 from models.groups.group import settings_for
 from models.orders.notifications import handle_notification
 from models.orders.notifications import NotificationRejected
-from payments import configured_name as configured_provider
 from payments import PaymentError
+from payments import PROVIDERS
 from views.downloads import csv_download
 from views.downloads import spreadsheet_text
 from views.formatting import local_time
@@ -90,7 +90,6 @@ def overview(form=None, status=200):
         presets=presets,
         form=form or TopUpForm(formdata=None),
         top_ups=recent_top_ups(current_user),
-        sandbox=configured_provider() == "sandbox",
         status=status,
     )
 
@@ -203,9 +202,9 @@ def history_csv():
 @csrf.exempt
 def provider_notification(provider_name):
     """The provider's signed notification. Anything not authentic or not matching moves nothing: 400."""
-    signature = request.headers.get("Sandbox-Signature") or request.headers.get("Payment-Signature", "")
+    header = PROVIDERS[provider_name].signature_header if provider_name in PROVIDERS else ""
     try:
-        handle_notification(provider_name, request.get_data(), signature)
+        handle_notification(provider_name, request.get_data(), request.headers.get(header, ""))
     except NotificationRejected as error:
         return {"ok": False, "error": str(error)}, 400
     return {"ok": True}

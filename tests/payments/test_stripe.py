@@ -8,7 +8,13 @@ shop as the browser does. Everything the shop itself sends goes through the real
 import datetime
 import hashlib
 import hmac
+import http.server
 import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
 import time
 
 import pytest
@@ -26,6 +32,7 @@ from models.orders.order import CARD
 from models.orders.order import Order
 from models.orders.order import OrderPayment
 from models.orders.order import PAID
+from models.refunds.orders import refund_order
 from models.refunds.top_ups import Refund
 from models.refunds.top_ups import refund_to_card
 from payments import mode as payment_mode
@@ -34,6 +41,7 @@ from tests.conftest import app_config
 from tests.conftest import post_form
 from tests.factories import make_product
 from tests.factories import placed_order
+from tests.payments.conftest import ROOT
 from tests.payments.conftest import stripe_config
 from tests.payments.conftest import WEBHOOK_SECRET
 
@@ -325,3 +333,128 @@ def test_events_about_other_payments_or_of_other_kinds_are_acknowledged_and_move
     assert notify(client, charge).status_code == 200
     assert ProviderEvent.select().count() == 1
     assert balance_of(customer) == 0
+
+
+def test_a_paid_orders_card_part_is_refunded_on_stripe(ctx, customer, owner, fake):
+    order = placed_order(customer, (make_product(price=4000), 1), method=CARD)
+    payment = start_card_payment(order, "order-pay-key-000002")
+    pay(fake, payment.provider_payment_id, VISA)
+    refresh_card_payment(payment)
+    refund_order(Order.get_by_id(order.id), 1000, "original", "", owner, "order-refund-one")
+    refund_order(Order.get_by_id(order.id), 3000, "original", "", owner, "order-refund-two")
+    refunds = fake.refunds.list(params={"payment_intent": payment.provider_payment_id}).data
+    assert sorted(r.amount for r in refunds) == [1000, 3000]
+    assert Order.get_by_id(order.id).refunded == 4000
+
+
+# Webhooks as the fake Stripe sends them ----------------------------------------------------------
+
+
+@pytest.fixture
+def webhook_catcher(stripe_server):
+    """A loopback HTTP server registered as the fake Stripe's webhook endpoint: what it receives."""
+    received = queue.Queue()
+
+    class Catcher(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the handler's name in http.server
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.put((body, self.headers["Stripe-Signature"]))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Catcher)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/"
+    hook = f"catcher{server.server_port}"
+    requests.post(
+        f"{stripe_server}/_config/webhooks/{hook}", json={"url": url, "secret": WEBHOOK_SECRET}, timeout=10
+    )
+    yield received
+    requests.post(
+        f"{stripe_server}/_config/webhooks/{hook}",
+        json={"url": url, "secret": "whsec_gone", "events": []},
+        timeout=10,
+    )
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_fake_stripes_own_signed_webhook_credits_the_top_up(
+    customer_client, customer, fake, webhook_catcher
+):
+    start_top_up(customer_client)
+    top_up = TopUp.get(TopUp.user == customer)
+    pay(fake, top_up.provider_payment_id, VISA)
+    while True:  # the fake sends every event to every endpoint: wait for this payment's success
+        body, signature = webhook_catcher.get(timeout=15)
+        sent = json.loads(body)
+        if (
+            sent["type"] == "payment_intent.succeeded"
+            and sent["data"]["object"]["id"] == top_up.provider_payment_id
+        ):
+            break
+    response = customer_client.post(
+        NOTIFY, data=body, headers={"Stripe-Signature": signature}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert TopUp.get_by_id(top_up.id).state == "succeeded" and balance_of(customer) == 2500
+    assert ProviderEvent.get().event_id == sent["id"]
+
+
+# A worker killed between Stripe's success and the shop's commit ----------------------------------
+
+KILLED_WORKER = """
+import os, signal, sys
+import models.funds.top_ups as top_ups
+from models.base import connection
+from shop import create_app
+from tests.conftest import app_config
+from tests.payments.conftest import ROOT
+from tests.payments.conftest import stripe_config
+from pathlib import Path
+
+app = create_app(app_config(sys.argv[1], Path(sys.argv[2]), **stripe_config(sys.argv[3])))
+real_transfer = top_ups.transfer
+
+def transfer_then_die(*args, **kwargs):
+    real_transfer(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)  # the money is written, the transaction not yet committed
+
+top_ups.transfer = transfer_then_die
+with app.app_context(), connection():
+    top_ups.refresh_top_up(top_ups.TopUp.get_by_id(int(sys.argv[4])))
+"""
+
+
+def test_a_worker_killed_before_its_commit_leaves_reconciliation_to_credit_once(
+    customer_client, customer, fake, database_url, stripe_server, tmp_path
+):
+    start_top_up(customer_client)
+    top_up = TopUp.get(TopUp.user == customer)
+    pay(fake, top_up.provider_payment_id, VISA)
+    worker = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            KILLED_WORKER,
+            database_url,
+            str(tmp_path / "worker"),
+            stripe_server,
+            str(top_up.id),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert worker.returncode == -signal.SIGKILL, worker.stderr
+    assert TopUp.get_by_id(top_up.id).state == "pending" and balance_of(customer) == 0
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=10)
+    with customer_client.application.app_context():
+        assert reconcile_pending_top_ups(later) == 1
+        assert reconcile_pending_top_ups(later) == 0
+    assert TopUp.get_by_id(top_up.id).state == "succeeded" and balance_of(customer) == 2500
+    assert Journal.select().count() == 1

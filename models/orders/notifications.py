@@ -10,6 +10,9 @@ kept and acknowledged (the provider must not retry it for days); one for another
 currency is refused and moves no money.
 """
 
+import datetime
+from dataclasses import dataclass
+
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import fn
@@ -20,9 +23,12 @@ from models.base import utcnow
 from models.base import write_transaction
 from models.funds.top_ups import apply_status
 from models.funds.top_ups import top_up_paid_by
+from models.funds.top_ups import TopUp
 from models.orders.card_payments import apply_payment_status
 from models.orders.card_payments import order_payment_by
+from models.orders.order import OrderPayment
 from payments import PaymentError
+from payments import PENDING
 from payments import provider as payment_provider
 
 TOP_UP, ORDER_PAYMENT, UNKNOWN = "top_up", "order_payment", "unknown"
@@ -105,3 +111,34 @@ def last_event_at(provider_name):
         .where(ProviderEvent.provider == provider_name)
         .scalar()
     )
+
+
+# A card payment still waiting this long with no event from the provider since it started
+# suggests the provider's notifications are not reaching the shop.
+SILENCE_WARNING_AFTER = datetime.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ProviderSilence:
+    """What the owner's settings page says about the provider's notifications."""
+
+    last_event_at: datetime.datetime | None  # naive UTC
+    waiting_since: datetime.datetime | None  # the oldest payment still waiting for an outcome
+
+    @property
+    def worrying(self):
+        return self.waiting_since is not None and (
+            self.last_event_at is None or self.last_event_at < self.waiting_since
+        )
+
+
+def provider_silence(provider_name, now=None):
+    """When the provider last told the shop anything, and whether a payment has waited too long since."""
+    cutoff = (now or utcnow()) - SILENCE_WARNING_AFTER
+    waiting = [
+        model.select(fn.MIN(model.created_at))
+        .where((model.provider == provider_name) & (model.state == PENDING) & (model.created_at <= cutoff))
+        .scalar()
+        for model in (TopUp, OrderPayment)
+    ]
+    return ProviderSilence(last_event_at(provider_name), min((w for w in waiting if w), default=None))

@@ -22,6 +22,7 @@ import requests
 import stripe
 
 from jobs.funds import reconcile_pending_top_ups
+from models.base import utcnow
 from models.funds.customer_accounts import balance_of
 from models.funds.ledger import Journal
 from models.funds.top_ups import TopUp
@@ -39,6 +40,7 @@ from payments import mode as payment_mode
 from shop import create_app
 from tests.conftest import app_config
 from tests.conftest import post_form
+from tests.conftest import sign_in
 from tests.factories import make_product
 from tests.factories import placed_order
 from tests.payments.conftest import ROOT
@@ -458,3 +460,21 @@ def test_a_worker_killed_before_its_commit_leaves_reconciliation_to_credit_once(
         assert reconcile_pending_top_ups(later) == 0
     assert TopUp.get_by_id(top_up.id).state == "succeeded" and balance_of(customer) == 2500
     assert Journal.select().count() == 1
+
+
+def test_the_owners_settings_say_which_provider_and_warn_when_its_events_stop(
+    app, owner, customer_client, customer, fake
+):
+    owner_client = app.test_client()
+    sign_in(owner_client, owner)
+    html = owner_client.get("/admin/settings").get_data(as_text=True)
+    assert "Stripe" in html and "Test mode: no real money moves" in html and "None yet" in html
+    start_top_up(customer_client)
+    top_up = TopUp.get(TopUp.user == customer)
+    TopUp.update(created_at=utcnow() - datetime.timedelta(minutes=30)).where(TopUp.id == top_up.id).execute()
+    html = owner_client.get("/admin/settings").get_data(as_text=True)
+    assert "no event has arrived from the provider since then" in html
+    assert "http://shop.test/payments/stripe/notifications" in html
+    notify(owner_client, event(fake.payment_intents.retrieve(top_up.provider_payment_id), event_id="evt_any"))
+    html = owner_client.get("/admin/settings").get_data(as_text=True)
+    assert "no event has arrived" not in html and "None yet" not in html

@@ -6,6 +6,7 @@ its children's views too, so no admin page can forget it. Owner-only views add @
 """
 
 from flask import Blueprint
+from flask import current_app
 from flask import flash
 from flask import request
 from flask import url_for
@@ -17,8 +18,10 @@ from models.funds.credit import overdue_customers
 from models.funds.ledger import latest_check
 from models.funds.ledger import money_has_moved
 from models.operations.health import health_report
+from models.orders.notifications import provider_silence
 from models.reports.dashboard import dashboard as dashboard_figures
 from models.reports.order_value import order_value_hints
+from models.shop.mail import absolute_url
 from models.shop.outbox import counts_by_state
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import send_again
@@ -27,6 +30,8 @@ from models.shop.settings import shop_today
 from models.shop.settings import update_settings
 from models.users.user import count_by_role
 from models.users.user import CUSTOMER
+from payments import configured_name as configured_provider
+from payments import mode as payment_mode
 from views.admin import approvals
 from views.admin import audit
 from views.admin import catalog
@@ -100,9 +105,14 @@ def settings():
     if currency_locked:
         form.currency.render_kw = {"readonly": True}
     if not form.validate_on_submit():
+        provider = configured_provider()
         context = {
             "form": form,
             "currency_locked": currency_locked,
+            "provider": provider,
+            "provider_mode": payment_mode(current_app.config),
+            "provider_silence": provider_silence(provider),
+            "webhook_url": absolute_url("funds.provider_notification", provider_name=provider),
             "order_hints": order_value_hints(shop_today()),
         }
         if request.method == "POST":

@@ -34,6 +34,7 @@ from models.users.user import OWNER
 from models.users.user import STAFF
 from shop import create_app
 from tests import factories
+from tests.stripe_fake import fake_stripe
 
 TEST_PASSWORD = "correct horse battery"
 CHEAP_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
@@ -160,6 +161,13 @@ def app_config(database, instance_path, **overrides):
     }
     config.update(overrides)
     return config
+
+
+@pytest.fixture(scope="session")
+def stripe_server():
+    """The base URL of the fake Stripe, one separate process for the whole session."""
+    with fake_stripe() as base_url:
+        yield base_url
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import os
 import select
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,18 +43,39 @@ def live_database(tmp_path_factory):
 @pytest.fixture(scope="session")
 def live_server(live_database):
     """Base URL of the shop served from a fresh demo database in a child process."""
-    log_path = live_database.with_name("server.log")
+    with serving(live_database) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def stripe_live_database(tmp_path_factory):
+    return tmp_path_factory.mktemp("stripe-live-server") / "shop.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def stripe_live_server(stripe_live_database, stripe_server):
+    """Base URL of a second shop (its own demo database) taking card payments through the fake Stripe."""
+    with serving(stripe_live_database, {"TEST_FAKE_STRIPE": stripe_server}) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving(database, extra_env=None):
+    log_path = database.with_name("server.log")
     # The shop's own settings from the developer's environment (an https base URL
     # would make the session cookie Secure, a real SMTP host...) must not leak in.
     env = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(("SHOP_", "SMTP_", "MAIL_", "DATABASE_", "TRUSTED_PROXIES"))
+        if not name.startswith(
+            ("SHOP_", "SMTP_", "MAIL_", "DATABASE_", "TRUSTED_PROXIES", "PAYMENT_", "STRIPE_")
+        )
     }
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra_env or {})
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.browser.serve", str(live_database), "--exit-with-stdin"],
+            [sys.executable, "-m", "tests.browser.serve", str(database), "--exit-with-stdin"],
             cwd=ROOT,
             env=env,
             stdin=subprocess.PIPE,

@@ -8,12 +8,15 @@ crawl reaches every outbox page), serves on a free loopback port, and prints
 --exit-with-stdin also when its stdin closes (the test session ended, however it ended).
 """
 
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
 
 from werkzeug.serving import make_server
+
+from tests.stripe_fake import stripe_config
 
 CHEAP_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
@@ -74,6 +77,8 @@ def main(database_path, exit_with_stdin=False):
             "PASSWORD_HASH_COST": CHEAP_HASH,
             "SMTP_HOST": "",
             "JOBS_LOCK_PATH": str(database_path.with_name("jobs.lock")),
+            # Card payments through the fake Stripe at this address (tests/browser/test_stripe.py).
+            **(stripe_config(os.environ["TEST_FAKE_STRIPE"]) if os.environ.get("TEST_FAKE_STRIPE") else {}),
         }
     )
     with app.app_context():  # demo orders render their emails, which needs the app

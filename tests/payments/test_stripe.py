@@ -43,9 +43,9 @@ from tests.conftest import post_form
 from tests.conftest import sign_in
 from tests.factories import make_product
 from tests.factories import placed_order
-from tests.payments.conftest import ROOT
-from tests.payments.conftest import stripe_config
-from tests.payments.conftest import WEBHOOK_SECRET
+from tests.stripe_fake import ROOT
+from tests.stripe_fake import stripe_config
+from tests.stripe_fake import WEBHOOK_SECRET
 
 KEY = "s" * 22
 NOTIFY = "/payments/stripe/notifications"
@@ -414,8 +414,8 @@ import models.funds.top_ups as top_ups
 from models.base import connection
 from shop import create_app
 from tests.conftest import app_config
-from tests.payments.conftest import ROOT
-from tests.payments.conftest import stripe_config
+from tests.stripe_fake import ROOT
+from tests.stripe_fake import stripe_config
 from pathlib import Path
 
 app = create_app(app_config(sys.argv[1], Path(sys.argv[2]), **stripe_config(sys.argv[3])))

@@ -7,8 +7,11 @@ Stripe.js does and then let the page and the payer do the rest: the bank's chall
 back to the shop, and what the shop then says.
 """
 
+import itertools
 import re
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 import stripe
@@ -17,14 +20,21 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_no_horizontal_scroll
 from tests.browser.conftest import CUSTOMER_EMAIL
+from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.conftest import DESKTOP
 from tests.browser.conftest import MOBILE
 from tests.browser.conftest import new_page
+from tests.browser.conftest import ROOT
 from tests.browser.conftest import sign_in
+from tests.browser.test_checkout import MAKE_CUSTOMER
+from tests.browser.test_checkout import order_status
+from tests.browser.test_checkout import to_checkout
 
 pytestmark = pytest.mark.browser
 
 THREE_D_SECURE = "4000002760003184"
+DECLINED = "4000000000000341"
+_numbers = itertools.count(1)
 
 
 @pytest.fixture(params=["desktop", "phone"])
@@ -126,3 +136,51 @@ def test_without_javascript_the_card_page_says_so_and_offers_the_way_back(stripe
     expect(stripe_no_js_page.get_by_role("button", name=re.compile("^Pay"))).to_be_hidden()
     stripe_no_js_page.get_by_role("link", name="Back without paying").click()
     expect(stripe_no_js_page.get_by_role("heading", name=re.compile("Top-up of €12.00"))).to_be_visible()
+
+
+# An order's card part -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def stripe_checkout_customer(stripe_live_database, tmp_path):
+    """A customer of the Stripe shop with an address and 2.00 of funds (checkout's own setup)."""
+    email = f"stripe-checkout{next(_numbers)}@example.com"
+    done = subprocess.run(
+        [sys.executable, "-c", MAKE_CUSTOMER, str(stripe_live_database), str(tmp_path), email, DEMO_PASSWORD],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return email
+
+
+def latest_order_intent(path):
+    with sqlite3.connect(path) as connection:
+        return connection.execute(
+            "SELECT provider_payment_id FROM order_payment ORDER BY id DESC LIMIT 1"
+        ).fetchone()[0]
+
+
+@pytest.mark.parametrize("card", ["3-D Secure", "declined"])
+def test_checkout_pays_the_card_part_on_stripe(
+    stripe_page, stripe_checkout_customer, stripe_live_database, fake, card
+):
+    sign_in(stripe_page, stripe_checkout_customer)
+    to_checkout(stripe_page)
+    stripe_page.get_by_role("button", name=re.compile("^Place order")).click()
+    expect(stripe_page.get_by_role("heading", name="Pay €2.50 by card")).to_be_visible()
+    pay_url, intent = stripe_page.url, latest_order_intent(stripe_live_database)
+    if card == "3-D Secure":
+        assert attach_card(fake, intent, THREE_D_SECURE).status == "requires_action"
+        stripe_page.goto(pay_url)
+        stripe_page.get_by_role("button", name="Complete authentication").click()
+        expect(stripe_page.get_by_role("heading", name=re.compile("is paid"))).to_be_visible()
+        assert order_status(stripe_live_database, stripe_checkout_customer) == ("paid", 200, 250, 0)
+    else:
+        with pytest.raises(stripe.CardError):
+            attach_card(fake, intent, DECLINED)
+        stripe_page.goto(pay_url)
+        stripe_page.get_by_role("link", name="Back without paying").click()
+        expect(stripe_page.get_by_role("heading", name="The payment didn't go through")).to_be_visible()
+        assert order_status(stripe_live_database, stripe_checkout_customer)[0] == "pending_payment"

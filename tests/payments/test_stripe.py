@@ -23,8 +23,17 @@ import stripe
 
 from jobs.funds import reconcile_pending_top_ups
 from models.base import utcnow
+from models.funds.customer_accounts import account_for
 from models.funds.customer_accounts import balance_of
+from models.funds.customer_accounts import set_credit_limit
 from models.funds.ledger import Journal
+from models.funds.ledger import Leg
+from models.funds.ledger import SALES
+from models.funds.ledger import system_account
+from models.funds.ledger import transfer
+from models.funds.top_ups import refresh_top_up
+from models.funds.top_ups import REPAYMENT
+from models.funds.top_ups import start_top_up as start_top_up_model
 from models.funds.top_ups import TopUp
 from models.orders.card_payments import refresh_card_payment
 from models.orders.card_payments import start_card_payment
@@ -478,3 +487,17 @@ def test_the_owners_settings_say_which_provider_and_warn_when_its_events_stop(
     notify(owner_client, event(fake.payment_intents.retrieve(top_up.provider_payment_id), event_id="evt_any"))
     html = owner_client.get("/admin/settings").get_data(as_text=True)
     assert "no event has arrived" not in html and "None yet" not in html
+
+
+def test_paying_back_credit_by_card_goes_through_stripe(ctx, customer, fake):
+    set_credit_limit(customer, 5000)
+    transfer(
+        "spend-on-credit",
+        "order",
+        [Leg(account_for(customer), -3000, "spend"), Leg(system_account(SALES), 3000, "spend")],
+    )
+    repayment = start_top_up_model(customer, 3000, "repay-form-key-0001", purpose=REPAYMENT)
+    assert fake.payment_intents.retrieve(repayment.provider_payment_id).amount == 3000
+    pay(fake, repayment.provider_payment_id, VISA)
+    refresh_top_up(repayment)
+    assert balance_of(customer) == 0 and TopUp.get_by_id(repayment.id).state == "succeeded"

@@ -19,6 +19,8 @@ from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.orders.cancelling import reinstate
 from models.orders.messages import tell_about_late_payment
+from models.orders.messages import tell_card_failed
+from models.orders.messages import tell_order_placed
 from models.orders.order import BANK
 from models.orders.order import CANCELLED
 from models.orders.order import CARD
@@ -137,7 +139,8 @@ def complete_card_payment(payment, now=None):
                 actor=order.user,
                 now=now,
             )
-            mark_paid(order, None, now, "Card payment received")
+            # A reinstated order's email (order_late_payment) says it is paid: no receipt besides.
+            mark_paid(order, None, now, "Card payment received", receipt=outcome != "reinstated")
             if outcome != "reinstated":
                 outcome = "paid_order"
         else:
@@ -168,11 +171,20 @@ def complete_card_payment(payment, now=None):
 
 
 def fail_card_payment(payment, now=None):
-    """A pending payment failed. A succeeded one stays succeeded (`paid` is terminal)."""
+    """A pending payment failed. A succeeded one stays succeeded (`paid` is terminal).
+
+    The order is kept; if nothing was emailed about it yet, the customer is told the payment
+    didn't go through and how to pay (messages.py `tell_card_failed`), once.
+    """
+    now = now or utcnow()
     with write_transaction():
-        OrderPayment.update(state=FAILED, updated_at=now or utcnow()).where(
-            (OrderPayment.id == payment.id) & (OrderPayment.state == PENDING)
-        ).execute()
+        failed = (
+            OrderPayment.update(state=FAILED, updated_at=now)
+            .where((OrderPayment.id == payment.id) & (OrderPayment.state == PENDING))
+            .execute()
+        )
+        if failed:
+            tell_card_failed(OrderPayment.get_by_id(payment.id), now)
     return OrderPayment.get_by_id(payment.id)
 
 
@@ -308,6 +320,7 @@ def switch_to_bank(order, actor=None, now=None):
         record_event(
             order, PENDING_PAYMENT, PENDING_PAYMENT, actor, "Payment method changed to bank transfer", now
         )
+        tell_order_placed(order, now)  # the bank details, if no email about the order went yet
     return Order.get_by_id(order.id)
 
 

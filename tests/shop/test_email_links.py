@@ -38,11 +38,13 @@ from models.groups.group import CustomerGroup
 from models.groups.management import update_group
 from models.orders.cancelling import cancel_order
 from models.orders.card_payments import complete_card_payment
+from models.orders.card_payments import refresh_card_payment
 from models.orders.card_payments import start_card_payment
 from models.orders.fulfilment import dispatch
 from models.orders.fulfilment import receive_bank_transfer
 from models.orders.placing import cart_fingerprint
 from models.orders.placing import place_order
+from models.orders.waiting_email import send_waiting_emails
 from models.refunds.orders import refund_order
 from models.refunds.top_ups import refund_to_card
 from models.shop.outbox import OutboxMessage
@@ -217,7 +219,35 @@ def _order(app, make_customer, method="bank", price=3000, stock=5):
 
 
 def trigger_order_placed(app, make_customer, owner):
-    customer, _, _ = _order(app, make_customer)
+    customer, _, _ = _order(app, make_customer)  # by bank transfer: the bank details
+    return customer.email
+
+
+def _card_payment(app, make_customer, outcome):
+    """A card order whose payment the payer decided at the sandbox provider (acted on at once)."""
+    customer, order, _ = _order(app, make_customer, method="card")
+    with app.test_request_context():
+        payment = start_card_payment(order, "mail-pay-key-000002")
+        sandbox.choose(
+            sandbox.SandboxPayment.get(sandbox.SandboxPayment.public_id == payment.provider_payment_id),
+            outcome,
+        )
+        refresh_card_payment(payment)
+    return customer
+
+
+def trigger_order_paid(app, make_customer, owner):
+    return _card_payment(app, make_customer, "approve").email
+
+
+def trigger_order_card_failed(app, make_customer, owner):
+    return _card_payment(app, make_customer, "decline").email
+
+
+def trigger_order_awaiting_payment(app, make_customer, owner):
+    customer, order, _ = _order(app, make_customer, method="card")
+    with app.test_request_context():
+        send_waiting_emails(datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=16))
     return customer.email
 
 
@@ -294,6 +324,9 @@ KINDS = {
     "application_approved": _decided(True),
     "application_rejected": _decided(False),
     "order_placed": trigger_order_placed,
+    "order_paid": trigger_order_paid,
+    "order_card_failed": trigger_order_card_failed,
+    "order_awaiting_payment": trigger_order_awaiting_payment,
     "order_cancelled": trigger_order_cancelled,
     "order_late_payment": trigger_order_late_payment,
     "order_late_payment_owner": trigger_order_late_payment_owner,

@@ -1,0 +1,288 @@
+"""The order's emails follow the payment's real state (issue 18): the customer's first email goes
+once, when the outcome is known (receipt, bank details, "didn't go through") or 15 minutes after
+placing (waiting for payment); every way of paying ends with "payment received"; no cancelling
+while a card payment is being confirmed; the owner's new-order emails (each, daily, none)."""
+
+import datetime
+
+import pytest
+
+from jobs.tick import DUE_WORK
+from jobs.tick import tick
+from models.funds.customer_accounts import account_for
+from models.orders.cancelling import cancel_order
+from models.orders.card_payments import complete_card_payment
+from models.orders.card_payments import fail_card_payment
+from models.orders.card_payments import refresh_card_payment
+from models.orders.card_payments import start_card_payment
+from models.orders.card_payments import switch_to_bank
+from models.orders.fulfilment import receive_bank_transfer
+from models.orders.order import BANK
+from models.orders.order import CARD
+from models.orders.order import Order
+from models.orders.order import PAID
+from models.orders.order import PENDING_PAYMENT
+from models.orders.pay_link import pay_link
+from models.orders.waiting_email import send_waiting_emails
+from models.shop.outbox import OutboxMessage
+from models.shop.settings import load_settings
+from models.shop.settings import update_settings
+from payments import PaymentError
+from payments import sandbox
+from payments.sandbox import SandboxPayment
+from tests.factories import change_default_group
+from tests.factories import fund
+from tests.factories import new_order
+from tests.factories import place
+from tests.factories import shop
+
+ORDER_KINDS = ("order_placed", "order_paid", "order_card_failed", "order_awaiting_payment")
+
+
+@pytest.fixture
+def make_product(ctx, make_product):
+    """Products made (and ordered) inside the test's request context, for the emails' links."""
+    return make_product
+
+
+@pytest.fixture
+def tea(make_product):
+    return make_product(price=3000, stock=5, name="Green tea")
+
+
+def mails(kind=None, to=None):
+    query = OutboxMessage.select().order_by(OutboxMessage.id)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    if to is not None:
+        query = query.where(OutboxMessage.to_address == to)
+    return list(query)
+
+
+def customer_mails(buyer):
+    return [m.kind for m in mails(to=buyer.email)]
+
+
+def card_order(buyer, tea, funds=1000, key="order-key-0000000001"):
+    """1 × 30.00: `funds` from the balance (held), the rest by card, the payment started."""
+    if funds:
+        fund(buyer, funds, key=f"seed-{key}")
+    order = place(buyer, shop(buyer, (tea, 1)), key=key, method=CARD)
+    return order, start_card_payment(order, f"pay-{key}")
+
+
+def decide(payment, outcome):
+    """The payer's choice at the sandbox provider, then the shop asks for the status (as the
+    return page, a notification or reconciliation would)."""
+    sandbox.choose(SandboxPayment.get(SandboxPayment.public_id == payment.provider_payment_id), outcome)
+    return refresh_card_payment(payment)
+
+
+def minutes_after(order, minutes):
+    return order.created_at.replace(tzinfo=datetime.UTC) + datetime.timedelta(minutes=minutes)
+
+
+def fresh(order):
+    return Order.get_by_id(order.id)
+
+
+# Placing --------------------------------------------------------------------------------------------
+
+
+def test_a_card_order_sends_the_customer_nothing_when_placed(buyer, tea):
+    order, _ = card_order(buyer, tea)
+    assert fresh(order).status == PENDING_PAYMENT
+    assert customer_mails(buyer) == []  # they are paying at the provider this minute
+    assert fresh(order).placed_email_at is None
+
+
+def test_a_bank_transfer_order_gets_the_bank_details_at_once(buyer, tea):
+    update_settings({"bank_account_name": "Tea Shop Ltd", "bank_iban": "GB33BUKB20201555555555"})
+    fund(buyer, 1200)
+    order = place(buyer, shop(buyer, (tea, 1)), method=BANK)
+    (mail,) = mails("order_placed", buyer.email)
+    body = mail.text_body
+    assert "€12.00 of it is held from your account. Please pay the other €18.00 by bank transfer:" in body
+    assert f"Reference: {order.number}" in body and "Amount: €18.00" in body
+    assert "Account holder: Tea Shop Ltd" in body and "IBAN or account number: GB33BUKB20201555555555" in body
+    assert "We haven't published our bank details" not in body
+    assert customer_mails(buyer) == ["order_placed"]
+    assert pay_link(order) in body and f"http://shop.test/account/orders/{order.id}" in body
+
+
+def test_bank_details_not_published_yet_say_whom_to_ask(buyer, tea):
+    place(buyer, shop(buyer, (tea, 1)), method=BANK)
+    body = mails("order_placed", buyer.email)[0].text_body
+    assert "Please pay it by bank transfer:" in body
+    assert "IBAN" not in body
+    assert (
+        f"We haven't published our bank details yet. Please write to {load_settings().contact_email}" in body
+    )
+
+
+def test_an_order_paid_with_funds_gets_a_receipt_with_items_totals_and_how_it_was_paid(buyer, make_product):
+    change_default_group(funds_discount_bp=250)
+    fund(buyer, 5000)
+    tea = make_product(price=1060, stock=3, name="Green tea")
+    order = place(buyer, shop(buyer, (tea, 2)))
+    assert order.status == PAID
+    assert customer_mails(buyer) == ["order_paid"]
+    mail = mails("order_paid")[0]
+    assert mail.subject.startswith(f"Order {order.number}: payment received")
+    body = mail.text_body
+    assert "we have received your payment for order" in body and "The order is paid" in body
+    assert "2 × Green tea: €21.20" in body
+    assert "Discount for paying with funds (2.5 %): -€0.53" in body
+    assert "Total: €20.67" in body and "From your account funds: €20.67" in body
+    assert "By card" not in body and "/account/orders/link/" not in body  # nothing to pay: no pay link
+
+
+# The card payment's outcome ---------------------------------------------------------------------------
+
+
+def test_a_completed_card_payment_sends_the_receipt_once(buyer, tea):
+    order, payment = card_order(buyer, tea)
+    decide(payment, "approve")
+    complete_card_payment(payment)  # the notification too: acted on once
+    assert fresh(order).status == PAID
+    assert customer_mails(buyer) == ["order_paid"]
+    body = mails("order_paid")[0].text_body
+    assert "1 × Green tea: €30.00" in body and "Total: €30.00" in body
+    assert "From your account funds: €10.00" in body and "By card: €20.00" in body
+    assert send_waiting_emails(minutes_after(order, 30)) == 0  # no "waiting" after the receipt
+    assert customer_mails(buyer) == ["order_paid"]
+
+
+def test_a_failed_card_payment_keeps_the_order_and_says_what_to_do(app, client, buyer, tea):
+    order, payment = card_order(buyer, tea)
+    decide(payment, "decline")
+    assert fresh(order).status == PENDING_PAYMENT and account_for(buyer).balance == 0  # kept, still held
+    assert customer_mails(buyer) == ["order_card_failed"]
+    mail = mails("order_card_failed")[0]
+    assert mail.subject.startswith(f"Order {order.number}: your card payment didn't go through")
+    body = mail.text_body
+    assert "Your card payment of €20.00 for order" in body and "nothing was taken from your card" in body
+    assert "We are keeping your order" in body and "pay by bank transfer" in body
+    assert "the €10.00 held from your account is released" in body
+    # the pay link opens the payment page, signed out, with both ways to pay
+    link = pay_link(order)
+    assert link in body
+    page = client.get(link.removeprefix("http://shop.test"), follow_redirects=True).get_data(as_text=True)
+    assert "Pay €20.00 by card" in page and "Pay by bank transfer instead" in page
+    # a second attempt failing, the tick: no more "first" emails
+    retry = start_card_payment(order, "pay-retry-00000000001")
+    decide(retry, "decline")
+    assert send_waiting_emails(minutes_after(order, 30)) == 0
+    assert customer_mails(buyer) == ["order_card_failed"]
+    # paying at last still ends with the receipt
+    decide(start_card_payment(order, "pay-retry-00000000002"), "approve")
+    assert customer_mails(buyer) == ["order_card_failed", "order_paid"]
+
+
+def test_a_late_failure_notice_for_a_paid_order_sends_nothing(buyer, tea):
+    order, payment = card_order(buyer, tea)
+    decide(payment, "approve")
+    fail_card_payment(payment)
+    assert customer_mails(buyer) == ["order_paid"]
+
+
+def test_a_card_payment_that_reinstates_a_cancelled_order_sends_no_second_receipt(buyer, tea):
+    order, payment = card_order(buyer, tea)
+    cancel_order(order, None, "Not paid within 72 hours", notify=False)
+    complete_card_payment(payment)
+    assert fresh(order).status == PAID
+    assert customer_mails(buyer) == ["order_late_payment"]  # "reinstated and paid" says it
+
+
+# No outcome after 15 minutes ------------------------------------------------------------------------
+
+
+def test_no_outcome_after_15_minutes_sends_the_waiting_email_once(buyer, tea):
+    order, _ = card_order(buyer, tea, funds=0)
+    assert send_waiting_emails(minutes_after(order, 14)) == 0
+    assert customer_mails(buyer) == []
+    assert send_waiting_emails(minutes_after(order, 15)) == 1
+    assert send_waiting_emails(minutes_after(order, 16)) == 0  # the tick again: nothing more
+    (mail,) = mails("order_awaiting_payment", buyer.email)
+    body = mail.text_body
+    # the payment was sent to the provider and may still succeed: "being confirmed", not "unpaid"
+    assert mail.subject.startswith(f"Order {order.number}: your card payment is being confirmed")
+    assert "Your card payment of €30.00 isn't confirmed yet" in body
+    assert "we will email you a receipt as soon as it arrives, and you won't be charged twice" in body
+    assert pay_link(order) in body
+    assert "If the order is still unpaid then, it is cancelled." in body
+    # it is confirmed later: the receipt follows
+    decide(order.payments.get(), "approve")
+    assert customer_mails(buyer) == ["order_awaiting_payment", "order_paid"]
+
+
+def test_the_tick_sends_it_once_however_often_it_runs(app, buyer, tea):
+    order, _ = card_order(buyer, tea)
+    assert any(getattr(work, "__name__", "") == "email_orders_without_payment_outcome" for work in DUE_WORK)
+    tick(minutes_after(order, 15))
+    tick(minutes_after(order, 16))
+    assert customer_mails(buyer) == ["order_awaiting_payment"]
+
+
+def test_a_card_payment_never_started_at_the_provider_says_waiting_for_payment(buyer, tea, monkeypatch):
+    def provider_down(*args, **kwargs):
+        raise PaymentError("timeout")
+
+    monkeypatch.setattr(sandbox.SandboxProvider, "create_payment", provider_down)
+    fund(buyer, 1000)
+    order = place(buyer, shop(buyer, (tea, 1)), method=CARD)
+    with pytest.raises(PaymentError):
+        start_card_payment(order, "pay-never-started-001")  # checkout: "your order is saved"
+    assert send_waiting_emails(minutes_after(order, 15)) == 1
+    mail = mails("order_awaiting_payment", buyer.email)[0]
+    assert mail.subject.startswith(f"Order {order.number}: waiting for your payment")
+    body = mail.text_body
+    assert "It is waiting for payment of €20.00" in body and "choose bank transfer" in body
+    assert "isn't confirmed" not in body
+    assert "the €10.00 held from your account is released" in body
+
+
+def test_an_outcome_the_provider_knows_is_acted_on_before_the_waiting_email(buyer, tea):
+    """Paid at the provider, the notification lost: the tick asks first, so the email is the receipt."""
+    order, payment = card_order(buyer, tea)
+    sandbox.choose(SandboxPayment.get(SandboxPayment.public_id == payment.provider_payment_id), "approve")
+    sandbox.SandboxNotification.delete().execute()
+    assert send_waiting_emails(minutes_after(order, 15)) == 0
+    assert fresh(order).status == PAID
+    assert customer_mails(buyer) == ["order_paid"]
+
+
+def test_cancelled_and_bank_and_marketplace_orders_never_get_the_waiting_email(buyer, tea, make_customer):
+    cancelled, _ = card_order(buyer, tea, key="order-key-0000000002")
+    decide(cancelled.payments.get(), "decline")  # the first email: didn't go through
+    cancel_order(cancelled, buyer, "Cancelled by you")
+    bank = place(buyer, shop(buyer, (tea, 1)), key="order-key-0000000003", method=BANK)
+    someone = make_customer()
+    imported = new_order(
+        someone, datetime.datetime(2026, 11, 1, 12, tzinfo=datetime.UTC), channel="marketplace-x"
+    )
+    Order.update(payment_method=CARD).where(
+        Order.id == imported.id
+    ).execute()  # unpaid, "card": still not ours
+    assert send_waiting_emails(minutes_after(bank, 60)) == 0
+    assert mails("order_awaiting_payment") == []
+    assert mails(to=someone.email) == []
+
+
+def test_switching_to_bank_transfer_before_any_email_sends_the_bank_details(buyer, tea):
+    fund(buyer, 1000)
+    order = place(buyer, shop(buyer, (tea, 1)), method=CARD)  # the provider didn't answer at checkout
+    switch_to_bank(order, buyer)
+    switch_to_bank(order, buyer)  # again: nothing new
+    assert customer_mails(buyer) == ["order_placed"]
+    assert "Please pay the other €20.00 by bank transfer" in mails("order_placed")[0].text_body
+    assert send_waiting_emails(minutes_after(order, 30)) == 0
+
+
+def test_a_bank_transfer_received_says_payment_received_once(buyer, owner, tea):
+    order = place(buyer, shop(buyer, (tea, 1)), method=BANK)
+    receive_bank_transfer(order, owner)
+    assert customer_mails(buyer) == ["order_placed", "order_bank_received"]
+    mail = mails("order_bank_received")[0]
+    assert mail.subject.startswith(f"Order {order.number}: we received your payment")
+    assert "Your order is paid" in mail.text_body

@@ -4,6 +4,7 @@ placing (waiting for payment); every way of paying ends with "payment received";
 while a card payment is being confirmed; the owner's new-order emails (each, daily, none)."""
 
 import datetime
+from html import unescape
 
 import pytest
 
@@ -11,6 +12,8 @@ from jobs.tick import DUE_WORK
 from jobs.tick import tick
 from models.funds.customer_accounts import account_for
 from models.orders.cancelling import cancel_order
+from models.orders.card_payments import cancel_by_customer
+from models.orders.card_payments import CardPaymentBlocksCancel
 from models.orders.card_payments import complete_card_payment
 from models.orders.card_payments import fail_card_payment
 from models.orders.card_payments import refresh_card_payment
@@ -18,6 +21,7 @@ from models.orders.card_payments import start_card_payment
 from models.orders.card_payments import switch_to_bank
 from models.orders.fulfilment import receive_bank_transfer
 from models.orders.order import BANK
+from models.orders.order import CANCELLED
 from models.orders.order import CARD
 from models.orders.order import Order
 from models.orders.order import PAID
@@ -27,9 +31,13 @@ from models.orders.waiting_email import send_waiting_emails
 from models.shop.outbox import OutboxMessage
 from models.shop.settings import load_settings
 from models.shop.settings import update_settings
+from models.storefront.catalog import Product
 from payments import PaymentError
 from payments import sandbox
 from payments.sandbox import SandboxPayment
+from tests import factories
+from tests.conftest import post_form
+from tests.conftest import sign_in
 from tests.factories import change_default_group
 from tests.factories import fund
 from tests.factories import new_order
@@ -286,3 +294,54 @@ def test_a_bank_transfer_received_says_payment_received_once(buyer, owner, tea):
     mail = mails("order_bank_received")[0]
     assert mail.subject.startswith(f"Order {order.number}: we received your payment")
     assert "Your order is paid" in mail.text_body
+
+
+# No cancelling while a card payment is being confirmed ----------------------------------------------------
+
+
+def test_the_customer_cannot_cancel_while_a_card_payment_is_being_confirmed(app, client, customer):
+    """Through the pages (no request context stays pushed: each request has its own)."""
+    with app.test_request_context():
+        tea = factories.make_product(price=3000, stock=5)
+        order, payment = card_order(customer, tea)
+    sign_in(client, customer)
+    page = unescape(client.get(f"/account/orders/{order.id}").get_data(as_text=True))
+    assert "Cancel this order" not in page
+    assert "Your card payment of €20.00 is being confirmed, so the order can't be cancelled now." in page
+    response = post_form(client, f"/account/orders/{order.id}/cancel", page=f"/account/orders/{order.id}")
+    assert response.status_code == 303 and response.location.endswith(f"/account/orders/{order.id}")
+    shown = unescape(client.get(response.location).get_data(as_text=True))
+    assert "for this order is being confirmed, so the order can't be cancelled now" in shown
+    assert fresh(order).status == PENDING_PAYMENT and account_for(customer).balance == 0  # still held
+    assert Product.get_by_id(tea.id).stock == 4
+    assert mails("order_cancelled") == []
+    # the payer declines: now the order may be cancelled
+    sandbox.choose(SandboxPayment.get(SandboxPayment.public_id == payment.provider_payment_id), "decline")
+    assert "Cancel this order" in client.get(f"/account/orders/{order.id}").get_data(as_text=True)
+    post_form(client, f"/account/orders/{order.id}/cancel", page=f"/account/orders/{order.id}")
+    assert fresh(order).status == CANCELLED and account_for(customer).balance == 1000
+
+
+def test_cancel_by_customer_asks_the_provider_and_refuses_an_unknown_answer(buyer, tea, monkeypatch):
+    order, payment = card_order(buyer, tea)
+
+    def unreachable(self, provider_payment_id, now=None):
+        raise PaymentError("timeout")
+
+    monkeypatch.setattr(sandbox.SandboxProvider, "get_status", unreachable)
+    with pytest.raises(CardPaymentBlocksCancel, match="being confirmed"):
+        cancel_by_customer(order, buyer)
+    assert fresh(order).status == PENDING_PAYMENT
+    monkeypatch.undo()
+    sandbox.choose(SandboxPayment.get(SandboxPayment.public_id == payment.provider_payment_id), "approve")
+    assert cancel_by_customer(order, buyer) is False  # the provider had it paid: nothing to cancel
+    assert fresh(order).status == PAID
+
+
+def test_a_payment_started_in_another_tab_meanwhile_also_blocks_the_cancel(buyer, tea, monkeypatch):
+    """The payment starts between asking the provider and the cancel's transaction."""
+    order, _ = card_order(buyer, tea)
+    monkeypatch.setattr("models.orders.card_payments.card_payment_in_progress", lambda order, now=None: None)
+    with pytest.raises(CardPaymentBlocksCancel):
+        cancel_by_customer(order, buyer)
+    assert fresh(order).status == PENDING_PAYMENT

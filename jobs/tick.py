@@ -31,6 +31,7 @@ DUE_WORK = (
     ledger.nightly_ledger_check,
     orders.cancel_unpaid_orders,
     orders.retry_order_card_refunds,
+    orders.new_order_digest,
 )
 
 

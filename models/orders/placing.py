@@ -26,6 +26,7 @@ from models.orders.order import OrderError
 from models.orders.order import OrderLine
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
+from models.orders.owner_emails import tell_owner_new_order
 from models.orders.paid import mark_paid
 from models.shop.settings import format_money
 from models.shop.settings import load_settings
@@ -67,8 +68,8 @@ def place_order(
     `seen` is the cart fingerprint the checkout page showed; `billing` and
     `shipping` are the customer's Address rows. Everything happens in one
     write transaction: the order and its lines, the stock taken, the hold,
-    the cart emptied, the payment if nothing else is due, the email (the
-    customer's receipt or bank details).
+    the cart emptied, the payment if nothing else is due, the emails (the
+    customer's receipt or bank details, the owner's new-order email).
     """
     now = now or utcnow()
     key = f"{user.id}:{idempotency_key}"
@@ -161,6 +162,7 @@ def place_order(
             # Paid now: mark_paid sent the receipt. Bank transfer: the bank details. Card: nothing
             # yet, the customer is paying this minute (messages.py says when its email goes).
             tell_order_placed(order, now)
+            tell_owner_new_order(order)
     except Declined:
         raise OrderError(
             "Your balance has just changed. Please check the amounts and try again.", "funds"

@@ -23,9 +23,12 @@ from models.orders.fulfilment import receive_bank_transfer
 from models.orders.order import BANK
 from models.orders.order import CANCELLED
 from models.orders.order import CARD
+from models.orders.order import CartChanged
 from models.orders.order import Order
 from models.orders.order import PAID
 from models.orders.order import PENDING_PAYMENT
+from models.orders.owner_emails import NewOrderDigest
+from models.orders.owner_emails import send_new_order_digest
 from models.orders.pay_link import pay_link
 from models.orders.waiting_email import send_waiting_emails
 from models.shop.outbox import OutboxMessage
@@ -345,3 +348,88 @@ def test_a_payment_started_in_another_tab_meanwhile_also_blocks_the_cancel(buyer
     with pytest.raises(CardPaymentBlocksCancel):
         cancel_by_customer(order, buyer)
     assert fresh(order).status == PENDING_PAYMENT
+
+
+# The owner's new-order emails --------------------------------------------------------------------------
+
+
+def owner_mails(kind):
+    return mails(kind, load_settings().contact_email)
+
+
+def test_each_new_order_emails_the_owner(buyer, tea):
+    assert load_settings().new_order_emails == "each"  # the default
+    order, _ = card_order(buyer, tea)
+    (mail,) = owner_mails("new_order_owner")
+    assert mail.subject.startswith(f"New order {order.number}: €30.00")
+    body = mail.text_body
+    assert (
+        f"New order {order.number} of €30.00 from {buyer.first_name} {buyer.last_name} ({buyer.email})"
+        in body
+    )
+    assert "It is waiting for a card payment of €20.00." in body
+    assert "From account funds: €10.00" in body and "By card: €20.00" in body
+    assert f"http://shop.test/admin/orders/{order.id}" in body
+    decide(order.payments.get(), "approve")
+    assert len(owner_mails("new_order_owner")) == 1  # paying is not a new order
+
+
+def test_no_owner_email_when_the_owner_wants_none(buyer, tea):
+    update_settings({"new_order_emails": "none"})
+    card_order(buyer, tea)
+    assert owner_mails("new_order_owner") == []
+    tomorrow = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+    assert send_new_order_digest(tomorrow.replace(hour=12)) is None
+    assert owner_mails("new_orders_digest_owner") == []
+
+
+def shop_time(day, hour, minute=0):
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=load_settings().tz)
+
+
+def test_the_daily_digest_goes_once_after_the_hour_with_the_previous_days_orders(buyer, tea, make_customer):
+    update_settings({"new_order_emails": "daily"})
+    first, _ = card_order(buyer, tea, key="order-key-0000000011")
+    second = place(buyer, shop(buyer, (tea, 2)), key="order-key-0000000012", method=BANK)
+    day = fresh(first).local_date
+    new_order(make_customer(), shop_time(day, 12), channel="marketplace-x")  # not a shop order
+    assert owner_mails("new_order_owner") == []  # not one by one
+    next_day = day + datetime.timedelta(days=1)
+    assert send_new_order_digest(shop_time(next_day, 6, 59)) is None  # too early
+    before = send_new_order_digest(shop_time(day, 23, 59))  # the day isn't over: the day before's
+    assert (before.day, before.orders) == (day - datetime.timedelta(days=1), 0)
+    digest = send_new_order_digest(shop_time(next_day, 7, 0))
+    assert (digest.day, digest.orders) == (day, 2)
+    assert send_new_order_digest(shop_time(next_day, 7, 1)) is None
+    assert send_new_order_digest(shop_time(next_day, 22, 0)) is None
+    (mail,) = owner_mails("new_orders_digest_owner")
+    assert mail.subject.startswith("2 new orders on ")
+    body = mail.text_body
+    assert "2 new orders on" in body and "worth €90.00 together" in body
+    assert f"{first.number}, {buyer.first_name} {buyer.last_name}, €30.00, Awaiting payment" in body
+    assert f"{second.number}, {buyer.first_name} {buyer.last_name}, €60.00, Awaiting payment" in body
+    assert f"http://shop.test/admin/orders/{second.id}" in body
+    assert f"date_from={day.isoformat()}&date_to={day.isoformat()}&channel=shop" in body
+    # the next day's (none): recorded, nothing sent
+    empty = send_new_order_digest(shop_time(next_day + datetime.timedelta(days=1), 9))
+    assert (empty.day, empty.orders) == (next_day, 0)
+    assert len(owner_mails("new_orders_digest_owner")) == 1
+    assert NewOrderDigest.select().count() == 3
+
+
+def test_the_digest_through_the_tick_survives_restarts(app, buyer, tea):
+    update_settings({"new_order_emails": "daily"})
+    order, _ = card_order(buyer, tea)
+    morning = shop_time(fresh(order).local_date + datetime.timedelta(days=1), 8)
+    tick(morning)
+    tick(morning + datetime.timedelta(minutes=1))  # another tick, or a restarted scheduler
+    assert len(owner_mails("new_orders_digest_owner")) == 1
+
+
+def test_the_owner_email_goes_with_the_order_or_not_at_all(buyer, tea):
+    """Nothing half-done: an order refused at placing (sold out meanwhile) queues no email."""
+    seen = shop(buyer, (tea, 1))
+    Product.update(stock=0).where(Product.id == tea.id).execute()
+    with pytest.raises(CartChanged):
+        place(buyer, seen, method=BANK)
+    assert mails() == []

@@ -42,6 +42,7 @@ from models.orders.card_payments import refresh_card_payment
 from models.orders.card_payments import start_card_payment
 from models.orders.fulfilment import dispatch
 from models.orders.fulfilment import receive_bank_transfer
+from models.orders.owner_emails import send_new_order_digest
 from models.orders.placing import cart_fingerprint
 from models.orders.placing import place_order
 from models.orders.waiting_email import send_waiting_emails
@@ -49,6 +50,7 @@ from models.refunds.orders import refund_order
 from models.refunds.top_ups import refund_to_card
 from models.shop.outbox import OutboxMessage
 from models.shop.settings import load_settings
+from models.shop.settings import update_settings
 from models.storefront.cart import add_to_cart
 from models.storefront.cart import cart_summary
 from models.storefront.cart import find_cart
@@ -251,6 +253,22 @@ def trigger_order_awaiting_payment(app, make_customer, owner):
     return customer.email
 
 
+def trigger_new_order_owner(app, make_customer, owner):
+    _order(app, make_customer)
+    return load_settings().contact_email
+
+
+def trigger_new_orders_digest_owner(app, make_customer, owner):
+    update_settings({"new_order_emails": "daily"})
+    _, order, _ = _order(app, make_customer)
+    next_morning = datetime.datetime.combine(
+        order.local_date + datetime.timedelta(days=1), datetime.time(8), tzinfo=load_settings().tz
+    )
+    with app.test_request_context():
+        assert send_new_order_digest(next_morning) is not None
+    return load_settings().contact_email
+
+
 def trigger_order_cancelled(app, make_customer, owner):
 
     customer, order, _ = _order(app, make_customer)
@@ -327,6 +345,8 @@ KINDS = {
     "order_paid": trigger_order_paid,
     "order_card_failed": trigger_order_card_failed,
     "order_awaiting_payment": trigger_order_awaiting_payment,
+    "new_order_owner": trigger_new_order_owner,
+    "new_orders_digest_owner": trigger_new_orders_digest_owner,
     "order_cancelled": trigger_order_cancelled,
     "order_late_payment": trigger_order_late_payment,
     "order_late_payment_owner": trigger_order_late_payment_owner,

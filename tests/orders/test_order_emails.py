@@ -220,6 +220,8 @@ def test_no_outcome_after_15_minutes_sends_the_waiting_email_once(buyer, tea):
     assert mail.subject.startswith(f"Order {order.number}: your card payment is being confirmed")
     assert "Your card payment of €30.00 isn't confirmed yet" in body
     assert "we will email you a receipt as soon as it arrives, and you won't be charged twice" in body
+    # no bank transfer while the card payment may still succeed (the pay page refuses it meanwhile)
+    assert "If the payment doesn't go through, you can pay there again, by card or by bank transfer" in body
     assert pay_link(order) in body
     assert "If the order is still unpaid then, it is cancelled." in body
     # it is confirmed later: the receipt follows
@@ -368,6 +370,7 @@ def test_each_new_order_emails_the_owner(buyer, tea):
         in body
     )
     assert "It is waiting for a card payment of €20.00." in body
+    assert "How it is being paid:" in body
     assert "From account funds: €10.00" in body and "By card: €20.00" in body
     assert f"http://shop.test/admin/orders/{order.id}" in body
     decide(order.payments.get(), "approve")

@@ -8,10 +8,13 @@ from babel.numbers import list_currencies
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms import IntegerField
+from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import URLField
 from wtforms import ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import InputRequired
@@ -20,6 +23,8 @@ from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
 from forms.fields import MoneyField
+from models.orders.owner_emails import DIGEST_HOUR
+from models.shop.settings import NEW_ORDER_EMAILS
 
 KNOWN_CURRENCIES = set(list_currencies())
 
@@ -89,6 +94,17 @@ class ShopSettingsForm(FlaskForm):
             NumberRange(min=1, max=365, message="Use between 1 and 365 days."),
         ],
         render_kw={"inputmode": "numeric", "class": "input-short"},
+    )
+    new_order_emails = SelectField(
+        "Emails about new orders",
+        description=f"Sent to the contact email above. The daily email comes each morning after "
+        f"{DIGEST_HOUR:02d}:00 and lists the previous day's new orders.",
+        choices=[SelectChoice(value, label) for value, label in NEW_ORDER_EMAILS.items()],
+        validators=[
+            InputRequired("Choose which emails about new orders you want."),
+            AnyOf(list(NEW_ORDER_EMAILS), "Choose which emails about new orders you want."),
+        ],
+        validate_choice=False,  # AnyOf says it in words
     )
     bank_details_note = TextAreaField(
         "Note shown with the bank details", validators=[Optional(), Length(max=500)]

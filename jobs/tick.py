@@ -25,11 +25,13 @@ DUE_WORK = (
     funds.deliver_sandbox_notifications,
     funds.reconcile_pending_top_ups,
     orders.reconcile_pending_order_payments,
+    orders.email_orders_without_payment_outcome,  # after reconciliation: decided payments email first
     funds.retry_pending_refunds,
     housekeeping.tidy_accounts,
     ledger.nightly_ledger_check,
     orders.cancel_unpaid_orders,
     orders.retry_order_card_refunds,
+    orders.new_order_digest,
 )
 
 

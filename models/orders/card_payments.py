@@ -17,8 +17,11 @@ from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import SALES
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
+from models.orders.cancelling import cancel_order
 from models.orders.cancelling import reinstate
 from models.orders.messages import tell_about_late_payment
+from models.orders.messages import tell_card_failed
+from models.orders.messages import tell_order_placed
 from models.orders.order import BANK
 from models.orders.order import CANCELLED
 from models.orders.order import CARD
@@ -137,7 +140,8 @@ def complete_card_payment(payment, now=None):
                 actor=order.user,
                 now=now,
             )
-            mark_paid(order, None, now, "Card payment received")
+            # A reinstated order's email (order_late_payment) says it is paid: no receipt besides.
+            mark_paid(order, None, now, "Card payment received", receipt=outcome != "reinstated")
             if outcome != "reinstated":
                 outcome = "paid_order"
         else:
@@ -168,11 +172,20 @@ def complete_card_payment(payment, now=None):
 
 
 def fail_card_payment(payment, now=None):
-    """A pending payment failed. A succeeded one stays succeeded (`paid` is terminal)."""
+    """A pending payment failed. A succeeded one stays succeeded (`paid` is terminal).
+
+    The order is kept; if nothing was emailed about it yet, the customer is told the payment
+    didn't go through and how to pay (messages.py `tell_card_failed`), once.
+    """
+    now = now or utcnow()
     with write_transaction():
-        OrderPayment.update(state=FAILED, updated_at=now or utcnow()).where(
-            (OrderPayment.id == payment.id) & (OrderPayment.state == PENDING)
-        ).execute()
+        failed = (
+            OrderPayment.update(state=FAILED, updated_at=now)
+            .where((OrderPayment.id == payment.id) & (OrderPayment.state == PENDING))
+            .execute()
+        )
+        if failed:
+            tell_card_failed(OrderPayment.get_by_id(payment.id), now)
     return OrderPayment.get_by_id(payment.id)
 
 
@@ -308,6 +321,7 @@ def switch_to_bank(order, actor=None, now=None):
         record_event(
             order, PENDING_PAYMENT, PENDING_PAYMENT, actor, "Payment method changed to bank transfer", now
         )
+        tell_order_placed(order, now)  # the bank details, if no email about the order went yet
     return Order.get_by_id(order.id)
 
 
@@ -321,3 +335,39 @@ def pay_order_by_card(order, idempotency_key, return_url=None, actor=None, now=N
                 order, PENDING_PAYMENT, PENDING_PAYMENT, actor, "Payment method changed to card", now
             )
     return payment
+
+
+class CardPaymentBlocksCancel(OrderError):
+    """The customer may not cancel: a card payment of the order may still succeed."""
+
+    def __init__(self, payment):
+        super().__init__(
+            f"Your card payment of {format_money(payment.amount)} for this order is being confirmed, "
+            "so the order can't be cancelled now. If the payment doesn't go through, you can cancel "
+            "the order then."
+        )
+        self.payment = payment
+
+
+def cancel_by_customer(order, customer, now=None):
+    """The customer cancels their unpaid order; returns True if it changed (False: it was paid or
+    cancelled already).
+
+    Refused with CardPaymentBlocksCancel while a card payment of the order may still succeed:
+    cancelling then would be undone by the payment (the order reinstated and charged). The
+    provider is asked first, as for switch_to_bank; a payment it has decided is acted on (a paid
+    order is then no longer cancellable, a failed payment no longer blocks).
+    """
+    now = now or utcnow()
+    order = Order.get_by_id(order.id)
+    if order.status == PENDING_PAYMENT:
+        pending = card_payment_in_progress(order, now)
+        if pending is not None:
+            raise CardPaymentBlocksCancel(pending)
+    with write_transaction():
+        order = Order.get_by_id(order.id)
+        # A card payment started since the provider was asked (another tab): let it be decided first.
+        started = _may_still_succeed(order, now).first() if order.status == PENDING_PAYMENT else None
+        if started is not None:
+            raise CardPaymentBlocksCancel(started)
+        return cancel_order(order, customer, "Cancelled by you", now=now)

@@ -98,7 +98,9 @@ def receive_bank_transfer(order, actor, now=None):
                 actor=actor,
                 now=now,
             )
-            mark_paid(order, actor, now, "Bank transfer received")
+            mark_paid(
+                order, actor, now, "Bank transfer received", receipt=False
+            )  # order_bank_received says it
         order = Order.get_by_id(order.id)
         mail_customer(
             order, "order_bank_received", f"Order {order.number}: we received your payment", outcome=outcome

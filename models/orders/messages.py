@@ -1,10 +1,41 @@
-"""What the customer (and the shop) are told about an order by email."""
+"""What the customer (and the shop) are told about an order by email.
 
+Every message here says what is true when it is written, and is queued in the transaction of
+the event that makes it true (models/shop/outbox.py).
+
+The order's first email: once, when the payment's outcome is known
+    A customer hears about a new shop order exactly once, by whichever of these comes first;
+    `claim_first_email` sets `Order.placed_email_at` where it is still NULL, so only one of them
+    can win, even with two processes (on SQLite the write lock, on PostgreSQL the row lock).
+
+    - paid when placed (funds, credit) or by a card payment: the receipt, `order_paid`, with
+      the items, the totals and how it was paid ("payment received"). It goes whenever an order
+      becomes paid by its customer's payment (paid.py), first email or not: every way of paying
+      ends with a "payment received" message (a bank transfer's is `order_bank_received`, a
+      card payment that reinstated a cancelled order says so in `order_late_payment`).
+    - bank transfer chosen at checkout: the bank details, `order_placed`, when the order is
+      placed (or when a card order switches to bank transfer before any email went).
+    - card: nothing when the order is placed (the customer is on the provider's page that
+      minute). A card payment that fails: `order_card_failed`, the order is kept, with the pay
+      link (pay again by card or choose bank transfer). No outcome 15 minutes after placing
+      (the tab was closed, the provider is slow): `order_awaiting_payment`, sent by the jobs'
+      tick (waiting_email.py), which asks the provider first; it says "being confirmed" when a
+      card payment may still succeed, else "waiting for payment", with the pay link.
+
+    Later messages (a second failed attempt, a payment reminder) never repeat the first one: a
+    customer retrying on the pay page sees each outcome there, and unpaid orders get reminders.
+    Marketplace orders get nothing: the marketplace talks to its customers.
+"""
+
+from models.base import utcnow
 from models.orders.order import BANK
 from models.orders.order import cancel_reason
 from models.orders.order import CANCELLED
+from models.orders.order import Order
+from models.orders.order import OrderLine
 from models.orders.order import OrderPayment
 from models.orders.order import PENDING_PAYMENT
+from models.orders.order import SHOP_CHANNEL
 from models.orders.pay_link import pay_link
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
@@ -15,7 +46,7 @@ from payments import SUCCEEDED
 
 def mail_customer(order, kind, subject, **extra):
     user = User.get_by_id(order.user_id)
-    send_templated(
+    return send_templated(
         user.email,
         kind,
         subject,
@@ -30,6 +61,83 @@ def mail_customer(order, kind, subject, **extra):
 
 def _order_url(order):
     return absolute_url("orders.show", order_id=order.id)
+
+
+def claim_first_email(order, now=None):
+    """True for exactly one caller per order: the one whose email is the order's first (inside
+    the caller's transaction, so the claim and the email are saved together or not at all)."""
+    claimed = (
+        Order.update(placed_email_at=now or utcnow())
+        .where((Order.id == order.id) & Order.placed_email_at.is_null())
+        .execute()
+    )
+    return claimed == 1
+
+
+def send_receipt(order, now=None):
+    """The receipt ("payment received"): the items, the totals and how the order was paid.
+
+    Called by paid.py's `mark_paid` when the customer's payment pays the order (funds or credit at
+    checkout, a card payment). It is the first email too when none went before.
+    """
+    order = Order.get_by_id(order.id)
+    if order.channel != SHOP_CHANNEL:
+        return None
+    claim_first_email(order, now)
+    return mail_customer(
+        order,
+        "order_paid",
+        f"Order {order.number}: payment received",
+        lines=list(order.lines.order_by(OrderLine.id)),
+    )
+
+
+def tell_order_placed(order, now=None):
+    """At placing, in its transaction: an order waiting for a bank transfer gets the bank details.
+
+    A paid one already got its receipt from `mark_paid`; a card order gets nothing yet (its
+    email follows the card payment's outcome, or the 15-minute tick).
+    """
+    order = Order.get_by_id(order.id)
+    if order.channel != SHOP_CHANNEL or not (order.is_unpaid and order.payment_method == BANK):
+        return None
+    if not claim_first_email(order, now):
+        return None
+    return mail_customer(order, "order_placed", f"Order {order.number}: thank you, here is how to pay")
+
+
+def tell_card_failed(payment, now=None):
+    """A card payment failed: if the order still waits for it and nothing was sent about the order
+    yet, say so, that the order is kept and how to pay (again by card, or by bank transfer)."""
+    order = Order.get_by_id(payment.order_id)
+    if order.channel != SHOP_CHANNEL or not order.is_unpaid or payment.amount != order.due:
+        return None
+    if not claim_first_email(order, now):
+        return None
+    return mail_customer(
+        order,
+        "order_card_failed",
+        f"Order {order.number}: your card payment didn't go through",
+        payment=payment,
+    )
+
+
+def tell_still_waiting(order, pending, now=None):
+    """No outcome 15 minutes after placing: the order is waiting for payment, with the pay link.
+
+    `pending` is the card payment that may still succeed (the provider was asked just before):
+    the email then says it is being confirmed, not that the order is unpaid. None: no payment
+    is under way, so the email says the order is waiting for payment.
+    """
+    if not claim_first_email(order, now):
+        return None
+    order = Order.get_by_id(order.id)
+    subject = (
+        f"Order {order.number}: your card payment is being confirmed"
+        if pending is not None
+        else f"Order {order.number}: waiting for your payment"
+    )
+    return mail_customer(order, "order_awaiting_payment", subject, pending=pending)
 
 
 # What a card payment that didn't simply pay its unpaid order did (the late-payment emails' cases).
@@ -108,6 +216,7 @@ def tell_about_late_payment(order, payment, outcome):
         "reason": cancel_reason(order),
         "paid_how": _paid_how(order, payment) if case == LATE_ALREADY_PAID else "",
     }
+    claim_first_email(order)  # the customer now knows of the order; no "waiting for payment" after this
     mail_customer(
         order, "order_late_payment", customer_subject, funds_url=absolute_url("funds.overview"), **details
     )

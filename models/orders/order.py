@@ -113,6 +113,9 @@ class Order(BaseModel):
     dispatched_at = DateTimeField(null=True)
     completed_at = DateTimeField(null=True)
     refunded = IntegerField(default=0)  # refunds made (paid or being paid), see models/refunds/orders.py
+    # When the order's first email to its customer was queued: the receipt, the bank details, "your
+    # card payment didn't go through" or "waiting for payment", whichever came first (messages.py).
+    placed_email_at = DateTimeField(null=True)
 
     class Meta:
         table_name = "order"
@@ -132,6 +135,7 @@ class Order(BaseModel):
                 ),
                 False,
             ),
+            (("placed_email_at", "status"), False),  # unpaid orders still without it (waiting_email.py)
         )
 
     @property

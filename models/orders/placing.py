@@ -14,7 +14,7 @@ from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.groups.group import settings_for
 from models.orders.breakdown import quote
-from models.orders.messages import mail_customer
+from models.orders.messages import tell_order_placed
 from models.orders.order import ADDRESS_PARTS
 from models.orders.order import BANK
 from models.orders.order import CARD
@@ -26,6 +26,7 @@ from models.orders.order import OrderError
 from models.orders.order import OrderLine
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
+from models.orders.owner_emails import tell_owner_new_order
 from models.orders.paid import mark_paid
 from models.shop.settings import format_money
 from models.shop.settings import load_settings
@@ -67,7 +68,8 @@ def place_order(
     `seen` is the cart fingerprint the checkout page showed; `billing` and
     `shipping` are the customer's Address rows. Everything happens in one
     write transaction: the order and its lines, the stock taken, the hold,
-    the cart emptied, the payment if nothing else is due, the email.
+    the cart emptied, the payment if nothing else is due, the emails (the
+    customer's receipt or bank details, the owner's new-order email).
     """
     now = now or utcnow()
     key = f"{user.id}:{idempotency_key}"
@@ -157,7 +159,10 @@ def place_order(
                     "Paid with account funds" if not order.credit_used else "Paid from your account",
                 )
             order = Order.get_by_id(order.id)
-            mail_customer(order, "order_placed", f"Order {order.number}: thank you")
+            # Paid now: mark_paid sent the receipt. Bank transfer: the bank details. Card: nothing
+            # yet, the customer is paying this minute (messages.py says when its email goes).
+            tell_order_placed(order, now)
+            tell_owner_new_order(order)
     except Declined:
         raise OrderError(
             "Your balance has just changed. Please check the amounts and try again.", "funds"

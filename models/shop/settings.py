@@ -32,6 +32,14 @@ ENV_DEFAULTS = {
 }
 
 
+# The owner's choice of emails about new orders, in the words of the settings page.
+NEW_ORDER_EMAILS = {
+    "each": "An email for each new order",
+    "daily": "One email a day, listing the previous day's new orders",
+    "none": "No emails about new orders",
+}
+
+
 class ShopSettings(BaseModel):
     shop_name = CharField()
     base_url = CharField()
@@ -57,6 +65,8 @@ class ShopSettings(BaseModel):
     credit_terms_days = IntegerField(default=30)
     # Unpaid orders are cancelled this many hours after they were placed (jobs/orders.py).
     auto_cancel_hours = IntegerField(default=72)
+    # The owner's emails about new shop orders: NEW_ORDER_EMAILS (models/orders/owner_emails.py).
+    new_order_emails = CharField(default="each")
     updated_at = DateTimeField(default=utcnow)
     revision = IntegerField(default=1)
 

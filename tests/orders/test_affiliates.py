@@ -8,7 +8,6 @@ import traceback
 
 import pytest
 
-from models.base import bind_database
 from models.base import db
 from models.base import utcnow
 from models.funds.customer_accounts import account_for
@@ -36,6 +35,8 @@ from models.orders.paid import mark_paid
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.user import User
+from shop import create_app
+from tests.conftest import app_config
 from tests.conftest import sign_in
 from tests.factories import place
 from tests.factories import placed_order
@@ -251,21 +252,23 @@ context = multiprocessing.get_context("forkserver")
 RACERS = 4
 
 
-def _complete_worker(url, payment_id, barrier, results):
-    """A separate process with its own connection: wait for the others, then complete a payment."""
+def _complete_worker(url, instance_path, payment_id, barrier, results):
+    """A separate process with its own connection and app (the receipt email renders a template):
+    wait for the others, then complete a payment."""
     try:
-        bind_database(url)
-        db.connect()
-        payment = OrderPayment.get_by_id(payment_id)
-        barrier.wait(timeout=30)
-        complete_card_payment(payment)
-        db.close()
+        app = create_app(app_config(url, instance_path))
+        with app.app_context():
+            db.connect(reuse_if_open=True)
+            payment = OrderPayment.get_by_id(payment_id)
+            barrier.wait(timeout=30)
+            complete_card_payment(payment)
+            db.close()
         results.put("ok")
     except Exception:
         results.put(traceback.format_exc())
 
 
-def test_processes_paying_two_orders_at_once_pay_one_reward(app, friend, affiliate, product):
+def test_processes_paying_two_orders_at_once_pay_one_reward(app, friend, affiliate, product, tmp_path):
     """Two orders of one referred customer, each completed by two processes at the same moment."""
     _, first = card_order(friend, product, "order-0000000001")
     _, second = card_order(friend, product, "order-0000000002")
@@ -274,9 +277,10 @@ def test_processes_paying_two_orders_at_once_pay_one_reward(app, friend, affilia
     results = context.Queue()
     processes = [
         context.Process(
-            target=_complete_worker, args=(app.config["DATABASE_URL"], payment_id, barrier, results)
+            target=_complete_worker,
+            args=(app.config["DATABASE_URL"], tmp_path / f"worker-{n}", payment_id, barrier, results),
         )
-        for payment_id in payments
+        for n, payment_id in enumerate(payments)
     ]
     for process in processes:
         process.start()

@@ -31,6 +31,7 @@ VALID_SETTINGS = {
     "topup_max": "500",
     "default_credit_limit": "0",
     "credit_terms_days": "30",
+    "new_order_emails": "daily",
 }
 
 
@@ -50,6 +51,24 @@ def test_saving_settings_normalises_and_stores_them(owner_client):
     assert settings.staff_money_limit == 7550
     assert settings.signup_bonus == 500
     assert "Corner Shop" in owner_client.get("/").get_data(as_text=True)
+
+
+def test_the_owner_chooses_the_emails_about_new_orders(owner_client):
+    assert load_settings().new_order_emails == "each"  # the default
+    html = owner_client.get("/admin/settings").get_data(as_text=True)
+    assert '<label for="new_order_emails">Emails about new orders</label>' in html
+    assert '<option selected value="each">An email for each new order</option>' in html
+    assert "One email a day, listing the previous day&#39;s new orders" in html
+    assert "No emails about new orders" in html
+    assert "after 07:00" in html
+    for choice in ("daily", "none", "each"):
+        response = post_form(owner_client, "/admin/settings", dict(VALID_SETTINGS, new_order_emails=choice))
+        assert response.status_code == 303
+        assert load_settings().new_order_emails == choice
+    response = post_form(owner_client, "/admin/settings", dict(VALID_SETTINGS, new_order_emails="weekly"))
+    assert response.status_code == 422
+    assert "Choose which emails about new orders you want." in response.get_data(as_text=True)
+    assert load_settings().new_order_emails == "each"
 
 
 @pytest.mark.parametrize(

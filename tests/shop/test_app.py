@@ -195,6 +195,7 @@ def test_database_busy_gives_503_and_writes_nothing(owner_client, database_path)
                 "topup_max": "1000",
                 "default_credit_limit": "0",
                 "credit_terms_days": "30",
+                "new_order_emails": "each",
             },
         )
     finally:

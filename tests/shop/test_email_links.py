@@ -38,15 +38,19 @@ from models.groups.group import CustomerGroup
 from models.groups.management import update_group
 from models.orders.cancelling import cancel_order
 from models.orders.card_payments import complete_card_payment
+from models.orders.card_payments import refresh_card_payment
 from models.orders.card_payments import start_card_payment
 from models.orders.fulfilment import dispatch
 from models.orders.fulfilment import receive_bank_transfer
+from models.orders.owner_emails import send_new_order_digest
 from models.orders.placing import cart_fingerprint
 from models.orders.placing import place_order
+from models.orders.waiting_email import send_waiting_emails
 from models.refunds.orders import refund_order
 from models.refunds.top_ups import refund_to_card
 from models.shop.outbox import OutboxMessage
 from models.shop.settings import load_settings
+from models.shop.settings import update_settings
 from models.storefront.cart import add_to_cart
 from models.storefront.cart import cart_summary
 from models.storefront.cart import find_cart
@@ -217,8 +221,52 @@ def _order(app, make_customer, method="bank", price=3000, stock=5):
 
 
 def trigger_order_placed(app, make_customer, owner):
-    customer, _, _ = _order(app, make_customer)
+    customer, _, _ = _order(app, make_customer)  # by bank transfer: the bank details
     return customer.email
+
+
+def _card_payment(app, make_customer, outcome):
+    """A card order whose payment the payer decided at the sandbox provider (acted on at once)."""
+    customer, order, _ = _order(app, make_customer, method="card")
+    with app.test_request_context():
+        payment = start_card_payment(order, "mail-pay-key-000002")
+        sandbox.choose(
+            sandbox.SandboxPayment.get(sandbox.SandboxPayment.public_id == payment.provider_payment_id),
+            outcome,
+        )
+        refresh_card_payment(payment)
+    return customer
+
+
+def trigger_order_paid(app, make_customer, owner):
+    return _card_payment(app, make_customer, "approve").email
+
+
+def trigger_order_card_failed(app, make_customer, owner):
+    return _card_payment(app, make_customer, "decline").email
+
+
+def trigger_order_awaiting_payment(app, make_customer, owner):
+    customer, order, _ = _order(app, make_customer, method="card")
+    with app.test_request_context():
+        send_waiting_emails(datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=16))
+    return customer.email
+
+
+def trigger_new_order_owner(app, make_customer, owner):
+    _order(app, make_customer)
+    return load_settings().contact_email
+
+
+def trigger_new_orders_digest_owner(app, make_customer, owner):
+    update_settings({"new_order_emails": "daily"})
+    _, order, _ = _order(app, make_customer)
+    next_morning = datetime.datetime.combine(
+        order.local_date + datetime.timedelta(days=1), datetime.time(8), tzinfo=load_settings().tz
+    )
+    with app.test_request_context():
+        assert send_new_order_digest(next_morning) is not None
+    return load_settings().contact_email
 
 
 def trigger_order_cancelled(app, make_customer, owner):
@@ -294,6 +342,11 @@ KINDS = {
     "application_approved": _decided(True),
     "application_rejected": _decided(False),
     "order_placed": trigger_order_placed,
+    "order_paid": trigger_order_paid,
+    "order_card_failed": trigger_order_card_failed,
+    "order_awaiting_payment": trigger_order_awaiting_payment,
+    "new_order_owner": trigger_new_order_owner,
+    "new_orders_digest_owner": trigger_new_orders_digest_owner,
     "order_cancelled": trigger_order_cancelled,
     "order_late_payment": trigger_order_late_payment,
     "order_late_payment_owner": trigger_order_late_payment_owner,

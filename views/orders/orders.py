@@ -28,13 +28,15 @@ from forms.orders import CancelOrderForm
 from forms.orders import OrderAgainForm
 from forms.orders import PayForm
 from forms.orders import SwitchToBankForm
-from models.orders.cancelling import cancel_order
+from models.orders.card_payments import cancel_by_customer
 from models.orders.card_payments import card_payment_in_progress
+from models.orders.card_payments import CardPaymentBlocksCancel
 from models.orders.card_payments import CardPaymentPending
 from models.orders.card_payments import pay_order_by_card
 from models.orders.card_payments import refresh_card_payment
 from models.orders.card_payments import switch_to_bank
 from models.orders.order import cancel_reason
+from models.orders.order import CANCELLED
 from models.orders.order import history_of
 from models.orders.order import Order
 from models.orders.order import order_of
@@ -113,9 +115,14 @@ def index():
 @login_required
 def show(order_id):
     order = _order_or_404(order_id)
+    paying = None
+    if order.is_unpaid:
+        paying = card_payment_in_progress(order)  # asks the provider; may pay the order
+        order = Order.get_by_id(order.id)
     return render(
         "orders/show.html",
         order=order,
+        paying=paying,  # a card payment being confirmed: no cancelling meanwhile
         lines=list(order.lines.order_by(OrderLine.id)),
         events=history_of(order),
         payments=list(order.payments.order_by(OrderPayment.id)),
@@ -215,11 +222,22 @@ def pay_by_bank(order_id):
 @login_required
 def cancel(order_id):
     order = _order_or_404(order_id)
-    form = CancelOrderForm()
-    if form.validate_on_submit() and cancel_order(
-        order, current_user._get_current_object(), "Cancelled by you"
-    ):
-        flash(f"Order {order.number} is cancelled.", "success")
+    if CancelOrderForm().validate_on_submit():
+        try:
+            cancelled = cancel_by_customer(order, current_user._get_current_object())
+        except CardPaymentBlocksCancel as problem:
+            flash(str(problem), "error")
+        else:
+            if cancelled:
+                flash(f"Order {order.number} is cancelled.", "success")
+            elif Order.get_by_id(order.id).status == CANCELLED:
+                flash(f"Order {order.number} is already cancelled.", "info")
+            else:  # paid meanwhile (a card payment the provider had just confirmed)
+                flash(
+                    f"Order {order.number} is paid, so it can't be cancelled here. "
+                    "Please contact us if you need to change it.",
+                    "info",
+                )
     return redirect_after_post(url_for("orders.show", order_id=order.id))
 
 

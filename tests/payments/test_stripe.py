@@ -45,6 +45,7 @@ from models.orders.order import PAID
 from models.refunds.orders import refund_order
 from models.refunds.top_ups import Refund
 from models.refunds.top_ups import refund_to_card
+from models.shop.outbox import OutboxMessage
 from payments import mode as payment_mode
 from shop import create_app
 from tests.conftest import app_config
@@ -501,3 +502,30 @@ def test_paying_back_credit_by_card_goes_through_stripe(ctx, customer, fake):
     pay(fake, repayment.provider_payment_id, VISA)
     refresh_top_up(repayment)
     assert balance_of(customer) == 0 and TopUp.get_by_id(repayment.id).state == "succeeded"
+
+
+def test_what_the_customer_is_told_follows_stripes_real_outcome(ctx, customer, fake):
+    """Nothing when the order is placed; a receipt once the card pays; after a decline, that it
+    didn't go through and how to pay again (and never a receipt)."""
+    paid = placed_order(customer, (make_product(price=3000), 1), method=CARD, key="told-order-paid-0001")
+    declined = placed_order(customer, (make_product(price=2000), 1), method=CARD, key="told-order-fail-0001")
+    assert kinds_for(customer) == []
+    for order, number in ((paid, VISA), (declined, DECLINED)):
+        payment = start_card_payment(order, f"pay-{order.id}-0000000001")
+        try:
+            pay(fake, payment.provider_payment_id, number)
+        except stripe.CardError:
+            pass
+        refresh_card_payment(payment)
+        refresh_card_payment(payment)  # the return page and reconciliation both ask: still once
+    assert kinds_for(customer) == ["order_card_failed", "order_paid"]
+    failed = OutboxMessage.get(OutboxMessage.kind == "order_card_failed")
+    assert f"order {declined.number} didn't go through, so nothing was taken" in failed.text_body
+    receipt = OutboxMessage.get(OutboxMessage.kind == "order_paid")
+    assert f"received your payment for order {paid.number}" in receipt.text_body
+
+
+def kinds_for(user):
+    return sorted(
+        message.kind for message in OutboxMessage.select().where(OutboxMessage.to_address == user.email)
+    )

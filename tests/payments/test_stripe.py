@@ -529,3 +529,14 @@ def kinds_for(user):
     return sorted(
         message.kind for message in OutboxMessage.select().where(OutboxMessage.to_address == user.email)
     )
+
+
+def test_a_replayed_webhook_for_an_order_pays_it_once_and_sends_one_receipt(ctx, app, customer, fake):
+    order = placed_order(customer, (make_product(price=3000), 1), method=CARD, key="webhook-order-0000001")
+    payment = start_card_payment(order, "webhook-order-pay-0001")
+    intent = pay(fake, payment.provider_payment_id, VISA)
+    client = app.test_client()
+    for _ in range(2):
+        assert notify(client, event(intent, amount=3000)).status_code == 200
+    assert Order.get_by_id(order.id).status == PAID
+    assert kinds_for(customer) == ["order_paid"]

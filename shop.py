@@ -5,6 +5,7 @@ It never opens the database: connections are opened per request and per job,
 so gunicorn can fork safely.
 """
 
+import datetime
 import os
 import secrets
 from pathlib import Path
@@ -85,6 +86,13 @@ def default_config(instance_path):
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # Sessions end after this long unused, or this long after sign-in (models/users/sessions.py).
+        "SESSION_IDLE": datetime.timedelta(days=float(env.get("SESSION_IDLE_DAYS", "30"))),
+        "SESSION_MAX": datetime.timedelta(days=float(env.get("SESSION_MAX_DAYS", "90"))),
+        "STAFF_SESSION_IDLE": datetime.timedelta(hours=float(env.get("STAFF_SESSION_IDLE_HOURS", "12"))),
+        "STAFF_SESSION_MAX": datetime.timedelta(days=float(env.get("STAFF_SESSION_MAX_DAYS", "7"))),
+        # The cookie lasts as long as the longest session may; the server ends sessions sooner.
+        "PERMANENT_SESSION_LIFETIME": datetime.timedelta(days=float(env.get("SESSION_MAX_DAYS", "90"))),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "SMTP_HOST": env.get("SMTP_HOST", ""),
         "SMTP_PORT": int(env.get("SMTP_PORT", "587")),

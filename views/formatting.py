@@ -7,6 +7,7 @@ import babel
 import phonenumbers
 from babel.dates import format_date
 from babel.dates import format_datetime
+from babel.dates import format_timedelta
 from babel.numbers import format_currency
 from babel.numbers import format_decimal
 from babel.numbers import get_currency_precision
@@ -23,6 +24,7 @@ def init_app(app):
     app.add_template_filter(local_day)
     app.add_template_filter(country_name)
     app.add_template_filter(phone)
+    app.add_template_filter(duration)
 
 
 def money(minor_units, currency=None):
@@ -31,6 +33,11 @@ def money(minor_units, currency=None):
     currency = currency or settings.currency
     amount = Decimal(minor_units).scaleb(-get_currency_precision(currency))
     return format_currency(amount, currency, locale=settings.locale)
+
+
+def duration(delta):
+    """A length of time as the locale says it roughly ("12 hours", "30 days", "3 months")."""
+    return format_timedelta(delta, locale=shop_settings().locale)
 
 
 def grouped(number):

@@ -19,7 +19,9 @@ from models.base import utcnow
 from models.storefront.cart import carry_into_account
 from models.storefront.cart import CART_SESSION_KEY
 from models.users.security_log import Client
-from models.users.user import User
+from models.users.sessions import Limits
+from models.users.sessions import open_session
+from models.users.sessions import session_user
 from views.rendering import redirect_after_post
 
 csrf = CSRFProtect()
@@ -34,14 +36,24 @@ FRESH_SIGN_IN_SECONDS = 15 * 60
 
 
 @login_manager.user_loader
-def load_user(session_token):
-    """The signed-in user, or None (signed out) once the account is paused or deleted.
+def load_user(token):
+    """The signed-in user while their session is open; None (signed out) once it was signed out,
+    ended by a password or email change, idle or old beyond its limits, or the account paused
+    or deleted (Flask-Login itself only checks `is_active` at login_user())."""
+    found = session_user(token, session_limits)
+    if found is None:
+        return None
+    user, user_session = found
+    user.session_key, user.current_session = token, user_session
+    return user
 
-    Flask-Login only checks `is_active` at login_user(); without this, a customer
-    the owner pauses would stay signed in until their session ended.
-    """
-    user = User.by_session_token(session_token)
-    return user if user is not None and user.is_active else None
+
+def session_limits(user):
+    """How long a session may idle and last, by role (configuration: README, Sessions)."""
+    config = current_app.config
+    if user.is_staff:
+        return Limits(idle=config["STAFF_SESSION_IDLE"], absolute=config["STAFF_SESSION_MAX"])
+    return Limits(idle=config["SESSION_IDLE"], absolute=config["SESSION_MAX"])
 
 
 def init_app(app):
@@ -102,6 +114,8 @@ def start_session(user, password_entered=True):
     """
     visitor_cart = session.get(CART_SESSION_KEY)
     session.clear()
+    session.permanent = True  # the cookie outlives the browser; the session's own limits end it
+    user.session_key = open_session(user, request_client())
     login_user(user)
     if password_entered:
         mark_password_entered()

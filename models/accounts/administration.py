@@ -9,11 +9,11 @@ from models.shop.mail import send_templated
 from models.users.passwords import hash_password
 from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
+from models.users.sessions import end_sessions
 from models.users.tokens import issue
 from models.users.tokens import SET_PASSWORD
 from models.users.user import CREATED_BY_OWNER
 from models.users.user import CUSTOMER
-from models.users.user import new_session_token
 from models.users.user import normalize_email
 from models.users.user import ROLES
 from models.users.user import User
@@ -31,7 +31,6 @@ def create_customer_for_owner(email, first_name, last_name, phone, owner, now=No
             role=CUSTOMER,
             source=CREATED_BY_OWNER,
             email_confirmed_at=now,
-            session_token=new_session_token(),
             created_at=now,
         )
         record_event(user, "account_created", f"by {owner.email}", actor="shop", client=client)
@@ -57,9 +56,9 @@ def set_blocked(user, blocked, owner, client=NO_CLIENT):
     """Pause or resume an account. Pausing ends every session: resuming doesn't bring them back."""
     with write_transaction():
         user.blocked_at = utcnow() if blocked else None
+        user.save(only=[User.blocked_at])
         if blocked:
-            user.session_token = new_session_token()
-        user.save(only=[User.blocked_at, User.session_token])
+            end_sessions(user)
         record_event(
             user, "blocked" if blocked else "unblocked", f"by {owner.email}", actor="shop", client=client
         )

@@ -8,6 +8,7 @@ from models.users.passwords import hash_password
 from models.users.passwords import verify_password
 from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
+from models.users.sessions import end_sessions
 from models.users.tokens import CHANGE_EMAIL
 from models.users.tokens import find_by_link
 from models.users.tokens import issue
@@ -15,7 +16,6 @@ from models.users.tokens import RESET_PASSWORD
 from models.users.tokens import retire_others
 from models.users.tokens import SET_PASSWORD
 from models.users.tokens import use
-from models.users.user import new_session_token
 from models.users.user import normalize_email
 from models.users.user import User
 
@@ -87,15 +87,14 @@ def change_password(user, current_password, new_password, client=NO_CLIENT):
 
 def _store_password(user, new_password):
     user.password_hash = hash_password(new_password)
-    user.session_token = new_session_token()
-    user.save(only=[User.password_hash, User.session_token])
+    user.save(only=[User.password_hash])
+    end_sessions(user)
 
 
 def sign_out_everywhere(user, client=NO_CLIENT):
-    """A new session token: every session, this one included, must sign in again (the caller re-signs it)."""
+    """End every session, this one included (the caller signs this browser in again)."""
     with write_transaction():
-        user.session_token = new_session_token()
-        user.save(only=[User.session_token])
+        end_sessions(user)
         record_event(user, "signed_out_everywhere", client=client)
 
 
@@ -140,8 +139,8 @@ def confirm_email_change(secret, now=None, client=NO_CLIENT):
         user = User.get_by_id(token.user_id)
         old_email = user.email
         user.email = token.new_email
-        user.session_token = new_session_token()
-        user.save(only=[User.email, User.session_token])
+        user.save(only=[User.email])
+        end_sessions(user)
         record_event(user, "email_changed", f"from {old_email} to {user.email}", client=client)
         send_templated(
             old_email,

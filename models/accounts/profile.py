@@ -12,8 +12,8 @@ from models.users.security_log import events_of
 from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.security_log import SecurityEvent
+from models.users.sessions import UserSession
 from models.users.tokens import AccountToken
-from models.users.user import new_session_token
 from models.users.user import User
 
 
@@ -113,6 +113,6 @@ def delete_account(user, password):
             last_name="",
             phone="",
             deleted_at=utcnow(),
-            session_token=new_session_token(),
         ).where(User.id == user.id).execute()
+        UserSession.delete().where(UserSession.user == user).execute()  # devices and addresses go too
     return True

@@ -31,7 +31,6 @@ from models.users.tokens import issue
 from models.users.tokens import RESET_PASSWORD
 from models.users.user import CUSTOMER
 from models.users.user import FROM_MARKETPLACE
-from models.users.user import new_session_token
 from models.users.user import SELF_REGISTERED
 from models.users.user import User
 
@@ -116,7 +115,6 @@ def _create_account(values, password_hash, now, referrer, client):
         last_name=values["last_name"],
         phone=values.get("phone", ""),
         source=SELF_REGISTERED,
-        session_token=new_session_token(),
         created_at=now,
     )
     add_address(user, values["billing"], make_default_billing=True, make_default_shipping=True, client=client)

@@ -30,7 +30,6 @@ from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.user import CUSTOMER
 from models.users.user import FROM_MARKETPLACE
-from models.users.user import new_session_token
 from models.users.user import User
 
 
@@ -164,7 +163,6 @@ def _customer(checked, context):
         phone=checked.phone,
         source=FROM_MARKETPLACE,
         email_confirmed_at=None,
-        session_token=new_session_token(),
         created_at=context.now,
     )
     return user, True

@@ -1,7 +1,5 @@
 """People who sign in: customers, staff and the owner."""
 
-import secrets
-
 from flask_login import UserMixin
 from peewee import CharField
 from peewee import DateTimeField
@@ -29,10 +27,6 @@ CREATED_BY_OWNER = "owner"
 FROM_MARKETPLACE = "marketplace"
 
 
-def new_session_token():
-    return secrets.token_urlsafe(32)
-
-
 def normalize_email(email):
     """The form every email is stored and looked up in (case-insensitive)."""
     return email.strip().lower()
@@ -44,8 +38,6 @@ class User(UserMixin, BaseModel):
     role = CharField(default=CUSTOMER, index=True)
     first_name = CharField(default="")
     last_name = CharField(default="")
-    # Flask-Login's id for this user: rotating it ends every other session.
-    session_token = CharField(unique=True, default=new_session_token)
     created_at = DateTimeField(default=utcnow)
     blocked_at = DateTimeField(null=True)
     phone = CharField(default="")
@@ -60,8 +52,17 @@ class User(UserMixin, BaseModel):
     personal_credit_limit = IntegerField(null=True)  # approved by the owner; replaces the group default
     reminders_opted_out_at = DateTimeField(null=True)  # payment reminders: None = the customer gets them
 
+    # The token of the session this request signed in with (models/users/sessions.py): what
+    # Flask-Login keeps in the browser's cookie. Set when a session opens or is loaded.
+    session_key = None
+
     def get_id(self):
-        return self.session_token
+        return self.session_key
+
+    # The same account is the same user whichever session loaded it (UserMixin compares get_id()).
+    __eq__ = BaseModel.__eq__
+    __ne__ = BaseModel.__ne__
+    __hash__ = BaseModel.__hash__
 
     @property
     def is_active(self):
@@ -87,22 +88,6 @@ class User(UserMixin, BaseModel):
     @classmethod
     def by_email(cls, email):
         return cls.get_or_none(cls.email == normalize_email(email))
-
-    @classmethod
-    def by_session_token(cls, token):
-        return cls.get_or_none(cls.session_token == token)
-
-    def rotate_session_token(self):
-        self.session_token = new_session_token()
-        self.save(only=[User.session_token])
-
-
-def set_password(user, password):
-    """Store a new password and end every existing session of the user."""
-    with write_transaction():
-        user.password_hash = hash_password(password)
-        user.session_token = new_session_token()
-        user.save(only=[User.password_hash, User.session_token])
 
 
 def authenticate(email, password):

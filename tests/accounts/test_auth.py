@@ -2,7 +2,7 @@
 
 import pytest
 
-from models.users.user import set_password
+from models.accounts.credentials import change_password
 from models.users.user import User
 from tests.conftest import csrf_token
 from tests.conftest import post_form
@@ -77,7 +77,8 @@ def test_password_change_ends_other_sessions(app, customer):
     first, second = app.test_client(), app.test_client()
     sign_in(first, customer)
     sign_in(second, customer)
-    set_password(User.get_by_id(customer.id), "a brand new password")
+    with app.app_context():  # it emails the customer
+        assert change_password(User.get_by_id(customer.id), TEST_PASSWORD, "a brand new password")
     for client in (first, second):
         assert "Signed in as" not in client.get("/account/").get_data(as_text=True)
 

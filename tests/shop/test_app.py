@@ -77,7 +77,7 @@ def test_write_transaction_takes_the_write_lock_at_begin(app, database_path):
 
 def test_write_transaction_rolls_back_everything_on_error(app, make_user):
     with pytest.raises(RuntimeError), write_transaction():
-        new_member(email="half@example.com", session_token="t1")
+        new_member(email="half@example.com")
         raise RuntimeError("boom")
     assert User.by_email("half@example.com") is None
 

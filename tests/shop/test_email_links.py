@@ -56,6 +56,7 @@ from models.storefront.cart import cart_summary
 from models.storefront.cart import find_cart
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
+from models.users.sessions import open_session
 from models.users.user import User
 from payments import sandbox
 from tests.conftest import TEST_PASSWORD
@@ -372,7 +373,7 @@ def recipient_client(app, to):
     user = User.by_email(to)
     if user is not None and user.password_hash and user.is_confirmed and user.is_active:
         with client.session_transaction() as session:
-            session["_user_id"] = user.session_token
+            session["_user_id"] = open_session(user)
             session["_fresh"] = True
     return client
 

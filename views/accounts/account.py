@@ -44,6 +44,7 @@ from models.accounts.profile import update_profile
 from models.reminders.messages import set_opted_out
 from models.shop import throttle
 from models.users.security_log import events_of
+from models.users.sessions import open_sessions
 from models.users.tokens import CHANGE_EMAIL
 from models.users.tokens import find_by_link
 from models.users.user import authenticate
@@ -56,6 +57,7 @@ from views.rendering import safe_next
 from views.security import fresh_password_required
 from views.security import mark_password_entered
 from views.security import request_client
+from views.security import session_limits
 from views.security import signed_in_recently
 from views.security import start_session
 from views.settings import shop_settings
@@ -315,6 +317,8 @@ def security():
     return render(
         "accounts/account/security.html",
         events=events_of(me()),
+        sessions=open_sessions(me(), session_limits(current_user)),
+        limits=session_limits(current_user),
         fresh=signed_in_recently(),
         has_password=bool(me().password_hash),
     )

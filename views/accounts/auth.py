@@ -18,6 +18,7 @@ from models.accounts.inbox import request_sign_in_code
 from models.accounts.inbox import resend_confirmation
 from models.shop import throttle
 from models.users.security_log import record_event
+from models.users.sessions import end_session
 from models.users.user import authenticate
 from views.accounts.inbox import begin_inbox
 from views.rendering import redirect_after_post
@@ -90,6 +91,8 @@ def sign_in_code():
 
 @bp.post("/sign-out")
 def sign_out():
+    if current_user.is_authenticated:
+        end_session(current_user.session_key)  # a copy of this cookie no longer signs anyone in
     logout_user()
     session.clear()
     flash("You are signed out.", "success")

@@ -14,7 +14,9 @@ saved together or not at all. It pays only when all of these hold then:
 - the order is a shop order (`channel == "shop"`; marketplace orders never count,
   neither as the paying order nor as an earlier one),
 - it is the customer's first paid shop order,
-- the customer was referred (`user.referred_by`) by someone else,
+- the customer was referred (`user.referred_by`) by someone else: not themselves, and not
+  the same person under another account (`same_person`: the same mailbox, that is the same
+  email but for case and a `+tag`, or the same phone),
 - the affiliate's account is active (not blocked, not deleted),
 - the affiliate's group, as it is at that moment, still grants referral links and
   its `affiliate_reward` is above zero; that amount is the reward.
@@ -48,6 +50,7 @@ from models.funds.ledger import transfer
 from models.groups.group import group_of
 from models.orders.order import Order
 from models.orders.order import SHOP_CHANNEL
+from models.users.user import same_mailbox
 from models.users.user import User
 
 KIND = "affiliate_reward"
@@ -67,12 +70,19 @@ def short_name(user):
     return f"{first} {last[:1]}." if last else first
 
 
+def same_person(customer, affiliate):
+    """Whether two accounts are one person: the same mailbox (case and `+tags` aside) or phone."""
+    if same_mailbox(customer.email, affiliate.email):
+        return True
+    return bool(customer.phone) and customer.phone == affiliate.phone  # both stored as E.164
+
+
 def reward_for(customer):
     """(affiliate, amount) the customer's first paid shop order would earn now, or None."""
     if customer.referred_by_id is None or customer.referred_by_id == customer.id:
         return None
     affiliate = User.get_or_none(User.id == customer.referred_by_id)
-    if affiliate is None or not affiliate.is_active:
+    if affiliate is None or not affiliate.is_active or same_person(customer, affiliate):
         return None
     group = group_of(affiliate)
     if group.is_retired or not group.grants_referral_link or group.affiliate_reward <= 0:

@@ -1,4 +1,11 @@
-"""Saving checked orders: each all or nothing, once per channel and reference, with its customer."""
+"""Saving checked orders: each all or nothing, once per channel and reference, with its customer.
+
+The customer is the account with the order's email, or a new password-less one. Never a staff
+or owner account: an order whose email belongs to one is rejected with the reason (emails are
+unique, so there is no second account to make for it, and attaching a stranger's order, its
+addresses and its customer history to the people who run the shop is never right). Checked
+inside the transaction that saves the order, for the CSV upload and the JSON API alike.
+"""
 
 import json
 
@@ -54,6 +61,13 @@ def import_order(raw, context, actor=None, via="CSV upload"):
     for _ in range(2):
         try:
             return _save(checked, result, context, actor, via)
+        except StaffEmail:
+            result.reasons = [
+                f"{raw.labels.get('email', 'email')}: “{checked.email}” belongs to a staff account; "
+                "imported orders can't be attached to it. Import the order with the customer's own email."
+            ]
+            result.warnings = []
+            return result
         except IntegrityError:
             # Another import saved this order (or created this customer) at the same moment.
             existing = _existing(channel, order_ref)
@@ -149,9 +163,18 @@ def _save(checked, result, context, actor, via):
     return result
 
 
+class StaffEmail(Exception):
+    """The order's email is a staff or owner account's: the order is rejected, nothing saved."""
+
+
 def _customer(checked, context):
-    """(user, created): the account with this email, or a new password-less one."""
+    """(user, created): the customer account with this email, or a new password-less one.
+
+    Raises StaffEmail for a staff or owner account's email.
+    """
     user = User.by_email(checked.email)
+    if user is not None and user.is_staff:
+        raise StaffEmail(checked.email)
     if user is not None:
         return user, False
     user = new_member(

@@ -4,6 +4,10 @@ orders, in part or in full, to funds or the way they were paid (orders.py).
 Both set the money aside before the provider is asked, and ask again later when the answer
 is unknown (`retry_pending_refunds`, `retry_pending_card_refunds` on the jobs tick).
 
+An order refunded in full or cancelled after payment takes back the affiliate reward it
+earned (gifts.py, which also holds the rule for taking back any gift: what the balance still
+holds, never more, the shortfall recorded).
+
 Called from outside: top_ups.py (`refund_summary`, `refund_to_card`), orders.py
 (`refund_order`, `cancel_paid_order`, `refundable`).
 """

@@ -17,6 +17,10 @@ Where it goes
       bank part is for the shop to pay back by bank transfer (the owner is
       reminded on the order page; the ledger moves it to BANK_TRANSFERS).
 
+The affiliate reward the order earned (if it was the referred customer's first paid
+shop order) is taken back, once, when the order is refunded in full or cancelled after
+payment, in the same transaction: models/refunds/gifts.py. A partial refund leaves it.
+
 Money (through models/funds/ledger.py): one journal per refund [order-refund:<id>],
 REFUNDS → customer (`refund_in`), → PROVIDER_CLEARING and → BANK_TRANSFERS
 (`refund_out`). The order's `refunded` total is raised in the same
@@ -59,6 +63,9 @@ from models.orders.order import OrderPayment
 from models.orders.order import PAID
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
+from models.refunds.gifts import CANCELLED_AFTER_PAYMENT
+from models.refunds.gifts import REFUNDED_IN_FULL
+from models.refunds.gifts import take_back_reward
 from models.shop.audit import audit
 from models.shop.settings import format_money
 from models.storefront.catalog import Product
@@ -266,6 +273,9 @@ def _record_refund(order, amount, destination, note, actor, key, now):
             refund.journal_key, "order_refund", _legs(order, refund), memo=_memo(order), actor=actor, now=now
         )
         record_event(order, order.status, order.status, actor, _describe(refund), now)
+        if refundable(Order.get_by_id(order.id)) == 0:
+            why = CANCELLED_AFTER_PAYMENT if order.status == CANCELLED else REFUNDED_IN_FULL
+            take_back_reward(order, why, actor, now)
         audit(
             actor,
             "order_refunded",
@@ -404,6 +414,9 @@ def cancel_paid_order(order, destination, note, actor, idempotency_key, now=None
         refund = None
         if left:  # the refund's email tells the customer the order is cancelled
             refund = _record_refund(order, left, destination, note, actor, key, now)
+        take_back_reward(
+            order, CANCELLED_AFTER_PAYMENT, actor, now
+        )  # once: the refund may have taken it back
     if refund is not None and refund.card_state == PENDING:
         refund = ask_provider(refund, now)
     return refund

@@ -31,7 +31,8 @@ Bonus taken back
     bonus, never a cent more. The cap above leaves the gifts in the balance,
     so the balance always covers this; should it ever not (a movement made
     outside these rules), only what is there is taken back and the owner is
-    told how much was not.
+    told how much was not (`bonus_due` and `bonus_reversal` on the Refund).
+    That rule is gifts.py's `take_back`, which takes back affiliate rewards too.
 
 Order of operations: nothing half-done, never twice
     1. One write transaction: the form's idempotency key finds an earlier
@@ -81,6 +82,7 @@ from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.funds.top_ups import TopUp
+from models.refunds.gifts import take_back
 from models.shop.audit import audit
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
@@ -335,7 +337,7 @@ def _record(customer, top_up_id, amount, note, actor, key, now):
                 round_half_up(top_up.bonus * (item.refunded + amount), top_up.amount) - item.bonus_reversed,
                 item.bonus_left,
             )
-        bonus_reversal = max(0, min(bonus_due, summary.balance - amount))
+        bonus_reversal = take_back(bonus_due, summary.balance - amount)
         refund = Refund.create(
             user=customer,
             top_up=top_up,

@@ -32,6 +32,19 @@ def normalize_email(email):
     return email.strip().lower()
 
 
+def mailbox_of(email):
+    """The mailbox an address reaches, to tell people apart: normalized, a `+tag` dropped from
+    the local part ("Ana+Shop@Example.com" → "ana@example.com"). Never stored or mailed to."""
+    local, at, domain = normalize_email(email).rpartition("@")
+    base = local.split("+", 1)[0]
+    return f"{base or local}{at}{domain}" if at else normalize_email(email)
+
+
+def same_mailbox(first, second):
+    """Whether two addresses reach the same mailbox (the same email but for case and a `+tag`)."""
+    return bool(first) and bool(second) and mailbox_of(first) == mailbox_of(second)
+
+
 class User(UserMixin, BaseModel):
     email = CharField(unique=True)
     password_hash = CharField(null=True)

@@ -374,6 +374,48 @@ def test_links_to_an_existing_customer_by_email_whatever_the_case(make_customer)
     assert (ann.first_name, ann.last_name, ann.phone) == ("Ann", "Original", "+442079460000")  # untouched
 
 
+@pytest.mark.parametrize("role", ["staff", "owner"])
+def test_an_order_for_a_staff_or_owner_email_is_rejected_and_attached_to_nobody(make_user, products, role):
+    member = make_user(role, email=f"{role}@shop.example")
+    before = counts()
+    report = import_csv(
+        csv_bytes(
+            row(email=f"  {role.upper()}@Shop.Example ", product_slug="house-blend-250g", item_name=""),
+            row(order_ref="204-0000002", email="jane@example.com"),
+        )
+    )
+    staff_order, other = report.results
+    assert (staff_order.outcome, other.outcome) == (REJECTED, IMPORTED)
+    assert staff_order.reasons == [
+        f"email: “{role}@shop.example” belongs to a staff account; imported orders can't be attached to "
+        "it. Import the order with the customer's own email."
+    ]
+    assert staff_order.order_id is None and staff_order.customer_id is None
+    assert not Order.select().where(Order.user == member).exists()
+    assert User.select().where(User.email.contains(role)).count() == 1  # no second account either
+    assert stock(products["house-blend-250g"]) == 10
+    assert counts()[0] == before[0] + 1  # only Jane's order
+
+
+def test_an_api_order_for_a_staff_email_is_rejected_with_the_reason(client, token, staff, owner, products):
+    body = {"orders": [order_json(customer={"email": staff.email}), order_json(order_ref="2", customer={"email": owner.email})]}  # fmt: skip
+    answer = post_api(client, body, token).get_json()
+    assert [o["result"] for o in answer["orders"]] == ["rejected", "rejected"]
+    for sent, person in zip(answer["orders"], (staff, owner), strict=True):
+        assert sent["reasons"] == [
+            f"customer.email: “{person.email}” belongs to a staff account; imported orders can't be "
+            "attached to it. Import the order with the customer's own email."
+        ]
+    assert Order.select().count() == 0
+    assert MarketplaceImport.get().rejected == 2
+
+
+def test_the_report_page_shows_why_a_staff_email_order_was_rejected(staff_client, staff, products):
+    page = upload(staff_client, csv_bytes(row(email=staff.email))).get_data(as_text=True)
+    assert "belongs to a staff account; imported orders can&#39;t be attached to it" in page
+    assert Order.select().count() == 0
+
+
 def test_an_imported_customer_is_never_purged(products):
     import_csv(csv_bytes(row(email="market@example.com")))
     imported = User.by_email("market@example.com")

@@ -34,6 +34,7 @@ from models.orders.order import PENDING_PAYMENT
 from models.orders.paid import mark_paid
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
+from models.users.user import same_mailbox
 from models.users.user import User
 from shop import create_app
 from tests.conftest import app_config
@@ -200,6 +201,47 @@ def test_no_reward_for_a_blocked_or_deleted_affiliate(affiliate, make_customer, 
     User.update(blocked_at=None, deleted_at=utcnow()).where(User.id == affiliate.id).execute()
     funds_order(make_customer(referred_by=affiliate), product, "order-0000000002")
     assert rewards() == []
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        ("aff@example.com", "aff@example.com", True),
+        ("Aff@Example.com", "aff+shop@example.com", True),
+        ("aff+one@example.com", "AFF+two@example.com", True),
+        ("aff@example.com", "aff@example.org", False),
+        ("aff@example.com", "affi@example.com", False),
+        ("+one@example.com", "+two@example.com", False),  # no name before the tag: the whole is the name
+        ("aff@example.com", "", False),
+    ],
+)
+def test_same_mailbox_ignores_case_and_plus_tags(first, second, same):
+    assert same_mailbox(first, second) is same
+    assert same_mailbox(second, first) is same
+
+
+@pytest.mark.parametrize("email", ["aff+friend@example.com", "AFF+x@Example.COM"])
+def test_no_reward_for_the_affiliates_own_plus_address(affiliate, make_customer, product, email):
+    User.update(email="aff@example.com").where(User.id == affiliate.id).execute()
+    myself = make_customer(email=email.lower(), first_name="Aff", referred_by=affiliate)
+    funds_order(myself, product, "order-0000000001")
+    assert rewards() == [] and balance(affiliate) == 0
+    (row,) = referrals_with_rewards(affiliate)
+    assert row.status == "no_reward"
+
+
+def test_no_reward_for_a_referred_account_with_the_affiliates_phone(affiliate, make_customer, product):
+    User.update(phone="+442079460000").where(User.id == affiliate.id).execute()
+    twin = make_customer(email="someone.else@example.com", phone="+442079460000", referred_by=affiliate)
+    funds_order(twin, product, "order-0000000001")
+    assert rewards() == [] and balance(affiliate) == 0
+
+
+def test_other_people_without_phones_still_earn_the_reward(affiliate, make_customer, product):
+    assert affiliate.phone == ""
+    other = make_customer(email="aff.friend@example.com", phone="", referred_by=affiliate)
+    funds_order(other, product, "order-0000000001")
+    assert balance(affiliate) == REWARD
 
 
 # What the affiliate sees --------------------------------------------------------------------

@@ -46,6 +46,7 @@ from models.orders.owner_emails import send_new_order_digest
 from models.orders.placing import cart_fingerprint
 from models.orders.placing import place_order
 from models.orders.waiting_email import send_waiting_emails
+from models.refunds.orders import cancel_paid_order
 from models.refunds.orders import refund_order
 from models.refunds.top_ups import refund_to_card
 from models.shop.outbox import OutboxMessage
@@ -324,7 +325,19 @@ def trigger_order_refunded(app, make_customer, owner):
     return customer.email
 
 
+def trigger_affiliate_reward_taken_back(app, make_customer, owner):
+
+    affiliate = make_customer(group=CustomerGroup.get(CustomerGroup.name == "Affiliate"))
+    customer, order, _ = _order(app, make_customer, method="bank")
+    User.update(referred_by=affiliate).where(User.id == customer.id).execute()
+    receive_bank_transfer(order, owner)  # the first paid order: the affiliate's reward
+    with app.test_request_context():
+        cancel_paid_order(order, "funds", "", owner, "mail-cancel-key-0001")
+    return affiliate.email
+
+
 KINDS = {
+    "affiliate_reward_taken_back": trigger_affiliate_reward_taken_back,
     "balance_adjusted": trigger_balance_adjusted,
     "bank_payment_received": trigger_bank_payment_received,
     "credit_statement": trigger_credit_statement,

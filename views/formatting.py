@@ -7,10 +7,10 @@ import babel
 import phonenumbers
 from babel.dates import format_date
 from babel.dates import format_datetime
-from babel.dates import format_timedelta
 from babel.numbers import format_currency
 from babel.numbers import format_decimal
 from babel.numbers import get_currency_precision
+from babel.units import format_unit
 
 from forms.fields import national_phone
 from views.settings import shop_settings
@@ -36,8 +36,13 @@ def money(minor_units, currency=None):
 
 
 def duration(delta):
-    """A length of time as the locale says it roughly ("12 hours", "30 days", "3 months")."""
-    return format_timedelta(delta, locale=shop_settings().locale)
+    """A length of time in whole days when it is some ("30 days"), else in hours ("12 hours")."""
+    days, rest = divmod(delta, datetime.timedelta(days=1))
+    if days and not rest:
+        return format_unit(days, "duration-day", locale=shop_settings().locale)
+    return format_unit(
+        round(delta / datetime.timedelta(hours=1), 1), "duration-hour", locale=shop_settings().locale
+    )
 
 
 def grouped(number):

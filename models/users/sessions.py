@@ -26,6 +26,10 @@ from models.users.user import User
 # A session's last use is written at most this often: enough for limits counted in hours and
 # days, without a write on every request.
 TOUCH_EVERY = datetime.timedelta(minutes=5)
+# Ended sessions are kept a while (the security page's history is the security log, not these).
+KEEP_ENDED = datetime.timedelta(days=30)
+# Longer than any sensible absolute limit: a row this old can no longer sign anyone in.
+KEEP_AT_MOST = datetime.timedelta(days=400)
 
 
 class UserSession(BaseModel):
@@ -130,3 +134,11 @@ def open_sessions(user, limits, now=None):
 
 def is_token_of(session, token):
     return session.token_hash == _hash(token)
+
+
+def forget_old_sessions(now):
+    """Delete sessions ended a month ago, and any too old to be open under any limit (tick)."""
+    with write_transaction():
+        UserSession.delete().where(
+            (UserSession.ended_at < now - KEEP_ENDED) | (UserSession.created_at < now - KEEP_AT_MOST)
+        ).execute()

@@ -23,6 +23,7 @@ from models.users.sessions import Limits
 from models.users.sessions import open_session
 from models.users.sessions import session_user
 from views.rendering import redirect_after_post
+from views.throttling import remember_device
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -117,6 +118,7 @@ def start_session(user, password_entered=True):
     session.permanent = True  # the cookie outlives the browser; the session's own limits end it
     user.session_key = open_session(user, request_client())
     login_user(user)
+    remember_device(user.email)
     if password_entered:
         mark_password_entered()
     for note in carry_into_account(visitor_cart, user):
@@ -136,10 +138,6 @@ def signed_in_recently():
 def request_client():
     """Who sent this request, as the security log records it."""
     return Client(request.remote_addr or "", request.user_agent.string or "")
-
-
-def client_address():
-    return request.remote_addr or "unknown"
 
 
 def fresh_password_required(back_endpoint=None):

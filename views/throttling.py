@@ -1,12 +1,34 @@
-"""Throttling for the views: growing delays stored in the database, answered with 429."""
+"""Throttling for the views: growing delays stored in the database, answered with 429.
 
+Three counters for a password: the client address (any account), the address with the account,
+and the account over every address. The last one is skipped by a browser that signed in to the
+account before (the `known_device` cookie: keyed hashes of the addresses signed in with, no
+address in clear), so guesses spread over many addresses slow the guessers, never the customer's
+own phone or laptop; a new device can still sign in with an emailed code.
+"""
+
+import hashlib
+import hmac
 from functools import wraps
 
+from flask import after_this_request
+from flask import current_app
 from flask import request
 from werkzeug.exceptions import TooManyRequests
 
 from models.shop import throttle
-from views.security import client_address
+
+KNOWN_DEVICE_COOKIE = "known_device"
+KNOWN_DEVICE_DAYS = 365
+KNOWN_DEVICE_ACCOUNTS = 5  # a shared family computer remembers this many accounts
+
+
+def client_address():
+    return request.remote_addr or "unknown"
+
+
+def _normal(email):
+    return email.strip().lower()
 
 
 def keys_for(action, email=None):
@@ -14,12 +36,50 @@ def keys_for(action, email=None):
     ip = client_address()
     keys = {"ip": f"{action}:ip:{ip}"}
     if email:
-        keys["account"] = f"{action}:acct:{ip}:{email.strip().lower()}"
+        keys["account"] = f"{action}:acct:{ip}:{_normal(email)}"
     return keys
 
 
-def refuse_if_throttled(keys):
-    """Raise 429 (with Retry-After and a friendly wait time) while any of `keys` must wait."""
+def sign_in_keys(email):
+    """keys_for a password sign-in, plus the account's own counter unless this is a known device."""
+    keys = keys_for("sign-in", email)
+    if _device_tag(email) not in _known_tags():
+        keys["everywhere"] = f"sign-in:any:{_normal(email)}"
+    return keys
+
+
+def remember_device(email):
+    """After a sign-in: this browser is one of the account's own devices from now on."""
+    tags = [_device_tag(email)] + [tag for tag in _known_tags() if tag != _device_tag(email)]
+
+    @after_this_request
+    def set_cookie(response):
+        response.set_cookie(
+            KNOWN_DEVICE_COOKIE,
+            ".".join(tags[:KNOWN_DEVICE_ACCOUNTS]),
+            max_age=KNOWN_DEVICE_DAYS * 86400,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+
+def _device_tag(email):
+    key = (
+        current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
+    )
+    digest = hmac.new(key, b"known-device\0" + _normal(email).encode(), hashlib.sha256).hexdigest()
+    return digest[:32]
+
+
+def _known_tags():
+    return request.cookies.get(KNOWN_DEVICE_COOKIE, "")[:200].split(".")
+
+
+def refuse_if_throttled(keys, alternative=""):
+    """Raise 429 (with Retry-After and a friendly wait time) while any of `keys` must wait;
+    `alternative` says what the customer can do meanwhile."""
     wait = throttle.retry_after(keys)
     if not wait:
         return
@@ -30,6 +90,8 @@ def refuse_if_throttled(keys):
         if wait < 120
         else f"For your security, please wait about {(wait + 59) // 60} minutes before trying again."
     )
+    if alternative:
+        error.friendly += " " + alternative
     raise error
 
 

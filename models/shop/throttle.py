@@ -1,12 +1,18 @@
 """Growing delays after failed attempts, kept in the database so every worker sees them.
 
 No hard lockout: an attacker guessing a customer's password only slows
-themselves down. Counters clear on success and are forgotten after two
-quiet hours.
+themselves down. An account's own counter, over every address, slows guesses spread over many
+addresses; the customer's browsers that signed in before skip it (views/throttling.py), so the
+attacker cannot slow them. Counters are forgotten after two quiet hours; a success clears the
+address's own counters.
+
+Every failure is one atomic upsert (`failures + 1` computed by the database), so failures
+recorded at the same moment by several workers all count.
 """
 
 import datetime
 
+from peewee import Case
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import IntegerField
@@ -25,19 +31,20 @@ class ThrottleCounter(BaseModel):
     last_failure_at = DateTimeField()
 
 
-# scope -> (free attempts, seconds of delay doubling every `step` failures after that)
+# scope -> (free attempts, seconds of delay doubling every `step` failures after that, longest delay)
 POLICIES = {
-    "ip": (20, 5),  # one address, any accounts: shared Wi-Fi gets room
-    "account": (3, 1),  # one address guessing one account
-    "mail": (3, 1),  # emails (reset, codes) asked for one address
+    "ip": (20, 5, MAX_DELAY_SECONDS),  # one address, any accounts: shared Wi-Fi gets room
+    "account": (3, 1, MAX_DELAY_SECONDS),  # one address guessing one account
+    "everywhere": (10, 1, 15 * 60),  # one account guessed from any number of addresses
+    "mail": (3, 1, MAX_DELAY_SECONDS),  # emails (reset, codes) asked for one address
 }
 
 
 def delay_for(scope, failures):
-    free, step = POLICIES[scope]
+    free, step, longest = POLICIES[scope]
     if failures < free:
         return 0
-    return min(2 ** ((failures - free) // step), MAX_DELAY_SECONDS)
+    return min(2 ** ((failures - free) // step), longest)
 
 
 def retry_after(keys, now=None):
@@ -57,17 +64,19 @@ def retry_after(keys, now=None):
 
 
 def record_failure(keys, now=None):
+    """One more failure on each key, counted by the database itself (never read, then written)."""
     now = now or utcnow()
+    still_remembered = ThrottleCounter.last_failure_at >= now - FORGET_AFTER
     with write_transaction():
-        for key in keys.values():
-            row = ThrottleCounter.get_or_none(ThrottleCounter.key == key)
-            if row is None or now - row.last_failure_at > FORGET_AFTER:
-                failures = 1
-            else:
-                failures = row.failures + 1
-            ThrottleCounter.insert(key=key, failures=failures, last_failure_at=now).on_conflict(
+        for key in sorted(keys.values()):  # one order everywhere: concurrent upserts never deadlock
+            ThrottleCounter.insert(key=key, failures=1, last_failure_at=now).on_conflict(
                 conflict_target=[ThrottleCounter.key],
-                update={ThrottleCounter.failures: failures, ThrottleCounter.last_failure_at: now},
+                update={
+                    ThrottleCounter.failures: Case(
+                        None, [(still_remembered, ThrottleCounter.failures + 1)], 1
+                    ),
+                    ThrottleCounter.last_failure_at: now,
+                },
             ).execute()
 
 

@@ -29,10 +29,14 @@ from views.security import request_client
 from views.security import start_session
 from views.throttling import keys_for
 from views.throttling import refuse_if_throttled
+from views.throttling import sign_in_keys
 
 bp = Blueprint("auth", __name__)
 
 SIGN_IN_FAILED = "That email and password don't match an account. Check both and try again."
+SIGN_IN_BY_CODE = (
+    "Meanwhile you can sign in with a code we email you: “Email me a sign-in code” on the sign-in page."
+)
 BLOCKED = "This account is paused. Please contact the shop if you think this is a mistake."
 RESET_SENT = "If that address has an account, we've emailed it a link to choose a new password. The link works for 1 hour."
 
@@ -50,8 +54,8 @@ def sign_in():
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render("accounts/auth/sign_in.html", form=form, next_url=next_url, status=status)
-    keys = keys_for("sign-in", form.email.data)
-    refuse_if_throttled(keys)
+    keys = sign_in_keys(form.email.data)
+    refuse_if_throttled(keys, alternative=SIGN_IN_BY_CODE)
     user = authenticate(form.email.data, form.password.data)
     if user is None:
         throttle.record_failure(keys)

@@ -21,6 +21,7 @@ from jobs import reminders
 from jobs import scheduler
 from models.base import bind_database
 from models.reactions import connect as connect_reactions
+from models.shop.mail import base_url_problem
 from models.users import passwords
 from payments import configuration_problems as payment_configuration_problems
 from views import init_app as init_views
@@ -40,6 +41,8 @@ def create_app(test_config=None):
     problems = payment_configuration_problems(app.config)
     if problems:
         raise RuntimeError("The payment settings are not usable: " + " ".join(problems))
+    if problem := base_url_problem(app.config["SHOP_BASE_URL"]):
+        raise RuntimeError(problem)
     bind_database(app.config["DATABASE_URL"], app.config["DATABASE_BUSY_TIMEOUT"])
     connect_reactions()
     if app.config.get("PASSWORD_HASH_COST"):

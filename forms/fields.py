@@ -9,6 +9,7 @@ import phonenumbers
 from babel.numbers import get_currency_precision
 from wtforms import HiddenField
 from wtforms import StringField
+from wtforms import TextAreaField
 from wtforms import ValidationError
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
@@ -18,6 +19,7 @@ from models.users.passwords import common_passwords
 from models.values import country_names
 from models.values import e164_phone
 from models.values import has_invisible_characters
+from models.values import LINE_BREAKS
 from models.values import minor_units
 from models.values import MONEY_MAX
 from models.values import normalized_email
@@ -30,15 +32,20 @@ KEY_SHAPE = r"^[A-Za-z0-9_-]{16,64}$"
 
 
 def clean_text(value):
-    """Trimmed, NFC-normalised text (a filter for every free-text field)."""
+    """Trimmed, NFC-normalised text with line breaks as \\n (a filter for every free-text field)."""
     if value is None:
         return value
-    return unicodedata.normalize("NFC", value).strip()
+    return unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 def plain_text(form, field):
-    """Refuse control and invisible formatting characters (they only ever cause trouble)."""
-    if field.data and has_invisible_characters(field.data):
+    """Refuse control and invisible formatting characters (they only ever cause trouble).
+
+    A text area is text of several lines: line breaks and tabs are welcome there (and shown as
+    paragraphs, the `paragraphs` filter); a one-line field refuses them like any control character.
+    """
+    allowed = LINE_BREAKS if isinstance(field, TextAreaField) else ""
+    if field.data and isinstance(field.data, str) and has_invisible_characters(field.data, allowed):
         raise ValidationError(f"{field.label.text} contains characters we can't store. Please retype it.")
 
 
@@ -59,20 +66,26 @@ def new_password(form, field):
         raise ValidationError("That password is too common. Try a few words that mean something to you.")
 
 
-def phone_number(default_country):
-    """Validator factory: any valid phone, stored E.164 (numbers without + read as the shop's country)."""
+def phone_number(*countries):
+    """Validator factory: any valid phone, stored E.164. A number without + is read as a number of
+    the first of `countries` where it exists: give the address's country first, then the shop's, so
+    06 12 34 56 78 with a French address is French in a British shop."""
 
     def validate(form, field):
         if not field.data:
             return
-        try:
-            field.data = e164_phone(field.data, default_country)
-        except NotAPhoneNumber:
-            raise ValidationError("Enter a phone number like 020 7946 0000 or +44 20 7946 0000.") from None
-        except NoSuchPhoneNumber:
-            raise ValidationError(
-                "That phone number doesn't look right. Check the digits and the country code."
-            ) from None
+        readable = False
+        for country in dict.fromkeys(country for country in countries if country):
+            try:
+                field.data = e164_phone(field.data, country)
+                return
+            except NotAPhoneNumber:
+                continue
+            except NoSuchPhoneNumber:
+                readable = True
+        if not readable:
+            raise ValidationError("Enter a phone number like 020 7946 0000 or +44 20 7946 0000.")
+        raise ValidationError("That phone number doesn't look right. Check the digits and the country code.")
 
     return validate
 

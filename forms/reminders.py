@@ -3,7 +3,6 @@
 import datetime
 import json
 import re
-import unicodedata
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -239,14 +238,6 @@ class ReminderSettingsForm(FlaskForm):
         }
 
 
-def multiline_text(form, field):
-    """Like plain_text, but line breaks and tabs are welcome."""
-    if field.data and any(
-        unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") and ch not in "\n\t" for ch in field.data
-    ):
-        raise ValidationError(f"{field.label.text} contains characters we can't store. Please retype it.")
-
-
 def known_placeholders(form, field):
     unknown = unknown_placeholders(field.data or "")
     if not unknown:
@@ -259,13 +250,6 @@ def known_placeholders(form, field):
     raise ValidationError(
         f"{said}; use one from the list of placeholders, or write {{{{ and }}}} for a brace."
     )
-
-
-def clean_body(value):
-    """Line breaks as \\n, trimmed, NFC."""
-    if value is None:
-        return value
-    return clean_text(value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 class ReminderTemplateForm(FlaskForm):
@@ -285,10 +269,10 @@ class ReminderTemplateForm(FlaskForm):
         validators=[
             DataRequired("Write the message."),
             Length(max=BODY_MAX, message=f"Use at most {BODY_MAX} characters in the message."),
-            multiline_text,
+            plain_text,
             known_placeholders,
         ],
-        filters=[clean_body],
+        filters=[clean_text],
         render_kw={"rows": 16},
     )
 
@@ -311,9 +295,9 @@ def category_paragraphs_form(categories, texts):
                         max=PARAGRAPH_MAX,
                         message=f"Use at most {PARAGRAPH_MAX} characters for {category.name}.",
                     ),
-                    multiline_text,
+                    plain_text,
                 ],
-                filters=[clean_body],
+                filters=[clean_text],
                 default=texts.get(category.id, ""),
                 render_kw={"rows": 3},
             ),

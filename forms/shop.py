@@ -1,7 +1,6 @@
 """The owner's shop settings."""
 
 import zoneinfo
-from urllib.parse import urlsplit
 
 import babel
 from babel.numbers import list_currencies
@@ -11,7 +10,6 @@ from wtforms import IntegerField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
-from wtforms import URLField
 from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
@@ -22,7 +20,9 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
+from forms.fields import clean_text
 from forms.fields import MoneyField
+from forms.fields import plain_text
 from models.orders.owner_emails import DIGEST_HOUR
 from models.shop.settings import NEW_ORDER_EMAILS
 
@@ -31,11 +31,6 @@ KNOWN_CURRENCIES = set(list_currencies())
 
 class ShopSettingsForm(FlaskForm):
     shop_name = StringField("Shop name", validators=[DataRequired("Enter the shop's name."), Length(max=80)])
-    base_url = URLField(
-        "Public address of the shop",
-        description="Used for every link in emails, e.g. https://shop.example.",
-        validators=[DataRequired("Enter the shop's public address."), Length(max=200)],
-    )
     contact_email = EmailField(
         "Contact email",
         validators=[
@@ -107,20 +102,14 @@ class ShopSettingsForm(FlaskForm):
         validate_choice=False,  # AnyOf says it in words
     )
     bank_details_note = TextAreaField(
-        "Note shown with the bank details", validators=[Optional(), Length(max=500)]
+        "Note shown with the bank details",
+        validators=[Optional(), Length(max=500), plain_text],
+        filters=[clean_text],
     )
 
     def validate_topup_max(self, field):
         if self.topup_min.data is not None and field.data is not None and field.data < self.topup_min.data:
             raise ValidationError("The largest top-up must be at least the smallest.")
-
-    def validate_base_url(self, field):
-        parts = urlsplit(field.data.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValidationError("Enter an address starting with https:// (or http://).")
-        if parts.query or parts.fragment:
-            raise ValidationError("Enter the address without ? or # parts.")
-        field.data = field.data.strip().rstrip("/")
 
     def validate_country(self, field):
         field.data = field.data.strip().upper()

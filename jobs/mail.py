@@ -44,6 +44,8 @@ class SmtpConfig:
     password: str = ""
     timeout: float = 20.0
     sender: str = ""
+    # The host of SHOP_BASE_URL: Message-IDs and the default sender, no-reply@<domain>.
+    domain: str = "localhost"
 
     def __post_init__(self):
         # A typo ("tls", "SSL") must not silently mean "no encryption" and
@@ -65,6 +67,7 @@ class SmtpConfig:
             password=config["SMTP_PASSWORD"],
             timeout=config["SMTP_TIMEOUT"],
             sender=config["MAIL_FROM"],
+            domain=urlsplit(config["SHOP_BASE_URL"]).hostname or "localhost",
         )
 
 
@@ -123,9 +126,8 @@ def transmit(message, smtp, now):
         settings = load_settings()
     except Exception as error:
         raise BeforeData(describe(error)) from error
-    domain = urlsplit(settings.base_url).hostname or "localhost"
     try:
-        email, envelope_sender = compose(message, smtp.sender, settings.shop_name, domain, now)
+        email, envelope_sender = compose(message, smtp.sender, settings.shop_name, smtp.domain, now)
         payload = wire_format(email)
     except (ValueError, TypeError, UnicodeError) as error:
         # A header with a line break, an address that is not an address:

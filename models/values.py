@@ -16,12 +16,18 @@ from email_validator import validate_email
 
 MONEY_MAX = 100_000_000  # minor units: 1,000,000.00 for one price, order or line is a typo
 INVISIBLE = ("Cc", "Cf", "Co", "Cs")  # control, formatting, private-use and surrogate characters
-NOT_COUNTRIES = ("EU", "EZ", "UN", "QO", "ZZ")  # territory codes that are no country to ship to
+# Territory codes that are no country to ship to: unions, "unknown", and the pseudo-locales
+# XA (Pseudo-Accents) and XB (Pseudo-Bidi) that CLDR lists for testing translations.
+NOT_COUNTRIES = ("EU", "EZ", "UN", "QO", "ZZ", "XA", "XB")
 
 
-def has_invisible_characters(text):
-    """Whether `text` holds control or invisible characters (they only ever cause trouble)."""
-    return any(unicodedata.category(ch) in INVISIBLE for ch in text)
+LINE_BREAKS = "\n\t"  # what text of several lines may hold of the control characters
+
+
+def has_invisible_characters(text, allowed=""):
+    """Whether `text` holds control or invisible characters (they only ever cause trouble),
+    other than those `allowed` (LINE_BREAKS for text of several lines)."""
+    return any(unicodedata.category(ch) in INVISIBLE and ch not in allowed for ch in text)
 
 
 def minor_units(text, decimals):

@@ -154,6 +154,7 @@ def app_config(database, instance_path, **overrides):
         "TESTING": True,
         "INSTANCE_PATH": str(instance_path / "instance"),
         "SECRET_KEY": "test-secret",
+        "SHOP_BASE_URL": TEST_ENVIRONMENT["SHOP_BASE_URL"],
         "DATABASE_URL": database if is_url else f"sqlite:///{database}",
         "PASSWORD_HASH_COST": CHEAP_HASH,
         "SMTP_HOST": "",

@@ -1,6 +1,7 @@
 """Money and time as the shop's customers read them (Babel, the shop's locale and zone)."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import babel
@@ -11,6 +12,8 @@ from babel.numbers import format_currency
 from babel.numbers import format_decimal
 from babel.numbers import get_currency_precision
 from babel.units import format_unit
+from markupsafe import escape
+from markupsafe import Markup
 
 from forms.fields import national_phone
 from views.settings import shop_settings
@@ -18,6 +21,7 @@ from views.settings import shop_settings
 
 def init_app(app):
     app.add_template_filter(money)
+    app.add_template_filter(paragraphs)
     app.add_template_filter(grouped)
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
@@ -84,3 +88,12 @@ def phone(e164):
         return national_phone(e164, shop_settings().country)
     except phonenumbers.NumberParseException:
         return e164
+
+
+def paragraphs(text):
+    """Text of several lines as HTML: a blank line starts a new paragraph, a line break stays one."""
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", text or "") if block.strip()]
+    return Markup("").join(
+        Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
+        for block in blocks
+    )

@@ -1,7 +1,8 @@
 """Messages from templates, with absolute links built from the shop's public address.
 
 Jobs have no request, so links never come from the request's host: they
-come from the base URL in the shop settings, the same for web and jobs.
+come from the shop's public address, SHOP_BASE_URL in the configuration, the same for web and
+jobs and read on every start (a shop that moves changes it there, and every later email follows).
 """
 
 import re
@@ -16,9 +17,24 @@ from models.shop.outbox import send_mail
 from models.shop.settings import load_settings
 
 
+def base_url_problem(url):
+    """Why `url` cannot be the shop's public address, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"SHOP_BASE_URL must start with https:// (or http://), not {url!r}."
+    if parts.query or parts.fragment:
+        return f"SHOP_BASE_URL must have no ? or # part, not {url!r}."
+    return None
+
+
+def public_url():
+    """The shop's public address without a trailing slash: https://shop.example."""
+    return current_app.config["SHOP_BASE_URL"].rstrip("/")
+
+
 def absolute_url(endpoint, **values):
     """https://shop.example/path for `endpoint`, without needing a request."""
-    base = urlsplit(load_settings().public_url)
+    base = urlsplit(public_url())
     adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
     return adapter.build(endpoint, values, force_external=True)
 

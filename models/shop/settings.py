@@ -19,10 +19,11 @@ from models.base import write_transaction
 from models.shop.audit import audit_changes
 
 # Environment variable -> (field, default). The environment only seeds the
-# first run; afterwards the owner's settings page is the source of truth.
+# first run; afterwards the owner's settings page is the source of truth. The shop's public
+# address is not among them: it is configuration (SHOP_BASE_URL), read on every start
+# (models/shop/mail.public_url).
 ENV_DEFAULTS = {
     "SHOP_NAME": ("shop_name", "Demo Shop"),
-    "SHOP_BASE_URL": ("base_url", "http://127.0.0.1:5000"),
     "SHOP_CONTACT_EMAIL": ("contact_email", "hello@demo.shop"),
     "SHOP_CONTACT_PHONE": ("contact_phone", ""),
     "SHOP_COUNTRY": ("country", "GB"),
@@ -42,7 +43,6 @@ NEW_ORDER_EMAILS = {
 
 class ShopSettings(BaseModel):
     shop_name = CharField()
-    base_url = CharField()
     contact_email = CharField()
     contact_phone = CharField(default="")
     country = CharField(max_length=2)
@@ -76,10 +76,6 @@ class ShopSettings(BaseModel):
     @property
     def tz(self):
         return zoneinfo.ZoneInfo(self.timezone)
-
-    @property
-    def public_url(self):
-        return self.base_url.rstrip("/")
 
 
 def defaults_from_environment(environ=None):

@@ -72,6 +72,7 @@ from models.users.user import User
 from shop import create_app
 from tests.conftest import app_config
 from tests.conftest import csrf_token
+from tests.conftest import TEST_ENVIRONMENT
 from tests.mailserver import Recorder
 from tests.mailserver import running_smtp
 
@@ -79,6 +80,8 @@ SECRET = "test-secret"  # tests/conftest.py app_config
 _numbers = itertools.count(1)
 URL = re.compile(r"https?://[^\s<>\"']+")
 HREF = re.compile(r"""href="([^"]*)\"""")
+
+BASE_URL = TEST_ENVIRONMENT["SHOP_BASE_URL"]  # every link in the shop's emails starts with it
 
 
 # Building the data ----------------------------------------------------------------------------
@@ -204,7 +207,7 @@ def one_row(order):
 
 def public_path(url):
     """The path the test client asks for, from an absolute link to the shop."""
-    base = load_settings().public_url
+    base = BASE_URL
     assert url.startswith(base + "/"), f"{url} is not a link to the shop ({base})"
     return url[len(base) :]
 
@@ -550,7 +553,7 @@ def test_schedulers_running_at_the_same_moment_send_one_message_per_customer(
 @pytest.fixture
 def tea(app):
     category = Category.create(name="Tea", slug="tea")
-    base = load_settings().public_url
+    base = BASE_URL
     CategoryParagraph.create(
         category=category, text=f"New to loose tea? Our brewing guide is here:\n{base}/c/tea"
     )
@@ -579,10 +582,8 @@ def test_every_link_of_every_segments_message_answers_signed_out(app, customer_w
         assert others == {f"mailto:{load_settings().contact_email}"}
         with app.app_context():
             pay_url = pay_link(order)
-            unsubscribe_url = (
-                f"{load_settings().public_url}/reminders/unsubscribe/{opt_out_token(customer.id)}"
-            )
-        brewing_url = f"{load_settings().public_url}/c/tea"
+            unsubscribe_url = f"{BASE_URL}/reminders/unsubscribe/{opt_out_token(customer.id)}"
+        brewing_url = f"{BASE_URL}/c/tea"
         assert urls == {pay_url, unsubscribe_url, brewing_url}, segment
         assert "brewing guide" in message.text_body and "brewing guide" in message.html_body
         for url in urls:
@@ -606,9 +607,7 @@ def test_every_link_of_every_segments_message_answers_signed_out(app, customer_w
 def test_links_at_the_end_of_a_sentence_still_answer(app, customer_with_order, now, tea):
     """The owner writes sentences: "Pay here: {pay_url}." and "…our guide (http://…/c/tea)."."""
     customer, order = customer_with_order(product=tea)
-    CategoryParagraph.update(
-        text=f"New to loose tea? Read our guide ({load_settings().public_url}/c/tea)."
-    ).execute()
+    CategoryParagraph.update(text=f"New to loose tea? Read our guide ({BASE_URL}/c/tea).").execute()
     with app.app_context():
         save_template(NEW, "Order {order_number}", "Hello {first_name}, pay here: {pay_url}.")
     assert run(app, now) == 1
@@ -795,7 +794,7 @@ def test_a_reminder_delivered_over_smtp_carries_the_one_click_unsubscribe_header
     assert match, unsubscribe
     assert str(message["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
     url, token = match.groups()
-    assert url.startswith(load_settings().public_url + "/")
+    assert url.startswith(BASE_URL + "/")
     with app.app_context():
         assert user_for_opt_out(token).id == customer.id
 

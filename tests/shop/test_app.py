@@ -183,7 +183,6 @@ def test_database_busy_gives_503_and_writes_nothing(owner_client, database_path)
             data={
                 "csrf_token": token,
                 "shop_name": "Busy Shop",
-                "base_url": "http://shop.test",
                 "contact_email": "a@example.com",
                 "country": "GB",
                 "locale": "en_GB",

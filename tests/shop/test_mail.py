@@ -38,7 +38,7 @@ def utc_now():
 
 
 def smtp_config(port, **fields):
-    return SmtpConfig(host="127.0.0.1", port=port, security="none", **fields)
+    return SmtpConfig(host="127.0.0.1", port=port, security="none", **{"domain": DOMAIN, **fields})
 
 
 def reload(message):

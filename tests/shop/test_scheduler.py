@@ -25,6 +25,7 @@ from models.shop.outbox import OutboxMessage
 from models.shop.outbox import send_mail
 from models.shop.outbox import SENT
 from models.shop.settings import update_settings
+from tests.conftest import TEST_ENVIRONMENT
 from tests.mailserver import Recorder
 from tests.mailserver import running_smtp
 
@@ -55,6 +56,7 @@ def scheduler_env(database_path, tmp_path):
         SECRET_KEY="x",
         JOBS_LOCK_PATH=str(tmp_path / "jobs.lock"),
         SHOP_INSTANCE_PATH=str(tmp_path / "instance"),
+        SHOP_BASE_URL=TEST_ENVIRONMENT["SHOP_BASE_URL"],  # the jobs process has the web's configuration
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -28,6 +28,7 @@ from forms.accounts import ProfileForm
 from forms.fields import national_phone
 from forms.fields import phone_number
 from models.accounts.addresses import add_address
+from models.accounts.addresses import Address
 from models.accounts.addresses import ADDRESS_FIELDS
 from models.accounts.addresses import address_of
 from models.accounts.addresses import addresses_of
@@ -148,7 +149,9 @@ def profile():
     )
     if request.method == "GET":
         return render("accounts/account/profile.html", form=form)
-    if not form.validate(extra_validators={"phone": [phone_number(country)]}):
+    # A number without + is read as one of the billing address's country first, then the shop's.
+    home = Address.get_or_none(Address.id == user.default_billing_id)
+    if not form.validate(extra_validators={"phone": [phone_number(home and home.country, country)]}):
         return render_invalid("accounts/account/profile.html", form=form)
     update_profile(
         user, form.first_name.data, form.last_name.data, form.phone.data or "", client=request_client()
@@ -177,7 +180,8 @@ def new_address_form(address=None):
 
 
 def validate_address(form):
-    return form.validate(extra_validators={"phone": [phone_number(shop_settings().country)]})
+    countries = (form.country.data, shop_settings().country)
+    return form.validate(extra_validators={"phone": [phone_number(*countries)]})
 
 
 def address_fields(form):

@@ -145,13 +145,15 @@ def details_forms(draft):
 
 def validate_details(forms):
     settings = shop_settings()
-    valid = forms["personal"].validate(extra_validators={"phone": [phone_number(settings.country)]})
+    billing_country = forms["billing"].country.data
+    valid = forms["personal"].validate(
+        extra_validators={"phone": [phone_number(billing_country, settings.country)]}
+    )
     valid = forms["billing"].validate() and valid
     if forms["personal"].ship_different.data:
         forms["shipping"].phone.validators = []
-        valid = (
-            forms["shipping"].validate(extra_validators={"phone": [phone_number(settings.country)]}) and valid
-        )
+        countries = (forms["shipping"].country.data, billing_country, settings.country)
+        valid = forms["shipping"].validate(extra_validators={"phone": [phone_number(*countries)]}) and valid
     return valid
 
 

@@ -22,6 +22,7 @@ from models.orders.notifications import provider_silence
 from models.reports.dashboard import dashboard as dashboard_figures
 from models.reports.order_value import order_value_hints
 from models.shop.mail import absolute_url
+from models.shop.mail import public_url
 from models.shop.outbox import counts_by_state
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import send_again
@@ -114,6 +115,7 @@ def settings():
             "provider_silence": provider_silence(provider),
             "webhook_url": absolute_url("funds.provider_notification", provider_name=provider),
             "order_hints": order_value_hints(shop_today()),
+            "public_url": public_url(),
         }
         if request.method == "POST":
             return render_invalid("admin/settings.html", fragment="admin/_settings_form.html", **context)

@@ -47,6 +47,19 @@ class PayForm(FlaskForm):
     idempotency_key = IdempotencyKeyField()
 
 
+class PayFromAccountForm(FlaskForm):
+    """Pay an unpaid order's remainder, or part of it, from account funds and credit."""
+
+    funds = MoneyField(
+        "Account funds to use",
+        validators=[Optional()],
+        allow_zero=True,
+        description="Leave empty to use as much as possible.",
+    )
+    use_credit = BooleanField("Pay the rest on account (store credit)")
+    idempotency_key = IdempotencyKeyField()
+
+
 class SwitchToBankForm(FlaskForm):
     """Pay an unpaid order's remainder by bank transfer instead (idempotent: no key needed)."""
 

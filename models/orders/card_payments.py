@@ -265,6 +265,12 @@ def _may_still_succeed(order, now):
     )
 
 
+def card_payment_started(order, now=None):
+    """A card payment someone may be paying right now, without asking the provider (inside a
+    write transaction, after card_payment_in_progress asked it); None if there is none."""
+    return _may_still_succeed(order, now or utcnow()).first()
+
+
 def card_payment_in_progress(order, now=None):
     """The order's card payment that may still succeed, or None.
 

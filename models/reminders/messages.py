@@ -26,6 +26,7 @@ from models.base import to_naive_utc
 from models.base import utcnow
 from models.base import write_transaction
 from models.groups.group import settings_for
+from models.orders.account_payment import can_pay_from_account
 from models.orders.order import BANK
 from models.orders.order import Order
 from models.orders.order import OrderLine
@@ -218,14 +219,19 @@ def cancel_sentence(order, now, tz, locale):
 
 
 def how_to_pay(order, shop):
+    """The ways this customer can pay this order now, in a sentence or two (the {how_to_pay} placeholder)."""
     if order.payment_method == BANK and order.bank_amount:
         parts = [f"Transfer {format_money(order.bank_amount)} to {shop.bank_account_name or shop.shop_name}"]
         if shop.bank_iban:
             parts.append(f"IBAN or account number {shop.bank_iban}")
         if shop.bank_bic:
             parts.append(f"BIC or sort code {shop.bank_bic}")
-        return ", ".join(parts) + f", with the reference {order.number}."
-    return f"You can pay {format_money(order.due)} by card on the payment page in a minute."
+        said = ", ".join(parts) + f", with the reference {order.number}."
+    else:
+        said = f"You can pay {format_money(order.due)} by card on the payment page in a minute."
+    if can_pay_from_account(order):
+        said += " You can also pay from your account funds or credit there, once signed in."
+    return said
 
 
 def customer_history(user, now):

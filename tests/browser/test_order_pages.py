@@ -20,7 +20,9 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_no_horizontal_scroll
 from tests.browser.conftest import DEMO_PASSWORD
+from tests.browser.conftest import DESKTOP
 from tests.browser.conftest import MOBILE
+from tests.browser.conftest import new_page
 from tests.browser.conftest import ROOT
 from tests.browser.conftest import sign_in
 
@@ -125,7 +127,7 @@ def test_pay_link_signed_out_on_a_phone_switch_to_bank_then_the_invoice(
     page.goto(link(unpaid))
     expect(page.get_by_role("heading", level=1, name=f"Pay order {unpaid['number']}")).to_be_visible()
     expect(page.get_by_role("button", name="Pay €9.00 by card")).to_be_visible()
-    expect(page.get_by_role("link", name="Sign in")).to_be_visible()  # nobody is signed in
+    expect(page.get_by_role("link", name="Sign in", exact=True)).to_be_visible()  # nobody is signed in
     expect(page.get_by_text("Pia Payer")).to_have_count(0)  # no account details on the way
     check_page(page, shots, "pay-card")
 
@@ -200,3 +202,64 @@ def test_paid_and_cancelled_pages_and_the_printable_invoice(request, viewport, o
     expect(page.locator(".invoice")).to_be_visible()
     page.screenshot(path=str(shots / "invoice-print.png"), full_page=True)
     page.emulate_media(media="screen")
+
+
+# Paying later from account funds ------------------------------------------------------------
+
+TOP_UP = """
+import sys
+from shop import create_app
+from models.base import connection
+from models.funds.customer_accounts import account_for
+from models.funds.ledger import Leg, PROVIDER_CLEARING, system_account, transfer
+from models.users.user import User
+app = create_app({"SECRET_KEY": "browser-test-secret", "DATABASE_URL": "sqlite:///" + sys.argv[1],
+                  "INSTANCE_PATH": sys.argv[2]})
+with app.app_context(), connection():
+    user = User.by_email(sys.argv[3])
+    transfer("browser-pay-from-account:" + sys.argv[3], "top_up",
+             [Leg(account_for(user), int(sys.argv[4]), "deposit"),
+              Leg(system_account(PROVIDER_CLEARING), -int(sys.argv[4]), "deposit")])
+"""
+
+
+def top_up(database, tmp_path, email, amount):
+    done = subprocess.run(
+        [sys.executable, "-c", TOP_UP, str(database), str(tmp_path), email, str(amount)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_part_from_funds_on_a_phone_then_the_rest_by_card(
+    browser, live_server, live_database, tmp_path, orders, shots
+):
+    top_up(live_database, tmp_path, orders["email"], 100)
+    phone_context, phone = new_page(browser, live_server, MOBILE, is_mobile=True, has_touch=True)
+    desktop_context, desktop = new_page(browser, live_server, DESKTOP)
+    try:
+        sign_in(phone, orders["email"])
+        phone.goto(f"/account/orders/{orders['unpaid']['id']}/pay")
+        section = phone.locator(".pay-method--account")
+        expect(section.get_by_role("heading", name="Pay from your account")).to_be_visible()
+
+        funds = section.get_by_label("Account funds to use")
+        funds.fill("0.50")
+        funds.dispatch_event("change")  # htmx asks for the breakdown again
+        expect(section.get_by_role("button", name="Pay €0.50 from your account")).to_be_visible()
+        assert_no_horizontal_scroll(phone)
+        phone.screenshot(path=str(shots / "pay-from-account-390.png"), full_page=True)
+
+        with phone.expect_navigation():
+            section.get_by_role("button", name="Pay €0.50 from your account").click()
+        expect(phone.locator("#messages")).to_contain_text("Paid from your account")
+        expect(phone.get_by_role("button", name="by card")).to_be_visible()
+
+        sign_in(desktop, orders["email"])
+        desktop.goto(f"/account/orders/{orders['unpaid']['id']}/pay")
+        desktop.screenshot(path=str(shots / "pay-from-account-1280.png"), full_page=True)
+    finally:
+        phone_context.close()
+        desktop_context.close()

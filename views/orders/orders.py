@@ -27,7 +27,11 @@ from flask_login import login_required
 from forms.orders import CancelOrderForm
 from forms.orders import OrderAgainForm
 from forms.orders import PayForm
+from forms.orders import PayFromAccountForm
 from forms.orders import SwitchToBankForm
+from models.orders.account_payment import account_quote
+from models.orders.account_payment import can_pay_from_account
+from models.orders.account_payment import pay_from_account as pay_order_from_account
 from models.orders.card_payments import cancel_by_customer
 from models.orders.card_payments import card_payment_in_progress
 from models.orders.card_payments import CardPaymentBlocksCancel
@@ -49,6 +53,7 @@ from models.orders.pay_link import order_for_pay_link
 from models.orders.pay_link import pay_link_token
 from models.orders.reorder import order_again as put_back_in_cart
 from payments import PaymentError
+from views.formatting import money
 from views.rendering import redirect_after_post
 from views.rendering import redirect_off_site
 from views.rendering import render
@@ -150,8 +155,9 @@ def link(token):
 
 
 @bp.get("/<int:order_id>/pay")
-def pay(order_id, form=None, status=200):
-    """Pay an unpaid order by card or bank transfer, or the clear "already paid" / "cancelled" page.
+def pay(order_id, form=None, status=200, account_form=None):
+    """Pay an unpaid order from the account, by card or by bank transfer, or the clear
+    "already paid" / "cancelled" page.
 
     While a card payment is being confirmed the page offers nothing that could charge
     twice, and (with htmx) asks again by itself every few seconds.
@@ -171,12 +177,57 @@ def pay(order_id, form=None, status=200):
             pending=pending,
             owner=_is_owner(order),
             form=form or PayForm(formdata=None),
+            account=_from_account(order, pending, account_form),
             switch_form=SwitchToBankForm(formdata=None),
             again_form=OrderAgainForm(formdata=None),
             reason=cancel_reason(order) if order.status == "cancelled" else "",
             payments=list(order.payments.order_by(OrderPayment.id)),
         )
     )
+
+
+def _from_account(order, pending, form=None):
+    """The "pay from your account" part of the pay page for the order's own customer, or None."""
+    if pending or not _is_owner(order) or not can_pay_from_account(order):
+        return None
+    form = form or PayFromAccountForm(formdata=None)
+    try:
+        breakdown = account_quote(
+            order, form.funds.data if not form.funds.errors else None, form.use_credit.data
+        )
+    except OrderError as problem:
+        form.funds.errors = [*form.funds.errors, str(problem)]
+        breakdown = account_quote(order, None, form.use_credit.data)
+    if form.funds.data is None and not form.funds.raw_data:
+        form.funds.data = breakdown.funds_used  # the default: as much as possible, shown
+    return {"form": form, "breakdown": breakdown}
+
+
+@bp.post("/<int:order_id>/pay/account")
+@login_required
+def pay_from_account(order_id):
+    """Pay the order's remainder, or part of it, from the customer's funds (with their discount)
+    and credit. "Recalculate" (or htmx on a change) only shows the breakdown again."""
+    order = _order_or_404(order_id)
+    form = PayFromAccountForm()
+    valid = form.validate_on_submit()
+    if "recalculate" in request.form or not valid:
+        return pay(order_id, status=200 if valid else 422, account_form=form)
+    try:
+        order = pay_order_from_account(
+            order, form.idempotency_key.data, form.funds.data, bool(form.use_credit.data)
+        )
+    except CardPaymentPending as problem:
+        flash(str(problem), "info")
+        return redirect_after_post(url_for("orders.pay", order_id=order.id))
+    except OrderError as problem:
+        getattr(form, problem.field or "funds").errors = [str(problem)]
+        return pay(order_id, status=422, account_form=form)
+    if order.due:
+        flash(f"Paid from your account. Please pay the remaining {money(order.due)} below.", "success")
+        return redirect_after_post(url_for("orders.pay", order_id=order.id))
+    flash("Your order is paid from your account. Thank you!", "success")
+    return redirect_after_post(url_for("orders.show", order_id=order.id))
 
 
 @bp.post("/<int:order_id>/pay")

@@ -8,6 +8,7 @@ from decimal import Decimal
 import phonenumbers
 from babel.numbers import get_currency_precision
 from wtforms import HiddenField
+from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import ValidationError
@@ -25,6 +26,7 @@ from models.values import MONEY_MAX
 from models.values import normalized_email
 from models.values import NoSuchPhoneNumber
 from models.values import NotAPhoneNumber
+from models.values import row_id
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
@@ -182,6 +184,54 @@ class IdempotencyKeyField(HiddenField):
 
     def __init__(self, expired="This form has expired. Please reload the page.", **kwargs):
         super().__init__(default=new_key, validators=[Regexp(KEY_SHAPE, message=expired)], **kwargs)
+
+
+def as_id(value):
+    """A row's id from a form (text) or from code (an int), as an int; None for no choice ("").
+    ValueError for anything no row's id can be (models.values.row_id decides)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = row_id(value)
+    if number is None:
+        raise ValueError(value)
+    return number
+
+
+class IdField(HiddenField):
+    """A row's id in a hidden field, held as an int (None when empty). Anything no id can be
+    (2**63, "-1", "²", "١٢", "abc") is refused with `message`, and never reaches the database."""
+
+    def __init__(self, label=None, validators=None, message="Choose one of the listed options.", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.raw_data = valuelist
+        self.data = None
+        try:
+            self.data = as_id(valuelist[0])
+        except ValueError:
+            raise ValueError(self.message) from None
+
+
+class IdSelectField(SelectField):
+    """A choice among rows, their ids as the values, held as an int (None for a "" choice).
+    Anything no id can be is refused with `message`, as is an id not offered (unless
+    validate_choice=False, where the view looks the row up itself)."""
+
+    def __init__(self, label=None, validators=None, message="Choose one of the listed options.", **kwargs):
+        super().__init__(
+            label,
+            validators,
+            coerce=as_id,
+            invalid_value_message=message,
+            invalid_choice_message=message,
+            **kwargs,
+        )
 
 
 class WholeNumberField(StringField):

@@ -2,16 +2,17 @@
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
-from wtforms import HiddenField
-from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import ValidationError
 from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from forms.fields import clean_text
+from forms.fields import IdField
+from forms.fields import IdSelectField
 from forms.fields import MoneyField
 from forms.fields import PercentField
 from forms.fields import plain_text
@@ -26,7 +27,9 @@ def at_most_half(form, field):
 
 
 class GroupApplicationForm(FlaskForm):
-    group_id = HiddenField(validators=[DataRequired("Choose a group to apply for.")])
+    group_id = IdField(
+        validators=[InputRequired("Choose a group to apply for.")], message="Choose one of the groups listed."
+    )
     note = TextAreaField(
         "A short note for the shop",
         description="Why you'd like to join, in a sentence or two (optional).",
@@ -91,4 +94,4 @@ class GroupForm(FlaskForm):
 
 
 class RetireGroupForm(FlaskForm):
-    move_to = SelectField("Move its members to", coerce=int)
+    move_to = IdSelectField("Move its members to", message="Choose one of the groups listed.")

@@ -16,6 +16,7 @@ from wtforms.validators import Optional
 
 from forms.fields import clean_text
 from forms.fields import IdempotencyKeyField
+from forms.fields import IdSelectField
 from forms.fields import MoneyField
 from forms.fields import plain_text
 from models.orders.order import STATUS_LABELS
@@ -23,8 +24,12 @@ from models.orders.search import PERIODS
 
 
 class CheckoutForm(FlaskForm):
-    billing_address = SelectField("Billing address", coerce=int, validators=[InputRequired()])
-    shipping_address = SelectField("Delivery address", coerce=int, validators=[InputRequired()])
+    billing_address = IdSelectField(
+        "Billing address", validators=[InputRequired()], message="Choose one of your addresses."
+    )
+    shipping_address = IdSelectField(
+        "Delivery address", validators=[InputRequired()], message="Choose one of your addresses."
+    )
     funds = MoneyField(
         "Account funds to use",
         validators=[Optional()],

@@ -3,9 +3,7 @@ full, to funds or the way it was paid (also when the shop cancels a paid order).
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField
-from wtforms import SelectField
 from wtforms import TextAreaField
-from wtforms import ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
@@ -13,22 +11,20 @@ from wtforms.validators import Optional
 
 from forms.fields import clean_text
 from forms.fields import IdempotencyKeyField
+from forms.fields import IdSelectField
 from forms.fields import MoneyField
 from forms.fields import plain_text
-from forms.fields import Required
-
-
-def a_top_up_id(form, field):
-    if not field.data:
-        raise ValidationError("Choose the top-up whose card gets the money back.")
-    if not field.data.isascii() or not field.data.isdigit() or len(field.data) > 12:
-        raise ValidationError("Choose one of the listed top-ups.")
 
 
 class TopUpRefundForm(FlaskForm):
     # The choices are the customer's refundable top-ups (set by the view); an id that is not
     # this customer's answers 404 in the view, so the select itself only checks the shape.
-    top_up = SelectField("Top-up to refund", validators=[Required(), a_top_up_id], validate_choice=False)
+    top_up = IdSelectField(
+        "Top-up to refund",
+        validators=[InputRequired("Choose the top-up whose card gets the money back.")],
+        validate_choice=False,
+        message="Choose one of the listed top-ups.",
+    )
     amount = MoneyField("Amount to refund")
     note = TextAreaField(
         "Note for the shop's records",
@@ -40,7 +36,7 @@ class TopUpRefundForm(FlaskForm):
 
     @property
     def top_up_id(self):
-        return int(self.top_up.data)
+        return self.top_up.data
 
 
 class OrderRefundForm(FlaskForm):

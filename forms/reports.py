@@ -12,6 +12,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from forms.fields import clean_text
+from forms.fields import IdSelectField
 from forms.fields import plain_text
 from models.groups.group import CustomerGroup
 from models.reports.scope import BUCKETS
@@ -47,7 +48,7 @@ class ReportFilterForm(FlaskForm):
         default="",
         validate_choice=False,
     )
-    group = SelectField("Customer group", default="", validate_choice=False)
+    group = IdSelectField("Customer group", default="", message="Choose one of the shop's groups.")
     customer = SearchField(
         "Customer email", validators=[Optional(), Length(max=254), plain_text], filters=[clean_text]
     )
@@ -115,13 +116,7 @@ class ReportFilterForm(FlaskForm):
         return first, last
 
     def _group_id(self):
-        value = self.group.data or ""
-        if not value:
-            return None
-        if not value.isdigit() or value not in {choice.value for choice in self.group.choices}:
-            self.group.errors = [*self.group.errors, "Choose one of the shop's groups."]
-            return None
-        return int(value)
+        return None if self.group.errors else self.group.data
 
     def _customer_id(self):
         if not self.customer.data or self.customer.errors:

@@ -6,7 +6,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField
 from wtforms import HiddenField
-from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import ValidationError
@@ -16,6 +15,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from forms.fields import clean_text
+from forms.fields import IdSelectField
 from forms.fields import MoneyField
 from forms.fields import plain_text
 from forms.fields import WholeNumberField
@@ -96,8 +96,8 @@ class ProductForm(FlaskForm):
         ],
         filters=[clean_text],
     )
-    category_id = SelectField(
-        "Category", coerce=int, validate_choice=False, validators=[InputRequired("Choose a category.")]
+    category_id = IdSelectField(
+        "Category", validators=[InputRequired("Choose a category.")], message="Choose a category."
     )
     description = TextAreaField(
         "Description",
@@ -120,10 +120,6 @@ class ProductForm(FlaskForm):
     pending_image = HiddenField()
     remove_image = BooleanField("Remove the picture (show the placeholder)")
     slug = slug_field()
-
-    def validate_category_id(self, field):
-        if field.data not in {value for value, _ in field.choices or []}:
-            raise ValidationError("Choose a category.")
 
     def validate_slug(self, field):
         check_slug(self, field)

@@ -2,7 +2,8 @@
 
 Forms (forms/fields.py) and the marketplace import (models/marketplace/checking.py) both read
 amounts, phone numbers, countries and email addresses from people and files; each keeps its
-own wording of a problem, but what counts as valid is decided here.
+own wording of a problem, but what counts as valid is decided here. So are the ids of rows that
+arrive in URLs, query strings and forms (`row_id`: views/lookups.py and forms/fields.py use it).
 """
 
 import functools
@@ -19,6 +20,21 @@ INVISIBLE = ("Cc", "Cf", "Co", "Cs")  # control, formatting, private-use and sur
 # Territory codes that are no country to ship to: unions, "unknown", and the pseudo-locales
 # XA (Pseudo-Accents) and XB (Pseudo-Bidi) that CLDR lists for testing translations.
 NOT_COUNTRIES = ("EU", "EZ", "UN", "QO", "ZZ", "XA", "XB")
+LARGEST_ID = 2**63 - 1  # SQLite's INTEGER and PostgreSQL's bigint: no row's id is larger
+
+
+def row_id(text):
+    """A row's id read from outside (a URL, a query string, a form field), or None when it is none.
+
+    Written as the shop writes ids: ASCII digits, no sign, no spaces, no leading zero, from 1 to
+    LARGEST_ID. Not int(), which also reads " 1", "+1", "1_0" and other scripts' digits ("١٢");
+    not str.isdigit(), which also accepts "²" (that int() then refuses). A bigger number would
+    reach the database and fail there (OverflowError on SQLite), so it is refused here too.
+    """
+    if not isinstance(text, str) or not re.fullmatch(r"[1-9][0-9]{0,18}", text):
+        return None
+    number = int(text)
+    return number if number <= LARGEST_ID else None
 
 
 LINE_BREAKS = "\n\t"  # what text of several lines may hold of the control characters

@@ -24,6 +24,7 @@ from views.funds.credit import bp as credit_bp
 from views.funds.funds import bp as funds_bp
 from views.groups.membership import bp as membership_bp
 from views.health import bp as health_bp
+from views.lookups import IdConverter
 from views.marketplace.api import bp as api_bp
 from views.orders.checkout import bp as checkout_bp
 from views.orders.orders import bp as orders_bp
@@ -52,6 +53,7 @@ BLUEPRINTS = (
 
 
 def init_app(app):
+    app.url_map.converters["id"] = IdConverter  # `<id:…>` in the rules below: ids are read once
     request_log.init_app(app)
     app.before_request(open_database)
     app.teardown_request(close_database)

@@ -74,10 +74,6 @@ def applications_of(user):
 
 def apply_for(user, group_id, note=""):
     """A pending application, or GroupError with a message for the customer."""
-    try:
-        group_id = int(group_id)
-    except (TypeError, ValueError):
-        raise GroupError("That group doesn't exist any more.") from None
     with write_transaction():
         group = CustomerGroup.get_or_none(CustomerGroup.id == group_id)
         if group is None or group.is_retired:

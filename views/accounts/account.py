@@ -233,7 +233,7 @@ def new_address():
     return redirect_after_post(url_for("account.addresses", _anchor=f"address-{address.id}"))
 
 
-@bp.get("/addresses/<int:address_id>")
+@bp.get("/addresses/<id:address_id>")
 @login_required
 def address(address_id):
     address = owned_address(address_id)
@@ -246,7 +246,7 @@ def address(address_id):
     )
 
 
-@bp.route("/addresses/<int:address_id>/edit", methods=["GET", "POST"])
+@bp.route("/addresses/<id:address_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_address(address_id):
     address = owned_address(address_id)
@@ -275,7 +275,7 @@ def edit_address(address_id):
     return redirect_after_post(url_for("account.addresses", _anchor=f"address-{address.id}"))
 
 
-@bp.post("/addresses/<int:address_id>/delete")
+@bp.post("/addresses/<id:address_id>/delete")
 @login_required
 def delete_address(address_id):
     address = owned_address(address_id)

@@ -149,14 +149,14 @@ def outbox():
     )
 
 
-@bp.get("/outbox/<int:message_id>")
+@bp.get("/outbox/<id:message_id>")
 @owner_required
 def outbox_message(message_id):
     message = row_or_404(OutboxMessage, message_id)
     return render("admin/outbox_message.html", message=message)
 
 
-@bp.post("/outbox/<int:message_id>/send-again")
+@bp.post("/outbox/<id:message_id>/send-again")
 @owner_required
 def outbox_send_again(message_id):
     message = row_or_404(OutboxMessage, message_id)

@@ -45,7 +45,7 @@ def index():
     return approvals_page()
 
 
-@bp.post("/applications/<int:application_id>/<any(approve, reject):decision>")
+@bp.post("/applications/<id:application_id>/<any(approve, reject):decision>")
 @owner_required
 def decide_application(application_id, decision):
     form = ApplicationDecisionForm()
@@ -63,7 +63,7 @@ def decide_application(application_id, decision):
     return redirect_after_post(url_for(".index"))
 
 
-@bp.post("/credit/<int:request_id>/<any(approve, decline):decision>")
+@bp.post("/credit/<id:request_id>/<any(approve, decline):decision>")
 @owner_required
 def decide_credit_request(request_id, decision):
     form = CreditDecisionForm()
@@ -86,7 +86,7 @@ def decide_credit_request(request_id, decision):
     return redirect_after_post(url_for(".index"))
 
 
-@bp.post("/adjustments/<int:adjustment_id>/<any(approve, decline):decision>")
+@bp.post("/adjustments/<id:adjustment_id>/<any(approve, decline):decision>")
 @owner_required
 @fresh_password_required()
 def decide_adjustment_request(adjustment_id, decision):

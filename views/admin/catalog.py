@@ -150,7 +150,7 @@ def new_product():
     return product_page(form, None, image, status=422)
 
 
-@bp.route("/products/<int:product_id>", methods=["GET", "POST"])
+@bp.route("/products/<id:product_id>", methods=["GET", "POST"])
 def edit_product(product_id):
     product = row_or_404(Product, product_id)
     form = product_form(product)
@@ -174,7 +174,7 @@ def edit_product(product_id):
     return product_page(form, product, image, status=422)
 
 
-@bp.post("/products/<int:product_id>/<any(deactivate, activate):action>")
+@bp.post("/products/<id:product_id>/<any(deactivate, activate):action>")
 def set_active(product_id, action):
     product = row_or_404(Product, product_id)
     product = set_product_active(product, action == "activate", actor())
@@ -228,7 +228,7 @@ def new_category():
     return category_page(form, None, status=422)
 
 
-@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@bp.route("/categories/<id:category_id>", methods=["GET", "POST"])
 def edit_category(category_id):
     category = row_or_404(Category, category_id)
     if request.method != "POST":

@@ -30,7 +30,7 @@ def overdue():
     return render("admin/credit/overdue.html", rows=overdue_customers())
 
 
-@bp.get("/customers/<int:customer_id>/bank-payment")
+@bp.get("/customers/<id:customer_id>/bank-payment")
 @owner_required
 def bank_payment(customer_id, form=None, status=200):
     customer = customer_or_404(customer_id)
@@ -44,7 +44,7 @@ def bank_payment(customer_id, form=None, status=200):
     )
 
 
-@bp.post("/customers/<int:customer_id>/bank-payment")
+@bp.post("/customers/<id:customer_id>/bank-payment")
 @owner_required
 @fresh_password_required()
 def record_payment(customer_id):

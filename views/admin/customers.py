@@ -104,7 +104,7 @@ def index():
     )
 
 
-@bp.get("/<int:customer_id>")
+@bp.get("/<id:customer_id>")
 def show(customer_id):
     customer = customer_or_404(customer_id)
     return render(
@@ -153,7 +153,7 @@ def new():
     )
 
 
-@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:customer_id>/edit", methods=["GET", "POST"])
 def edit(customer_id):
     customer = customer_or_404(customer_id)
     form = CustomerDetailsForm(
@@ -185,7 +185,7 @@ def edit(customer_id):
     return render("admin/customers/edit.html", form=form, customer=customer)
 
 
-@bp.post("/<int:customer_id>/block")
+@bp.post("/<id:customer_id>/block")
 @owner_required
 def block(customer_id):
     customer = customer_or_404(customer_id)
@@ -198,7 +198,7 @@ def block(customer_id):
     return redirect_after_post(url_for(".show", customer_id=customer.id))
 
 
-@bp.post("/<int:customer_id>/unblock")
+@bp.post("/<id:customer_id>/unblock")
 @owner_required
 def unblock(customer_id):
     customer = customer_or_404(customer_id)

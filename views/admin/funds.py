@@ -75,9 +75,7 @@ def _refund_form(summary, **kwargs):
     # What can still be refunded, and the one the owner chose even if it has nothing left (a 422
     # keeps every typed value).
     offered = [
-        item
-        for item in summary.top_ups
-        if summary.cap_for(item) > 0 or str(item.top_up.id) == form.top_up.data
+        item for item in summary.top_ups if summary.cap_for(item) > 0 or item.top_up.id == form.top_up.data
     ]
     form.top_up.choices = [SelectChoice("", "Choose a top-up")] + [
         SelectChoice(
@@ -88,16 +86,16 @@ def _refund_form(summary, **kwargs):
         for item in offered
     ]
     if form.top_up.data is None and len(offered) == 1:
-        form.top_up.data = str(offered[0].top_up.id)
+        form.top_up.data = offered[0].top_up.id
     return form
 
 
-@bp.get("/customers/<int:customer_id>")
+@bp.get("/customers/<id:customer_id>")
 def customer_funds(customer_id):
     return _page(customer_or_404(customer_id))
 
 
-@bp.post("/customers/<int:customer_id>/adjust")
+@bp.post("/customers/<id:customer_id>/adjust")
 @fresh_password_required()
 def adjust_balance(customer_id):
     customer = customer_or_404(customer_id)
@@ -127,7 +125,7 @@ def adjust_balance(customer_id):
     return redirect_after_post(url_for("admin.funds.customer_funds", customer_id=customer.id))
 
 
-@bp.post("/customers/<int:customer_id>/refund")
+@bp.post("/customers/<id:customer_id>/refund")
 @owner_required
 @fresh_password_required()
 def refund(customer_id):

@@ -62,7 +62,7 @@ def new():
     return render("admin/groups/form.html", form=form, group=None, status=status)
 
 
-@bp.route("/<int:group_id>", methods=["GET", "POST"])
+@bp.route("/<id:group_id>", methods=["GET", "POST"])
 @owner_required
 def edit(group_id):
     group = active_group(group_id)
@@ -80,7 +80,7 @@ def edit(group_id):
     return render("admin/groups/form.html", form=form, group=group, status=status)
 
 
-@bp.route("/<int:group_id>/retire", methods=["GET", "POST"])
+@bp.route("/<id:group_id>/retire", methods=["GET", "POST"])
 @owner_required
 def retire(group_id):
     group = active_group(group_id)

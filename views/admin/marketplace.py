@@ -148,7 +148,7 @@ def example():
     return csv_file("marketplace-orders-example.csv", example_csv())
 
 
-@bp.get("/<int:batch_id>")
+@bp.get("/<id:batch_id>")
 def show(batch_id):
     batch = row_or_404(MarketplaceImport, batch_id)
     results = batch.results

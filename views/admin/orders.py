@@ -44,10 +44,11 @@ from models.refunds.orders import refundable
 from models.refunds.orders import refunds_of
 from models.shop.settings import shop_today
 from models.users.user import User
+from models.values import row_id
 from payments import FAILED
 from payments import PENDING
 from views.formatting import money
-from views.lookups import LARGEST_ID
+from views.lookups import id_arg
 from views.lookups import row_or_404
 from views.pagination import counted_page
 from views.rendering import redirect_after_post
@@ -62,7 +63,6 @@ BULK_MAX = 200
 
 
 def _filters(form):
-    customer_id = request.args.get("customer_id", "")
     return OrderFilters(
         status=form.status.data if form.status.data in STATUS_LABELS else "",
         channel=form.channel.data or "",
@@ -70,7 +70,7 @@ def _filters(form):
         date_from=form.date_from.data if not form.date_from.errors else None,
         date_to=form.date_to.data if not form.date_to.errors else None,
         customer=(form.customer.data or "") if not form.customer.errors else "",
-        customer_id=int(customer_id) if customer_id.isdigit() and int(customer_id) <= LARGEST_ID else None,
+        customer_id=id_arg("customer_id"),
     )
 
 
@@ -112,7 +112,8 @@ def index():
 def dispatch_many():
     """Bulk dispatch from the list: the ticked paid orders."""
     form = DispatchForm(prefix="dispatch")
-    ids = [int(v) for v in request.form.getlist("order") if v.isdigit() and int(v) <= LARGEST_ID][:BULK_MAX]
+    # A tick that is no order id is skipped, like one of an order that doesn't exist.
+    ids = [number for value in request.form.getlist("order") if (number := row_id(value))][:BULK_MAX]
     back = request.form.get("back", "")
     back = back if back.startswith(url_for(".index")) else url_for(".index")
     if not form.validate_on_submit():
@@ -153,12 +154,12 @@ def _page(order, refund_form=None, cancel_form=None, status=200):
     )
 
 
-@bp.get("/<int:order_id>")
+@bp.get("/<id:order_id>")
 def show(order_id):
     return _page(row_or_404(Order, order_id))
 
 
-@bp.post("/<int:order_id>/dispatch")
+@bp.post("/<id:order_id>/dispatch")
 def dispatch_one(order_id):
     order = row_or_404(Order, order_id)
     form = DispatchForm(prefix="dispatch")
@@ -176,7 +177,7 @@ def dispatch_one(order_id):
     return redirect_after_post(url_for(".show", order_id=order.id))
 
 
-@bp.post("/<int:order_id>/complete")
+@bp.post("/<id:order_id>/complete")
 def complete_one(order_id):
     order = row_or_404(Order, order_id)
     if ConfirmForm().validate_on_submit() and complete([order], current_user._get_current_object()):
@@ -186,7 +187,7 @@ def complete_one(order_id):
     return redirect_after_post(url_for(".show", order_id=order.id))
 
 
-@bp.post("/<int:order_id>/cancel")
+@bp.post("/<id:order_id>/cancel")
 def cancel(order_id):
     """Cancel an unpaid order (its hold is released); paid ones go through cancel_paid."""
     order = row_or_404(Order, order_id)
@@ -199,7 +200,7 @@ def cancel(order_id):
     return redirect_after_post(url_for(".show", order_id=order.id))
 
 
-@bp.post("/<int:order_id>/bank-transfer")
+@bp.post("/<id:order_id>/bank-transfer")
 @owner_required
 @fresh_password_required()
 def bank_transfer(order_id):
@@ -227,7 +228,7 @@ def _bank_message(order, outcome):
     return f"{amount} received. Order {order.number} is paid; the customer is told."
 
 
-@bp.post("/<int:order_id>/refund")
+@bp.post("/<id:order_id>/refund")
 @owner_required
 @fresh_password_required()
 def refund(order_id):
@@ -251,7 +252,7 @@ def refund(order_id):
     return redirect_after_post(url_for(".show", order_id=order.id))
 
 
-@bp.post("/<int:order_id>/cancel-paid")
+@bp.post("/<id:order_id>/cancel-paid")
 @owner_required
 @fresh_password_required()
 def cancel_paid(order_id):

@@ -231,7 +231,7 @@ def batches():
     return render("admin/reminders/batches.html", batches=rows, page=page, total=total)
 
 
-@bp.get("/batches/<int:batch_id>")
+@bp.get("/batches/<id:batch_id>")
 def batch(batch_id):
     batch = row_or_404(ReminderBatch, batch_id)
     counts = dict(

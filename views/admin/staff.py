@@ -34,7 +34,7 @@ def index():
     return render("admin/staff/index.html", form=form, members=staff_members(), status=status)
 
 
-@bp.post("/<int:user_id>/revoke")
+@bp.post("/<id:user_id>/revoke")
 @owner_required
 def revoke(user_id):
     try:

@@ -26,6 +26,7 @@ from models.funds.top_ups import REPAYMENT
 from models.funds.top_ups import start_top_up
 from models.groups.group import group_of
 from models.groups.group import GroupError
+from models.values import minor_units
 from payments import PaymentError
 from views.funds.funds import top_up_status_url
 from views.rendering import redirect_after_post
@@ -120,7 +121,7 @@ def start_repayment():
 @login_required
 def bank_transfer():
     owed = amount_owed(current_user)
-    amount = request.args.get("amount", type=int)
+    amount = minor_units(request.args.get("amount", ""), 0)  # cents, as start_repayment put them
     if amount is None or not 0 < amount <= owed:
         amount = owed
     return render(

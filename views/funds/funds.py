@@ -4,7 +4,6 @@ Also the provider's notification endpoint: a machine endpoint, exempt from
 CSRF because it authenticates by signature instead.
 """
 
-import re
 from decimal import Decimal
 
 from flask import abort
@@ -37,6 +36,7 @@ from models.funds.top_ups import top_up_of
 from models.groups.group import settings_for
 from models.orders.notifications import handle_notification
 from models.orders.notifications import NotificationRejected
+from models.values import row_id
 from payments import PaymentError
 from payments import PROVIDERS
 from views.downloads import csv_download
@@ -119,7 +119,7 @@ def top_up():
     return overview(form=form, status=422)
 
 
-@bp.get("/account/funds/top-ups/<int:top_up_id>")
+@bp.get("/account/funds/top-ups/<id:top_up_id>")
 @login_required
 def top_up_status(top_up_id):
     """Where the provider sends the payer back; also the fragment the page polls.
@@ -153,8 +153,9 @@ def history_page():
         category or None,
         since,
         until,
-        before=_entry_id("before"),
-        after=_entry_id("after"),
+        # A link that is no page of the customer's (not an id, or another's entry) shows the newest.
+        before=row_id(request.args.get("before")),
+        after=row_id(request.args.get("after")),
         per_page=PER_PAGE,
     )
     return render(
@@ -167,12 +168,6 @@ def history_page():
         page=page,
         count_cap=COUNT_CAP,
     )
-
-
-def _entry_id(name):
-    """The entry a history page link starts from (?before= or ?after=); None for anything else."""
-    raw = request.args.get(name, "")
-    return int(raw) if re.fullmatch(r"[0-9]{1,18}", raw) else None
 
 
 @bp.get("/account/funds/history.csv")

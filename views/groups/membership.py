@@ -63,7 +63,7 @@ def apply():
     return redirect_after_post(url_for("membership.overview"))
 
 
-@bp.post("/account/membership/applications/<int:application_id>/withdraw")
+@bp.post("/account/membership/applications/<id:application_id>/withdraw")
 @login_required
 def withdraw_application(application_id):
     try:

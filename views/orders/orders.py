@@ -54,6 +54,7 @@ from models.orders.pay_link import pay_link_token
 from models.orders.reorder import order_again as put_back_in_cart
 from payments import PaymentError
 from views.formatting import money
+from views.lookups import id_arg
 from views.rendering import redirect_after_post
 from views.rendering import redirect_off_site
 from views.rendering import render
@@ -116,7 +117,7 @@ def index():
     return render("orders/index.html", orders=orders_of(current_user))
 
 
-@bp.get("/<int:order_id>")
+@bp.get("/<id:order_id>")
 @login_required
 def show(order_id):
     order = _order_or_404(order_id)
@@ -146,7 +147,7 @@ def link(token):
     if order is None:
         abort(404)
     _remember_link(order.id)
-    payment_id = request.args.get("payment", type=int)
+    payment_id = id_arg("payment")
     if payment_id is not None and payment_of(order, payment_id) is not None:
         target = url_for("orders.payment_status", order_id=order.id, payment_id=payment_id)
     else:
@@ -154,7 +155,7 @@ def link(token):
     return _private(redirect(target))
 
 
-@bp.get("/<int:order_id>/pay")
+@bp.get("/<id:order_id>/pay")
 def pay(order_id, form=None, status=200, account_form=None):
     """Pay an unpaid order from the account, by card or by bank transfer, or the clear
     "already paid" / "cancelled" page.
@@ -203,7 +204,7 @@ def _from_account(order, pending, form=None):
     return {"form": form, "breakdown": breakdown}
 
 
-@bp.post("/<int:order_id>/pay/account")
+@bp.post("/<id:order_id>/pay/account")
 @login_required
 def pay_from_account(order_id):
     """Pay the order's remainder, or part of it, from the customer's funds (with their discount)
@@ -230,7 +231,7 @@ def pay_from_account(order_id):
     return redirect_after_post(url_for("orders.show", order_id=order.id))
 
 
-@bp.post("/<int:order_id>/pay")
+@bp.post("/<id:order_id>/pay")
 def pay_by_card(order_id):
     order = _payable_order(order_id)
     form = PayForm()
@@ -253,7 +254,7 @@ def pay_by_card(order_id):
     return redirect_after_post(url_for("orders.payment_status", order_id=order.id, payment_id=payment.id))
 
 
-@bp.post("/<int:order_id>/pay/bank")
+@bp.post("/<id:order_id>/pay/bank")
 def pay_by_bank(order_id):
     """Switch the remainder to bank transfer; refused while a card payment may still succeed."""
     order = _payable_order(order_id)
@@ -269,7 +270,7 @@ def pay_by_bank(order_id):
     return redirect_after_post(url_for("orders.pay", order_id=order.id))
 
 
-@bp.post("/<int:order_id>/cancel")
+@bp.post("/<id:order_id>/cancel")
 @login_required
 def cancel(order_id):
     order = _order_or_404(order_id)
@@ -292,7 +293,7 @@ def cancel(order_id):
     return redirect_after_post(url_for("orders.show", order_id=order.id))
 
 
-@bp.post("/<int:order_id>/order-again")
+@bp.post("/<id:order_id>/order-again")
 def order_again(order_id):
     """The order's products back in the cart (this browser's: the customer's, or a visitor's)."""
     order = _payable_order(order_id)
@@ -307,7 +308,7 @@ def order_again(order_id):
     return redirect_after_post(url_for("storefront.cart"))
 
 
-@bp.get("/<int:order_id>/invoice")
+@bp.get("/<id:order_id>/invoice")
 @login_required
 def invoice(order_id):
     """A printable invoice (a pro forma one while the order is unpaid)."""
@@ -321,7 +322,7 @@ def invoice(order_id):
     )
 
 
-@bp.get("/<int:order_id>/payments/<int:payment_id>")
+@bp.get("/<id:order_id>/payments/<id:payment_id>")
 def payment_status(order_id, payment_id):
     """Where the provider sends the payer back; also the fragment the page polls."""
     order = _payable_order(order_id)

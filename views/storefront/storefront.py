@@ -186,7 +186,7 @@ def cart():
     return cart_page()
 
 
-@bp.post("/cart/lines/<int:product_id>")
+@bp.post("/cart/lines/<id:product_id>")
 def change_line(product_id):
     form = QuantityForm()
     if not form.validate_on_submit():
@@ -195,7 +195,7 @@ def change_line(product_id):
     return apply_change(product_id, lambda: set_quantity(product_id, form.quantity.data, **cart_owner()))
 
 
-@bp.post("/cart/lines/<int:product_id>/remove")
+@bp.post("/cart/lines/<id:product_id>/remove")
 def remove_line(product_id):
     """A line's Remove button (CSRF is checked for every POST by views.security)."""
     return apply_change(product_id, lambda: remove_from_cart(product_id, **cart_owner()))

@@ -6,7 +6,6 @@ import babel
 from babel.numbers import list_currencies
 from flask_wtf import FlaskForm
 from wtforms import EmailField
-from wtforms import IntegerField
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
@@ -17,12 +16,12 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
-from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
 from forms.fields import clean_text
 from forms.fields import MoneyField
 from forms.fields import plain_text
+from forms.fields import WholeNumberField
 from models.orders.owner_emails import DIGEST_HOUR
 from models.shop.settings import NEW_ORDER_EMAILS
 
@@ -80,15 +79,14 @@ class ShopSettingsForm(FlaskForm):
         description="For groups that allow paying on account and have no limit of their own.",
         allow_zero=True,
     )
-    credit_terms_days = IntegerField(
+    credit_terms_days = WholeNumberField(
         "Credit terms (days)",
         description="A monthly statement is due this many days after the month's end; "
         "overdue debt pauses paying on account.",
-        validators=[
-            InputRequired("Enter a number of days, like 30."),
-            NumberRange(min=1, max=365, message="Use between 1 and 365 days."),
-        ],
-        render_kw={"inputmode": "numeric", "class": "input-short"},
+        minimum=1,
+        maximum=365,
+        noun="number of days",
+        missing="Enter a number of days, like 30.",
     )
     new_order_emails = SelectField(
         "Emails about new orders",

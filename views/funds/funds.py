@@ -21,11 +21,12 @@ from forms.funds import HistoryFilterForm
 from forms.funds import TopUpForm
 from models.funds.credit import open_statement
 from models.funds.credit import overdue_statement
+from models.funds.credit import owed_by
 from models.funds.customer_accounts import account_for
 from models.funds.history import all_entries
 from models.funds.history import CATEGORY_LABELS
 from models.funds.history import COUNT_CAP
-from models.funds.history import description_of
+from models.funds.history import described
 from models.funds.history import history
 from models.funds.top_ups import FundsError
 from models.funds.top_ups import KeyReused
@@ -84,6 +85,7 @@ def overview(form=None, status=200):
     return render(
         "funds/overview.html",
         account=account,
+        owed=owed_by(current_user),
         statement=open_statement(current_user) if owes else None,
         overdue=overdue_statement(current_user) if owes else None,
         settings=settings,
@@ -162,7 +164,7 @@ def history_page():
         form=form,
         category=category,
         query={"category": category or None, "since": since, "until": until},
-        rows=[(entry, description_of(entry)) for entry in page.entries],
+        rows=described(page.entries),
         labels=CATEGORY_LABELS,
         page=page,
         count_cap=COUNT_CAP,
@@ -186,14 +188,14 @@ def history_csv():
         (
             [
                 local_time(entry.created_at, "yyyy-MM-dd HH:mm:ss"),
-                spreadsheet_text(description_of(entry)),
+                spreadsheet_text(description),
                 entry.category,
                 money(entry.amount),
                 money(entry.balance_after),
                 entry.amount,
                 entry.balance_after,
             ]
-            for entry in all_entries(current_user, category or None, since, until)
+            for entry, description in all_entries(current_user, category or None, since, until)
         ),
     )
 

@@ -1,4 +1,5 @@
-"""My Account → Funds: balance at a glance, top-ups through the provider, history with CSV.
+"""My Account → Funds: balance at a glance, top-ups through the provider, asking for a refund of
+deposited money, history with CSV.
 
 Also the provider's notification endpoint: a machine endpoint, exempt from
 CSRF because it authenticates by signature instead.
@@ -9,6 +10,7 @@ from decimal import Decimal
 
 from flask import abort
 from flask import Blueprint
+from flask import flash
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -19,6 +21,7 @@ from forms.fields import currency_decimals
 from forms.fields import new_key
 from forms.funds import HistoryFilterForm
 from forms.funds import TopUpForm
+from forms.refunds import RefundRequestForm
 from models.funds.credit import open_statement
 from models.funds.credit import overdue_statement
 from models.funds.credit import owed_by
@@ -38,12 +41,16 @@ from models.funds.top_ups import top_up_of
 from models.groups.group import settings_for
 from models.orders.notifications import handle_notification
 from models.orders.notifications import NotificationRejected
+from models.refunds.requests import refund_offer
+from models.refunds.requests import RefundRequestError
+from models.refunds.requests import request_refund
 from payments import PaymentError
 from payments import PROVIDERS
 from views.downloads import csv_download
 from views.downloads import spreadsheet_text
 from views.formatting import local_time
 from views.formatting import money
+from views.rendering import redirect_after_post
 from views.rendering import redirect_off_site
 from views.rendering import render
 from views.security import csrf
@@ -68,7 +75,7 @@ def funds_context():
 
 @bp.get("/account/funds")
 @login_required
-def overview(form=None, status=200):
+def overview(form=None, status=200, refund_form=None):
     settings = settings_for(current_user)
     decimals = currency_decimals()
     presets = [
@@ -82,8 +89,15 @@ def overview(form=None, status=200):
     ]
     account = account_for(current_user)
     owes = account.balance < 0
+    refunds = refund_offer(current_user)
+    if refund_form is None:
+        refund_form = RefundRequestForm(
+            formdata=None, prefix="refund", data={"amount": refunds.refundable or None}
+        )
     return render(
         "funds/overview.html",
+        refunds=refunds,
+        refund_form=refund_form,
         account=account,
         owed=owed_by(current_user),
         statement=open_statement(current_user) if owes else None,
@@ -119,6 +133,22 @@ def top_up():
                 return redirect(url_for("funds.top_up_status", top_up_id=started.id), 303)
             return redirect_off_site(started.redirect_url)
     return overview(form=form, status=422)
+
+
+@bp.post("/account/funds/refund-request")
+@login_required
+def ask_for_refund():
+    """The customer asks for deposited money back; the owner decides in Approvals."""
+    form = RefundRequestForm(prefix="refund")  # its own ids beside the top-up form's
+    if form.validate_on_submit():
+        try:
+            request_refund(current_user, form.amount.data, form.note.data or "")
+        except RefundRequestError as error:
+            form.amount.errors = [*form.amount.errors, str(error)]
+        else:
+            flash("Your refund request is with the shop. We'll email you when it has decided.", "success")
+            return redirect_after_post(url_for("funds.overview", _anchor="refunds"))
+    return overview(status=422, refund_form=form)
 
 
 @bp.get("/account/funds/top-ups/<int:top_up_id>")

@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import EmailField
+from wtforms import HiddenField
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
@@ -205,6 +206,17 @@ class PasswordCheckForm(FlaskForm):
         validators=[InputRequired("Enter your password."), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class DeleteAccountForm(PasswordCheckForm):
+    # The bonus the page said deleting gives up (minor units): deleting gives up exactly that or
+    # asks again (models/accounts/profile.py).
+    bonus_given_up = HiddenField(default="0")
+
+    @property
+    def bonus_told(self):
+        raw = self.bonus_given_up.data or ""
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 16 else -1
 
 
 # The shop's customer screens (staff and owner) ----------------------------------------

@@ -10,6 +10,7 @@ earned (gifts.py, which also holds the rule for taking back any gift: what the b
 holds, never more, the shortfall recorded).
 
 Called from outside: top_ups.py (`refund_summary`, `refund_to_card`), requests.py
-(`request_refund`, `refund_offer`, `approve_refund_request`, `decline_refund_request`), orders.py
+(`request_refund`, `refund_offer`, `approve_refund_request`, `decline_refund_request`),
+forfeits.py (`money_left`, `forfeit_bonus`: bonus money given up when an account is deleted), orders.py
 (`refund_order`, `cancel_paid_order`, `refundable`).
 """

@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import EmailField
+from wtforms import HiddenField
 from wtforms import PasswordField
 from wtforms import SelectField
 from wtforms import StringField
@@ -18,6 +19,7 @@ from forms.fields import country_choices
 from forms.fields import email_address
 from forms.fields import new_password
 from forms.fields import plain_text
+from models.values import minor_units
 
 NAME = 100
 
@@ -205,6 +207,17 @@ class PasswordCheckForm(FlaskForm):
         validators=[InputRequired("Enter your password."), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class DeleteAccountForm(PasswordCheckForm):
+    # The bonus the page said deleting gives up (minor units): deleting gives up exactly that or
+    # asks again (models/accounts/profile.py).
+    bonus_given_up = HiddenField(default="0")
+
+    @property
+    def bonus_told(self):
+        told = minor_units(self.bonus_given_up.data or "", 0)
+        return -1 if told is None else told
 
 
 # The shop's customer screens (staff and owner) ----------------------------------------

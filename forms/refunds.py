@@ -1,10 +1,12 @@
-"""Refunds (the owner's): deposited funds back to a top-up's card, and a paid order back in part or in
-full, to funds or the way it was paid (also when the shop cancels a paid order)."""
+"""Refunds: a customer asking for their deposited money back, the owner's decision on it; the
+owner's refunds of deposited funds to a top-up's card, and of a paid order in part or in full, to
+funds or the way it was paid (also when the shop cancels a paid order)."""
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms import TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
@@ -64,3 +66,30 @@ class CancelPaidForm(FlaskForm):
     destination = OrderRefundForm.destination
     note = OrderRefundForm.note
     idempotency_key = IdempotencyKeyField()
+
+
+class RefundRequestForm(FlaskForm):
+    amount = MoneyField("Amount to refund")
+    note = TextAreaField(
+        "Note for the shop",
+        validators=[Optional(), Length(max=500, message="Keep it under 500 characters."), plain_text],
+        filters=[clean_text],
+    )
+
+
+class RefundApprovalForm(FlaskForm):
+    """The owner approves a refund request: how much goes back (prefilled, at most what was asked)."""
+
+    amount = MoneyField("Amount to refund")
+
+
+class RefundDeclineForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for declining (sent to the customer)",
+        validators=[
+            DataRequired("Give the customer a reason when declining."),
+            Length(max=500, message="Keep it under 500 characters."),
+            plain_text,
+        ],
+        filters=[clean_text],
+    )

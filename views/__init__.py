@@ -8,6 +8,7 @@ from models.funds.adjustments import pending_adjustment_count
 from models.funds.credit_requests import pending_credit_count
 from models.groups.applications import pending_count
 from models.groups.group import group_of
+from models.refunds.requests import pending_refund_request_count
 from payments import mode as payment_mode
 from payments.sandbox import bp as sandbox_bp
 from payments.stripe import bp as stripe_bp
@@ -88,7 +89,9 @@ def close_database(exc=None):
 
 def awaiting_approval():
     """How many decisions wait in the Approvals queue (for the admin navigation)."""
-    return pending_count() + pending_credit_count() + pending_adjustment_count()
+    return (
+        pending_count() + pending_credit_count() + pending_refund_request_count() + pending_adjustment_count()
+    )
 
 
 def current_group():

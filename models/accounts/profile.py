@@ -1,12 +1,19 @@
 """A customer's own account: their details, a download of their data, deleting the account."""
 
+from dataclasses import dataclass
+
 from models.accounts.addresses import Address
 from models.accounts.addresses import addresses_of
 from models.base import utcnow
 from models.base import write_transaction
 from models.funds.customer_accounts import account_for
 from models.funds.ledger import LedgerError
+from models.orders.order import Order
+from models.orders.order import PENDING_PAYMENT
+from models.refunds.forfeits import forfeit_bonus
+from models.refunds.forfeits import money_left
 from models.shop.audit import audit
+from models.shop.settings import format_money
 from models.users.passwords import verify_password
 from models.users.security_log import events_of
 from models.users.security_log import NO_CLIENT
@@ -79,29 +86,76 @@ def export_data(user):
     }
 
 
-def balance_blocking_deletion(user):
-    """Why the account can't be deleted yet (money is held or owed), or None."""
-    balance = account_for(user).balance
-    if balance > 0:
-        return (
-            "You still have funds in your account. Spend them or ask us for a refund first, then delete it."
+@dataclass(frozen=True)
+class Deletion:
+    """What deleting the account would do with its money, as the deletion page says it."""
+
+    blocker: str | None  # why it can't be deleted yet, for the customer
+    blocked_by: str | None  # "orders", "owed", "refund" or "own": where the page sends them
+    bonus: int  # bonus money the customer gives up by deleting (refunds/forfeits.py)
+
+
+def deletion_of(user):
+    """Whether the account can be deleted now, and what it gives up.
+
+    Not while an order awaits payment (its hold would come back to a deleted account), money is
+    owed, money could still go back to a card (they ask for a refund first), or the balance
+    holds money of theirs that is neither (spend it or ask the shop). Bonus money alone doesn't
+    stop it: it can't be refunded, so it is given up, and the page says how much.
+    """
+    if Order.select().where((Order.user == user) & (Order.status == PENDING_PAYMENT)).exists():
+        return Deletion(
+            "You have an order waiting for payment. Pay for it or cancel it first, then delete your account.",
+            "orders",
+            0,
         )
-    if balance < 0:
-        return "You still owe the shop money. Please pay what you owe first, then delete your account."
-    return None
+    left = money_left(user)
+    if left.balance < 0:
+        return Deletion(
+            "You still owe the shop money. Please pay what you owe first, then delete your account.",
+            "owed",
+            0,
+        )
+    if left.refundable:
+        return Deletion(
+            f"{format_money(left.refundable)} of your balance can go back to your card. Ask for a refund on "
+            "your funds page first, then delete your account.",
+            "refund",
+            0,
+        )
+    if left.own:
+        return Deletion(
+            f"Your balance holds {format_money(left.own)} that can't go back to a card. Spend it in the shop "
+            "or contact us about it first, then delete your account.",
+            "own",
+            0,
+        )
+    return Deletion(None, None, left.bonus)
 
 
-def delete_account(user, password):
+def delete_account(user, password, bonus_told=0, now=None):
     """Erase personal data, keep an anonymous shell for financial records. False if the password is wrong.
 
-    Refused (LedgerError) while the balance is not zero.
+    Refused (LedgerError, nothing changed) while `deletion_of` says it can't be deleted, or when
+    the bonus it would give up is no longer the `bonus_told` the customer was shown. That bonus
+    leaves the balance (refunds/forfeits.py) in the same transaction as the erasure.
     """
     if not verify_password(user.password_hash, password):
         return False
-    blocker = balance_blocking_deletion(user)
-    if blocker:
-        raise LedgerError(blocker)
+    now = now or utcnow()
     with write_transaction():
+        deletion = deletion_of(user)
+        if deletion.blocker:
+            raise LedgerError(deletion.blocker)
+        if deletion.bonus != bonus_told:
+            raise LedgerError(
+                f"Your balance has just changed: deleting your account now gives up "
+                f"{format_money(deletion.bonus)} of bonus money. Please check and confirm again."
+            )
+        if deletion.bonus:
+            forfeit_bonus(user, deletion.bonus, now)
+            if account_for(user).balance != 0:  # a movement raced this one (PostgreSQL): undo
+                raise LedgerError("Your balance has just changed. Please check and try again.")
         User.update(default_billing=None, default_shipping=None).where(User.id == user.id).execute()
         Address.delete().where(Address.user == user).execute()
         SecurityEvent.delete().where(SecurityEvent.user == user).execute()
@@ -112,7 +166,7 @@ def delete_account(user, password):
             first_name="",
             last_name="",
             phone="",
-            deleted_at=utcnow(),
+            deleted_at=now,
         ).where(User.id == user.id).execute()
         UserSession.delete().where(UserSession.user == user).execute()  # devices and addresses go too
     return True

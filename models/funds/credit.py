@@ -27,6 +27,7 @@ from models.base import utcnow
 from models.base import write_transaction
 from models.funds.customer_accounts import account_for
 from models.funds.customer_accounts import effective_credit_limit
+from models.funds.holds import on_hold
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal
 from models.funds.ledger import LedgerAccount
@@ -194,8 +195,27 @@ def overdue_customers(today=None):
 BANK_TRANSFERS = "bank_transfers"  # system account: money received by bank transfer (migration 0008)
 
 
+@dataclass(frozen=True)
+class Owed:
+    """What a customer owes, and what is left out of it: money on hold for unpaid orders."""
+
+    amount: int  # how far the balance is below zero, holds of orders awaiting payment not counted
+    on_hold: int  # held for orders awaiting payment, while the balance is below zero (else 0)
+
+
+def owed_by(user):
+    """What the customer owes: how far the balance is below zero, not counting money on hold for
+    orders that await payment. A hold is not debt yet: if its order is paid, what the order took
+    of the credit is owed from then on; if it is cancelled, the hold comes back. So the customer
+    never pays back money an unpaid order may still return (which would then sit in the balance
+    as a repayment, not a deposit, and could not go back to a card)."""
+    account = account_for(user)
+    held = on_hold(account) if account.balance < 0 else 0  # holds only matter below zero
+    return Owed(max(0, -(account.balance + held)), held)
+
+
 def amount_owed(user):
-    return max(0, -account_for(user).balance)
+    return owed_by(user).amount
 
 
 def repayment_reference(user):

@@ -1,10 +1,23 @@
-"""A customer's movements as they read them: pages of history (keyset), filters, the CSV rows, descriptions."""
+"""A customer's movements as they read them: pages of history (keyset), filters, the CSV rows, and
+what each line says (`described`), the one wording the history page, its CSV and the monthly
+statements share (the owner's ledger view shows the journals as recorded).
+
+The ledger is append-only, so what a line says is derived when it is read, never written back:
+an order's hold reads as held, paid or released by what happened to it since (holds.py).
+"""
 
 from dataclasses import dataclass
 
 from peewee import Tuple
 
 from models.funds.customer_accounts import account_for
+from models.funds.holds import fates
+from models.funds.holds import HELD
+from models.funds.holds import HOLD_KIND
+from models.funds.holds import order_number
+from models.funds.holds import PAID
+from models.funds.holds import RELEASE_KIND
+from models.funds.holds import RELEASED
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal
 from models.funds.ledger import LedgerAccount
@@ -15,15 +28,26 @@ CATEGORY_LABELS = {
     "bonus": "Bonus",
     "bonus_reversal": "Bonus taken back",
     "spend": "Purchase",
-    "hold": "On hold",
+    "hold": "Orders",
     "capture": "Payment",
-    "release": "Released hold",
+    "release": "Released",
     "refund_in": "Refund",
     "refund_out": "Refund paid out",
     "adjustment": "Adjustment",
     "reward": "Reward",
     "repayment": "Repayment",
 }
+
+
+# An order's hold as the customer reads it, by its fate; and the line that gives a hold back.
+HOLD_WORDS = {
+    HELD: "Held for order {number}",
+    PAID: "Paid for order {number}",
+    RELEASED: "Held for order {number}, released later",
+}
+
+
+RELEASE_WORDS = "Released: order {number} was cancelled"
 
 
 COUNT_CAP = 1000  # the history counts matching movements up to here, then says "more than"
@@ -69,6 +93,7 @@ _SHOWN = (
     Journal.id,
     Journal.kind,
     Journal.memo,
+    Journal.idempotency_key,
 )
 
 
@@ -119,19 +144,32 @@ def _key_of(account, entry_id):
 
 
 def all_entries(user, category=None, since=None, until=None, batch=1000):
-    """Every matching movement (for the CSV download), newest first, read in batches."""
+    """Every matching movement (for the CSV download) with its description (`described`), newest
+    first, read in batches."""
     query = movements(user, category, since, until)
     rows = list(query.limit(batch))
     while rows:
-        yield from rows
+        yield from described(rows)
         if len(rows) < batch:
             return
         last = rows[-1]
         rows = list(query.where(_KEY < Tuple(last.local_date, last.id)).limit(batch))
 
 
-def description_of(entry):
-    journal = entry.journal if isinstance(entry.journal, Journal) else Journal.get_by_id(entry.journal_id)
+def described(entries):
+    """[(entry, what the customer reads for it)] for entries read with their journals, in order;
+    the fates of the holds among them cost one query."""
+    entries = list(entries)
+    fate = fates(entry.journal.idempotency_key for entry in entries if entry.journal.kind == HOLD_KIND)
+    return [(entry, _description(entry, fate)) for entry in entries]
+
+
+def _description(entry, fate):
+    journal = entry.journal
+    if journal.kind in (HOLD_KIND, RELEASE_KIND) and (number := order_number(journal)):
+        if journal.kind == RELEASE_KIND:
+            return RELEASE_WORDS.format(number=number)
+        return HOLD_WORDS[fate.get(journal.idempotency_key, HELD)].format(number=number)
     if entry.category == "bonus" and journal.kind == "top_up":
         return f"Bonus for {journal.memo[0].lower()}{journal.memo[1:]}" if journal.memo else "Top-up bonus"
     return journal.memo or CATEGORY_LABELS.get(entry.category, entry.category)

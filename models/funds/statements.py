@@ -18,7 +18,7 @@ from models.base import to_naive_utc
 from models.base import write_transaction
 from models.funds.credit import CreditStatement
 from models.funds.credit import settle_statements
-from models.funds.history import description_of
+from models.funds.history import described
 from models.funds.ledger import Entry
 from models.funds.ledger import Journal
 from models.funds.ledger import LedgerAccount
@@ -158,7 +158,7 @@ def statement_until(period):
 
 
 def statement_lines(account_id, period):
-    """(entry, journal memo) for the period's movements, oldest first."""
+    """(entry, what the customer reads for it) for the period's movements, oldest first."""
     entries = (
         Entry.select(Entry, Journal)
         .join(Journal)
@@ -169,7 +169,7 @@ def statement_lines(account_id, period):
         )
         .order_by(Entry.id)
     )
-    return [(entry, description_of(entry)) for entry in entries]
+    return described(entries)
 
 
 def enforce_credit_terms(now):

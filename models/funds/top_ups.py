@@ -23,6 +23,7 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
+from models.funds.credit import amount_owed
 from models.funds.credit import settle_statements
 from models.funds.customer_accounts import account_for
 from models.funds.ledger import Leg
@@ -110,8 +111,9 @@ def check_amount(user, amount):
 
 
 def check_repayment(user, amount):
-    """Paying back what is owed: any amount above zero up to the debt, no minimum, no bonus."""
-    owed = max(0, -account_for(user).balance)
+    """Paying back what is owed: any amount above zero up to the debt (holds of unpaid orders are
+    not debt, credit.py's `owed_by`), no minimum, no bonus."""
+    owed = amount_owed(user)
     if owed == 0:
         raise FundsError("You don't owe anything, so there is nothing to pay back.")
     if amount <= 0:

@@ -20,7 +20,9 @@ Money (all through models/funds/ledger.py, keys in brackets):
   PROVIDER_CLEARING → customer, category `refund_in` [order-card-refund:<payment id>].
 
 How the funds discount and the split between funds, credit and the rest are worked out:
-breakdown.py. What follows when an order is paid: paid.py.
+breakdown.py. What follows when an order is paid: paid.py. The keys of the hold, its capture and
+its release, and how the customer's history reads a hold back (held, paid, released):
+models/funds/holds.py.
 """
 
 from peewee import CharField
@@ -32,6 +34,7 @@ from peewee import TextField
 
 from models.base import BaseModel
 from models.base import utcnow
+from models.funds.holds import journal_key
 from models.users.user import User
 from payments import PENDING
 
@@ -225,7 +228,8 @@ class CartChanged(OrderError):
 
 
 def hold_key(order, what):
-    return f"order-{what}:{order.id}" + (f":{order.hold_round}" if order.hold_round > 1 else "")
+    """The key of the order's `hold`, `capture` or `release` journal in its current round."""
+    return journal_key(what, order.id, order.hold_round)
 
 
 def record_event(order, from_status, to_status, actor=None, note="", now=None):

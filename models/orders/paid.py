@@ -6,6 +6,7 @@ records the event, pays the affiliate's reward and emails the customer the recei
 received", messages.py), all saved with the payment or not at all.
 """
 
+from models.funds.holds import journal_key
 from models.funds.ledger import FUNDS_ON_HOLD
 from models.funds.ledger import Leg
 from models.funds.ledger import SALES
@@ -34,7 +35,7 @@ def mark_paid(order, actor, now, note, receipt=True):
         return False
     if order.held:
         transfer(
-            f"order-capture:{order.id}",
+            journal_key("capture", order.id),  # once per order, whatever the round
             "order_capture",
             [
                 Leg(system_account(FUNDS_ON_HOLD), -order.held, "capture"),

@@ -260,6 +260,27 @@ def paid_top_up_of(user, top_up_id):
     return next(iter(_deposit_top_ups(account_for(user), [found])), None)
 
 
+def split_over_top_ups(customer, amount):
+    """[(top_up, part)] refunding `amount` to the customer's cards: newest top-up first, each part
+    at most what that top-up has left. RefundError when that is more than can go back now."""
+    refundable = refund_summary(customer).refundable
+    if amount > refundable:
+        raise RefundError(f"At most {format_money(refundable)} can go back to the customer's cards now.")
+    top_ups = _deposit_top_ups(account_for(customer), _paid_top_ups(customer).order_by(TopUp.id.desc()))
+    sums = _refunded_per_top_up([top_up.id for top_up in top_ups])
+    parts = []
+    for top_up in top_ups:
+        part = min(amount, _refundable(top_up, sums).refundable)
+        if part > 0:
+            parts.append((top_up, part))
+            amount -= part
+    if amount:
+        raise RefundError(
+            f"{format_money(amount)} of it was not paid in through card top-ups, so it can't go back to a card."
+        )
+    return parts
+
+
 def refunds_of(user, limit=20):
     return list(Refund.select().where(Refund.user == user).order_by(Refund.id.desc()).limit(limit))
 
@@ -281,7 +302,7 @@ def refund_to_card(customer, top_up_id, amount, note, actor, idempotency_key, no
     refund = _earlier(key, customer, top_up_id, amount)
     if refund is None:
         try:
-            refund = _record(customer, top_up_id, amount, note, actor, key, now)
+            refund = record_refund(customer, top_up_id, amount, note, actor, key, now)
         except IntegrityError:
             # Two requests with one key where writers do not queue at BEGIN (PostgreSQL).
             refund = _earlier(key, customer, top_up_id, amount)
@@ -304,8 +325,9 @@ def _earlier(key, customer, top_up_id, amount):
     return refund
 
 
-def _record(customer, top_up_id, amount, note, actor, key, now):
-    """Step 1: the Refund row, the money out of the balance and the audit, in one transaction."""
+def record_refund(customer, top_up_id, amount, note, actor, key, now):
+    """Step 1: the Refund row, the money out of the balance and the audit, in one transaction (a
+    savepoint inside the caller's); `key` is the customer's id and the form's key, as above."""
     if amount <= 0:
         raise RefundError("Enter an amount above zero.")
     with write_transaction():

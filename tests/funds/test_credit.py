@@ -209,7 +209,7 @@ def test_an_account_with_money_cannot_be_deleted(app, customer_client, customer,
     with app.app_context():
         adjust(customer, 300, "goodwill", "", "", owner, "k")
     html = customer_client.get("/account/delete").get_data(as_text=True)
-    assert "Spend them or ask us for a refund" in html
+    assert "Your balance holds €3.00 that can&#39;t go back to a card. Spend it in the shop" in html
 
     response = post_form(
         customer_client, "/account/delete", {"password": TEST_PASSWORD}, page="/account/delete"

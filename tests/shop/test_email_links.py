@@ -48,6 +48,9 @@ from models.orders.placing import place_order
 from models.orders.waiting_email import send_waiting_emails
 from models.refunds.orders import cancel_paid_order
 from models.refunds.orders import refund_order
+from models.refunds.requests import approve_refund_request
+from models.refunds.requests import decline_refund_request
+from models.refunds.requests import request_refund
 from models.refunds.top_ups import refund_to_card
 from models.shop.outbox import OutboxMessage
 from models.shop.settings import load_settings
@@ -182,6 +185,26 @@ def trigger_funds_refunded(app, make_customer, owner):
     complete_top_up(top_up)
     refund_to_card(customer, top_up.id, 2000, "", owner, "refund-mail-form")
     return customer.email
+
+
+def _refund_decided(approve):
+    def trigger(app, make_customer, owner):
+        customer = make_customer()
+        with app.test_request_context():
+            top_up = start_top_up(customer, 5000, "refund-request-mail-top-up")
+        sandbox.choose(
+            sandbox.SandboxPayment.get(sandbox.SandboxPayment.public_id == top_up.provider_payment_id),
+            "approve",
+        )
+        complete_top_up(top_up)
+        request_row = request_refund(customer, 3000)
+        if approve:
+            approve_refund_request(request_row.id, owner)
+        else:
+            decline_refund_request(request_row.id, owner, "You have an order on its way.")
+        return customer.email
+
+    return trigger
 
 
 def trigger_credit_statement(app, make_customer, owner):
@@ -342,6 +365,8 @@ KINDS = {
     "bank_payment_received": trigger_bank_payment_received,
     "credit_statement": trigger_credit_statement,
     "funds_refunded": trigger_funds_refunded,
+    "refund_request_approved": _refund_decided(True),
+    "refund_request_declined": _refund_decided(False),
     "credit_approved": _credit_decided(True),
     "credit_declined": _credit_decided(False),
     "confirm_email": trigger_confirm_email,

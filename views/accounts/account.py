@@ -23,6 +23,7 @@ from flask_login import logout_user
 from forms.accounts import address_form
 from forms.accounts import ChangeEmailForm
 from forms.accounts import ChangePasswordForm
+from forms.accounts import DeleteAccountForm
 from forms.accounts import PasswordCheckForm
 from forms.accounts import ProfileForm
 from forms.fields import national_phone
@@ -38,10 +39,11 @@ from models.accounts.credentials import change_password as change_password_of
 from models.accounts.credentials import confirm_email_change
 from models.accounts.credentials import request_email_change
 from models.accounts.credentials import sign_out_everywhere
-from models.accounts.profile import balance_blocking_deletion
 from models.accounts.profile import delete_account as delete_account_of
+from models.accounts.profile import deletion_of
 from models.accounts.profile import export_data
 from models.accounts.profile import update_profile
+from models.funds.ledger import LedgerError
 from models.reminders.messages import set_opted_out
 from models.shop import throttle
 from models.users.security_log import events_of
@@ -451,18 +453,20 @@ def download_data():
 @bp.route("/delete", methods=["GET", "POST"])
 @login_required
 def delete_account():
-    form = PasswordCheckForm()
-    context = {
-        "form": form,
-        "has_password": bool(me().password_hash),
-        "blocker": balance_blocking_deletion(me()),
-    }
+    form = DeleteAccountForm()
+    deletion = deletion_of(me())
+    context = {"form": form, "has_password": bool(me().password_hash), "deletion": deletion}
     if request.method == "GET":
         return render("accounts/account/delete.html", **context)
-    if not form.validate() or context["blocker"]:
+    if not form.validate() or deletion.blocker:
         return render_invalid("accounts/account/delete.html", **context)
     keys = reauth_keys()
-    if not delete_account_of(me(), form.password.data):
+    try:
+        deleted = delete_account_of(me(), form.password.data, form.bonus_told)
+    except LedgerError as error:  # the balance changed since the page was shown: show it as it is now
+        context["deletion"] = deletion_of(me())
+        return render_invalid("accounts/account/delete.html", **context, changed=str(error))
+    if not deleted:
         wrong_password(keys, form.password)
         return render_invalid("accounts/account/delete.html", **context)
     throttle.clear(keys["account"])

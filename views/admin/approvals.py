@@ -1,7 +1,8 @@
-"""The Approvals queue (/admin/approvals): group applications, credit requests, and balance
-adjustments above the staff limit.
+"""The Approvals queue (/admin/approvals): group applications, credit requests, customers' refund
+requests, and balance adjustments above the staff limit.
 
-Staff see the queue; deciding is the owner's (an adjustment after a fresh sign-in, as it moves money).
+Staff see the queue; deciding is the owner's (approving an adjustment or a refund after a fresh
+sign-in, as they move money).
 """
 
 from flask import abort
@@ -12,6 +13,8 @@ from flask_login import current_user
 
 from forms.funds import CreditDecisionForm
 from forms.groups import ApplicationDecisionForm
+from forms.refunds import RefundApprovalForm
+from forms.refunds import RefundDeclineForm
 from models.funds.adjustments import decide_adjustment
 from models.funds.adjustments import pending_adjustments
 from models.funds.credit_requests import decide_credit
@@ -20,6 +23,15 @@ from models.funds.ledger import Declined
 from models.groups.applications import decide
 from models.groups.applications import pending_applications
 from models.groups.group import GroupError
+from models.refunds.requests import AlreadyDecided
+from models.refunds.requests import approve_refund_request
+from models.refunds.requests import decline_refund_request
+from models.refunds.requests import pending_refund_requests
+from models.refunds.requests import RefundRequestError
+from models.refunds.requests import RequestNotFound
+from payments import FAILED
+from payments import SUCCEEDED
+from views.formatting import money
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.security import fresh_password_required
@@ -28,11 +40,25 @@ from views.security import owner_required
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
 
 
-def approvals_page(form=None, status=200, failed_id=None):
+def approvals_page(form=None, status=200, failed_id=None, refund_form=None, failed_refund=None):
+    """The queue; `refund_form` is the decision on refund request `failed_refund` that failed,
+    shown with what was typed."""
+    refund_requests = []
+    for item, refundable in pending_refund_requests():
+        prefix = f"refund-{item.id}"  # each request's fields have their own ids
+        approve = RefundApprovalForm(
+            formdata=None, prefix=prefix, data={"amount": min(item.amount, refundable) or None}
+        )
+        decline = RefundDeclineForm(formdata=None, prefix=prefix)
+        if item.id == failed_refund:
+            approve, decline = (refund_form, decline) if "amount" in refund_form else (approve, refund_form)
+        refund_requests.append((item, refundable, approve, decline))
     return render(
         "admin/approvals/index.html",
         applications=pending_applications(),
         credit_requests=pending_credit_requests(),
+        refund_requests=refund_requests,
+        refund_errors=bool(refund_form and refund_form.errors),
         adjustments=pending_adjustments(),
         form=form or ApplicationDecisionForm(),
         failed_id=failed_id,
@@ -103,4 +129,64 @@ def decide_adjustment_request(adjustment_id, decision):
         flash(str(error), "error")
         return approvals_page(status=422)
     flash(f"Adjustment {decision}d.", "success")
+    return redirect_after_post(url_for(".index"))
+
+
+@bp.post("/refunds/<id:request_id>/approve")
+@owner_required
+@fresh_password_required()
+def approve_refund(request_id):
+    form = RefundApprovalForm(prefix=f"refund-{request_id}")
+    if not form.validate_on_submit():
+        return approvals_page(status=422, refund_form=form, failed_refund=request_id)
+    try:
+        request_row, refunds = approve_refund_request(
+            request_id, current_user._get_current_object(), form.amount.data
+        )
+    except RequestNotFound:
+        abort(404)
+    except AlreadyDecided as error:  # its form is gone from the queue: say it at the top
+        flash(str(error), "error")
+        return approvals_page(status=422)
+    except RefundRequestError as error:
+        form.amount.errors = [*form.amount.errors, str(error)]
+        return approvals_page(status=422, refund_form=form, failed_refund=request_id)
+    paid = sum(refund.amount for refund in refunds if refund.state == SUCCEEDED)
+    refused = [refund for refund in refunds if refund.state == FAILED]
+    waiting = sum(refund.amount for refund in refunds if refund.state not in (SUCCEEDED, FAILED))
+    who = request_row.user.email
+    if refused:
+        flash(
+            f"The payment provider refused {money(sum(refund.amount for refund in refused))} of the "
+            f"refund for {who}; that money is back in their balance. See their funds page to try again.",
+            "error",
+        )
+    elif waiting:
+        flash(
+            f"Refund for {who} approved: {money(waiting)} is being confirmed by the payment provider; "
+            "we keep asking. They have been emailed.",
+            "success",
+        )
+    else:
+        flash(f"Refunded {money(paid)} to the card of {who}; they have been emailed.", "success")
+    return redirect_after_post(url_for(".index"))
+
+
+@bp.post("/refunds/<id:request_id>/decline")
+@owner_required
+def decline_refund(request_id):
+    form = RefundDeclineForm(prefix=f"refund-{request_id}")
+    if not form.validate_on_submit():
+        return approvals_page(status=422, refund_form=form, failed_refund=request_id)
+    try:
+        request_row = decline_refund_request(request_id, current_user._get_current_object(), form.reason.data)
+    except RequestNotFound:
+        abort(404)
+    except AlreadyDecided as error:
+        flash(str(error), "error")
+        return approvals_page(status=422)
+    except RefundRequestError as error:
+        form.reason.errors = [*form.reason.errors, str(error)]
+        return approvals_page(status=422, refund_form=form, failed_refund=request_id)
+    flash(f"Refund request from {request_row.user.email} declined; they have been emailed.", "success")
     return redirect_after_post(url_for(".index"))

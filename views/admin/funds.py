@@ -18,6 +18,7 @@ from forms.fields import new_key
 from forms.funds import AdjustmentForm
 from forms.refunds import TopUpRefundForm
 from models.funds.adjustments import adjust
+from models.funds.credit import owed_by
 from models.funds.customer_accounts import account_for
 from models.funds.customer_accounts import effective_credit_limit
 from models.funds.history import entries_of
@@ -58,6 +59,7 @@ def _page(customer, form=None, refund_form=None, status=200, fragment=None):
         fragment=fragment,
         customer=customer,
         account=account_for(customer),
+        owed=owed_by(customer),
         limit=effective_credit_limit(customer),
         entries=entries,
         page=page,

@@ -15,6 +15,7 @@ from forms.funds import RepaymentForm
 from models.funds.credit import amount_owed
 from models.funds.credit import open_statement
 from models.funds.credit import overdue_statement
+from models.funds.credit import owed_by
 from models.funds.credit import repayment_reference
 from models.funds.credit_requests import request_credit
 from models.funds.credit_requests import requests_of
@@ -43,6 +44,7 @@ def overview(form=None, status=200):
     return render(
         "funds/credit/overview.html",
         account=account,
+        owed=owed_by(current_user),
         limit=effective_credit_limit(current_user),
         offers_credit=group_of(current_user).pay_on_account,
         requests=requests_of(current_user),
@@ -71,10 +73,10 @@ def ask():
 @bp.get("/repay")
 @login_required
 def repay(form=None, status=200):
-    owed = amount_owed(current_user)
+    owed = owed_by(current_user)
     if form is None:
         form = RepaymentForm(formdata=None)
-        form.amount.data = owed or None
+        form.amount.data = owed.amount or None
     return render(
         "funds/credit/repay.html",
         form=form,

@@ -1,4 +1,5 @@
-"""My Account → Funds: balance at a glance, top-ups through the provider, history with CSV.
+"""My Account → Funds: balance at a glance, top-ups through the provider, asking for a refund of
+deposited money, history with CSV.
 
 Also the provider's notification endpoint: a machine endpoint, exempt from
 CSRF because it authenticates by signature instead.
@@ -8,6 +9,7 @@ from decimal import Decimal
 
 from flask import abort
 from flask import Blueprint
+from flask import flash
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -18,13 +20,15 @@ from forms.fields import currency_decimals
 from forms.fields import new_key
 from forms.funds import HistoryFilterForm
 from forms.funds import TopUpForm
+from forms.refunds import RefundRequestForm
 from models.funds.credit import open_statement
 from models.funds.credit import overdue_statement
+from models.funds.credit import owed_by
 from models.funds.customer_accounts import account_for
 from models.funds.history import all_entries
 from models.funds.history import CATEGORY_LABELS
 from models.funds.history import COUNT_CAP
-from models.funds.history import description_of
+from models.funds.history import described
 from models.funds.history import history
 from models.funds.top_ups import FundsError
 from models.funds.top_ups import KeyReused
@@ -36,6 +40,9 @@ from models.funds.top_ups import top_up_of
 from models.groups.group import settings_for
 from models.orders.notifications import handle_notification
 from models.orders.notifications import NotificationRejected
+from models.refunds.requests import refund_offer
+from models.refunds.requests import RefundRequestError
+from models.refunds.requests import request_refund
 from models.values import row_id
 from payments import PaymentError
 from payments import PROVIDERS
@@ -43,6 +50,7 @@ from views.downloads import csv_download
 from views.downloads import spreadsheet_text
 from views.formatting import local_time
 from views.formatting import money
+from views.rendering import redirect_after_post
 from views.rendering import redirect_off_site
 from views.rendering import render
 from views.security import csrf
@@ -67,7 +75,7 @@ def funds_context():
 
 @bp.get("/account/funds")
 @login_required
-def overview(form=None, status=200):
+def overview(form=None, status=200, refund_form=None):
     settings = settings_for(current_user)
     decimals = currency_decimals()
     presets = [
@@ -81,9 +89,17 @@ def overview(form=None, status=200):
     ]
     account = account_for(current_user)
     owes = account.balance < 0
+    refunds = refund_offer(current_user)
+    if refund_form is None:
+        refund_form = RefundRequestForm(
+            formdata=None, prefix="refund", data={"amount": refunds.refundable or None}
+        )
     return render(
         "funds/overview.html",
+        refunds=refunds,
+        refund_form=refund_form,
         account=account,
+        owed=owed_by(current_user),
         statement=open_statement(current_user) if owes else None,
         overdue=overdue_statement(current_user) if owes else None,
         settings=settings,
@@ -117,6 +133,22 @@ def top_up():
                 return redirect(url_for("funds.top_up_status", top_up_id=started.id), 303)
             return redirect_off_site(started.redirect_url)
     return overview(form=form, status=422)
+
+
+@bp.post("/account/funds/refund-request")
+@login_required
+def ask_for_refund():
+    """The customer asks for deposited money back; the owner decides in Approvals."""
+    form = RefundRequestForm(prefix="refund")  # its own ids beside the top-up form's
+    if form.validate_on_submit():
+        try:
+            request_refund(current_user, form.amount.data, form.note.data or "")
+        except RefundRequestError as error:
+            form.amount.errors = [*form.amount.errors, str(error)]
+        else:
+            flash("Your refund request is with the shop. We'll email you when it has decided.", "success")
+            return redirect_after_post(url_for("funds.overview", _anchor="refunds"))
+    return overview(status=422, refund_form=form)
 
 
 @bp.get("/account/funds/top-ups/<id:top_up_id>")
@@ -163,7 +195,7 @@ def history_page():
         form=form,
         category=category,
         query={"category": category or None, "since": since, "until": until},
-        rows=[(entry, description_of(entry)) for entry in page.entries],
+        rows=described(page.entries),
         labels=CATEGORY_LABELS,
         page=page,
         count_cap=COUNT_CAP,
@@ -181,14 +213,14 @@ def history_csv():
         (
             [
                 local_time(entry.created_at, "yyyy-MM-dd HH:mm:ss"),
-                spreadsheet_text(description_of(entry)),
+                spreadsheet_text(description),
                 entry.category,
                 money(entry.amount),
                 money(entry.balance_after),
                 entry.amount,
                 entry.balance_after,
             ]
-            for entry in all_entries(current_user, category or None, since, until)
+            for entry, description in all_entries(current_user, category or None, since, until)
         ),
     )
 

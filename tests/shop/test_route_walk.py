@@ -133,7 +133,7 @@ class Walker:
                 if method != "GET" and rule.endpoint in ENDS_SESSION:
                     continue
                 names = self.ask(method, path, {PROBE: "1"})
-                for bad in BAD_IDS if names else ():
+                for bad in BAD_IDS + BAD_TEXTS if names else ():
                     names |= self.ask(method, path, {PROBE: "1", **dict.fromkeys(names, bad)})
 
 

@@ -33,6 +33,7 @@ def request_password_reset(email, now=None):
             "reset_password",
             "Reset your password",
             "reset_password",
+            secrets=[secret],
             user=user,
             link=absolute_url("auth.reset_password", secret=secret),
         )
@@ -124,6 +125,7 @@ def request_email_change(user, current_password, new_email, now=None, client=NO_
             "confirm_new_email",
             "Confirm your new email address",
             "confirm_new_email",
+            secrets=[secret],
             user=user,
             link=absolute_url("account.confirm_new_email", secret=secret),
         )

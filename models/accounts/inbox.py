@@ -125,6 +125,7 @@ def _send_sign_in_code(user, code):
         "sign_in_code",
         f"Your sign-in code is {code}",
         "sign_in_code",
+        secrets=[code],
         user=user,
         code=code,
         sign_in_url=absolute_url("auth.sign_in"),

@@ -39,20 +39,25 @@ def absolute_url(endpoint, **values):
     return adapter.build(endpoint, values, force_external=True)
 
 
-def send_templated(to, kind, subject, template, **context):
+def send_templated(to, kind, subject, template, secrets=(), **context):
     """Queue `email/<template>.txt` to `to`, inside the caller's transaction.
 
     The HTML part is the same text in the shop's fixed email layout, so the
-    two versions can never say different things.
+    two versions can never say different things. `secrets`: see send_text.
     """
     settings = load_settings()
     context = {"shop": settings, "subject": subject, **context}
     text = render_template(f"email/{template}.txt", **context).strip() + "\n"
-    return send_text(to, kind, subject, text)
+    return send_text(to, kind, subject, text, secrets=secrets)
 
 
-def send_text(to, kind, subject, text, headers=None, expires_at=None):
-    """Queue a message whose plain text is already written, in the shop's fixed email layout."""
+def send_text(to, kind, subject, text, headers=None, expires_at=None, secrets=()):
+    """Queue a message whose plain text is already written, in the shop's fixed email layout.
+
+    `secrets`: every value in the message that lets its reader act as the recipient (the token
+    of a sign-in, reset, set-password, confirmation or email-change link, a code): the outbox
+    masks them on the owner's pages and erases them once delivered (models/shop/outbox.py).
+    """
     settings = load_settings()
     text = text.strip() + "\n"
     html = render_template(
@@ -66,6 +71,7 @@ def send_text(to, kind, subject, text, headers=None, expires_at=None):
         kind=kind,
         headers=headers,
         expires_at=expires_at,
+        secrets=secrets,
     )
 
 

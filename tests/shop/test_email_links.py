@@ -52,7 +52,9 @@ from models.refunds.requests import approve_refund_request
 from models.refunds.requests import decline_refund_request
 from models.refunds.requests import request_refund
 from models.refunds.top_ups import refund_to_card
+from models.shop.outbox import finish
 from models.shop.outbox import OutboxMessage
+from models.shop.outbox import SENT
 from models.shop.settings import load_settings
 from models.shop.settings import update_settings
 from models.storefront.cart import add_to_cart
@@ -61,6 +63,8 @@ from models.storefront.cart import find_cart
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.sessions import open_session
+from models.users.tokens import AccountToken
+from models.users.tokens import digest
 from models.users.user import User
 from payments import sandbox
 from tests.conftest import TEST_PASSWORD
@@ -410,22 +414,31 @@ def recipient_client(app, to):
     client = app.test_client()
     user = User.by_email(to)
     if user is not None and user.password_hash and user.is_confirmed and user.is_active:
-        with client.session_transaction() as session:
-            session["_user_id"] = open_session(user)
-            session["_fresh"] = True
+        signed_in(client, user)
     return client
+
+
+def signed_in(client, user):
+    with client.session_transaction() as session:
+        session["_user_id"] = open_session(user)
+        session["_fresh"] = True
+    return client
+
+
+def latest_message(to, kind):
+    return (
+        OutboxMessage.select()
+        .where((OutboxMessage.to_address == to) & (OutboxMessage.kind == kind))
+        .order_by(OutboxMessage.id.desc())
+        .get()
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_link_answers_for_its_recipient(app, make_customer, owner, kind):
     with app.app_context():
         to = KINDS[kind](app, make_customer, owner)
-    message = (
-        OutboxMessage.select()
-        .where((OutboxMessage.to_address == to) & (OutboxMessage.kind == kind))
-        .order_by(OutboxMessage.id.desc())
-        .get()
-    )
+    message = latest_message(to, kind)
     links = re.findall(r"https?://\S+", message.text_body)
     assert links or kind in NOTICES_WITHOUT_LINKS, f"{kind} has no link"
     html_links = [html.unescape(link) for link in re.findall(r'href="(https?://[^"]+)"', message.html_body)]
@@ -434,3 +447,44 @@ def test_every_link_answers_for_its_recipient(app, make_customer, owner, kind):
         response = recipient_client(app, to).get(link.removeprefix("http://shop.test"), follow_redirects=True)
         assert response.status_code == 200, f"{kind}: {link} answered {response.status_code}"
     assert set(links) <= set(html_links) | {f"mailto:{to}"}
+
+
+# The kinds whose message holds a link or code that lets its reader act as the recipient.
+KINDS_WITH_SECRETS = {
+    "confirm_email",
+    "already_registered",
+    "sign_in_code",
+    "reset_password",
+    "set_password",
+    "confirm_new_email",
+}
+
+
+def live_secrets(message):
+    """Every piece of the message (a link's path segment, a 6-digit number) an account token answers to."""
+    text = message.subject + "\n" + message.text_body
+    pieces = set(re.findall(r"\b\d{6}\b", text))
+    for link in re.findall(r"https?://\S+", text):
+        pieces.update(link.split("/"))
+    hashes = {hash_ for row in AccountToken.select() for hash_ in (row.link_hash, row.code_hash) if hash_}
+    return {piece for piece in pieces if piece and digest(piece) in hashes}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_secret_is_hidden_from_the_owner_and_erased_once_sent(app, make_customer, owner, kind):
+    """Issue 19, 2: the outbox must not hand the owner (or a backup) a customer's way in."""
+    with app.app_context():
+        to = KINDS[kind](app, make_customer, owner)
+    message = latest_message(to, kind)
+    secrets = live_secrets(message)
+    assert bool(secrets) == (kind in KINDS_WITH_SECRETS), f"{kind}: {secrets}"
+    assert secrets <= set(message.secret_values), f"{kind} does not name all its secrets"
+    app.config["SMTP_HOST"] = "mail.test"  # with a mail server the owner's pages hide them
+    owner_browser = signed_in(app.test_client(), owner)
+    for path in ("/admin/outbox", f"/admin/outbox/{message.id}"):
+        page = owner_browser.get(path).get_data(as_text=True)
+        assert not [secret for secret in secrets if secret in page], f"{kind}: {path} shows a secret"
+    finish(message, SENT, datetime.datetime.now(datetime.UTC))
+    row = OutboxMessage.get_by_id(message.id)
+    stored = row.subject + row.text_body + row.html_body + row.secrets
+    assert not [secret for secret in secrets if secret in stored], f"{kind} kept a secret after sending"

@@ -4,6 +4,7 @@ from models.base import utcnow
 from models.base import write_transaction
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
+from models.shop.outbox import may_send_unasked
 from models.users.passwords import hash_password
 from models.users.passwords import verify_password
 from models.users.security_log import NO_CLIENT
@@ -21,10 +22,13 @@ from models.users.user import User
 
 
 def request_password_reset(email, now=None):
-    """Email a reset link if the address has an account; the caller says the same either way."""
+    """Email a reset link if the address has an account; the caller says the same either way.
+
+    Anyone can ask: once the address had its share of unasked messages nothing is sent, and the
+    link sent last keeps working."""
     with write_transaction():
         user = User.by_email(email)
-        if user is None or user.deleted_at is not None:
+        if user is None or user.deleted_at is not None or not may_send_unasked(user.email):
             return
         retire_others(user, RESET_PASSWORD, now=now)
         _, secret, _ = issue(RESET_PASSWORD, user.email, user=user, link=True, now=now)
@@ -34,6 +38,7 @@ def request_password_reset(email, now=None):
             "Reset your password",
             "reset_password",
             secrets=[secret],
+            unasked=True,
             user=user,
             link=absolute_url("auth.reset_password", secret=secret),
         )
@@ -100,7 +105,10 @@ def sign_out_everywhere(user, client=NO_CLIENT):
 
 
 def request_email_change(user, current_password, new_email, now=None, client=NO_CLIENT):
-    """'wrong_password', 'same' or 'sent'. The new address gets a link; nothing changes until it is used."""
+    """'wrong_password', 'same' or 'sent'. The new address gets a link; nothing changes until it is used.
+
+    The new address may be anyone's: its messages are unasked, and once it had its share
+    nothing more is sent to it (the answer is still 'sent')."""
     if not verify_password(user.password_hash, current_password):
         return "wrong_password"
     new_email = normalize_email(new_email)
@@ -109,6 +117,8 @@ def request_email_change(user, current_password, new_email, now=None, client=NO_
     with write_transaction():
         retire_others(user, CHANGE_EMAIL, now=now)
         record_event(user, "email_change_requested", f"to {new_email}", client=client)
+        if not may_send_unasked(new_email):
+            return "sent"
         if User.by_email(new_email) is not None:
             # Never reveal that the new address has an account: tell its owner instead.
             send_templated(
@@ -116,6 +126,7 @@ def request_email_change(user, current_password, new_email, now=None, client=NO_
                 "email_change_taken",
                 "Someone tried to use your email address",
                 "email_change_taken",
+                unasked=True,
                 sign_in_url=absolute_url("auth.sign_in"),
             )
             return "sent"
@@ -126,6 +137,7 @@ def request_email_change(user, current_password, new_email, now=None, client=NO_
             "Confirm your new email address",
             "confirm_new_email",
             secrets=[secret],
+            unasked=True,
             user=user,
             link=absolute_url("account.confirm_new_email", secret=secret),
         )

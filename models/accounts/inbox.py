@@ -7,6 +7,7 @@ from models.base import write_transaction
 from models.funds.signup_bonus import credit_signup_bonus
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
+from models.shop.outbox import may_send_unasked
 from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.tokens import AccountToken
@@ -16,6 +17,7 @@ from models.users.tokens import CONFIRM_EMAIL
 from models.users.tokens import find_by_link
 from models.users.tokens import issue
 from models.users.tokens import refresh_code
+from models.users.tokens import restart_cooldown
 from models.users.tokens import retire_others
 from models.users.tokens import SIGN_IN_CODE
 from models.users.tokens import use
@@ -55,15 +57,21 @@ def redeem_code(token, code, now=None, client=NO_CLIENT):
 
 
 def resend(token, now=None):
-    """Send the inbox message again with a new code; False while the cooldown runs."""
+    """Send the inbox message again with a new code; False while the cooldown runs.
+
+    Once the address had its share of unasked messages nothing is sent and the code sent last
+    keeps working; the answer is the same (True), as for an address without an account."""
     now = now or utcnow()
     if token.used_at is not None or now < token.can_resend_at:
         return False
     with write_transaction():
-        code = refresh_code(token, now)
         user = token.user
-        if user is None:
+        if user is None or not may_send_unasked(user.email):
+            # No account behind the ticket, or the address had its share: nothing is sent. The
+            # cooldown starts again as after any resend, so the next answer is the same too.
+            restart_cooldown(token, now)
             return True
+        code = refresh_code(token, now)
         if token.purpose == CONFIRM_EMAIL:
             send_confirmation(user, None, code)
         elif token.purpose == SIGN_IN_CODE:
@@ -89,6 +97,8 @@ def resend_confirmation(user, now=None):
     if latest is not None and now < latest.can_resend_at:
         return latest  # one was sent moments ago: no second message
     with write_transaction():
+        if latest is not None and not may_send_unasked(user.email):
+            return latest  # the address had its share of messages: the last one still works
         retire_others(user, CONFIRM_EMAIL, now=now)
         token, link, code = issue(CONFIRM_EMAIL, user.email, user=user, link=True, code=True, now=now)
         send_confirmation(user, link, code)
@@ -110,7 +120,8 @@ def request_sign_in_code(email, now=None):
     now = now or utcnow()
     with write_transaction():
         user = User.by_email(email)
-        if user is None or not user.is_active:
+        # An address that had its share of unasked messages gets nothing more, as one without an account.
+        if user is None or not user.is_active or not may_send_unasked(user.email):
             token, _, _ = issue(SIGN_IN_CODE, normalize_email(email), decoy_code=True, now=now)
             return token
         retire_others(user, SIGN_IN_CODE, now=now)
@@ -126,6 +137,7 @@ def _send_sign_in_code(user, code):
         f"Your sign-in code is {code}",
         "sign_in_code",
         secrets=[code],
+        unasked=True,
         user=user,
         code=code,
         sign_in_url=absolute_url("auth.sign_in"),

@@ -11,6 +11,12 @@ subject and both bodies lose them in the transaction that records that state, so
 database nor a later backup keeps a live one (SQLite zeroes what is overwritten: `secure_delete`
 in models/base.py). Without a mail server nothing is delivered and the owner's outbox is how the
 messages are read (development, the demo), so they stay whole there, under a banner that says so.
+
+Unasked messages. A few messages anyone can make the shop send to an address that is not theirs:
+registration and its confirmation, sign-in codes, password resets, an email change to someone
+else's address, and sending those again. They are queued with `unasked=True`, and at most
+`UNASKED_LIMITS` of them go to one address (`may_send_unasked`), counted here, in the table every
+worker and the jobs process share, whatever caused them.
 """
 
 import datetime
@@ -45,6 +51,10 @@ REMOVED = "[removed]"  # a secret once delivery is over
 # Shorter values could be found anywhere in a message: a secret is a token or a 6-digit code.
 SHORTEST_SECRET = 6
 
+# At most this many unasked messages to one address in any such period (a person who asks again
+# and again still gets a few; a stranger can't fill someone's inbox).
+UNASKED_LIMITS = ((datetime.timedelta(hours=1), 5), (datetime.timedelta(days=1), 10))
+
 
 class OutboxMessage(BaseModel):
     kind = CharField(index=True)
@@ -65,9 +75,11 @@ class OutboxMessage(BaseModel):
     # JSON list of the secrets in the subject and bodies; emptied when they are erased.
     secrets = TextField(default="")
     carried_secrets = BooleanField(default=False)  # stays True after the erasure: never sent again
+    unasked = BooleanField(default=False)  # anyone could have caused it: counts towards UNASKED_LIMITS
 
     class Meta:
         table_name = "outbox_message"
+        indexes = ((("to_address", "created_at"), False),)
 
     @property
     def extra_headers(self):
@@ -87,16 +99,22 @@ class OutboxMessage(BaseModel):
         return f"<{self.uid}@{domain}>"
 
 
-def send_mail(to, subject, text, html="", kind="general", headers=None, expires_at=None, secrets=()):
+def send_mail(
+    to, subject, text, html="", kind="general", headers=None, expires_at=None, secrets=(), unasked=False
+):
     """Queue one message. Call it inside the transaction of the event that causes it.
 
     `secrets`: the values in it that let someone act as the recipient (a sign-in link's token,
-    a code); each must appear in the text.
+    a code); each must appear in the text. `unasked`: anyone could have caused it, so it is not
+    queued (None) once the address had its share (`may_send_unasked`); callers ask that first,
+    before they make a link or code for it.
     """
     secrets = [secret for secret in secrets if secret]
     for secret in secrets:
         if len(secret) < SHORTEST_SECRET or secret not in text:
             raise ValueError(f"{kind}: a secret must be in the text and at least {SHORTEST_SECRET} long")
+    if unasked and not may_send_unasked(to):
+        return None
     return OutboxMessage.create(
         expires_at=expires_at,
         kind=kind,
@@ -107,7 +125,28 @@ def send_mail(to, subject, text, html="", kind="general", headers=None, expires_
         headers=json.dumps(headers) if headers else "",
         secrets=json.dumps(secrets) if secrets else "",
         carried_secrets=bool(secrets),
+        unasked=unasked,
     )
+
+
+def may_send_unasked(to):
+    """Whether one more unasked message may go to `to` (UNASKED_LIMITS, counted in the outbox).
+
+    Ask it inside the write transaction that queues the message: on SQLite that transaction
+    holds the write lock, so two requests can't both take the last place. Rows are dated by
+    the clock when they are written, so this counts by the clock too.
+    """
+    now = utcnow()
+    longest = max(period for period, _ in UNASKED_LIMITS)
+    sent_at = [
+        row.created_at
+        for row in OutboxMessage.select(OutboxMessage.created_at).where(
+            (OutboxMessage.to_address == to)
+            & (OutboxMessage.unasked == True)  # noqa: E712
+            & (OutboxMessage.created_at > now - longest)
+        )
+    ]
+    return all(sum(1 for at in sent_at if at > now - period) < cap for period, cap in UNASKED_LIMITS)
 
 
 def _replace_secrets(text, secrets, replacement):

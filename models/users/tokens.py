@@ -103,6 +103,11 @@ def refresh_code(token, now=None):
     return code_value
 
 
+def restart_cooldown(token, now):
+    """Count a resend that sent nothing: the next one waits RESEND_COOLDOWN, as after any other."""
+    AccountToken.update(sent_at=now).where(AccountToken.id == token.id).execute()
+
+
 def find_by_link(secret, purpose, now=None):
     """The unused, unexpired token for this link secret, or None."""
     if not secret or len(secret) > 100:

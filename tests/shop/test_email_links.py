@@ -2,6 +2,9 @@
 
 The list of kinds is checked against the email templates, so a new message
 kind without a test here fails.
+
+Every value someone typed here (customers' names and addresses, companies, notes, reasons,
+messages) carries a stranger's link, `TYPED`: no message may make a link of it (issue 19, 5).
 """
 
 import datetime
@@ -65,11 +68,21 @@ from models.storefront.catalog import Product
 from models.users.sessions import open_session
 from models.users.tokens import AccountToken
 from models.users.tokens import digest
+from models.users.user import CUSTOMER
 from models.users.user import User
 from payments import sandbox
 from tests.conftest import TEST_PASSWORD
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
+
+# What a stranger types where a name or a note goes.
+TYPED = "Win 500 EUR: https://evil.example/claim or www.evil.example"
+
+
+@pytest.fixture
+def make_customer(make_user):
+    """Customers whose name is `TYPED`."""
+    return lambda **fields: make_user(CUSTOMER, **{"first_name": TYPED, "last_name": TYPED, **fields})
 
 
 def trigger_confirm_email(app, make_customer, owner):
@@ -78,12 +91,13 @@ def trigger_confirm_email(app, make_customer, owner):
         draft,
         {
             "email": "new@example.com",
-            "first_name": "New",
-            "last_name": "Person",
+            "first_name": TYPED,
+            "last_name": TYPED,
             "phone": "",
             "billing": {
-                "full_name": "New Person",
-                "line1": "1 A St",
+                "full_name": TYPED,
+                "company": TYPED,
+                "line1": TYPED,
                 "city": "X",
                 "postal_code": "X1",
                 "country": "GB",
@@ -117,7 +131,7 @@ def trigger_reset_password(app, make_customer, owner):
 
 
 def trigger_set_password(app, make_customer, owner):
-    create_customer_for_owner("phoned@example.com", "Pat", "Phone", "", owner)
+    create_customer_for_owner("phoned@example.com", TYPED, TYPED, "", owner)
     return "phoned@example.com"
 
 
@@ -151,8 +165,10 @@ def trigger_email_changed_notice(app, make_customer, owner):
 def _decided(approve):
     def trigger(app, make_customer, owner):
         customer = make_customer()
-        application = apply_for(customer, CustomerGroup.get(CustomerGroup.name == "VIP").id)
-        decide(application.id, approve, owner, "" if approve else "Not this time.")
+        vip = CustomerGroup.get(CustomerGroup.name == "VIP")
+        CustomerGroup.update(name=f"VIP {TYPED}", perks=TYPED).where(CustomerGroup.id == vip.id).execute()
+        application = apply_for(customer, vip.id)
+        decide(application.id, approve, owner, "" if approve else f"Not this time. {TYPED}")
         return customer.email
 
     return trigger
@@ -161,7 +177,7 @@ def _decided(approve):
 def trigger_balance_adjusted(app, make_customer, owner):
 
     customer = make_customer()
-    adjust(customer, 500, "goodwill", "", "Sorry about the delay.", owner, "k")
+    adjust(customer, 500, "goodwill", TYPED, f"Sorry about the delay. {TYPED}", owner, "k")
     return customer.email
 
 
@@ -170,8 +186,10 @@ def _credit_decided(approve):
 
         update_group(CustomerGroup.get(CustomerGroup.is_default == True), {"pay_on_account": True}, owner)  # noqa: E712
         customer = make_customer()
-        request_row = request_credit(customer, 20000, "Monthly orders")
-        decide_credit(request_row.id, approve, owner, note="" if approve else "Not yet.")
+        request_row = request_credit(customer, 20000, f"Monthly orders {TYPED}")
+        decide_credit(
+            request_row.id, approve, owner, note=f"Noted. {TYPED}" if approve else f"Not yet. {TYPED}"
+        )
         return customer.email
 
     return trigger
@@ -187,7 +205,7 @@ def trigger_funds_refunded(app, make_customer, owner):
     )
     TopUp.update(bonus=500).where(TopUp.id == top_up.id).execute()
     complete_top_up(top_up)
-    refund_to_card(customer, top_up.id, 2000, "", owner, "refund-mail-form")
+    refund_to_card(customer, top_up.id, 2000, TYPED, owner, "refund-mail-form")
     return customer.email
 
 
@@ -205,7 +223,7 @@ def _refund_decided(approve):
         if approve:
             approve_refund_request(request_row.id, owner)
         else:
-            decline_refund_request(request_row.id, owner, "You have an order on its way.")
+            decline_refund_request(request_row.id, owner, f"You have an order on its way. {TYPED}")
         return customer.email
 
     return trigger
@@ -225,7 +243,7 @@ def trigger_credit_statement(app, make_customer, owner):
 def trigger_bank_payment_received(app, make_customer, owner):
 
     to = trigger_credit_statement(app, make_customer, owner)
-    record_bank_payment(User.by_email(to), 1000, "BANK-REF", owner, "bank-payment-mail")
+    record_bank_payment(User.by_email(to), 1000, TYPED, owner, "bank-payment-mail")
     return to
 
 
@@ -240,7 +258,15 @@ def _order(app, make_customer, method="bank", price=3000, stock=5):
         name="Mail tea", slug=f"mail-tea-{customer.id}", price=price, stock=stock, category=category
     )
     where = add_address(
-        customer, {"full_name": "Ann", "line1": "1 St", "city": "X", "postal_code": "X1", "country": "GB"}
+        customer,
+        {
+            "full_name": TYPED,
+            "company": TYPED,
+            "line1": TYPED,
+            "city": "X",
+            "postal_code": "X1",
+            "country": "GB",
+        },
     )
     with app.test_request_context():
         add_to_cart(product.id, 1, user=customer)
@@ -301,7 +327,7 @@ def trigger_new_orders_digest_owner(app, make_customer, owner):
 def trigger_order_cancelled(app, make_customer, owner):
 
     customer, order, _ = _order(app, make_customer)
-    cancel_order(order, None, "Not paid in time")
+    cancel_order(order, None, f"Not paid in time {TYPED}")
     return customer.email
 
 
@@ -341,14 +367,14 @@ def trigger_order_bank_received(app, make_customer, owner):
 def trigger_order_dispatched(app, make_customer, owner):
 
     customer, order = _paid_order(app, make_customer, owner)
-    dispatch([order], owner, "Tracking number JD0001")
+    dispatch([order], owner, f"Tracking number JD0001 {TYPED}")
     return customer.email
 
 
 def trigger_order_refunded(app, make_customer, owner):
 
     customer, order = _paid_order(app, make_customer, owner)
-    refund_order(order, 1000, "funds", "Damaged box", owner, "mail-refund-key-0001")
+    refund_order(order, 1000, "funds", f"Damaged box {TYPED}", owner, "mail-refund-key-0001")
     return customer.email
 
 
@@ -359,7 +385,7 @@ def trigger_affiliate_reward_taken_back(app, make_customer, owner):
     User.update(referred_by=affiliate).where(User.id == customer.id).execute()
     receive_bank_transfer(order, owner)  # the first paid order: the affiliate's reward
     with app.test_request_context():
-        cancel_paid_order(order, "funds", "", owner, "mail-cancel-key-0001")
+        cancel_paid_order(order, "funds", TYPED, owner, "mail-cancel-key-0001")
     return affiliate.email
 
 
@@ -403,6 +429,9 @@ KINDS = {
 # there would go to the new address, which may be the attacker's.
 NOTICES_WITHOUT_LINKS = {"email_changed_notice"}
 
+# Kinds that show nothing anyone typed (so the test above can't be passed by showing nothing).
+WITHOUT_TYPED_TEXT = {"email_change_taken", "order_late_payment_owner"}
+
 
 def test_every_message_kind_is_covered():
     kinds = {path.stem for path in TEMPLATES.glob("*.txt")}
@@ -435,10 +464,13 @@ def latest_message(to, kind):
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_every_link_answers_for_its_recipient(app, make_customer, owner, kind):
+def test_every_link_answers_for_its_recipient_and_only_the_shops_are_links(app, make_customer, owner, kind):
     with app.app_context():
         to = KINDS[kind](app, make_customer, owner)
     message = latest_message(to, kind)
+    for part in (message.subject, message.text_body, message.html_body):
+        assert "evil.example" not in part, f"{kind}: someone's typing would be a link"
+    assert "evil[.]example" in message.text_body or kind in WITHOUT_TYPED_TEXT, f"{kind}: TYPED not shown"
     links = re.findall(r"https?://\S+", message.text_body)
     assert links or kind in NOTICES_WITHOUT_LINKS, f"{kind} has no link"
     html_links = [html.unescape(link) for link in re.findall(r'href="(https?://[^"]+)"', message.html_body)]

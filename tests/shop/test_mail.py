@@ -1,8 +1,10 @@
 """The outbox and its delivery over real SMTP (aiosmtpd on a loopback port)."""
 
 import datetime
+import re
 import socket
 import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,6 +16,10 @@ from models.base import db
 from models.base import to_naive_utc
 from models.base import write_transaction
 from models.operations.migrate import runner
+from models.shop.mail import absolute_url
+from models.shop.mail import send_templated
+from models.shop.mail import text_to_paragraphs
+from models.shop.mail import unlinkable
 from models.shop.outbox import FAILED
 from models.shop.outbox import MAX_ATTEMPTS
 from models.shop.outbox import OutboxMessage
@@ -562,3 +568,52 @@ def test_migration_0025_finds_the_secrets_of_messages_queued_before_it(tmp_path)
     assert rows["sent"].text_body == "Reset: http://shop.test/reset-password/[removed]\n"
     assert rows["queued"].secret_values == [CODE] and CODE in rows["queued"].text_body
     assert rows["order"].text_body == old_rows["order"][2] and not rows["order"].carried_secrets
+
+
+# --- only the shop's own links are links (issue 19, 5) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("Win 500 EUR: https://evil.example/claim", "Win 500 EUR: https[:]//evil[.]example/claim"),
+        ("www.evil.co.uk/x", "www[.]evil[.]co[.]uk/x"),
+        ("ana.lima@mail.example", "ana.lima@mail[.]example"),
+        ("ftp://10.0.0.1/file", "ftp[:]//10.0.0.1/file"),
+        ("J.R.R. Tolkien", "J.R.R. Tolkien"),
+        ("Smith & Sons Ltd.", "Smith & Sons Ltd."),
+        ("e.g. 2.5 kg, €1,234.56", "e.g. 2.5 kg, €1,234.56"),
+        ("Zoë O'Brien-Łukasz", "Zoë O'Brien-Łukasz"),
+    ],
+)
+def test_typed_text_is_written_so_no_mail_client_links_it(typed, shown):
+    assert unlinkable(typed) == shown
+
+
+def test_only_urls_under_the_shops_address_become_links_in_html(app):
+    text = (
+        "Pay: http://shop.test/pay/abc.\n\n"
+        "Not ours: https://evil.example/claim, http://shop.test.evil.example/x, "
+        "http://shop.test@evil.example/x, http://shop.testing/x"
+    )
+    with app.app_context():
+        html = "".join(text_to_paragraphs(text))
+    assert re.findall(r'href="([^"]+)"', html) == ["http://shop.test/pay/abc"]
+    assert "https://evil.example/claim" in html  # shown as text, not a link
+
+
+def test_email_templates_show_typed_values_unlinkable_and_the_shops_own_as_they_are(app):
+    with app.app_context(), write_transaction():
+        update_settings({"contact_email": "hello@shop.example"})
+        message = send_templated(
+            "ada@example.com",
+            "set_password",
+            "Your account is ready",
+            "set_password",
+            user=SimpleNamespace(first_name="see https://evil.example"),
+            link=absolute_url("auth.sign_in"),
+        )
+    assert "Hello see https[:]//evil[.]example," in message.text_body
+    assert "http://shop.test/sign-in" in message.text_body  # a ShopWords link, as it is
+    assert "hello@shop.example" in message.text_body  # the Settings: the shop's own words
+    assert re.findall(r'href="(http[^"]+)"', message.html_body) == ["http://shop.test/sign-in"]

@@ -1,5 +1,6 @@
 """Passwords and email addresses: reset and set-password links, changing either, signing out everywhere."""
 
+from models.accounts import mail_requests
 from models.base import utcnow
 from models.base import write_transaction
 from models.shop.mail import absolute_url
@@ -22,26 +23,33 @@ from models.users.user import User
 
 
 def request_password_reset(email, now=None):
-    """Email a reset link if the address has an account; the caller says the same either way.
+    """Someone asks for a reset link for `email`: only written down, the same for any address (no
+    lookup: the time it takes tells nothing). The jobs process answers it (send_password_reset)
+    within seconds; the caller says the same either way."""
+    with write_transaction():
+        mail_requests.record(RESET_PASSWORD, normalize_email(email), now=now)
+
+
+def send_password_reset(email, now=None):
+    """The jobs process's answer to a reset request: a link if the address has an account.
 
     Anyone can ask: once the address had its share of unasked messages nothing is sent, and the
-    link sent last keeps working."""
-    with write_transaction():
-        user = User.by_email(email)
-        if user is None or user.deleted_at is not None or not may_send_unasked(user.email):
-            return
-        retire_others(user, RESET_PASSWORD, now=now)
-        _, secret, _ = issue(RESET_PASSWORD, user.email, user=user, link=True, now=now)
-        send_templated(
-            user.email,
-            "reset_password",
-            "Reset your password",
-            "reset_password",
-            secrets=[secret],
-            unasked=True,
-            user=user,
-            link=absolute_url("auth.reset_password", secret=secret),
-        )
+    link sent last keeps working. Call it inside the write transaction that takes the request."""
+    user = User.by_email(email)
+    if user is None or user.deleted_at is not None or not may_send_unasked(user.email):
+        return
+    retire_others(user, RESET_PASSWORD, now=now)
+    _, secret, _ = issue(RESET_PASSWORD, user.email, user=user, link=True, now=now)
+    send_templated(
+        user.email,
+        "reset_password",
+        "Reset your password",
+        "reset_password",
+        secrets=[secret],
+        unasked=True,
+        user=user,
+        link=absolute_url("auth.reset_password", secret=secret),
+    )
 
 
 def reset_token(secret, now=None):

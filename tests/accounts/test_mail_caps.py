@@ -19,6 +19,7 @@ from models.shop.outbox import UNASKED_LIMITS
 from tests.accounts.test_register import code_in
 from tests.accounts.test_register import register
 from tests.conftest import post_form
+from tests.conftest import run_mail_requests
 from tests.conftest import TEST_PASSWORD
 
 PER_HOUR, PER_DAY = (cap for _, cap in UNASKED_LIMITS)
@@ -40,6 +41,7 @@ def mails_to(address, kind=None):
 def ask_reset(app, address):
     response = post_form(app.test_client(), "/forgot-password", {"email": address}, **stranger())
     assert response.status_code == 303 and response.headers["Location"] == "/forgot-password/sent"
+    run_mail_requests(app)
 
 
 def later(**delta):
@@ -65,6 +67,7 @@ def test_reset_mails_are_capped_per_address_and_the_last_link_keeps_working(app,
 def test_every_unasked_kind_counts_together_by_the_hour_and_by_the_day(app, customer):
     for _ in range(2):
         post_form(app.test_client(), "/sign-in/code", {"email": customer.email}, **stranger())
+        run_mail_requests(app)
     register(app.test_client(), email=customer.email)
     for _ in range(PER_HOUR):
         ask_reset(app, customer.email)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from jobs.accounts import answer_mail_requests
 from models.accounts import registration
 from models.accounts.addresses import add_address
 from models.accounts.administration import create_customer_for_owner
@@ -121,12 +122,14 @@ def trigger_already_registered(app, make_customer, owner):
 def trigger_sign_in_code(app, make_customer, owner):
     customer = make_customer()
     request_sign_in_code(customer.email)
+    answer_mail_requests(datetime.datetime.now(datetime.UTC))  # the jobs process, seconds later
     return customer.email
 
 
 def trigger_reset_password(app, make_customer, owner):
     customer = make_customer()
     request_password_reset(customer.email)
+    answer_mail_requests(datetime.datetime.now(datetime.UTC))  # the jobs process, seconds later
     return customer.email
 
 

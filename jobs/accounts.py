@@ -1,14 +1,44 @@
-"""The `flask create-owner` command: the shop owner's account, from the command line."""
+"""Accounts in the jobs process: answering the mail visitors asked for, and the `flask create-owner`
+command (the shop owner's account, from the command line)."""
 
+import logging
 import sys
 
 import click
 from flask.cli import with_appcontext
 
+from models.accounts import mail_requests
 from models.accounts.administration import create_user
+from models.accounts.credentials import send_password_reset
+from models.accounts.inbox import send_sign_in_code
 from models.base import connection
+from models.base import to_naive_utc
+from models.base import write_transaction
+from models.users.tokens import RESET_PASSWORD
 from models.users.user import OWNER
 from models.users.user import User
+
+log = logging.getLogger("shop.jobs")
+
+
+def answer_mail_requests(now):
+    """Answer the reset links and sign-in codes visitors asked for (models/accounts/mail_requests.py).
+
+    Runs with mail delivery, every few seconds, so a code arrives as quickly as before. Each request
+    is taken and answered in one transaction: answered once, or (a failure) left for the next run.
+    """
+    moment = to_naive_utc(now)
+    for request in mail_requests.waiting(now):
+        try:
+            with write_transaction():
+                if not mail_requests.take(request):
+                    continue
+                if request.kind == RESET_PASSWORD:
+                    send_password_reset(request.email, moment)
+                else:
+                    send_sign_in_code(request.ticket, moment)
+        except Exception:  # one bad request (a bug) must not hold up the others or the mail
+            log.exception("mail request %s not answered; it is tried again on the next run", request.id)
 
 
 @click.command("create-owner")

@@ -13,6 +13,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from jobs.accounts import answer_mail_requests
 from jobs.backup import nightly_backup
 from jobs.lock import acquire_lock
 from jobs.lock import AlreadyRunning
@@ -38,6 +39,15 @@ def in_app(app, work, name):
 
     run.__name__ = name
     return run
+
+
+def mail_work(now, smtp):
+    """Every MAIL_EVERY_SECONDS: the reset links and sign-in codes visitors asked for are made
+    first (they wait for them), then the outbox is delivered."""
+    try:
+        answer_mail_requests(now)
+    finally:
+        deliver_due(now, smtp)
 
 
 def stop_on_sigterm(signum, frame):
@@ -71,7 +81,7 @@ def run_scheduler(app):
     job_defaults = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
 
     scheduler.add_job(
-        in_app(app, lambda now: deliver_due(now, smtp), "deliver_mail"),
+        in_app(app, lambda now: mail_work(now, smtp), "deliver_mail"),
         "interval",
         seconds=MAIL_EVERY_SECONDS,
         next_run_time=datetime.datetime.now(datetime.UTC),  # mail that waited for a restart goes now

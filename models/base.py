@@ -24,6 +24,9 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "synchronous": 2,  # FULL: a committed payment survives a power cut
     "cache_size": -16000,
+    # Overwritten and deleted content is zeroed, not left in free space: a backup copies pages
+    # as they are, and an outbox message's sign-in link erased after sending must not be in it.
+    "secure_delete": 1,
 }
 
 

@@ -10,6 +10,7 @@ carry `@pytest.mark.sqlite_only(reason=…)`; both are skipped on PostgreSQL.
 Everything else asks for `database_url` (or `app`) and runs on either.
 """
 
+import datetime
 import functools
 import itertools
 import os
@@ -21,6 +22,7 @@ from urllib.parse import urlunsplit
 
 import pytest
 
+from jobs.accounts import answer_mail_requests
 from models.accounts.administration import create_user
 from models.base import bind_database
 from models.base import connection
@@ -248,6 +250,13 @@ def sign_in(client, user, password=TEST_PASSWORD):
     )
     assert response.status_code == 303, response.get_data(as_text=True)
     return response
+
+
+def run_mail_requests(app):
+    """What the jobs process does within seconds of someone asking for a reset link or a sign-in
+    code: the link or code is made and its message queued (models/accounts/mail_requests.py)."""
+    with app.app_context():
+        answer_mail_requests(datetime.datetime.now(datetime.UTC))
 
 
 def post_form(client, path, data=None, page=None, **kwargs):

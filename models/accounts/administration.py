@@ -46,6 +46,7 @@ def create_customer_for_owner(email, first_name, last_name, phone, owner, now=No
             "set_password",
             "Your account is ready",
             "set_password",
+            secrets=[secret],
             user=user,
             link=absolute_url("auth.reset_password", secret=secret),
         )

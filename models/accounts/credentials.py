@@ -1,9 +1,11 @@
 """Passwords and email addresses: reset and set-password links, changing either, signing out everywhere."""
 
+from models.accounts import mail_requests
 from models.base import utcnow
 from models.base import write_transaction
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
+from models.shop.outbox import may_send_unasked
 from models.users.passwords import hash_password
 from models.users.passwords import verify_password
 from models.users.security_log import NO_CLIENT
@@ -21,21 +23,33 @@ from models.users.user import User
 
 
 def request_password_reset(email, now=None):
-    """Email a reset link if the address has an account; the caller says the same either way."""
+    """Someone asks for a reset link for `email`: only written down, the same for any address (no
+    lookup: the time it takes tells nothing). The jobs process answers it (send_password_reset)
+    within seconds; the caller says the same either way."""
     with write_transaction():
-        user = User.by_email(email)
-        if user is None or user.deleted_at is not None:
-            return
-        retire_others(user, RESET_PASSWORD, now=now)
-        _, secret, _ = issue(RESET_PASSWORD, user.email, user=user, link=True, now=now)
-        send_templated(
-            user.email,
-            "reset_password",
-            "Reset your password",
-            "reset_password",
-            user=user,
-            link=absolute_url("auth.reset_password", secret=secret),
-        )
+        mail_requests.record(RESET_PASSWORD, normalize_email(email), now=now)
+
+
+def send_password_reset(email, now=None):
+    """The jobs process's answer to a reset request: a link if the address has an account.
+
+    Anyone can ask: once the address had its share of unasked messages nothing is sent, and the
+    link sent last keeps working. Call it inside the write transaction that takes the request."""
+    user = User.by_email(email)
+    if user is None or user.deleted_at is not None or not may_send_unasked(user.email):
+        return
+    retire_others(user, RESET_PASSWORD, now=now)
+    _, secret, _ = issue(RESET_PASSWORD, user.email, user=user, link=True, now=now)
+    send_templated(
+        user.email,
+        "reset_password",
+        "Reset your password",
+        "reset_password",
+        secrets=[secret],
+        unasked=True,
+        user=user,
+        link=absolute_url("auth.reset_password", secret=secret),
+    )
 
 
 def reset_token(secret, now=None):
@@ -99,7 +113,10 @@ def sign_out_everywhere(user, client=NO_CLIENT):
 
 
 def request_email_change(user, current_password, new_email, now=None, client=NO_CLIENT):
-    """'wrong_password', 'same' or 'sent'. The new address gets a link; nothing changes until it is used."""
+    """'wrong_password', 'same' or 'sent'. The new address gets a link; nothing changes until it is used.
+
+    The new address may be anyone's: its messages are unasked, and once it had its share
+    nothing more is sent to it (the answer is still 'sent')."""
     if not verify_password(user.password_hash, current_password):
         return "wrong_password"
     new_email = normalize_email(new_email)
@@ -108,6 +125,8 @@ def request_email_change(user, current_password, new_email, now=None, client=NO_
     with write_transaction():
         retire_others(user, CHANGE_EMAIL, now=now)
         record_event(user, "email_change_requested", f"to {new_email}", client=client)
+        if not may_send_unasked(new_email):
+            return "sent"
         if User.by_email(new_email) is not None:
             # Never reveal that the new address has an account: tell its owner instead.
             send_templated(
@@ -115,6 +134,7 @@ def request_email_change(user, current_password, new_email, now=None, client=NO_
                 "email_change_taken",
                 "Someone tried to use your email address",
                 "email_change_taken",
+                unasked=True,
                 sign_in_url=absolute_url("auth.sign_in"),
             )
             return "sent"
@@ -124,6 +144,8 @@ def request_email_change(user, current_password, new_email, now=None, client=NO_
             "confirm_new_email",
             "Confirm your new email address",
             "confirm_new_email",
+            secrets=[secret],
+            unasked=True,
             user=user,
             link=absolute_url("account.confirm_new_email", secret=secret),
         )

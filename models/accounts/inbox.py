@@ -1,5 +1,6 @@
 """'Check your inbox': confirming an email address by link or code, emailed sign-in codes, sending again."""
 
+from models.accounts import mail_requests
 from models.accounts.registration import send_already_registered
 from models.accounts.registration import send_confirmation
 from models.base import utcnow
@@ -7,6 +8,7 @@ from models.base import write_transaction
 from models.funds.signup_bonus import credit_signup_bonus
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
+from models.shop.outbox import may_send_unasked
 from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.tokens import AccountToken
@@ -14,8 +16,10 @@ from models.users.tokens import ALREADY_REGISTERED
 from models.users.tokens import check_code
 from models.users.tokens import CONFIRM_EMAIL
 from models.users.tokens import find_by_link
+from models.users.tokens import give_code
 from models.users.tokens import issue
 from models.users.tokens import refresh_code
+from models.users.tokens import restart_cooldown
 from models.users.tokens import retire_others
 from models.users.tokens import SIGN_IN_CODE
 from models.users.tokens import use
@@ -55,19 +59,28 @@ def redeem_code(token, code, now=None, client=NO_CLIENT):
 
 
 def resend(token, now=None):
-    """Send the inbox message again with a new code; False while the cooldown runs."""
+    """Send the inbox message again with a new code; False while the cooldown runs.
+
+    Once the address had its share of unasked messages nothing is sent and the code sent last
+    keeps working; the answer is the same (True), as for an address without an account. A
+    sign-in code is asked of the jobs process like the first (models/accounts/mail_requests.py)."""
     now = now or utcnow()
     if token.used_at is not None or now < token.can_resend_at:
         return False
     with write_transaction():
-        code = refresh_code(token, now)
-        user = token.user
-        if user is None:
+        if token.purpose == SIGN_IN_CODE:
+            restart_cooldown(token, now)
+            mail_requests.record(SIGN_IN_CODE, token.email, ticket=token.id, now=now)
             return True
+        user = token.user
+        if not may_send_unasked(user.email):
+            # The address had its share: nothing is sent. The cooldown starts again as after
+            # any resend, so the next answer is the same too.
+            restart_cooldown(token, now)
+            return True
+        code = refresh_code(token, now)
         if token.purpose == CONFIRM_EMAIL:
             send_confirmation(user, None, code)
-        elif token.purpose == SIGN_IN_CODE:
-            _send_sign_in_code(user, code)
         else:
             send_already_registered(user, now)
     return True
@@ -89,6 +102,8 @@ def resend_confirmation(user, now=None):
     if latest is not None and now < latest.can_resend_at:
         return latest  # one was sent moments ago: no second message
     with write_transaction():
+        if latest is not None and not may_send_unasked(user.email):
+            return latest  # the address had its share of messages: the last one still works
         retire_others(user, CONFIRM_EMAIL, now=now)
         token, link, code = issue(CONFIRM_EMAIL, user.email, user=user, link=True, code=True, now=now)
         send_confirmation(user, link, code)
@@ -106,25 +121,38 @@ def _mark_confirmed(user, now, client):
 
 
 def request_sign_in_code(email, now=None):
-    """A ticket for the code page whether or not the address has an account (no enumeration)."""
+    """The ticket for the code page, the same for any address and made the same way: no lookup,
+    so neither the page nor the time it takes tells whether the address has an account. No code
+    opens it until the jobs process answers the request (send_sign_in_code) within seconds."""
     now = now or utcnow()
     with write_transaction():
-        user = User.by_email(email)
-        if user is None or not user.is_active:
-            token, _, _ = issue(SIGN_IN_CODE, normalize_email(email), decoy_code=True, now=now)
-            return token
-        retire_others(user, SIGN_IN_CODE, now=now)
-        token, _, code = issue(SIGN_IN_CODE, user.email, user=user, code=True, now=now)
-        _send_sign_in_code(user, code)
-        return token
+        ticket, _, _ = issue(SIGN_IN_CODE, normalize_email(email), decoy_code=True, now=now)
+        mail_requests.record(SIGN_IN_CODE, ticket.email, ticket=ticket.id, now=now)
+    return ticket
 
 
-def _send_sign_in_code(user, code):
+def send_sign_in_code(ticket_id, now=None):
+    """The jobs process's answer to a sign-in code request: a code on the ticket, emailed, if its
+    address has an active account that may have one more unasked message; else nothing, and no
+    code opens the ticket. Call it inside the write transaction that takes the request."""
+    now = now or utcnow()
+    ticket = AccountToken.get_or_none((AccountToken.id == ticket_id) & (AccountToken.purpose == SIGN_IN_CODE))
+    if ticket is None or ticket.used_at is not None:
+        return
+    user = User.by_email(ticket.email)
+    if user is None or not user.is_active or not may_send_unasked(user.email):
+        return
+    retire_others(user, SIGN_IN_CODE, keep=ticket, now=now)
+    code = give_code(ticket, user, now)
+    if code is None:
+        return
     send_templated(
         user.email,
         "sign_in_code",
         f"Your sign-in code is {code}",
         "sign_in_code",
+        secrets=[code],
+        unasked=True,
         user=user,
         code=code,
         sign_in_url=absolute_url("auth.sign_in"),

@@ -23,6 +23,7 @@ from models.groups.referrals import referrer_for
 from models.marketplace.channels import first_channel
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
+from models.shop.outbox import may_send_unasked
 from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.tokens import ALREADY_REGISTERED
@@ -127,11 +128,14 @@ def _create_account(values, password_hash, now, referrer, client):
 
 
 def send_confirmation(user, link, code):
+    """Anyone can register any address: an unasked message, not sent once the address had its share."""
     send_templated(
         user.email,
         "confirm_email",
         "Confirm your email address",
         "confirm_email",
+        secrets=[link, code],
+        unasked=True,
         user=user,
         link=absolute_url("inbox.confirm_link", secret=link) if link else None,
         code=code,
@@ -147,13 +151,20 @@ def _tell_existing_account(user, now):
 def send_already_registered(user, now=None):
     """The message for a registration with a known address. An account with no password yet
     (opened by a marketplace order or by the owner) is told how to claim it: the link sets
-    its first password, which also confirms the address."""
+    its first password, which also confirms the address.
+
+    Anyone can register any address, again and again: once the address had its share of
+    unasked messages, nothing is sent (and no link made), and the registration answers the same."""
+    if not may_send_unasked(user.email):
+        return
     _, reset_link, _ = issue(RESET_PASSWORD, user.email, user=user, link=True, now=now)
     send_templated(
         user.email,
         "already_registered",
         "You already have an account",
         "already_registered",
+        secrets=[reset_link],
+        unasked=True,
         user=user,
         sign_in_url=absolute_url("auth.sign_in"),
         set_password_url=absolute_url("auth.reset_password", secret=reset_link),

@@ -19,6 +19,7 @@ from models.groups.referrals import ensure_referral_code
 from models.shop.audit import audit
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
+from models.shop.mail import unlinkable
 from models.users.user import User
 
 PENDING = "pending"
@@ -159,7 +160,7 @@ def decide(application_id, approve, decided_by, reason=""):
         send_templated(
             user.email,
             f"application_{state}",
-            f"Your application for {group.name}" + (" is approved" if approve else ""),
+            f"Your application for {unlinkable(group.name)}" + (" is approved" if approve else ""),
             f"application_{state}",
             user=user,
             group=group,

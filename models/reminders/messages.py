@@ -40,6 +40,7 @@ from models.reminders.plan import SEGMENTS
 from models.reminders.windows import next_dispatch
 from models.shop.audit import audit
 from models.shop.mail import absolute_url
+from models.shop.mail import unlinkable
 from models.shop.settings import format_money
 from models.shop.settings import load_settings
 from models.storefront.catalog import Category
@@ -246,13 +247,16 @@ def customer_history(user, now):
 
 
 def values_for(order, now):
-    """The placeholder values for a reminder about `order` sent at `now` (aware UTC)."""
+    """The placeholder values for a reminder about `order` sent at `now` (aware UTC).
+
+    What someone typed (the customer's name, the group's) is `unlinkable`: only the shop's own
+    links are links in its messages (models/shop/mail.py)."""
     shop = load_settings()
     user = order.user
     group = settings_for(user)
     paid_orders, spent = customer_history(user, now)
     return {
-        "first_name": user.first_name or "there",
+        "first_name": unlinkable(user.first_name or "there"),
         "order_number": order.number,
         "order_total": format_money(order.total),
         "amount_due": format_money(order.due),
@@ -263,8 +267,8 @@ def values_for(order, now):
         "shop_name": shop.shop_name,
         "contact_email": shop.contact_email,
         "contact_phone": shop.contact_phone,
-        "group_name": group.group_name,
-        "group_perks": order.user.group.perks if order.user.group_id else "",
+        "group_name": unlinkable(group.group_name),
+        "group_perks": unlinkable(order.user.group.perks if order.user.group_id else ""),
         "paid_orders": paid_orders,
         "total_spent": format_money(spent),
     }

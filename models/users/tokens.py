@@ -103,6 +103,30 @@ def refresh_code(token, now=None):
     return code_value
 
 
+def give_code(token, user, now=None):
+    """Put a new code for `user` on a sign-in ticket (its first, or one replacing the last): its
+    window and attempts start again. Returns the code, or None if the ticket was used meanwhile."""
+    now = now or utcnow()
+    code_value = new_code()
+    changed = (
+        AccountToken.update(
+            user=user,
+            code_hash=digest(code_value),
+            code_expires_at=now + CODE_LIFETIME,
+            code_attempts=0,
+            sent_at=now,
+        )
+        .where((AccountToken.id == token.id) & AccountToken.used_at.is_null())
+        .execute()
+    )
+    return code_value if changed else None
+
+
+def restart_cooldown(token, now):
+    """Count a resend that sent nothing: the next one waits RESEND_COOLDOWN, as after any other."""
+    AccountToken.update(sent_at=now).where(AccountToken.id == token.id).execute()
+
+
 def find_by_link(secret, purpose, now=None):
     """The unused, unexpired token for this link secret, or None."""
     if not secret or len(secret) > 100:

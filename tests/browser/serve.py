@@ -6,12 +6,16 @@ loads the demo data plus a few outbox messages (one per delivery state, so the
 crawl reaches every outbox page), serves on a free loopback port, and prints
 `PORT <n>` on stdout once it is listening. It stops on SIGTERM, and with
 --exit-with-stdin also when its stdin closes (the test session ended, however it ended).
+A thread does the jobs process's part the flows need: the sign-in codes and reset links
+visitors ask for are made and queued within a second (no mail server: they stay in the outbox).
 """
 
+import datetime
 import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from werkzeug.serving import make_server
@@ -61,6 +65,24 @@ def prepare_database(path):
 
 
 SECRET_KEY = "browser-test-secret"
+ANSWER_EVERY_SECONDS = 0.3
+
+
+def answer_mail_requests_meanwhile(app):
+    """What `flask jobs` does every 2 seconds for mail requests, in a daemon thread."""
+    from jobs.accounts import answer_mail_requests
+    from models.base import connection
+
+    def run():
+        while True:
+            time.sleep(ANSWER_EVERY_SECONDS)
+            try:
+                with app.app_context(), connection():
+                    answer_mail_requests(datetime.datetime.now(datetime.UTC))
+            except Exception as error:  # a locked database, a bug: say so, keep going
+                print(f"answering mail requests failed: {error!r}", file=sys.stderr, flush=True)
+
+    threading.Thread(target=run, daemon=True).start()
 
 
 def main(database_path, exit_with_stdin=False):
@@ -87,6 +109,7 @@ def main(database_path, exit_with_stdin=False):
 
         with connection():
             load_demo_orders()
+    answer_mail_requests_meanwhile(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     if exit_with_stdin:

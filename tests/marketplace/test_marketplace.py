@@ -50,6 +50,7 @@ from tests.accounts.test_register import link_in
 from tests.accounts.test_register import register
 from tests.conftest import csrf_token
 from tests.conftest import post_form
+from tests.conftest import run_mail_requests
 from tests.conftest import sign_in
 
 IMPORT_PAGE = "/admin/orders/import"
@@ -431,6 +432,7 @@ def test_claim_by_forgot_password(app, products):
     import_csv(csv_bytes(row(email="claim@example.com")))
     client = app.test_client()
     assert post_form(client, "/forgot-password", {"email": "claim@example.com"}).status_code == 303
+    run_mail_requests(app)
     message = last_mail("claim@example.com")
     assert message.kind == "reset_password" and "has no password yet" in message.text_body
     path = link_in(message, "/reset-password/")

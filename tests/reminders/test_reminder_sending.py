@@ -871,3 +871,20 @@ def test_a_customers_own_name_is_text_too(app, make_customer, now):
     assert "Hello {pay_url}&lt;b&gt;Bo&lt;/b&gt;{{," in message.html_body
     with app.app_context():
         assert message.text_body.count(pay_link(order)) == 1
+
+
+def test_a_customers_name_or_groups_text_never_becomes_a_link(app, make_customer, now):
+    """Issue 19, 5: only the shop's own links are links; a stranger's "name" is shown unlinkable."""
+    customer = make_customer(first_name="Win 500 EUR: https://evil.example/claim")
+    order = make_unpaid(customer, now)
+    with app.app_context():
+        save_template(NEW, "{first_name}, pay {order_number}", "Hello {first_name},\n\nPay here: {pay_url}")
+    assert run(app, now) == 1
+    (message,) = reminder_mail(customer)
+    for part in (message.subject, message.text_body, message.html_body):
+        assert "evil.example" not in part
+    assert "Hello Win 500 EUR: https[:]//evil[.]example/claim," in message.text_body
+    links = [link for link in HREF.findall(message.html_body) if not link.startswith("mailto:")]
+    assert links and all(link.startswith("http://shop.test/") for link in links)
+    with app.app_context():
+        assert html.unescape(links[0]) == pay_link(order)

@@ -2,6 +2,9 @@
 
 The list of kinds is checked against the email templates, so a new message
 kind without a test here fails.
+
+Every value someone typed here (customers' names and addresses, companies, notes, reasons,
+messages) carries a stranger's link, `TYPED`: no message may make a link of it (issue 19, 5).
 """
 
 import datetime
@@ -11,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from jobs.accounts import answer_mail_requests
 from models.accounts import registration
 from models.accounts.addresses import add_address
 from models.accounts.administration import create_customer_for_owner
@@ -52,7 +56,9 @@ from models.refunds.requests import approve_refund_request
 from models.refunds.requests import decline_refund_request
 from models.refunds.requests import request_refund
 from models.refunds.top_ups import refund_to_card
+from models.shop.outbox import finish
 from models.shop.outbox import OutboxMessage
+from models.shop.outbox import SENT
 from models.shop.settings import load_settings
 from models.shop.settings import update_settings
 from models.storefront.cart import add_to_cart
@@ -61,11 +67,23 @@ from models.storefront.cart import find_cart
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.sessions import open_session
+from models.users.tokens import AccountToken
+from models.users.tokens import digest
+from models.users.user import CUSTOMER
 from models.users.user import User
 from payments import sandbox
 from tests.conftest import TEST_PASSWORD
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
+
+# What a stranger types where a name or a note goes.
+TYPED = "Win 500 EUR: https://evil.example/claim or www.evil.example"
+
+
+@pytest.fixture
+def make_customer(make_user):
+    """Customers whose name is `TYPED`."""
+    return lambda **fields: make_user(CUSTOMER, **{"first_name": TYPED, "last_name": TYPED, **fields})
 
 
 def trigger_confirm_email(app, make_customer, owner):
@@ -74,12 +92,13 @@ def trigger_confirm_email(app, make_customer, owner):
         draft,
         {
             "email": "new@example.com",
-            "first_name": "New",
-            "last_name": "Person",
+            "first_name": TYPED,
+            "last_name": TYPED,
             "phone": "",
             "billing": {
-                "full_name": "New Person",
-                "line1": "1 A St",
+                "full_name": TYPED,
+                "company": TYPED,
+                "line1": TYPED,
                 "city": "X",
                 "postal_code": "X1",
                 "country": "GB",
@@ -103,17 +122,19 @@ def trigger_already_registered(app, make_customer, owner):
 def trigger_sign_in_code(app, make_customer, owner):
     customer = make_customer()
     request_sign_in_code(customer.email)
+    answer_mail_requests(datetime.datetime.now(datetime.UTC))  # the jobs process, seconds later
     return customer.email
 
 
 def trigger_reset_password(app, make_customer, owner):
     customer = make_customer()
     request_password_reset(customer.email)
+    answer_mail_requests(datetime.datetime.now(datetime.UTC))  # the jobs process, seconds later
     return customer.email
 
 
 def trigger_set_password(app, make_customer, owner):
-    create_customer_for_owner("phoned@example.com", "Pat", "Phone", "", owner)
+    create_customer_for_owner("phoned@example.com", TYPED, TYPED, "", owner)
     return "phoned@example.com"
 
 
@@ -147,8 +168,10 @@ def trigger_email_changed_notice(app, make_customer, owner):
 def _decided(approve):
     def trigger(app, make_customer, owner):
         customer = make_customer()
-        application = apply_for(customer, CustomerGroup.get(CustomerGroup.name == "VIP").id)
-        decide(application.id, approve, owner, "" if approve else "Not this time.")
+        vip = CustomerGroup.get(CustomerGroup.name == "VIP")
+        CustomerGroup.update(name=f"VIP {TYPED}", perks=TYPED).where(CustomerGroup.id == vip.id).execute()
+        application = apply_for(customer, vip.id)
+        decide(application.id, approve, owner, "" if approve else f"Not this time. {TYPED}")
         return customer.email
 
     return trigger
@@ -157,7 +180,7 @@ def _decided(approve):
 def trigger_balance_adjusted(app, make_customer, owner):
 
     customer = make_customer()
-    adjust(customer, 500, "goodwill", "", "Sorry about the delay.", owner, "k")
+    adjust(customer, 500, "goodwill", TYPED, f"Sorry about the delay. {TYPED}", owner, "k")
     return customer.email
 
 
@@ -166,8 +189,10 @@ def _credit_decided(approve):
 
         update_group(CustomerGroup.get(CustomerGroup.is_default == True), {"pay_on_account": True}, owner)  # noqa: E712
         customer = make_customer()
-        request_row = request_credit(customer, 20000, "Monthly orders")
-        decide_credit(request_row.id, approve, owner, note="" if approve else "Not yet.")
+        request_row = request_credit(customer, 20000, f"Monthly orders {TYPED}")
+        decide_credit(
+            request_row.id, approve, owner, note=f"Noted. {TYPED}" if approve else f"Not yet. {TYPED}"
+        )
         return customer.email
 
     return trigger
@@ -183,7 +208,7 @@ def trigger_funds_refunded(app, make_customer, owner):
     )
     TopUp.update(bonus=500).where(TopUp.id == top_up.id).execute()
     complete_top_up(top_up)
-    refund_to_card(customer, top_up.id, 2000, "", owner, "refund-mail-form")
+    refund_to_card(customer, top_up.id, 2000, TYPED, owner, "refund-mail-form")
     return customer.email
 
 
@@ -201,7 +226,7 @@ def _refund_decided(approve):
         if approve:
             approve_refund_request(request_row.id, owner)
         else:
-            decline_refund_request(request_row.id, owner, "You have an order on its way.")
+            decline_refund_request(request_row.id, owner, f"You have an order on its way. {TYPED}")
         return customer.email
 
     return trigger
@@ -221,7 +246,7 @@ def trigger_credit_statement(app, make_customer, owner):
 def trigger_bank_payment_received(app, make_customer, owner):
 
     to = trigger_credit_statement(app, make_customer, owner)
-    record_bank_payment(User.by_email(to), 1000, "BANK-REF", owner, "bank-payment-mail")
+    record_bank_payment(User.by_email(to), 1000, TYPED, owner, "bank-payment-mail")
     return to
 
 
@@ -236,7 +261,15 @@ def _order(app, make_customer, method="bank", price=3000, stock=5):
         name="Mail tea", slug=f"mail-tea-{customer.id}", price=price, stock=stock, category=category
     )
     where = add_address(
-        customer, {"full_name": "Ann", "line1": "1 St", "city": "X", "postal_code": "X1", "country": "GB"}
+        customer,
+        {
+            "full_name": TYPED,
+            "company": TYPED,
+            "line1": TYPED,
+            "city": "X",
+            "postal_code": "X1",
+            "country": "GB",
+        },
     )
     with app.test_request_context():
         add_to_cart(product.id, 1, user=customer)
@@ -297,7 +330,7 @@ def trigger_new_orders_digest_owner(app, make_customer, owner):
 def trigger_order_cancelled(app, make_customer, owner):
 
     customer, order, _ = _order(app, make_customer)
-    cancel_order(order, None, "Not paid in time")
+    cancel_order(order, None, f"Not paid in time {TYPED}")
     return customer.email
 
 
@@ -337,14 +370,14 @@ def trigger_order_bank_received(app, make_customer, owner):
 def trigger_order_dispatched(app, make_customer, owner):
 
     customer, order = _paid_order(app, make_customer, owner)
-    dispatch([order], owner, "Tracking number JD0001")
+    dispatch([order], owner, f"Tracking number JD0001 {TYPED}")
     return customer.email
 
 
 def trigger_order_refunded(app, make_customer, owner):
 
     customer, order = _paid_order(app, make_customer, owner)
-    refund_order(order, 1000, "funds", "Damaged box", owner, "mail-refund-key-0001")
+    refund_order(order, 1000, "funds", f"Damaged box {TYPED}", owner, "mail-refund-key-0001")
     return customer.email
 
 
@@ -355,7 +388,7 @@ def trigger_affiliate_reward_taken_back(app, make_customer, owner):
     User.update(referred_by=affiliate).where(User.id == customer.id).execute()
     receive_bank_transfer(order, owner)  # the first paid order: the affiliate's reward
     with app.test_request_context():
-        cancel_paid_order(order, "funds", "", owner, "mail-cancel-key-0001")
+        cancel_paid_order(order, "funds", TYPED, owner, "mail-cancel-key-0001")
     return affiliate.email
 
 
@@ -399,6 +432,9 @@ KINDS = {
 # there would go to the new address, which may be the attacker's.
 NOTICES_WITHOUT_LINKS = {"email_changed_notice"}
 
+# Kinds that show nothing anyone typed (so the test above can't be passed by showing nothing).
+WITHOUT_TYPED_TEXT = {"email_change_taken", "order_late_payment_owner"}
+
 
 def test_every_message_kind_is_covered():
     kinds = {path.stem for path in TEMPLATES.glob("*.txt")}
@@ -410,22 +446,34 @@ def recipient_client(app, to):
     client = app.test_client()
     user = User.by_email(to)
     if user is not None and user.password_hash and user.is_confirmed and user.is_active:
-        with client.session_transaction() as session:
-            session["_user_id"] = open_session(user)
-            session["_fresh"] = True
+        signed_in(client, user)
     return client
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
-def test_every_link_answers_for_its_recipient(app, make_customer, owner, kind):
-    with app.app_context():
-        to = KINDS[kind](app, make_customer, owner)
-    message = (
+def signed_in(client, user):
+    with client.session_transaction() as session:
+        session["_user_id"] = open_session(user)
+        session["_fresh"] = True
+    return client
+
+
+def latest_message(to, kind):
+    return (
         OutboxMessage.select()
         .where((OutboxMessage.to_address == to) & (OutboxMessage.kind == kind))
         .order_by(OutboxMessage.id.desc())
         .get()
     )
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_link_answers_for_its_recipient_and_only_the_shops_are_links(app, make_customer, owner, kind):
+    with app.app_context():
+        to = KINDS[kind](app, make_customer, owner)
+    message = latest_message(to, kind)
+    for part in (message.subject, message.text_body, message.html_body):
+        assert "evil.example" not in part, f"{kind}: someone's typing would be a link"
+    assert "evil[.]example" in message.text_body or kind in WITHOUT_TYPED_TEXT, f"{kind}: TYPED not shown"
     links = re.findall(r"https?://\S+", message.text_body)
     assert links or kind in NOTICES_WITHOUT_LINKS, f"{kind} has no link"
     html_links = [html.unescape(link) for link in re.findall(r'href="(https?://[^"]+)"', message.html_body)]
@@ -434,3 +482,44 @@ def test_every_link_answers_for_its_recipient(app, make_customer, owner, kind):
         response = recipient_client(app, to).get(link.removeprefix("http://shop.test"), follow_redirects=True)
         assert response.status_code == 200, f"{kind}: {link} answered {response.status_code}"
     assert set(links) <= set(html_links) | {f"mailto:{to}"}
+
+
+# The kinds whose message holds a link or code that lets its reader act as the recipient.
+KINDS_WITH_SECRETS = {
+    "confirm_email",
+    "already_registered",
+    "sign_in_code",
+    "reset_password",
+    "set_password",
+    "confirm_new_email",
+}
+
+
+def live_secrets(message):
+    """Every piece of the message (a link's path segment, a 6-digit number) an account token answers to."""
+    text = message.subject + "\n" + message.text_body
+    pieces = set(re.findall(r"\b\d{6}\b", text))
+    for link in re.findall(r"https?://\S+", text):
+        pieces.update(link.split("/"))
+    hashes = {hash_ for row in AccountToken.select() for hash_ in (row.link_hash, row.code_hash) if hash_}
+    return {piece for piece in pieces if piece and digest(piece) in hashes}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_secret_is_hidden_from_the_owner_and_erased_once_sent(app, make_customer, owner, kind):
+    """Issue 19, 2: the outbox must not hand the owner (or a backup) a customer's way in."""
+    with app.app_context():
+        to = KINDS[kind](app, make_customer, owner)
+    message = latest_message(to, kind)
+    secrets = live_secrets(message)
+    assert bool(secrets) == (kind in KINDS_WITH_SECRETS), f"{kind}: {secrets}"
+    assert secrets <= set(message.secret_values), f"{kind} does not name all its secrets"
+    app.config["SMTP_HOST"] = "mail.test"  # with a mail server the owner's pages hide them
+    owner_browser = signed_in(app.test_client(), owner)
+    for path in ("/admin/outbox", f"/admin/outbox/{message.id}"):
+        page = owner_browser.get(path).get_data(as_text=True)
+        assert not [secret for secret in secrets if secret in page], f"{kind}: {path} shows a secret"
+    finish(message, SENT, datetime.datetime.now(datetime.UTC))
+    row = OutboxMessage.get_by_id(message.id)
+    stored = row.subject + row.text_body + row.html_body + row.secrets
+    assert not [secret for secret in secrets if secret in stored], f"{kind} kept a secret after sending"

@@ -1,16 +1,25 @@
 """The outbox and its delivery over real SMTP (aiosmtpd on a loopback port)."""
 
 import datetime
+import re
 import socket
 import threading
+from types import SimpleNamespace
 
 import pytest
 
 from jobs.mail import deliver_due
 from jobs.mail import SmtpConfig
 from models.base import as_aware_utc
+from models.base import bind_database
+from models.base import db
 from models.base import to_naive_utc
 from models.base import write_transaction
+from models.operations.migrate import runner
+from models.shop.mail import absolute_url
+from models.shop.mail import send_templated
+from models.shop.mail import text_to_paragraphs
+from models.shop.mail import unlinkable
 from models.shop.outbox import FAILED
 from models.shop.outbox import MAX_ATTEMPTS
 from models.shop.outbox import OutboxMessage
@@ -23,6 +32,8 @@ from models.shop.outbox import SENT
 from models.shop.outbox import STUCK_AFTER
 from models.shop.outbox import UNKNOWN
 from models.shop.settings import update_settings
+from models.users.sessions import open_session
+from tests.conftest import post_form
 from tests.mailserver import free_port
 from tests.mailserver import Recorder
 from tests.mailserver import running_smtp
@@ -382,3 +393,227 @@ def test_no_answer_to_the_data_command_is_retried(app):
     row = reload(message)
     assert (row.state, row.attempts) == (QUEUED, 1)
     assert commands[-3:] == [b"MAIL", b"RCPT", b"DATA"]
+
+
+# --- secrets: hidden from the owner, erased once delivery is over (issue 19, 2) ----------
+
+SECRET = "Zx9_live-sign-in-token-0123456789abcdefghij"
+CODE = "482915"
+
+
+def queue_with_secrets(**fields):
+    text = f"Hello Ada,\n\nYour code is\n\n{CODE}\n\nor use http://shop.test/reset-password/{SECRET}\n"
+    html = f'<p>Your code is {CODE}</p><p><a href="http://shop.test/reset-password/{SECRET}">link</a></p>'
+    return queue(subject=f"Your code is {CODE}", text=text, html=html, secrets=[SECRET, CODE], **fields)
+
+
+def assert_erased(message):
+    row = reload(message)
+    stored = row.subject + row.text_body + row.html_body + row.secrets
+    assert SECRET not in stored and CODE not in stored
+    assert "[removed]" in row.text_body and row.carried_secrets
+    return row
+
+
+def test_a_delivered_message_loses_its_secrets_after_the_customer_got_them(app, recorder, smtp_port):
+    message = queue_with_secrets()
+    assert deliver_due(utc_now(), smtp_config(smtp_port)) == 1
+    (received,) = recorder.wait_for(1)
+    assert CODE in received.message["Subject"]
+    assert SECRET in received.message.get_body(("plain",)).get_content()
+    assert SECRET in received.message.get_body(("html",)).get_content()
+    assert assert_erased(message).state == SENT
+
+
+def test_a_refused_message_loses_its_secrets(app, recorder, smtp_port):
+    recorder.rcpt_reply = "550 5.1.1 no such mailbox"
+    message = queue_with_secrets()
+    deliver_due(utc_now(), smtp_config(smtp_port))
+    assert assert_erased(message).state == FAILED
+
+
+def test_a_message_given_up_on_loses_its_secrets(app):
+    port = free_port()  # nobody listens: every attempt fails before the data
+    message = queue_with_secrets()
+    now = utc_now()
+    for _ in range(1, MAX_ATTEMPTS):
+        deliver_due(now, smtp_config(port))
+        assert SECRET in reload(message).text_body  # still waiting to go: kept
+        now = as_aware_utc(reload(message).next_attempt_at)
+    deliver_due(now, smtp_config(port))
+    assert assert_erased(message).state == FAILED
+
+
+def test_a_message_that_expired_unsent_loses_its_secrets(app, smtp_port, recorder):
+    message = queue_with_secrets(expires_at=to_naive_utc(utc_now() - datetime.timedelta(minutes=1)))
+    deliver_due(utc_now(), smtp_config(smtp_port))
+    assert assert_erased(message).state == FAILED
+    assert recorder.received == []
+
+
+def test_an_unknown_message_with_secrets_loses_them_and_is_never_sent_again(app, smtp_port, recorder):
+    recorder.data_delay = 3.0
+    message = queue_with_secrets()
+    deliver_due(utc_now(), smtp_config(smtp_port, timeout=0.5))
+    assert assert_erased(message).state == UNKNOWN
+    # A sign-in link or code is for the customer to ask for again, not for the shop to resend.
+    assert send_again(reload(message)) is False
+    assert reload(message).state == UNKNOWN
+
+
+def test_a_stuck_message_with_secrets_loses_them(app):
+    now = utc_now()
+    message = queue_with_secrets()
+    plain = queue()
+    mark_sending(message, now - STUCK_AFTER - datetime.timedelta(seconds=1))
+    mark_sending(plain, now - STUCK_AFTER - datetime.timedelta(seconds=1))
+    deliver_due(now, SmtpConfig(host=""))
+    assert assert_erased(message).state == UNKNOWN
+    assert reload(plain).state == UNKNOWN and reload(plain).text_body == TEXT
+
+
+def test_without_a_mail_server_secrets_stay_whole(app):
+    message = queue_with_secrets()
+    deliver_due(utc_now() + datetime.timedelta(days=3), SmtpConfig(host=""))
+    row = reload(message)
+    assert row.state == QUEUED and SECRET in row.text_body and CODE in row.subject
+
+
+def test_a_secret_must_be_in_the_message(app):
+    with pytest.raises(ValueError, match="secret"):
+        queue(text="No link here.\n", secrets=[SECRET])
+    with pytest.raises(ValueError, match="secret"):
+        queue(text="Code 42\n", secrets=["42"])  # too short to find safely
+
+
+@pytest.mark.sqlite_only(reason="reads the SQLite file's bytes")
+def test_an_erased_secret_is_gone_from_the_database_file(app, database_path, recorder, smtp_port):
+    """What a backup copies: the pages as they are, free space included (secure_delete)."""
+
+    def file_bytes():
+        db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return b"".join(path.read_bytes() for path in database_path.parent.glob(database_path.name + "*"))
+
+    assert db.execute_sql("PRAGMA secure_delete").fetchone()[0] == 1  # not every SQLite build's default
+    queue_with_secrets()
+    assert SECRET.encode() in file_bytes()
+    deliver_due(utc_now(), smtp_config(smtp_port))
+    recorder.wait_for(1)
+    assert SECRET.encode() not in file_bytes()
+
+
+def owner_page(app, owner, path):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = open_session(owner)
+        session["_fresh"] = True
+    return client.get(path).get_data(as_text=True)
+
+
+def test_with_a_mail_server_the_owner_never_sees_a_secret(app, owner):
+    message = queue_with_secrets()
+    app.config["SMTP_HOST"] = "mail.test"
+    for path in ("/admin/outbox", f"/admin/outbox/{message.id}"):
+        html = owner_page(app, owner, path)
+        assert SECRET not in html and CODE not in html
+        assert "No mail server is configured" not in html
+    detail = owner_page(app, owner, f"/admin/outbox/{message.id}")
+    assert "http://shop.test/reset-password/••••••" in detail
+    assert "Hidden here, and removed from the message once it is delivered." in detail
+
+
+def test_without_a_mail_server_the_owner_reads_them_under_a_banner(app, owner):
+    message = queue_with_secrets()
+    for path in ("/admin/outbox", f"/admin/outbox/{message.id}"):
+        html = owner_page(app, owner, path)
+        assert CODE in html
+        assert "No mail server is configured" in html
+    assert SECRET in owner_page(app, owner, f"/admin/outbox/{message.id}")
+
+
+def test_the_owner_cannot_send_again_an_unknown_message_with_secrets(app, owner_client):
+    message = queue_with_secrets()
+    OutboxMessage.update(state=UNKNOWN).where(OutboxMessage.id == message.id).execute()
+    page = owner_client.get(f"/admin/outbox/{message.id}").get_data(as_text=True)
+    assert "Send it again" not in page and "is not sent again" in page
+    response = post_form(
+        owner_client, f"/admin/outbox/{message.id}/send-again", page=f"/admin/outbox/{message.id}"
+    )
+    assert response.status_code == 303
+    assert reload(message).state == UNKNOWN
+    assert "is not sent again" in owner_client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.sqlite_only(reason="writes rows between migrations")
+def test_migration_0025_finds_the_secrets_of_messages_queued_before_it(tmp_path):
+    bind_database(f"sqlite:///{tmp_path / 'upgrade.sqlite3'}")
+    old_rows = {
+        "sent": ("reset_password", "sent", f"Reset: http://shop.test/reset-password/{SECRET}\n"),
+        "queued": ("sign_in_code", "queued", f"Your code is\n\n{CODE}\n"),
+        "order": ("order_paid", "sent", "Order 123456 is paid: http://shop.test/account/orders/4\n"),
+    }
+    with db.connection_context():
+        names = [migration.name for migration in runner().status()]
+        runner().up(names[names.index("0025_outbox_secrets") - 1])
+        for uid, (kind, state, text) in old_rows.items():
+            db.execute_sql(
+                "INSERT INTO outbox_message (kind, to_address, subject, text_body, html_body, state, attempts,"
+                " next_attempt_at, last_error, created_at, uid, headers)"
+                " VALUES (?, 'ada@example.com', ?, ?, ?, ?, 0, '2026-01-01', '', '2026-01-01', ?, '')",
+                (kind, text.splitlines()[0], text, f"<p>{text}</p>", state, uid),
+            )
+        runner().up()
+        rows = {row.uid: row for row in OutboxMessage.select()}
+    assert SECRET not in rows["sent"].text_body + rows["sent"].html_body and rows["sent"].carried_secrets
+    assert rows["sent"].text_body == "Reset: http://shop.test/reset-password/[removed]\n"
+    assert rows["queued"].secret_values == [CODE] and CODE in rows["queued"].text_body
+    assert rows["order"].text_body == old_rows["order"][2] and not rows["order"].carried_secrets
+
+
+# --- only the shop's own links are links (issue 19, 5) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("Win 500 EUR: https://evil.example/claim", "Win 500 EUR: https[:]//evil[.]example/claim"),
+        ("www.evil.co.uk/x", "www[.]evil[.]co[.]uk/x"),
+        ("ana.lima@mail.example", "ana.lima@mail[.]example"),
+        ("ftp://10.0.0.1/file", "ftp[:]//10.0.0.1/file"),
+        ("J.R.R. Tolkien", "J.R.R. Tolkien"),
+        ("Smith & Sons Ltd.", "Smith & Sons Ltd."),
+        ("e.g. 2.5 kg, €1,234.56", "e.g. 2.5 kg, €1,234.56"),
+        ("Zoë O'Brien-Łukasz", "Zoë O'Brien-Łukasz"),
+    ],
+)
+def test_typed_text_is_written_so_no_mail_client_links_it(typed, shown):
+    assert unlinkable(typed) == shown
+
+
+def test_only_urls_under_the_shops_address_become_links_in_html(app):
+    text = (
+        "Pay: http://shop.test/pay/abc.\n\n"
+        "Not ours: https://evil.example/claim, http://shop.test.evil.example/x, "
+        "http://shop.test@evil.example/x, http://shop.testing/x"
+    )
+    with app.app_context():
+        html = "".join(text_to_paragraphs(text))
+    assert re.findall(r'href="([^"]+)"', html) == ["http://shop.test/pay/abc"]
+    assert "https://evil.example/claim" in html  # shown as text, not a link
+
+
+def test_email_templates_show_typed_values_unlinkable_and_the_shops_own_as_they_are(app):
+    with app.app_context(), write_transaction():
+        update_settings({"contact_email": "hello@shop.example"})
+        message = send_templated(
+            "ada@example.com",
+            "set_password",
+            "Your account is ready",
+            "set_password",
+            user=SimpleNamespace(first_name="see https://evil.example"),
+            link=absolute_url("auth.sign_in"),
+        )
+    assert "Hello see https[:]//evil[.]example," in message.text_body
+    assert "http://shop.test/sign-in" in message.text_body  # a ShopWords link, as it is
+    assert "hello@shop.example" in message.text_body  # the Settings: the shop's own words
+    assert re.findall(r'href="(http[^"]+)"', message.html_body) == ["http://shop.test/sign-in"]

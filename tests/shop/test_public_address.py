@@ -1,8 +1,11 @@
 """The shop's public address has one source, the configuration, read on every start: a shop
 that moves changes SHOP_BASE_URL and every later email links to the new address."""
 
+import datetime
+
 import pytest
 
+from jobs.accounts import answer_mail_requests
 from models.accounts.credentials import request_password_reset
 from models.shop.outbox import OutboxMessage
 from shop import create_app
@@ -12,6 +15,7 @@ from tests.conftest import app_config
 def reset_link_sent_by(app, email):
     with app.test_request_context():
         request_password_reset(email)
+        answer_mail_requests(datetime.datetime.now(datetime.UTC))  # the jobs process makes the link
         body = OutboxMessage.select().order_by(OutboxMessage.id.desc()).get().text_body
     return next(line for line in body.split() if "/reset-password/" in line)
 

@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from models.shop.outbox import OutboxMessage
 from models.shop.outbox import send_mail
 from models.shop.outbox import SENT
 from models.shop.settings import update_settings
+from tests.conftest import post_form
 from tests.conftest import TEST_ENVIRONMENT
 from tests.mailserver import Recorder
 from tests.mailserver import running_smtp
@@ -155,6 +157,24 @@ def test_the_scheduler_process_delivers_queued_mail(app, start_scheduler):
     assert received.message["Message-ID"] == message.message_id("shop.test")
     assert row.attempts == 1
     assert len(recorder.received) == 1
+
+
+def test_the_scheduler_process_answers_a_sign_in_code_request(app, start_scheduler, client, customer):
+    """Issue 19, 6: the request only asks; the jobs process makes the code, mails it and then
+    erases it from the outbox (issue 19, 2); the code page in the browser takes it."""
+    recorder = Recorder()
+    post_form(client, "/sign-in/code", {"email": customer.email})
+    with running_smtp(recorder) as port:
+        process = start_scheduler(SMTP_HOST="127.0.0.1", SMTP_PORT=str(port), SMTP_SECURITY="none")
+        (received,) = recorder.wait_for(1, timeout=DEADLINE_SECONDS)
+        row = wait_until(lambda: OutboxMessage.get_or_none(kind="sign_in_code", state=SENT))
+        stop(process)
+    assert received.rcpt_tos == [customer.email]
+    text = received.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    code = re.search(r"^(\d{6})$", text, re.M).group(1)
+    assert code not in row.subject + row.text_body + row.html_body
+    response = post_form(client, "/check-inbox", {"code": code})
+    assert response.status_code == 303 and response.headers["Location"] == "/account/"
 
 
 # --- the tick -----------------------------------------------------------------

@@ -86,7 +86,7 @@ def sign_in_code():
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render("accounts/auth/sign_in_code.html", form=form, status=status)
-    keys = {"mail": f"code-mail:{form.email.data}", **keys_for("code-mail")}
+    keys = keys_for("code-mail")  # per address: the cap on unasked mail (models/shop/outbox.py)
     refuse_if_throttled(keys)
     throttle.record_failure(keys)
     begin_inbox(request_sign_in_code(form.email.data), flow="sign_in")
@@ -109,7 +109,7 @@ def forgot_password():
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render("accounts/auth/forgot_password.html", form=form, status=status)
-    keys = {"mail": f"reset-mail:{form.email.data}", **keys_for("reset-mail")}
+    keys = keys_for("reset-mail")  # per address: the cap on unasked mail (models/shop/outbox.py)
     refuse_if_throttled(keys)
     throttle.record_failure(keys)
     request_password_reset(form.email.data)

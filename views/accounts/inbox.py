@@ -86,7 +86,7 @@ def resend_code():
     token, _ = current_ticket()
     if token is None:
         return render("accounts/inbox/no_ticket.html", status=404)
-    keys = {"mail": f"resend:{token.email}", **keys_for("resend")}
+    keys = keys_for("resend")  # per address: the cap on unasked mail (models/shop/outbox.py)
     refuse_if_throttled(keys)
     if resend(token):
         throttle.record_failure(keys)

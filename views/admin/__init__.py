@@ -132,6 +132,16 @@ def settings():
     return redirect_after_post(url_for("admin.settings"))
 
 
+NOT_SENT_AGAIN = "This message carried a private link or code, so it is not sent again: the customer can ask for a new one."
+
+
+def secrets_masked():
+    """With a mail server, messages reach their customers and the secrets in them (sign-in, password
+    and confirmation links, codes) are hidden here; without one, this outbox is the only way to read
+    them (development, the demo). See models/shop/outbox.py."""
+    return bool(current_app.config["SMTP_HOST"])
+
+
 @bp.get("/outbox")
 @owner_required
 def outbox():
@@ -146,6 +156,7 @@ def outbox():
         page=page,
         state=state,
         counts=counts_by_state(),
+        masked=secrets_masked(),
     )
 
 
@@ -153,7 +164,12 @@ def outbox():
 @owner_required
 def outbox_message(message_id):
     message = row_or_404(OutboxMessage, message_id)
-    return render("admin/outbox_message.html", message=message)
+    return render(
+        "admin/outbox_message.html",
+        message=message,
+        masked=secrets_masked(),
+        not_sent_again=NOT_SENT_AGAIN,
+    )
 
 
 @bp.post("/outbox/<id:message_id>/send-again")
@@ -162,6 +178,8 @@ def outbox_send_again(message_id):
     message = row_or_404(OutboxMessage, message_id)
     if message.state != UNKNOWN:
         flash("Only messages whose delivery is unknown can be sent again.", "error")
+    elif message.carried_secrets:
+        flash(NOT_SENT_AGAIN, "error")
     else:
         send_again(message, current_user)
         flash("The message is queued to be sent again.", "success")

@@ -39,7 +39,7 @@ def text(label, message=None, max_length=NAME, required=True, **kwargs):
 class SignInForm(FlaskForm):
     email = EmailField(
         "Email address",
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        validators=[DataRequired("Enter your email address."), Length(max=254), plain_text],
         render_kw={"autocomplete": "username", "spellcheck": "false"},
     )
     password = PasswordField(

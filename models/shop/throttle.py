@@ -36,7 +36,6 @@ POLICIES = {
     "ip": (20, 5, MAX_DELAY_SECONDS),  # one address, any accounts: shared Wi-Fi gets room
     "account": (3, 1, MAX_DELAY_SECONDS),  # one address guessing one account
     "everywhere": (10, 1, 15 * 60),  # one account guessed from any number of addresses
-    "mail": (3, 1, MAX_DELAY_SECONDS),  # emails (reset, codes) asked for one address
 }
 
 

@@ -26,6 +26,7 @@ from models.shop.mail import public_url
 from models.shop.outbox import counts_by_state
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import send_again
+from models.shop.outbox import STATES as OUTBOX_STATES
 from models.shop.outbox import UNKNOWN
 from models.shop.settings import shop_today
 from models.shop.settings import update_settings
@@ -146,6 +147,7 @@ def secrets_masked():
 @owner_required
 def outbox():
     state = request.args.get("state", "")
+    state = state if state in OUTBOX_STATES else ""  # an unknown filter shows every message
     query = OutboxMessage.select().order_by(OutboxMessage.id.desc())
     if state:
         query = query.where(OutboxMessage.state == state)

@@ -575,6 +575,7 @@ STEPS = (
     "_unpaid_orders",
     "_customers",
     "_paid_today",
+    "_followed_by_a_paid_order",
     "_confirming",
     "_reminders_so_far",
     "_reminded_today",

@@ -1,4 +1,5 @@
-"""The owner's reminder settings: dispatch times or hours after the order, quiet hours, limits."""
+"""The owner's reminder settings: dispatch times or hours after the order, quiet hours, limits,
+the re-order time."""
 
 import datetime
 import json
@@ -38,6 +39,9 @@ class ReminderSettings(BaseModel):
     min_age_minutes = IntegerField(default=60)
     cancel_margin_hours = IntegerField(default=6)
     max_per_order = IntegerField(default=2)
+    # An unpaid order followed, within this many hours, by an order of the same customer that is
+    # paid gets no reminder: they ordered again and paid that one (plan.py, "paid_reorder"); 0 = off.
+    reorder_hours = IntegerField(default=24)
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:

@@ -251,7 +251,6 @@ class _Builder:
                     user_id,
                     f"customer{n}@bench.example",
                     f"Customer{n}",
-                    f"bench-session-{n}",
                     stamp(created),
                     group_off if in_group_off else self.default_group,
                     opted,
@@ -260,9 +259,9 @@ class _Builder:
             )
         c.execute("BEGIN IMMEDIATE")
         c.executemany(
-            "INSERT INTO user (id, email, password_hash, role, first_name, last_name, session_token,"
+            "INSERT INTO user (id, email, password_hash, role, first_name, last_name,"
             " created_at, phone, source, group_id, reminders_opted_out_at, deleted_at)"
-            " VALUES (?, ?, NULL, 'customer', ?, 'Bench', ?, ?, '', 'self', ?, ?, ?)",
+            " VALUES (?, ?, NULL, 'customer', ?, 'Bench', ?, '', 'self', ?, ?, ?)",
             rows,
         )
         c.execute("COMMIT")
@@ -576,6 +575,7 @@ STEPS = (
     "_unpaid_orders",
     "_customers",
     "_paid_today",
+    "_followed_by_a_paid_order",
     "_confirming",
     "_reminders_so_far",
     "_reminded_today",

@@ -202,6 +202,14 @@ class ReminderSettingsForm(FlaskForm):
         "number of reminders",
         "A customer never gets more than one a day.",
     )
+    reorder_hours = whole_number(
+        "Re-order time (hours)",
+        0,
+        168,
+        "re-order time",
+        "An unpaid order gets no reminder once the customer has placed another order within this "
+        "many hours after it and paid that one: they ordered again. 0 turns this off.",
+    )
 
     def day_fields(self):
         return [self[f"times_{day}"] for day in WEEKDAYS]
@@ -235,6 +243,7 @@ class ReminderSettingsForm(FlaskForm):
             "min_age_minutes": self.min_age_minutes.data,
             "cancel_margin_hours": self.cancel_margin_hours.data,
             "max_per_order": self.max_per_order.data,
+            "reorder_hours": self.reorder_hours.data,
         }
 
 

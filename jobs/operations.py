@@ -15,7 +15,7 @@ from models.users.user import User
 @click.command("migrate")
 @with_appcontext
 def migrate_command():
-    """Apply pending schema migrations."""
+    """Apply pending schema migrations; the first time, also save the shop's settings from the environment."""
     with connection():
         applied = apply_migrations()
     click.echo("\n".join(f"applied {name}" for name in applied) or "schema is up to date")

@@ -30,7 +30,6 @@ from models.base import db
 from models.base import make_database
 from models.funds.ledger import check_ledger
 from models.operations.migrate import apply_migrations
-from models.shop.settings import load_settings
 from models.users.user import CUSTOMER
 from models.users.user import OWNER
 from models.users.user import STAFF
@@ -110,8 +109,7 @@ def template_database(request, tmp_path_factory):
         url = f"sqlite:///{path}"
     bind_database(url)
     with db.connection_context():  # closed again: PostgreSQL copies a template nobody is connected to
-        apply_migrations()
-        load_settings(TEST_ENVIRONMENT)
+        apply_migrations(TEST_ENVIRONMENT)
     if not POSTGRES_URL:
         yield path
         return

@@ -5,6 +5,7 @@ from pathlib import Path
 from playhouse.migrations import Runner
 
 from models.base import db
+from models.shop.settings import seed_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -13,9 +14,16 @@ def runner():
     return Runner(db.obj, str(MIGRATIONS_DIR))
 
 
-def apply_migrations():
-    """Apply every pending migration; returns the names applied."""
-    return runner().up()
+def apply_migrations(environ=None):
+    """Apply every pending migration, then, on the shop's first run, save its settings from the
+    environment (`environ`, default os.environ); returns the names applied.
+
+    This is where the environment seeds the settings (`flask migrate`, run before the web
+    workers start, and `flask demo`): explicitly, once, never as a side effect of a read.
+    """
+    applied = runner().up()
+    seed_settings(environ)
+    return applied
 
 
 def pending_migrations():

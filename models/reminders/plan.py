@@ -53,6 +53,7 @@ REASONS = {
     "opted_out": "The customer opted out (or the account is closed or blocked)",
     "group_off": "The customer's group gets no reminders",
     "paid_today": "The customer paid an order today",
+    "paid_reorder": "The customer ordered again soon after and paid that order",
     "already_sent": "Already reminded in this window",
     "order_limit": "Reminded the most times allowed",
     "daily_limit": "The customer was reminded today",
@@ -183,6 +184,7 @@ class _Facts:
                 self.newest[order.user_id] = order.id
         self.users = self._customers()
         self.paid_today = self._paid_today()
+        self.paid_reorder = self._followed_by_a_paid_order()
         self.confirming = self._confirming()
         self.sent_counts, self.in_this_batch = self._reminders_so_far()
         self.reminded_today = self._reminded_today()
@@ -204,6 +206,7 @@ class _Facts:
         or None. A closure over the facts: it runs once per unpaid order."""
         newest, confirming, users = self.newest, self.confirming, self.users
         paid_today, in_this_batch, sent_counts = self.paid_today, self.in_this_batch, self.sent_counts
+        paid_reorder = self.paid_reorder
         reminded_today, max_per_order = self.reminded_today, self.settings.max_per_order
         window_closed = window is None or not window.is_open(self.at) or not self.settings.enabled
 
@@ -230,6 +233,8 @@ class _Facts:
                 return "group_off"
             if user_id in paid_today:
                 return "paid_today"
+            if order_id in paid_reorder:
+                return "paid_reorder"
             if order_id in in_this_batch:
                 return "already_sent"
             if sent_counts.get(order_id, 0) >= max_per_order:
@@ -304,6 +309,33 @@ class _Facts:
             .tuples()
         )
         return {user_id for (user_id,) in query}
+
+    def _followed_by_a_paid_order(self):
+        """Unpaid orders the customer followed with an order placed at most `reorder_hours` later
+        and paid by now: they ordered again and paid the new one, so the old one was left behind.
+
+        The time is real hours between the two orders' placing (instants, so a daylight-saving
+        change neither shortens nor stretches it); a paid order placed before this one, or
+        another customer's, doesn't count. The join reads only payments made since this order
+        was placed (index order(user_id, paid_at)): few, whatever the customer's history."""
+        within = datetime.timedelta(hours=self.settings.reorder_hours)
+        if not within:
+            return set()
+        later = Order.alias()
+        query = (
+            Order.select(Order.id, Order.created_at, fn.MIN(later.created_at))
+            .join(later, on=(later.user == Order.user))
+            .where(
+                (Order.status == PENDING_PAYMENT)
+                & self._of_customer(Order.user)
+                & (later.paid_at > Order.created_at)
+                & (later.paid_at <= self.now)
+                & (later.created_at > Order.created_at)
+            )
+            .group_by(Order.id, Order.created_at)
+            .tuples()
+        )
+        return {order_id for order_id, placed, next_placed in query if next_placed - placed <= within}
 
     def _confirming(self):
         query = (

@@ -1,4 +1,5 @@
-"""The owner's reminder settings: dispatch times or hours after the order, quiet hours, limits."""
+"""The owner's reminder settings: dispatch times or hours after the order, quiet hours, limits,
+the re-order time."""
 
 import datetime
 import json
@@ -13,6 +14,7 @@ from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
 from models.shop.audit import audit_changes
+from models.shop.settings import SettingsMissing
 
 DISPATCH, AFTER_ORDER = "dispatch", "after_order"
 
@@ -38,6 +40,9 @@ class ReminderSettings(BaseModel):
     min_age_minutes = IntegerField(default=60)
     cancel_margin_hours = IntegerField(default=6)
     max_per_order = IntegerField(default=2)
+    # An unpaid order followed, within this many hours, by an order of the same customer that is
+    # paid gets no reminder: they ordered again and paid that one (plan.py, "paid_reorder"); 0 = off.
+    reorder_hours = IntegerField(default=24)
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
@@ -58,19 +63,17 @@ class ReminderSettings(BaseModel):
 
 
 def load_reminder_settings():
+    """The settings row (migration 0029 saved it with the defaults). Reads only."""
     settings = ReminderSettings.get_or_none(ReminderSettings.id == 1)
-    if settings is not None:
-        return settings
-    with write_transaction():
-        settings = ReminderSettings.get_or_none(ReminderSettings.id == 1)
-        if settings is None:
-            settings = ReminderSettings.create(id=1)
+    if settings is None:
+        raise SettingsMissing(
+            "The reminder settings are not in the database: run `flask --app shop migrate`."
+        )
     return settings
 
 
 def update_reminder_settings(changes, actor=None):
     """Apply the owner's changes to the reminder settings in one write (audited); returns the row."""
-    load_reminder_settings()
     with write_transaction():
         current = ReminderSettings.get_by_id(1)
         changed = audit_changes(actor, "reminder_settings_changed", "payment reminders", current, changes)

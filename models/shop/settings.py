@@ -1,4 +1,10 @@
-"""The shop's own settings: one row, edited by the owner, seeded from the environment."""
+"""The shop's own settings: one row, edited by the owner, seeded from the environment.
+
+The row is saved once, by `flask migrate` on the shop's first run (`seed_settings`, called by
+models/operations/migrate.py), from that command's environment. Everything else only reads it:
+`load_settings()` never writes, so a read-only command or a page works behind any writer and
+never takes its values from whichever shell happens to call it.
+"""
 
 import datetime
 import os
@@ -83,16 +89,28 @@ def defaults_from_environment(environ=None):
     return {field: environ.get(var) or default for var, (field, default) in ENV_DEFAULTS.items()}
 
 
-def load_settings(environ=None):
-    """The settings row, created from the environment on first use."""
+class SettingsMissing(RuntimeError):
+    """The database has no settings row: `flask --app shop migrate` has not run on it."""
+
+
+def load_settings():
+    """The settings row. Reads only: `seed_settings` saved it on the first `flask migrate`."""
     settings = ShopSettings.get_or_none(ShopSettings.id == 1)
-    if settings is not None:
-        return settings
-    with write_transaction():
-        settings = ShopSettings.get_or_none(ShopSettings.id == 1)
-        if settings is None:
-            settings = ShopSettings.create(id=1, **defaults_from_environment(environ))
+    if settings is None:
+        raise SettingsMissing("The shop's settings are not in the database: run `flask --app shop migrate`.")
     return settings
+
+
+def seed_settings(environ=None):
+    """Save the settings row from the environment, unless it is there (the shop's first run);
+    returns True when it saved it. Writes only then: an existing row is never touched."""
+    if ShopSettings.select().where(ShopSettings.id == 1).exists():
+        return False
+    with write_transaction():
+        if ShopSettings.select().where(ShopSettings.id == 1).exists():
+            return False
+        ShopSettings.create(id=1, **defaults_from_environment(environ))
+    return True
 
 
 # Credit limits follow the shop's default limit (models/reactions.py connects them).

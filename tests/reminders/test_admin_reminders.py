@@ -86,6 +86,7 @@ def settings_form(**changes):
         "min_age_minutes": "60",
         "cancel_margin_hours": "6",
         "max_per_order": "2",
+        "reorder_hours": "24",
     }
     data.update(changes)
     return {name: value for name, value in data.items() if value is not None}
@@ -129,6 +130,25 @@ def test_the_preview_shows_who_is_reminded_and_why_others_are_not(
     filtered = owner_client.get("/admin/reminders?reason=opted_out").get_data(as_text=True)
     assert recent.number not in filtered.split('id="not-reminded"', 1)[1].split('id="results"')[0]
     assert owner_client.get("/admin/reminders?reason=<nonsense>&period=x").status_code == 200
+
+
+def test_the_preview_says_when_the_customer_ordered_again_and_paid(app, owner_client, at_monday):
+    """Ordered at 20:00, ordered again and paid at 20:40: the next morning's batch leaves the first out."""
+    customer = factories.new_customer()
+    first = factories.new_order(customer, AT.replace(day=22, hour=20, minute=0))
+    factories.new_paid_order(
+        customer, AT.replace(day=22, hour=20, minute=40), created_at=AT.replace(day=22, hour=20, minute=35)
+    )
+    html = owner_client.get("/admin/reminders").get_data(as_text=True)
+    reminded_part, not_reminded_part = html.split('id="not-reminded"', 1)
+    assert first.number not in reminded_part
+    row = not_reminded_part.split(f">{first.number}</a>", 1)[1].split("</tr>", 1)[0]
+    assert "The customer ordered again soon after and paid that order" in row
+    assert "The customer ordered again soon after and paid that order (1)" in text_of(
+        owner_client.get("/admin/reminders")
+    )
+    filtered = owner_client.get("/admin/reminders?reason=paid_reorder").get_data(as_text=True)
+    assert first.number in filtered.split('id="not-reminded"', 1)[1]
 
 
 def test_the_preview_when_reminders_are_off_or_have_no_window(app, owner_client, owner, at_monday):
@@ -254,6 +274,18 @@ def test_the_owner_saves_the_settings(owner_client):
         3,
     )
     assert (saved.quiet_start, saved.quiet_end, saved.max_per_order) == ("22:00", "07:00", 3)
+    assert saved.reorder_hours == 24
+    assert 'value="24"' in owner_client.get("/admin/reminders/settings").get_data(as_text=True)
+    assert (
+        post_form(owner_client, "/admin/reminders/settings", settings_form(reorder_hours="48")).status_code
+        == 303
+    )
+    assert load_reminder_settings().reorder_hours == 48
+    assert (
+        post_form(owner_client, "/admin/reminders/settings", settings_form(reorder_hours="0")).status_code
+        == 303
+    )
+    assert load_reminder_settings().reorder_hours == 0
     times = json.loads(saved.dispatch_times)
     assert times["mon"] == ["09:30", "17:00"] and times["sat"] == ["10:00"] and times["sun"] == []
     assert saved.closed() == {datetime.date(2026, 12, 24), datetime.date(2026, 12, 25)}
@@ -291,6 +323,25 @@ def test_bad_settings_are_refused_with_everything_typed_kept(owner_client):
     assert 'value="abc"' in html and "2026-12-24\n2026-13-01" in html
     assert 'aria-invalid="true"' in html
     assert load_reminder_settings().window_minutes == 60  # nothing saved
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Enter the re-order time, between 0 and 168."),
+        ("169", "The re-order time can be at most 168."),
+        ("-1", "The re-order time can't be negative."),
+        ("24h", "Enter the re-order time as a whole number using digits, like 2."),
+    ],
+)
+def test_a_bad_reorder_time_is_refused_with_a_clear_message(owner_client, typed, message):
+    response = post_form(owner_client, "/admin/reminders/settings", settings_form(reorder_hours=typed))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'href="#reorder_hours"' in html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert message in unescape(html)
+    assert f'value="{typed}"' in html
+    assert load_reminder_settings().reorder_hours == 24  # nothing saved
 
 
 def test_staff_see_the_overview_but_not_the_settings(app, client, staff):

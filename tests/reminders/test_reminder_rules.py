@@ -224,7 +224,7 @@ def test_group_off(at):
 def test_paid_today(at):
     customer = new_customer()
     order = new_order(customer)
-    earlier = new_paid_order(customer, monday(9, 0))
+    earlier = new_paid_order(customer, monday(9, 0), created_at=long_ago() - HOUR)  # placed before it
     assert reason_of(at, order) == "paid_today"
     update(earlier, paid_at=local(2026, 11, 22, 23, 30))  # yesterday evening
     assert reason_of(at, order) == "reminded"
@@ -235,7 +235,7 @@ def test_paid_today_is_the_shop_day_not_the_utc_day(app):
     at = local(2026, 6, 22, 10, 5)
     customer = new_customer()
     order = new_order(customer, local(2026, 6, 21, 15, 0))
-    earlier = new_paid_order(customer, local(2026, 6, 22, 0, 30))
+    earlier = new_paid_order(customer, local(2026, 6, 22, 0, 30), created_at=local(2026, 6, 21, 14, 0))
     assert reason_of(at, order) == "paid_today"
     update(earlier, paid_at=local(2026, 6, 21, 23, 30))  # 22:30 UTC Sunday: yesterday in both
     assert reason_of(at, order) == "reminded"
@@ -248,6 +248,77 @@ def test_paying_a_marketplace_order_today_counts_as_paying(at):
     order = new_order(customer)
     new_paid_order(customer, monday(8, 0), channel=MARKETPLACE)
     assert reason_of(at, order) == "paid_today"
+
+
+def test_paid_reorder(app_context):
+    """The seed's complaint: the customer placed A at 20:00, ordered again as B and paid B at
+    20:40; the next morning's batch asked them to pay A. A paid order placed soon after is a re-order."""
+    customer = new_customer()
+    first = new_order(customer, local(2026, 11, 22, 20, 0))
+    second = new_order(customer, local(2026, 11, 22, 20, 35))
+    at = monday(10, 0)  # the next morning, as the 10:00–11:00 window opens
+    assert reasons(plan(at)) == {first.id: "not_newest", second.id: "reminded"}
+    update(second, status=PAID, paid_at=local(2026, 11, 22, 20, 40), auto_cancel_at=None)
+    assert reasons(plan(at)) == {first.id: "paid_reorder"}
+    assert run_due(at) == 0
+    assert Reminder.select().count() == 0
+    # The rule is the owner's: 0 turns it off.
+    set_reminder_settings(reorder_hours=0)
+    assert reason_of(at, first) == "reminded"
+
+
+def test_paid_reorder_is_placed_within_the_reorder_time_after_the_order(at):
+    customer = new_customer()
+    order = new_order(customer, local(2026, 11, 21, 10, 0), auto_cancel_at=at + 3 * DAY)
+    later = new_paid_order(customer, local(2026, 11, 22, 10, 30), created_at=local(2026, 11, 22, 10, 0))
+    assert reason_of(at, order) == "paid_reorder"  # placed 24 hours after: still within
+    update(later, created_at=local(2026, 11, 22, 10, 0, 1))  # one second more
+    assert reason_of(at, order) == "reminded"
+    set_reminder_settings(reorder_hours=25)
+    assert reason_of(at, order) == "paid_reorder"
+
+
+def test_paid_reorder_paid_at_any_time_since_but_not_yet_paid_does_not_count(at):
+    """The re-order may be paid days later (a bank transfer); a plan for a moment before the
+    payment doesn't count it."""
+    customer = new_customer()
+    order = new_order(customer, local(2026, 11, 20, 9, 0), auto_cancel_at=at + 3 * DAY)
+    new_paid_order(customer, local(2026, 11, 22, 18, 0), created_at=local(2026, 11, 20, 9, 30))
+    assert reason_of(at, order) == "paid_reorder"
+    assert reason_of(local(2026, 11, 20, 16, 5), order) == "reminded"
+
+
+def test_paid_reorder_only_an_order_placed_after_this_one_counts(at):
+    """A paid order placed before this one is not a re-order of it, even if paid after it was placed."""
+    customer = new_customer()
+    before = new_paid_order(customer, local(2026, 11, 22, 15, 30), created_at=local(2026, 11, 22, 14, 0))
+    order = new_order(customer, local(2026, 11, 22, 15, 0))
+    assert reason_of(at, order) == "reminded"
+    update(before, created_at=local(2026, 11, 22, 15, 1))
+    assert reason_of(at, order) == "paid_reorder"
+
+
+def test_paid_reorder_only_the_same_customer(at):
+    customer, other = new_customer(), new_customer()
+    order = new_order(customer, local(2026, 11, 22, 15, 0))
+    theirs = new_paid_order(other, local(2026, 11, 22, 15, 40), created_at=local(2026, 11, 22, 15, 30))
+    assert reason_of(at, order) == "reminded"
+    update(theirs, user=customer.id)
+    assert reason_of(at, order) == "paid_reorder"
+
+
+def test_paid_reorder_counts_real_hours_across_a_daylight_saving_change(app):
+    """Clocks go back at 02:00 BST on Sunday 25 October 2026: from Saturday 20:00 to Sunday 20:00
+    is 24 hours on the clock but 25 real hours, more than the re-order time."""
+    customer = new_customer()
+    order = new_order(customer, local(2026, 10, 24, 20, 0))
+    later = new_paid_order(customer, local(2026, 10, 25, 20, 15), created_at=local(2026, 10, 25, 20, 0))
+    at = local(2026, 10, 26, 10, 5)
+    assert reason_of(at, order) == "reminded"
+    update(later, created_at=local(2026, 10, 25, 19, 0, 1))  # 24 real hours and a second
+    assert reason_of(at, order) == "reminded"
+    update(later, created_at=local(2026, 10, 25, 19, 0))  # 23 hours on the clock, 24 real
+    assert reason_of(at, order) == "paid_reorder"
 
 
 def test_already_sent(at):
@@ -364,12 +435,16 @@ def test_one_reason_per_order_the_first_that_applies(at):
         ),
         (
             "paid_today",
-            lambda: (
-                Order.update(paid_at=to_naive_utc(local(2026, 11, 20, 9, 0)))
+            lambda: (  # placed an hour after the unpaid order instead, and paid yesterday evening
+                Order.update(
+                    created_at=to_naive_utc(long_ago() + HOUR),
+                    paid_at=to_naive_utc(local(2026, 11, 22, 23, 0)),
+                )
                 .where(Order.status == PAID)
                 .execute()
             ),
         ),
+        ("paid_reorder", lambda: set_reminder_settings(reorder_hours=0)),
     ]
     for reason, fix in fixes:
         assert reason_of(later, order) == reason
@@ -831,6 +906,30 @@ def test_cli_plan_json_between_windows_has_no_window_and_reminds_nobody(app, dat
     assert row_counts() == before
 
 
+def test_cli_plan_names_a_paid_reorder_in_json_and_in_words(app, database_url, tmp_path):
+    customer = new_customer()
+    first = new_order(customer, local(2026, 11, 22, 20, 0))
+    new_paid_order(customer, local(2026, 11, 22, 20, 40), created_at=local(2026, 11, 22, 20, 35))
+    result = cli(database_url, tmp_path, "plan", "--at", "2026-11-23T10:00", "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["reminders"] == []
+    assert document["excluded"] == [
+        {
+            "order_id": first.id,
+            "order_number": first.number,
+            "customer_id": customer.id,
+            "reason": "paid_reorder",
+        }
+    ]
+    result = cli(database_url, tmp_path, "plan", "--at", "2026-11-23T10:00")
+    assert result.returncode == 0, result.stderr
+    assert (
+        f"order {first.number}: The customer ordered again soon after and paid that order (paid_reorder)"
+        in result.stdout
+    )
+
+
 def test_cli_run_sends_once(app, database_url, tmp_path, at):
     order = new_order(new_customer())
     for _ in range(2):
@@ -965,6 +1064,16 @@ class Timeline:
             for o in self.orders
         )
 
+    def paid_reorder(self, order, moment):
+        """Followed, within 24 hours, by an order of the same customer paid by `moment`."""
+        return any(
+            o["customer"] == order["customer"]
+            and o["fate"] == "paid"
+            and o["fate_at"] <= moment
+            and order["created"] < o["created"] <= order["created"] + datetime.timedelta(hours=24)
+            for o in self.orders
+        )
+
     def paid_before(self, customer, moment):
         return sum(
             1
@@ -995,6 +1104,7 @@ class Timeline:
             ("opted_out", drawn["opted_out"]),
             ("group_off", drawn["group_off"]),
             ("paid_today", self.paid_today(who, moment)),
+            ("paid_reorder", self.paid_reorder(order, moment)),
             ("already_sent", in_batch),
             ("order_limit", sent >= max_per_order),
             (
@@ -1036,6 +1146,7 @@ def check_plan_invariants(the_plan, timeline, moment):
         order = by_id[item.order_id]
         assert order["channel"] == "shop"
         assert not timeline.paid_today(order["customer"], moment)
+        assert not timeline.paid_reorder(order, moment)
         assert timeline.newest(order["customer"], moment) == item.order_id
         assert item.customer_id == timeline.users[order["customer"]].id
 
@@ -1074,6 +1185,15 @@ def check_plan_invariants(the_plan, timeline, moment):
         (2, -3000, "shop", 72, "paid", 10, None),
         (3, -3000, "shop", 72, "paid", 10, None),
         (3, -2000, "shop", 72, "paid", 10, None),
+    ],
+)
+@example(
+    customers=[{"opted_out": False, "group_off": False}, {"opted_out": False, "group_off": False}],
+    drawn=[
+        (0, -840, "shop", 72, "pending", 1, None),  # paid_reorder: followed by the next one
+        (0, -800, "shop", 72, "paid", 30, None),
+        (1, -2000, "shop", 72, "pending", 1, None),  # reminded: the next one came 25 hours later
+        (1, -500, "shop", 72, "paid", 60, None),
     ],
 )
 def test_property_the_plan_in_a_window(app, customers, drawn):
@@ -1154,6 +1274,7 @@ def test_property_messages_queued_over_three_days(app, customers, drawn, max_per
             assert order["channel"] == "shop"
             assert not timeline.done_by(order, moment)  # still awaiting payment when sent
             assert not timeline.paid_today(order["customer"], moment)
+            assert not timeline.paid_reorder(order, moment)
             assert timeline.newest(order["customer"], moment) == row.order_id
             drawn_customer = timeline.customers[order["customer"]]
             assert not drawn_customer["opted_out"] and not drawn_customer["group_off"]

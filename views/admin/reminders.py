@@ -285,6 +285,7 @@ def _settings_data(current):
             "min_age_minutes",
             "cancel_margin_hours",
             "max_per_order",
+            "reorder_hours",
         )
     }
     data["closed_dates"] = sorted(current.closed())

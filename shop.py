@@ -86,6 +86,10 @@ def default_config(instance_path):
         "REMEMBER_COOKIE_SECURE": base_url.startswith("https://"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # The cookie is written when the session changes, not on every response: a request still in
+        # flight with the old cookie (another tab, a polling page) can't put back a session that a
+        # new password or a fresh sign-in has just ended. Its lifetime is the server's (sessions.py).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

@@ -19,6 +19,7 @@ from models.base import utcnow
 from models.storefront.cart import carry_into_account
 from models.storefront.cart import CART_SESSION_KEY
 from models.users.security_log import Client
+from models.users.sessions import end_session
 from models.users.sessions import Limits
 from models.users.sessions import open_session
 from models.users.sessions import session_user
@@ -30,10 +31,12 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
 login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "info"
-# Protects against a stolen cookie reused elsewhere without ending the session.
+# Marks a session "not fresh" when the browser's address or agent changes; what ends a stolen
+# cookie's use is its server-side session (models/users/sessions.py), not this.
 login_manager.session_protection = "basic"
 
 FRESH_SIGN_IN_SECONDS = 15 * 60
+ACCOUNT_PAUSED = "This account is paused. Please contact the shop if you think this is a mistake."
 
 
 @login_manager.user_loader
@@ -123,6 +126,8 @@ def start_session(user, password_entered=True):
     The one place a visitor becomes a customer, so the visitor's cart is carried into the account here.
     """
     visitor_cart = session.get(CART_SESSION_KEY)
+    if current_user.is_authenticated:
+        end_session(current_user.session_key)  # signing in again: the old session ends, not lingers
     session.clear()
     session.permanent = True  # the cookie outlives the browser; the session's own limits end it
     user.session_key = open_session(user, request_client())

@@ -15,6 +15,7 @@ still succeed (it would pay the same remainder twice).
 from models.base import utcnow
 from models.base import write_transaction
 from models.funds.customer_accounts import account_for
+from models.funds.ledger import customer_account
 from models.funds.ledger import Declined
 from models.funds.ledger import FUNDS_ON_HOLD
 from models.funds.ledger import Journal
@@ -45,8 +46,11 @@ def account_quote(order, funds_wanted=None, use_credit=False):
 
 
 def can_pay_from_account(order):
-    """Whether the customer has funds or credit that could pay part of this unpaid order."""
+    """Whether the customer has funds or credit that could pay part of this unpaid order.
+    Only reads: a customer without a ledger account has neither."""
     if order.status != PENDING_PAYMENT or not order.due or not settings_for(order.user).may_transact:
+        return False
+    if customer_account(order.user) is None:
         return False
     breakdown = account_quote(order)
     return bool(breakdown.funds_max or breakdown.credit_available)
@@ -75,6 +79,8 @@ def pay_from_account(order, idempotency_key, funds_wanted=None, use_credit=False
     try:
         with write_transaction():
             fresh = Order.get_by_id(order.id)
+            if Journal.select().where(Journal.idempotency_key == key).exists():
+                return fresh  # the same form, sent twice at once: the first one paid
             if fresh.status != PENDING_PAYMENT or not fresh.due:
                 raise OrderError("This order has nothing left to pay.")
             started = card_payment_started(fresh, now)  # in another tab since the provider was asked

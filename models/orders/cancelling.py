@@ -33,6 +33,7 @@ def cancel_order(order, actor=None, note="", now=None, notify=True):
         )
         if not changed:
             return False
+        order = Order.get_by_id(order.id)  # the row is ours now: what it holds after any payment
         if order.held:
             transfer(
                 hold_key(order, "release"),

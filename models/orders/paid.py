@@ -33,6 +33,7 @@ def mark_paid(order, actor, now, note, receipt=True):
     )
     if not changed:
         return False
+    order = Order.get_by_id(order.id)  # the row is ours now: what it holds after any payment
     if order.held:
         transfer(
             journal_key("capture", order.id),  # once per order, whatever the round

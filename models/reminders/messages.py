@@ -230,8 +230,8 @@ def how_to_pay(order, shop):
         said = ", ".join(parts) + f", with the reference {order.number}."
     else:
         said = f"You can pay {format_money(order.due)} by card on the payment page in a minute."
-    if can_pay_from_account(order):
-        said += " You can also pay from your account funds or credit there, once signed in."
+    if order.payment_method != BANK and can_pay_from_account(order):
+        said += " On the payment page you can also pay from your account funds or credit, once signed in."
     return said
 
 

@@ -160,3 +160,18 @@ def test_old_sessions_are_forgotten(app, customer):
     forget_old_sessions(utcnow() + datetime.timedelta(days=31))
 
     assert UserSession.select().count() == 1  # the open one stays
+
+
+def test_signing_in_again_ends_the_browsers_old_session(app, customer):
+    browser = browser_signed_in_as(app, customer)
+    copy = app.test_client()
+    copy_cookies(browser, copy)
+
+    # The sign-in form of a tab opened before, sent while signed in.
+    response = post_form(
+        browser, "/sign-in", {"email": customer.email, "password": TEST_PASSWORD}, page="/account/security"
+    )
+
+    assert response.status_code == 303
+    assert signed_in(browser)
+    assert not signed_in(copy)

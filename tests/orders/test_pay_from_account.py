@@ -6,6 +6,7 @@ import re
 from models.funds.customer_accounts import account_for
 from models.funds.customer_accounts import set_credit_limit
 from models.funds.ledger import check_ledger
+from models.orders import account_payment
 from models.orders.account_payment import pay_from_account
 from models.orders.cancelling import cancel_order
 from models.orders.card_payments import start_card_payment
@@ -202,4 +203,26 @@ def test_a_reminder_tells_a_customer_with_funds_they_can_pay_from_the_account(ct
 
     fund(customer, 1000)
 
-    assert "You can also pay from your account funds or credit there" in how_to_pay(order, load_settings())
+    assert "On the payment page you can also pay from your account funds or credit" in how_to_pay(
+        order, load_settings()
+    )
+
+
+def test_the_same_form_sent_twice_at_once_pays_once(ctx, customer, make_product, monkeypatch):
+    order = unpaid_card_order(customer, make_product)
+    fund(customer, 2000)
+    asking_the_provider = account_payment.card_payment_in_progress
+
+    def the_first_request_lands_meanwhile(order, now=None):
+        monkeypatch.setattr(account_payment, "card_payment_in_progress", asking_the_provider)
+        pay_from_account(order, KEY, funds_wanted=1000)
+        return None
+
+    monkeypatch.setattr(account_payment, "card_payment_in_progress", the_first_request_lands_meanwhile)
+    order = pay_from_account(order, KEY, funds_wanted=1000)
+
+    assert (order.funds_used, order.card_amount) == (1000, 2000)
+    assert account_for(customer).balance == 1000
+    cancel_order(order, customer)
+    assert account_for(customer).balance == 2000  # everything back, nothing made up
+    assert check_ledger() == []

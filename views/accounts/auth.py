@@ -25,6 +25,7 @@ from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
 from views.rendering import safe_next
+from views.security import ACCOUNT_PAUSED
 from views.security import request_client
 from views.security import start_session
 from views.throttling import keys_for
@@ -37,7 +38,7 @@ SIGN_IN_FAILED = "That email and password don't match an account. Check both and
 SIGN_IN_BY_CODE = (
     "Meanwhile you can sign in with a code we email you: “Email me a sign-in code” on the sign-in page."
 )
-BLOCKED = "This account is paused. Please contact the shop if you think this is a mistake."
+BLOCKED = ACCOUNT_PAUSED
 RESET_SENT = "If that address has an account, we've emailed it a link to choose a new password. The link works for 1 hour."
 
 

@@ -20,6 +20,7 @@ from models.users.tokens import find_by_link
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
+from views.security import ACCOUNT_PAUSED
 from views.security import request_client
 from views.security import start_session
 from views.throttling import keys_for
@@ -75,10 +76,7 @@ def enter_code():
             )
         form.code.data = ""
         return render_invalid("accounts/inbox/check_inbox.html", form=form, token=token, flow=flow)
-    session.pop(INBOX_KEY, None)
-    start_session(user)
-    flash(welcome_message(token.purpose, user), "success")
-    return redirect_after_post(url_for("account.dashboard"))
+    return sign_in_from_inbox(user, token.purpose, password_entered=True)
 
 
 @bp.post("/check-inbox/resend")
@@ -112,9 +110,17 @@ def confirm_link_post(secret):
     user = confirm_by_link(secret, client=request_client())
     if user is None:
         return render("accounts/inbox/confirm_link.html", secret=secret, valid=False, status=410)
+    return sign_in_from_inbox(user, CONFIRM_EMAIL, password_entered=False)
+
+
+def sign_in_from_inbox(user, purpose, password_entered):
+    """Sign in the customer who proved their inbox, unless the shop paused the account."""
     session.pop(INBOX_KEY, None)
-    start_session(user, password_entered=False)
-    flash(welcome_message(CONFIRM_EMAIL, user), "success")
+    if not user.is_active:
+        flash(ACCOUNT_PAUSED, "error")
+        return redirect_after_post(url_for("auth.sign_in"))
+    start_session(user, password_entered=password_entered)
+    flash(welcome_message(purpose, user), "success")
     return redirect_after_post(url_for("account.dashboard"))
 
 

@@ -23,13 +23,9 @@ from models.orders.order import STATUS_LABELS
 from models.orders.search import PERIODS
 
 
-class CheckoutForm(FlaskForm):
-    billing_address = IdSelectField(
-        "Billing address", validators=[InputRequired()], message="Choose one of your addresses."
-    )
-    shipping_address = IdSelectField(
-        "Delivery address", validators=[InputRequired()], message="Choose one of your addresses."
-    )
+class AccountPartForm(FlaskForm):
+    """How much of the account pays: funds (with their discount) and credit. Checkout and the pay page."""
+
     funds = MoneyField(
         "Account funds to use",
         validators=[Optional()],
@@ -37,6 +33,15 @@ class CheckoutForm(FlaskForm):
         description="Leave empty to use as much as possible.",
     )
     use_credit = BooleanField("Pay the rest on account (store credit)")
+
+
+class CheckoutForm(AccountPartForm):
+    billing_address = IdSelectField(
+        "Billing address", validators=[InputRequired()], message="Choose one of your addresses."
+    )
+    shipping_address = IdSelectField(
+        "Delivery address", validators=[InputRequired()], message="Choose one of your addresses."
+    )
     method = RadioField(
         "Pay the rest by",
         choices=[SelectChoice("card", "Card"), SelectChoice("bank", "Bank transfer")],
@@ -52,16 +57,9 @@ class PayForm(FlaskForm):
     idempotency_key = IdempotencyKeyField()
 
 
-class PayFromAccountForm(FlaskForm):
+class PayFromAccountForm(AccountPartForm):
     """Pay an unpaid order's remainder, or part of it, from account funds and credit."""
 
-    funds = MoneyField(
-        "Account funds to use",
-        validators=[Optional()],
-        allow_zero=True,
-        description="Leave empty to use as much as possible.",
-    )
-    use_credit = BooleanField("Pay the rest on account (store credit)")
     idempotency_key = IdempotencyKeyField()
 
 

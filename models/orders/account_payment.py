@@ -27,12 +27,12 @@ from models.orders.breakdown import quote
 from models.orders.card_payments import card_payment_in_progress
 from models.orders.card_payments import card_payment_started
 from models.orders.card_payments import CardPaymentPending
+from models.orders.order import add_funds_discount
 from models.orders.order import BANK
 from models.orders.order import FUNDS
 from models.orders.order import hold_key
 from models.orders.order import Order
 from models.orders.order import OrderError
-from models.orders.order import OrderLine
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
 from models.orders.paid import mark_paid
@@ -137,27 +137,8 @@ def _apply(order, breakdown, now):
     if not changed:
         raise OrderError("This order changed a moment ago. Please check it again.")
     if breakdown.discount:
-        _grow_discount_line(order, breakdown)
+        add_funds_discount(order, breakdown.discount, breakdown.discount_bp)
     parts = [f"{format_money(breakdown.funds_used)} from account funds"] if breakdown.funds_used else []
     if breakdown.credit_used:
         parts.append(f"{format_money(breakdown.credit_used)} on account")
     record_event(order, PENDING_PAYMENT, PENDING_PAYMENT, order.user, "Paid " + " and ".join(parts), now)
-
-
-def _grow_discount_line(order, breakdown):
-    line = OrderLine.get_or_none((OrderLine.order == order.id) & (OrderLine.kind == "discount"))
-    if line is None:
-        OrderLine.create(
-            order=order,
-            product_id=0,
-            name=f"Discount for paying with funds ({breakdown.discount_bp / 100:g} %)",
-            unit_price=-breakdown.discount,
-            quantity=1,
-            line_total=-breakdown.discount,
-            kind="discount",
-        )
-        return
-    OrderLine.update(
-        unit_price=OrderLine.unit_price - breakdown.discount,
-        line_total=OrderLine.line_total - breakdown.discount,
-    ).where(OrderLine.id == line.id).execute()

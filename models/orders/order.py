@@ -287,3 +287,22 @@ def payments_total(order):
         + order.bank_amount
         + order.marketplace_amount
     )
+
+
+def add_funds_discount(order, discount, basis_points):
+    """The order's funds discount line grows by `discount` (created with the first one)."""
+    line = OrderLine.get_or_none((OrderLine.order == order.id) & (OrderLine.kind == "discount"))
+    if line is None:
+        OrderLine.create(
+            order=order,
+            product_id=0,
+            name=f"Discount for paying with funds ({basis_points / 100:g} %)",
+            unit_price=-discount,
+            quantity=1,
+            line_total=-discount,
+            kind="discount",
+        )
+        return
+    OrderLine.update(
+        unit_price=OrderLine.unit_price - discount, line_total=OrderLine.line_total - discount
+    ).where(OrderLine.id == line.id).execute()

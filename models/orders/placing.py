@@ -15,6 +15,7 @@ from models.funds.ledger import transfer
 from models.groups.group import settings_for
 from models.orders.breakdown import quote
 from models.orders.messages import tell_order_placed
+from models.orders.order import add_funds_discount
 from models.orders.order import ADDRESS_PARTS
 from models.orders.order import BANK
 from models.orders.order import CARD
@@ -128,15 +129,7 @@ def place_order(
                     line_total=product.price * quantity,
                 )
             if breakdown.discount:
-                OrderLine.create(
-                    order=order,
-                    product_id=0,
-                    name=f"Discount for paying with funds ({breakdown.discount_bp / 100:g} %)",
-                    unit_price=-breakdown.discount,
-                    quantity=1,
-                    line_total=-breakdown.discount,
-                    kind="discount",
-                )
+                add_funds_discount(order, breakdown.discount, breakdown.discount_bp)
             if order.held:
                 transfer(
                     hold_key(order, "hold"),

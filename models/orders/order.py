@@ -25,6 +25,7 @@ its release, and how the customer's history reads a hold back (held, paid, relea
 models/funds/holds.py.
 """
 
+from peewee import BooleanField
 from peewee import CharField
 from peewee import DateField
 from peewee import DateTimeField
@@ -119,6 +120,13 @@ class Order(BaseModel):
     # When the order's first email to its customer was queued: the receipt, the bank details, "your
     # card payment didn't go through" or "waiting for payment", whichever came first (messages.py).
     placed_email_at = DateTimeField(null=True)
+    # The delivery method as chosen at checkout (models/storefront/delivery.py), copied: the method
+    # may change or go. delivery_price is part of `total`; the order also has a "delivery" line.
+    delivery_method_id = IntegerField(null=True)
+    delivery_name = CharField(default="")
+    delivery_price = IntegerField(default=0)
+    delivery_estimate = CharField(default="")
+    delivery_pickup = BooleanField(default=False)
 
     class Meta:
         table_name = "order"

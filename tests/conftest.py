@@ -30,6 +30,7 @@ from models.base import db
 from models.base import make_database
 from models.funds.ledger import check_ledger
 from models.operations.migrate import apply_migrations
+from models.shop.settings import ShopSettings
 from models.users.user import CUSTOMER
 from models.users.user import OWNER
 from models.users.user import STAFF
@@ -40,6 +41,7 @@ from tests.stripe_fake import fake_stripe
 TEST_PASSWORD = "correct horse battery"
 CHEAP_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 TEST_ENVIRONMENT = {"SHOP_BASE_URL": "http://shop.test", "SHOP_NAME": "Test Shop"}
+TEST_BANK_DETAILS = {"bank_account_name": "Test Shop Ltd", "bank_iban": "GB33BUKB20201555555555"}
 
 
 # postgresql://user@/postgres?host=/socket/folder: a server where the tests may create databases.
@@ -110,6 +112,7 @@ def template_database(request, tmp_path_factory):
     bind_database(url)
     with db.connection_context():  # closed again: PostgreSQL copies a template nobody is connected to
         apply_migrations(TEST_ENVIRONMENT)
+        ShopSettings.update(**TEST_BANK_DETAILS).execute()  # bank transfer is offered only with them
     if not POSTGRES_URL:
         yield path
         return

@@ -33,6 +33,7 @@ from models.orders.order import record_event
 from models.orders.paid import mark_paid
 from models.shop.mail import absolute_url
 from models.shop.settings import format_money
+from models.shop.settings import load_settings
 from payments import configured_name as configured_provider
 from payments import FAILED
 from payments import PaymentError
@@ -317,6 +318,8 @@ def switch_to_bank(order, actor=None, now=None):
             raise OrderError("This order has nothing left to pay.")
         if order.payment_method == BANK:
             return order
+        if not load_settings().takes_bank_transfers:
+            raise OrderError("The shop doesn't take bank transfers at the moment. Please pay by card.")
         # A card payment started since the provider was asked (another tab): let it be decided first.
         started = _may_still_succeed(order, now).first()
         if started is not None:

@@ -83,6 +83,11 @@ class ShopSettings(BaseModel):
     def tz(self):
         return zoneinfo.ZoneInfo(self.timezone)
 
+    @property
+    def takes_bank_transfers(self):
+        """Bank transfer is offered only once the owner has published the account to pay into."""
+        return bool(self.bank_iban.strip())
+
 
 def defaults_from_environment(environ=None):
     environ = os.environ if environ is None else environ

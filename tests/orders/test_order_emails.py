@@ -122,6 +122,7 @@ def test_a_bank_transfer_order_gets_the_bank_details_at_once(buyer, tea):
 
 
 def test_bank_details_not_published_yet_say_whom_to_ask(buyer, tea):
+    update_settings({"bank_iban": ""})
     place(buyer, shop(buyer, (tea, 1)), method=BANK)
     body = mails("order_placed", buyer.email)[0].text_body
     assert "Please pay it by bank transfer:" in body

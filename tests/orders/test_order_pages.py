@@ -591,3 +591,15 @@ def test_adding_an_address_from_checkout_returns_to_checkout(customer_client, cu
 def test_the_address_form_never_returns_off_site(customer_client, target):
     response = post_form(customer_client, "/account/addresses/new", address_data(next=target))
     assert response.status_code == 303 and response.location.startswith("/account/addresses")
+
+
+def test_bank_transfer_is_not_offered_before_the_shop_publishes_its_bank_details(app, client, unpaid):
+    with app.app_context():
+        update_settings({"bank_iban": "  "})
+    client.get(link_path(app, unpaid))
+    html = text_of(client.get(f"/account/orders/{unpaid.id}/pay"))
+    assert "Pay by card" in html
+    assert "bank transfer" not in html
+    with app.app_context(), pytest.raises(OrderError, match="doesn't take bank transfers"):
+        switch_to_bank(unpaid)
+    assert fresh(unpaid).payment_method == CARD

@@ -13,6 +13,7 @@ import datetime
 from dataclasses import dataclass
 
 from models.reminders.settings import AFTER_ORDER
+from models.reminders.settings import DISPATCH
 from models.reminders.settings import load_reminder_settings
 from models.shop.settings import load_settings
 
@@ -59,6 +60,15 @@ def next_dispatch(at, settings=None, tz=None):
         if moment > at:
             return moment
     return None
+
+
+def next_dispatch_to_announce(at):
+    """The next dispatch an order paid at `at` (UTC, naive or aware) can be told about: only when the
+    shop works by dispatch times (reminders in dispatch mode), else None."""
+    settings = load_reminder_settings()
+    if settings.mode != DISPATCH:
+        return None
+    return next_dispatch(at if at.tzinfo else at.replace(tzinfo=UTC), settings)
 
 
 def _is_quiet(local_time, settings):

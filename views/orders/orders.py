@@ -29,6 +29,7 @@ from forms.orders import OrderAgainForm
 from forms.orders import PayForm
 from forms.orders import PayFromAccountForm
 from forms.orders import SwitchToBankForm
+from models.base import utcnow
 from models.orders.account_payment import account_quote
 from models.orders.account_payment import can_pay_from_account
 from models.orders.account_payment import pay_from_account as pay_order_from_account
@@ -51,7 +52,10 @@ from models.orders.order import orders_of
 from models.orders.order import payment_of
 from models.orders.pay_link import order_for_pay_link
 from models.orders.pay_link import pay_link_token
+from models.orders.progress import next_step
+from models.orders.progress import PREPARING
 from models.orders.reorder import order_again as put_back_in_cart
+from models.reminders.windows import next_dispatch_to_announce
 from payments import PaymentError
 from views.formatting import money
 from views.lookups import id_arg
@@ -125,9 +129,12 @@ def show(order_id):
     if order.is_unpaid:
         paying = card_payment_in_progress(order)  # asks the provider; may pay the order
         order = Order.get_by_id(order.id)
+    step = next_step(order, paying)
     return render(
         "orders/show.html",
         order=order,
+        step=step,
+        next_dispatch=next_dispatch_to_announce(utcnow()) if step == PREPARING else None,
         paying=paying,  # a card payment being confirmed: no cancelling meanwhile
         lines=list(order.lines.order_by(OrderLine.id)),
         events=history_of(order),
@@ -333,12 +340,18 @@ def payment_status(order_id, payment_id):
         payment = refresh_card_payment(payment)
     except PaymentError:
         pass  # the provider is unreachable: the page keeps saying "being confirmed"
+    order = Order.get_by_id(order.id)
+    step = (
+        next_step(order) if payment.state == "succeeded" and payment.outcome != "credited_to_funds" else None
+    )
     return _private(
         render(
             "orders/payment.html",
             fragment="orders/_payment_status.html",
-            order=Order.get_by_id(order.id),
+            order=order,
             payment=payment,
             owner=_is_owner(order),
+            step=step,
+            next_dispatch=next_dispatch_to_announce(utcnow()) if step == PREPARING else None,
         )
     )

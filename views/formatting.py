@@ -8,6 +8,7 @@ import babel
 import phonenumbers
 from babel.dates import format_date
 from babel.dates import format_datetime
+from babel.dates import format_time
 from babel.numbers import format_currency
 from babel.numbers import format_decimal
 from babel.numbers import get_currency_precision
@@ -26,6 +27,7 @@ def init_app(app):
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
     app.add_template_filter(local_day)
+    app.add_template_filter(coming)
     app.add_template_filter(country_name)
     app.add_template_filter(phone)
     app.add_template_filter(duration)
@@ -69,6 +71,20 @@ def local_date(stored_utc, format="medium"):
     settings = shop_settings()
     aware = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
     return format_date(aware, format=format, locale=settings.locale)
+
+
+def coming(stored_utc):
+    """A moment in the next days as people say it: "today at 11:00", "tomorrow at 17:00",
+    "Monday 14 December at 11:00" (the shop's zone and locale)."""
+    settings = shop_settings()
+    local = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
+    time = format_time(local, format="short", locale=settings.locale)
+    days_away = (local.date() - datetime.datetime.now(settings.tz).date()).days
+    if days_away == 0:
+        return f"today at {time}"
+    if days_away == 1:
+        return f"tomorrow at {time}"
+    return f"{format_date(local, format='EEEE d MMMM', locale=settings.locale)} at {time}"
 
 
 def local_day(day, format="medium"):

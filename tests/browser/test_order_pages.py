@@ -188,7 +188,12 @@ def test_paid_and_cancelled_pages_and_the_printable_invoice(request, viewport, o
     ).to_be_visible()
 
     sign_in(page, orders["email"])
+    page.goto(f"/account/orders/{cancelled['id']}")
+    expect(page.get_by_role("heading", name="This order is cancelled")).to_be_visible()
+    check_page(page, shots, "order-cancelled")
     page.goto(f"/account/orders/{paid['id']}")
+    expect(page.get_by_role("heading", name="Paid: we are preparing your order")).to_be_visible()
+    check_page(page, shots, "order-paid")
     page.get_by_role("button", name="Invoice", exact=True).click()
     expect(page.get_by_role("heading", level=1, name="Invoice")).to_be_visible()
     expect(page.locator(".invoice")).to_contain_text(f"Invoice number{paid['number']}")

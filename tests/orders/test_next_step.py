@@ -54,7 +54,7 @@ def test_a_paid_order_is_being_prepared_for_the_next_dispatch(app, client, buyer
         text, section = panel(client, order, placed=True)
     assert f"Thank you! Your order {order.number} is placed." in text
     assert "Paid: we are preparing your order" in text
-    assert "usually leave with our next dispatch, 09/12/2026, 11:00" in text
+    assert "usually leave with our next dispatch, today at 11:00" in text
     assert 'href="/"' in section and "Continue shopping" in text
     assert "hello@demo.shop" in text  # whom to ask
 
@@ -125,3 +125,19 @@ def test_coming_back_from_a_card_payment_says_what_happens_next(app, client, buy
     html = client.get(f"/account/orders/{order.id}/payments/{payment.id}").get_data(as_text=True)
     text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
     assert "is paid" in text and "Paid: we are preparing your order" in text
+
+
+@pytest.mark.parametrize(
+    ("paid_at", "said"),
+    [
+        (datetime.datetime(2026, 12, 9, 12, 0, tzinfo=datetime.UTC), "today at 17:00"),
+        (datetime.datetime(2026, 12, 9, 18, 0, tzinfo=datetime.UTC), "tomorrow at 11:00"),
+        (datetime.datetime(2026, 12, 11, 18, 0, tzinfo=datetime.UTC), "Monday 14 December at 11:00"),
+    ],
+)
+def test_the_next_dispatch_reads_as_people_say_it(app, client, buyer, tea, paid_at, said):
+    with time_machine.travel(paid_at, tick=False):
+        with app.test_request_context():
+            order = paid_order(buyer, (tea, 1), funds=3000)
+        sign_in(client, buyer)
+        assert f"usually leave with our next dispatch, {said}." in panel(client, order)[0]

@@ -135,6 +135,7 @@ def show(order_id):
         order=order,
         step=step,
         next_dispatch=next_dispatch_to_announce(utcnow()) if step == PREPARING else None,
+        cancelled_because=cancel_reason(order).rstrip(".") if order.status == CANCELLED else "",
         paying=paying,  # a card payment being confirmed: no cancelling meanwhile
         lines=list(order.lines.order_by(OrderLine.id)),
         events=history_of(order),

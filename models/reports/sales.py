@@ -59,11 +59,11 @@ from models.shop.settings import load_settings
 from payments import FAILED
 
 PAYMENT_PARTS = (
-    ("funds_used", "Paid with funds"),
-    ("credit_used", "Paid on credit"),
-    ("card_amount", "Paid by card"),
-    ("bank_amount", "Paid by bank transfer"),
-    ("marketplace_amount", "Paid on a marketplace"),
+    ("funds_used", "Funds"),
+    ("credit_used", "Credit"),
+    ("card_amount", "Card"),
+    ("bank_amount", "Bank transfer"),
+    ("marketplace_amount", "Marketplace"),
 )
 FIGURES = ("orders", "goods", "delivery", "discount", "refunds", "net") + tuple(
     part for part, _ in PAYMENT_PARTS
@@ -93,9 +93,10 @@ def sales(scope):
         rows.append({"period": label, **figures})
     totals = {"period": "Total", **{key: sum(row[key] for row in rows) for key in FIGURES}}
     notes = [
-        "An order counts on the day it was paid, even if it was cancelled or refunded later; "
-        "refunds count on the day they were made. Net sales: goods + delivery − funds discount − "
-        "refunds. The “Paid …” columns show how the orders were paid, before refunds."
+        "Orders: orders paid in the period, counted on the day they were paid, even if they were "
+        "cancelled or refunded later. Refunds count on the day they were made. Discount: the "
+        "discount for paying with funds. Net sales: goods + delivery − discount − refunds. Funds, "
+        "credit, card, bank transfer and marketplace: how the orders were paid, before refunds."
     ]
     if not totals["orders"] and not totals["refunds"]:
         notes.insert(0, "No orders were paid and nothing was refunded in this period.")
@@ -104,10 +105,10 @@ def sales(scope):
         title="Sales",
         columns=[
             Column("period", "Period", "text"),
-            Column("orders", "Paid orders", "count"),
+            Column("orders", "Orders", "count"),
             Column("goods", "Goods"),
             Column("delivery", "Delivery"),
-            Column("discount", "Funds discount"),
+            Column("discount", "Discount"),
             Column("refunds", "Refunds"),
             Column("net", "Net sales"),
         ]

@@ -391,17 +391,21 @@ def test_the_csv_holds_the_table_and_its_totals_row(client, owner, app):
     assert download.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True))))
     assert [[plain(cell) for cell in row] for row in table_of(html)] == rows
-    assert rows[0][:7] == [
-        "Period",
-        "Paid orders",
-        "Goods",
-        "Delivery",
-        "Funds discount",
-        "Refunds",
-        "Net sales",
+    assert rows[0] == ["Period", "Orders", "Goods", "Delivery", "Discount", "Refunds", "Net sales"] + [
+        "Funds",
+        "Credit",
+        "Card",
+        "Bank transfer",
+        "Marketplace",
     ]
-    assert rows[-1][:7] == ["Total", "2", "133.44", "4.95", "2.50", "10.00", "125.89"]
-    assert "<tfoot>" in html and "counts on the day it was paid" in html
+    assert rows[-1] == ["Total", "2", "133.44", "4.95", "2.50", "10.00", "125.89"] + [
+        "0.00",
+        "0.00",
+        "0.00",
+        "125.90",  # 123.45 + 4.95 − 2.50 by bank transfer
+        "9.99",
+    ]
+    assert "<tfoot>" in html and "counted on the day they were paid" in html
 
 
 def test_the_sales_report_is_listed_and_an_empty_month_says_so(client, owner):

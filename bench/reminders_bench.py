@@ -82,10 +82,11 @@ INSERT INTO "order" (
     shipping_postal_code, shipping_country, shipping_phone,
     currency, subtotal, total, funds_used, card_amount, bank_amount, idempotency_key, created_at,
     paid_at, cancelled_at, auto_cancel_at, local_date, external_ref, marketplace_amount,
-    dispatched_at, completed_at, funds_discount, credit_used, hold_round, refunded
+    dispatched_at, completed_at, funds_discount, credit_used, hold_round, refunded,
+    delivery_name, delivery_price, delivery_estimate, delivery_pickup
 ) VALUES (
     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 1, 0
+    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 1, 0, '', 0, '', 0
 )
 """
 PAYMENT_INSERT = """

@@ -7,8 +7,9 @@ The database is the payment-reminder bench's shop (bench/reminders_bench.py:
 100,000 customers, 1,000,000 orders over a year, reminders sent in every
 dispatch window) with 1,000,000 ledger entries over the same year added the
 way the funds-page bench writes them (bench/funds_page_bench.py), three in ten
-orders paid partly with funds, and two changes of the top-up minimum in the
-audit trail (the order-value report's markers). It is built once and kept in
+orders paid partly with funds, one paid shop order in fifty refunded in part three days
+after it was paid (the sales report), and two changes of the top-up minimum in the audit
+trail (the order-value report's markers). It is built once and kept in
 instance/bench-cache/ (named by the sizes, a data version and a digest of the
 migrations); building takes several minutes and about 1 GB.
 
@@ -35,10 +36,10 @@ from bench import funds_page_bench
 from bench import reminders_bench
 
 PROJECT = Path(__file__).resolve().parent.parent
-DATA_VERSION = 1
+DATA_VERSION = 2  # 2: refunds of paid orders (the sales report)
 OWNER_EMAIL = "owner@bench.example"
 GOAL_MS = 1000
-REPORTS = ("deposits", "roll-forward", "usage", "order-value", "credit", "reminders")
+REPORTS = ("sales", "deposits", "roll-forward", "usage", "order-value", "credit", "reminders")
 
 
 def cache_path(directory, customers, orders, entries):
@@ -94,12 +95,24 @@ def _accounts(path):
 
 
 def _shop_details(path, at):
-    """Three in ten paid shop orders partly paid with funds; two changes of the top-up minimum."""
+    """Three in ten paid shop orders partly paid with funds; one in fifty refunded in part (a
+    third, to funds) three days after it was paid; two changes of the top-up minimum."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("BEGIN IMMEDIATE")
     connection.execute(
         'UPDATE "order" SET funds_used = total / 2, card_amount = total - total / 2, bank_amount = 0'
         " WHERE id % 10 < 3 AND channel = 'shop' AND paid_at IS NOT NULL"
+    )
+    connection.execute(
+        "INSERT INTO order_refund (order_id, user_id, amount, destination, to_account, to_card, to_bank,"
+        " funds_part, credit_part, card_part, bank_part, card_state, failure, attempts, note,"
+        " idempotency_key, created_at, updated_at)"
+        " SELECT id, user_id, total / 3, 'funds', total / 3, 0, 0, 0, 0, 0, total / 3, '', '', 0, '',"
+        " 'bench-refund:' || id, datetime(paid_at, '+3 days'), datetime(paid_at, '+3 days')"
+        " FROM \"order\" WHERE id % 50 = 7 AND channel = 'shop' AND paid_at IS NOT NULL AND total >= 3"
+    )
+    connection.execute(
+        'UPDATE "order" SET refunded = total / 3 WHERE id IN (SELECT order_id FROM order_refund)'
     )
     for days_back, before, after in ((200, 1000, 2000), (60, 2000, 1500)):
         moment = (at - datetime.timedelta(days=days_back)).isoformat(" ")

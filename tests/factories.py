@@ -252,6 +252,39 @@ def new_paid_order(customer, paid_at, created_at=None, channel="shop"):
     return new_order(customer, created_at, status=PAID, paid_at=paid_at, channel=channel)
 
 
+def new_sale(
+    customer,
+    paid_at,
+    *,
+    goods=2500,
+    delivery=0,
+    discount=0,
+    paid_by=None,
+    channel="shop",
+    status=PAID,
+    created_at=None,
+):
+    """A paid order row with its goods (subtotal), delivery price and funds discount, paid at
+    `paid_at` (placed an hour earlier unless told).
+
+    `paid_by` ({"funds_used": …, "credit_used": …, "card_amount": …, "bank_amount": …,
+    "marketplace_amount": …}, parts left out are 0) must add up to the total, goods + delivery −
+    discount; by default it is all by bank transfer (all on the marketplace for another channel).
+    """
+    total = goods + delivery - discount
+    created_at = created_at or paid_at - datetime.timedelta(hours=1)
+    order = new_order(customer, created_at, status=status, channel=channel, paid_at=paid_at, total=total)
+    parts = dict.fromkeys(
+        ("funds_used", "credit_used", "card_amount", "bank_amount", "marketplace_amount"), 0
+    )
+    parts.update(paid_by or {("bank_amount" if channel == "shop" else "marketplace_amount"): total})
+    assert sum(parts.values()) == total, (parts, total)
+    Order.update(subtotal=goods, delivery_price=delivery, funds_discount=discount, **parts).where(
+        Order.id == order.id
+    ).execute()
+    return Order.get_by_id(order.id)
+
+
 def new_cancelled_order(customer, cancelled_at, created_at=None):
     created_at = created_at or cancelled_at - datetime.timedelta(hours=1)
     return new_order(customer, created_at, status=CANCELLED, cancelled_at=cancelled_at)

@@ -1,8 +1,11 @@
 """The owner's reports in a browser: filters that swap only the figures with htmx (the URL
 keeps them, the CSV link follows them), a bad period answered in place with what was typed,
-and the same without JavaScript, on a desktop and a phone."""
+and the same without JavaScript, on a desktop and a phone; the sales report at 1280 and 390 px
+(screenshots in $SCREENSHOT_DIR when it is set, else the test's tmp_path)."""
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -69,3 +72,39 @@ def test_reports_work_without_javascript(no_js_page):
     page.get_by_role("button", name="Show figures").click()
     expect(page.get_by_role("alert")).to_contain_text("No customer has this email address.")
     expect(page.get_by_label("Customer email")).to_have_value("nobody@example.com")
+
+
+@pytest.fixture
+def shots(tmp_path):
+    folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.mark.parametrize("viewport", ["page", "mobile_page"])
+def test_the_sales_report_on_a_desktop_and_a_phone(request, viewport, shots):
+    """The demo shop's two paid orders (Dan's, paid today) in this month's sales; then the year by week."""
+    page = request.getfixturevalue(viewport)
+    sign_in(page, OWNER_EMAIL)
+    page.goto("/admin/reports")
+    page.get_by_role("link", name="Sales", exact=True).first.click()
+    expect(page.get_by_role("heading", level=1, name="Sales")).to_be_visible()
+    expect(page.get_by_role("rowheader", name="Total")).to_be_visible()
+    expect(page.locator('tfoot td[data-label="Orders"]')).to_have_text("2")
+    expect(page.locator("svg.chart__svg")).to_be_visible()
+    expect(page.get_by_text("counted on the day they were paid")).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=shots / f"sales-month-{viewport}.png", full_page=True)
+    page.locator("figure.chart").scroll_into_view_if_needed()
+    page.screenshot(path=shots / f"sales-month-chart-{viewport}.png")
+
+    page.get_by_role("combobox", name=re.compile("^Period")).select_option("this_year")
+    page.get_by_label("Group days by").select_option("week")
+    page.get_by_role("button", name="Show figures").click()
+    expect(page).to_have_url(re.compile(r"/admin/reports/sales\?period=this_year.*by=week"))
+    expect(page.get_by_text(re.compile(r"· by week"))).to_be_visible()
+    expect(page.locator('tfoot td[data-label="Orders"]')).to_have_text("2")
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=shots / f"sales-year-{viewport}.png", full_page=True)
+    page.locator("tfoot").scroll_into_view_if_needed()
+    page.screenshot(path=shots / f"sales-year-totals-{viewport}.png")

@@ -496,7 +496,9 @@ def history(ctx, make_customer):
     return customer
 
 
-@pytest.mark.parametrize("key", ["deposits", "roll-forward", "usage", "order-value", "credit", "reminders"])
+@pytest.mark.parametrize(
+    "key", ["sales", "deposits", "roll-forward", "usage", "order-value", "credit", "reminders"]
+)
 def test_csv_holds_exactly_the_rows_of_the_table(client, owner, history, key):
     sign_in(client, owner)
     today = datetime.date.today()
@@ -528,7 +530,7 @@ def test_report_pages_are_not_for_customers(customer_client):
 
 def test_the_chart_is_plain_svg_the_policy_allows(client, owner, history):
     sign_in(client, owner)
-    for key in ("deposits", "roll-forward", "order-value"):
+    for key in ("sales", "deposits", "roll-forward", "order-value"):
         html = client.get(f"/admin/reports/{key}?period=this_year").get_data(as_text=True)
         svg = html[html.index("<svg") : html.index("</svg>")]
         assert 'viewBox="0 0 ' in svg and "<title" in svg and "<rect" in svg

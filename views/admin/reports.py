@@ -34,6 +34,8 @@ from views.settings import shop_settings
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 DESCRIPTIONS = {
+    "sales": "Orders by the day they were paid, even if cancelled or refunded later: goods, delivery, funds "
+    "discount, refunds on the day they were made, net sales and how the orders were paid.",
     "deposits": "Top-ups: how many, how much and the average, per day, week or month; bonuses apart.",
     "roll-forward": "Opening balance, every kind of movement and the closing balance, checked against the ledger.",
     "usage": "How much of the order value was paid with funds, with credit and other ways; the funds discount.",
@@ -93,11 +95,13 @@ def download(key):
             f"These filters cannot be used: {problems}\n", 422, {"Content-Type": "text/plain"}
         )
     report = report_function(scope)
-    # The table's rows under its column labels, money as plain decimals (12.50).
+    # The table's rows (and its totals row, if any) under its column labels, money as plain
+    # decimals (12.50).
+    rows = report.rows + [totals] if (totals := getattr(report, "totals", None)) else report.rows
     return csv_download(
         f"{key}-{scope.first.isoformat()}-{scope.last.isoformat()}.csv",
         [column.label for column in report.columns],
-        ([csv_value(row[column.key], column.kind) for column in report.columns] for row in report.rows),
+        ([csv_value(row[column.key], column.kind) for column in report.columns] for row in rows),
     )
 
 

@@ -146,7 +146,9 @@ def complete_registration(draft, referral_code=None, now=None, client=NO_CLIENT,
         else:
             token = _create_account(values, draft.password_hash, now, referrer_for(referral_code), client)
         if draft.return_to or cart_key:
-            RegistrationReturn.create(token=token, return_to=draft.return_to, cart_key=cart_key, created_at=now)
+            RegistrationReturn.create(
+                token=token, return_to=draft.return_to, cart_key=cart_key, created_at=now
+            )
         RegistrationDraft.delete().where(RegistrationDraft.id == draft.id).execute()
     return token
 

@@ -47,9 +47,7 @@ def visitor_key(client):
 
 
 def account_cart(email):
-    return {
-        item.product.name: item.quantity for item in cart_summary(find_cart(User.by_email(email))).items
-    }
+    return {item.product.name: item.quantity for item in cart_summary(find_cart(User.by_email(email))).items}
 
 
 def register_from_checkout(client, email="ana@example.com", next_url="/checkout"):
@@ -200,7 +198,9 @@ def test_the_cart_as_it_is_at_the_last_step_is_the_one_carried(app, client, teas
     assert register_from_checkout_start.status_code == 302
     fill_cart(client, teas)
     register_from_checkout(client)
-    response = post_form(app.test_client(), link_in(last_mail("ana@example.com"), "/register/confirm/"), page="/")
+    response = post_form(
+        app.test_client(), link_in(last_mail("ana@example.com"), "/register/confirm/"), page="/"
+    )
     assert response.location == "/checkout"
     assert account_cart("ana@example.com") == {"Paper filters": 2, "Green tea": 1}
 
@@ -213,7 +213,9 @@ def test_registering_from_my_account_lands_there_as_before_but_keeps_the_cart(ap
     post_form(client, "/register/details", DETAILS)
     post_form(client, "/register/review")
     assert "back to checkout" not in client.get("/check-inbox").get_data(as_text=True)
-    response = post_form(app.test_client(), link_in(last_mail("ana@example.com"), "/register/confirm/"), page="/")
+    response = post_form(
+        app.test_client(), link_in(last_mail("ana@example.com"), "/register/confirm/"), page="/"
+    )
     assert response.status_code == 303 and response.location == "/account/"
     assert account_cart("ana@example.com") == {"Paper filters": 2, "Green tea": 1}
 
@@ -260,6 +262,7 @@ def test_an_address_with_an_account_answers_the_same_and_keeps_the_cart_with_the
     fill_cart(taken_browser, teas)
     new_page = register_from_checkout(new_browser, email="fresh@example.com")
     taken_page = register_from_checkout(taken_browser, email="taken@example.com")
+
     def normalised(html, email):
         return re.sub(r'(value="|"X-CSRFToken": ")[^"]+"', "TOKEN", html.replace(email, "EMAIL"))
 

@@ -1,11 +1,13 @@
 """Sign-in wiring, roles, CSRF and the security headers every response carries."""
 
 from functools import wraps
+from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import redirect
 from flask import request
 from flask import session
 from flask import url_for
@@ -13,6 +15,7 @@ from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
 from flask_login import LoginManager
+from flask_login.utils import login_url
 from flask_wtf.csrf import CSRFProtect
 
 from models.base import utcnow
@@ -35,6 +38,10 @@ login_manager.login_message_category = "info"
 # cookie's use is its server-side session (models/users/sessions.py), not this.
 login_manager.session_protection = "basic"
 
+# Visitors who reach checkout are offered a choice (sign in, or create an account) with their cart
+# in view, instead of the sign-in page (views/accounts/auth.py `checkout_choice`).
+CHECKOUT_BLUEPRINT = "checkout"
+
 FRESH_SIGN_IN_SECONDS = 15 * 60
 ACCOUNT_PAUSED = "This account is paused. Please contact the shop if you think this is a mistake."
 
@@ -50,6 +57,26 @@ def load_user(token):
     user, user_session = found
     user.session_key, user.current_session = token, user_session
     return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """A visitor on a page that needs an account. At checkout: "How would you like to continue?"
+    (sign in or create an account, the cart in view), coming back to the page asked for (a form
+    sent to checkout comes back to checkout itself). Everywhere else: the sign-in page, which
+    comes back after, as Flask-Login does by default."""
+    if request.blueprint == CHECKOUT_BLUEPRINT:
+        if request.method == "GET":
+            back = request.full_path if request.query_string else request.path
+            return redirect(checkout_choice_url(back))
+        return redirect_after_post(checkout_choice_url(url_for("checkout.checkout")))
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(login_url(login_manager.login_view, request.url))
+
+
+def checkout_choice_url(back):
+    """The visitor's choice page, coming back to `back` (encoded as Flask-Login writes `next`)."""
+    return f"{url_for('auth.checkout_choice')}?{urlencode({'next': back})}"
 
 
 def session_limits(user):

@@ -175,3 +175,10 @@ def move_to_group(user, group):
     member_moved(user)
     if group.grants_referral_link:
         ensure_referral_code(user)
+
+
+def credit_groups_open_to(user):
+    """The groups suggested to a customer who asks for credit: those they may apply for
+    (`groups_open_to`) whose settings allow paying on account. Their limit may be 0 (the
+    customer then asks the shop for one, once in)."""
+    return [group for group in groups_open_to(user) if group.pay_on_account]

@@ -52,6 +52,7 @@ from models.users.tokens import CHANGE_EMAIL
 from models.users.tokens import find_by_link
 from models.users.user import authenticate
 from models.users.user import User
+from views.funds.credit import credit_at_a_glance
 from views.rendering import is_htmx
 from views.rendering import redirect_after_post
 from views.rendering import render
@@ -76,7 +77,12 @@ WRONG_PASSWORD = "That password isn't right. Check it and try again."  # noqa: S
 def dashboard():
     if not current_user.is_authenticated:
         return render("accounts/account/welcome.html")
-    return render("accounts/account/dashboard.html", addresses=addresses_of(me()), **default_ids())
+    return render(
+        "accounts/account/dashboard.html",
+        addresses=addresses_of(me()),
+        credit=credit_at_a_glance(me()),
+        **default_ids(),
+    )
 
 
 # Helpers ---------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""Sign-in (password or emailed code), sign-out, and password reset."""
+"""Sign-in (password or emailed code), sign-out, and password reset; and the choice a visitor
+gets at checkout (sign in, or create an account) with their cart in view."""
 
 from flask import Blueprint
 from flask import flash
+from flask import redirect
 from flask import request
 from flask import session
 from flask import url_for
@@ -17,6 +19,9 @@ from models.accounts.credentials import reset_token
 from models.accounts.inbox import request_sign_in_code
 from models.accounts.inbox import resend_confirmation
 from models.shop import throttle
+from models.storefront.cart import CART_SESSION_KEY
+from models.storefront.cart import cart_summary
+from models.storefront.cart import find_cart
 from models.users.security_log import record_event
 from models.users.sessions import end_session
 from models.users.user import authenticate
@@ -65,7 +70,7 @@ def sign_in():
     if not user.is_active:
         return sign_in_refused(form, next_url, BLOCKED)
     if not user.is_confirmed:
-        begin_inbox(resend_confirmation(user), flow="register")
+        begin_inbox(resend_confirmation(user), flow="register", next_url=next_url)
         flash("Please confirm your email address first: we've sent you a new code.", "info")
         return redirect_after_post(url_for("inbox.check_inbox"))
     start_session(user)
@@ -80,17 +85,33 @@ def sign_in_refused(form, next_url, message):
     return render_invalid("accounts/auth/sign_in.html", form=form, next_url=next_url)
 
 
+@bp.get("/checkout/sign-in")
+def checkout_choice():
+    """A visitor at checkout: "How would you like to continue?" Create an account (and come back
+    here with the cart once the email is confirmed) or sign in, with the cart in view. Where
+    views.security sends visitors who open a checkout page; `next` is that page."""
+    next_url = safe_next(request.args.get("next"), url_for("checkout.checkout"))
+    if current_user.is_authenticated:
+        return redirect(next_url)
+    summary = cart_summary(find_cart(visitor_key=session.get(CART_SESSION_KEY)))
+    if summary.is_empty:
+        flash("Your cart is empty.", "info")
+        return redirect(url_for("storefront.cart"))
+    return render("accounts/auth/checkout_choice.html", form=SignInForm(), next_url=next_url, summary=summary)
+
+
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 def sign_in_code():
     """'Email me a sign-in code': always ends on the code page, account or not."""
+    next_url = request.values.get("next", "")
     form = EmailOnlyForm()
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
-        return render("accounts/auth/sign_in_code.html", form=form, status=status)
+        return render("accounts/auth/sign_in_code.html", form=form, next_url=next_url, status=status)
     keys = keys_for("code-mail")  # per address: the cap on unasked mail (models/shop/outbox.py)
     refuse_if_throttled(keys)
     throttle.record_failure(keys)
-    begin_inbox(request_sign_in_code(form.email.data), flow="sign_in")
+    begin_inbox(request_sign_in_code(form.email.data), flow="sign_in", next_url=next_url)
     return redirect_after_post(url_for("inbox.check_inbox"))
 
 

@@ -1,6 +1,12 @@
 """'Check your inbox': the emailed 6-digit code, a new code, and confirmation links.
 
 The page reads the same whether or not the address had an account.
+
+Where the customer lands once signed in: the page they were on their way to (checkout), if the
+sign-in or registration started there, else My Account. A registration keeps its way back with
+its ticket in the database (models/accounts/registration.py `take_return`), so the emailed link
+works in any browser and brings the visitor's cart along; a sign-in by code keeps it in the
+session (the code only works in the tab that asked for it).
 """
 
 from flask import Blueprint
@@ -13,13 +19,17 @@ from models.accounts.inbox import confirm_by_link
 from models.accounts.inbox import inbox_token
 from models.accounts.inbox import redeem_code
 from models.accounts.inbox import resend
+from models.accounts.registration import return_path
+from models.accounts.registration import take_return
 from models.shop import throttle
+from models.storefront.cart import cart_item_count
 from models.users.tokens import CODE_ATTEMPTS
 from models.users.tokens import CONFIRM_EMAIL
 from models.users.tokens import find_by_link
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
+from views.rendering import safe_next
 from views.security import ACCOUNT_PAUSED
 from views.security import request_client
 from views.security import start_session
@@ -32,9 +42,14 @@ INBOX_KEY = "inbox"
 FLOWS = ("register", "sign_in")
 
 
-def begin_inbox(token, flow):
-    """Remember which ticket the code page is about (only its random id goes in the cookie)."""
-    session[INBOX_KEY] = {"token": token.id, "flow": flow}
+def begin_inbox(token, flow, next_url=None):
+    """Remember which ticket the code page is about (only its random id goes in the cookie), and
+    the page to go on to once signed in (a path on this site, or none)."""
+    held = {"token": token.id, "flow": flow}
+    next_url = safe_next(next_url, None)
+    if next_url:
+        held["next"] = next_url
+    session[INBOX_KEY] = held
 
 
 def current_ticket():
@@ -43,12 +58,24 @@ def current_ticket():
     return token, held.get("flow") if held.get("flow") in FLOWS else "register"
 
 
+def inbox_page(form, token, flow, invalid=False):
+    going_to = session.get(INBOX_KEY, {}).get("next") or return_path(token.id)
+    page = render_invalid if invalid else render
+    return page(
+        "accounts/inbox/check_inbox.html",
+        form=form,
+        token=token,
+        flow=flow,
+        to_checkout=bool(going_to and going_to.startswith("/checkout")),
+    )
+
+
 @bp.get("/check-inbox")
 def check_inbox():
     token, flow = current_ticket()
     if token is None:
         return render("accounts/inbox/no_ticket.html", status=404)
-    return render("accounts/inbox/check_inbox.html", form=CodeForm(), token=token, flow=flow)
+    return inbox_page(CodeForm(), token, flow)
 
 
 @bp.post("/check-inbox")
@@ -58,7 +85,7 @@ def enter_code():
         return render("accounts/inbox/no_ticket.html", status=404)
     form = CodeForm()
     if not form.validate_on_submit():
-        return render_invalid("accounts/inbox/check_inbox.html", form=form, token=token, flow=flow)
+        return inbox_page(form, token, flow, invalid=True)
     keys = keys_for("code")
     refuse_if_throttled(keys)
     outcome, user = redeem_code(token, form.code.data, client=request_client())
@@ -75,8 +102,8 @@ def enter_code():
                 f"{'try' if attempts_left == 1 else 'tries'} left."
             )
         form.code.data = ""
-        return render_invalid("accounts/inbox/check_inbox.html", form=form, token=token, flow=flow)
-    return sign_in_from_inbox(user, token.purpose, password_entered=True)
+        return inbox_page(form, token, flow, invalid=True)
+    return sign_in_from_inbox(user, token.purpose, password_entered=True, ticket_id=token.id)
 
 
 @bp.post("/check-inbox/resend")
@@ -107,24 +134,35 @@ def confirm_link(secret):
 
 @bp.post("/register/confirm/<secret>")
 def confirm_link_post(secret):
+    ticket = find_by_link(secret, CONFIRM_EMAIL)
     user = confirm_by_link(secret, client=request_client())
     if user is None:
         return render("accounts/inbox/confirm_link.html", secret=secret, valid=False, status=410)
-    return sign_in_from_inbox(user, CONFIRM_EMAIL, password_entered=False)
+    return sign_in_from_inbox(user, CONFIRM_EMAIL, password_entered=False, ticket_id=ticket.id)
 
 
-def sign_in_from_inbox(user, purpose, password_entered):
-    """Sign in the customer who proved their inbox, unless the shop paused the account."""
-    session.pop(INBOX_KEY, None)
+def sign_in_from_inbox(user, purpose, password_entered, ticket_id=None):
+    """Sign in the customer who proved their inbox, unless the shop paused the account; then on
+    to where they were going (checkout), with the cart their registration remembered."""
+    held = session.pop(INBOX_KEY, None) or {}
     if not user.is_active:
         flash(ACCOUNT_PAUSED, "error")
         return redirect_after_post(url_for("auth.sign_in"))
     start_session(user, password_entered=password_entered)
-    flash(welcome_message(purpose, user), "success")
-    return redirect_after_post(url_for("account.dashboard"))
+    going_to = held.get("next") if held.get("token") == ticket_id else None
+    if purpose == CONFIRM_EMAIL and ticket_id:
+        returning_to, notes = take_return(ticket_id, user)
+        going_to = going_to or returning_to
+        for note in notes:
+            flash(note, "info")
+    going_to = safe_next(going_to, None)
+    flash(welcome_message(purpose, user, going_to), "success")
+    return redirect_after_post(going_to or url_for("account.dashboard"))
 
 
-def welcome_message(purpose, user):
+def welcome_message(purpose, user, going_to=None):
     if purpose == CONFIRM_EMAIL:
+        if going_to and cart_item_count(user=user):
+            return f"Welcome, {user.first_name}! Your account is ready and your cart is waiting."
         return f"Your email address is confirmed. Welcome, {user.first_name}!"
     return f"You're signed in. Welcome back, {user.first_name or user.email}."

@@ -18,14 +18,17 @@ from forms.fields import phone_number
 from models.accounts.addresses import ADDRESS_FIELDS
 from models.accounts.registration import complete_registration
 from models.accounts.registration import find_draft
+from models.accounts.registration import remember_return
 from models.accounts.registration import save_answers
 from models.accounts.registration import start_draft
+from models.storefront.cart import CART_SESSION_KEY
 from models.users.passwords import hash_password
 from views.accounts.inbox import begin_inbox
 from views.groups.membership import REFERRAL_KEY
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.rendering import render_invalid
+from views.rendering import safe_next
 from views.security import request_client
 from views.settings import shop_settings
 from views.throttling import throttled
@@ -54,11 +57,19 @@ def step_context(number):
 @bp.post("/")
 @throttled("register")
 def start():
-    """Step 1's Continue button: a draft to fill in (an unfinished one is reused)."""
+    """Step 1's Continue button: a draft to fill in (an unfinished one is reused).
+
+    From checkout's "Create an account" the form says where to go back to (`next`, a path on
+    this site or nothing): the draft remembers it and the visitor's cart, for after the email
+    is confirmed. Started anywhere else, the customer lands on My Account as always."""
     draft = current_draft()
     if draft is None:
         draft = start_draft()
         session[DRAFT_KEY] = draft.id
+    return_to = safe_next(request.form.get("next"), None)
+    cart_key = session.get(CART_SESSION_KEY)
+    if (return_to, cart_key) != (draft.return_to, draft.cart_key):
+        remember_return(draft, return_to, cart_key)
     return redirect_after_post(url_for("register.email"))
 
 
@@ -188,7 +199,10 @@ def review():
         return redirect(url_for("register.email" if 2 in missing else "register.details"))
     if request.method == "POST":
         token = complete_registration(
-            draft, referral_code=session.pop(REFERRAL_KEY, None), client=request_client()
+            draft,
+            referral_code=session.pop(REFERRAL_KEY, None),
+            client=request_client(),
+            cart_key=session.get(CART_SESSION_KEY),
         )
         session.pop(DRAFT_KEY, None)
         begin_inbox(token, flow="register")

@@ -1,5 +1,9 @@
 """My Account → Credit: the customer's limit, what they owe, paying it back, and requests
-for a higher limit."""
+for a higher limit; for a customer whose group doesn't offer paying on account, the groups
+that do and that they may apply for (only those). My Account's Credit card reads
+`credit_at_a_glance`."""
+
+from dataclasses import dataclass
 
 from flask import Blueprint
 from flask import flash
@@ -25,6 +29,9 @@ from models.funds.top_ups import FundsError
 from models.funds.top_ups import KeyReused
 from models.funds.top_ups import REPAYMENT
 from models.funds.top_ups import start_top_up
+from models.groups.applications import applications_of
+from models.groups.applications import credit_groups_open_to
+from models.groups.applications import PENDING
 from models.groups.group import group_of
 from models.groups.group import GroupError
 from models.values import minor_units
@@ -37,16 +44,50 @@ from views.rendering import render
 bp = Blueprint("credit", __name__, url_prefix="/account/credit")
 
 
+@dataclass(frozen=True)
+class CreditGlance:
+    """My Account's Credit card in one line: the limit and what is owed by when, or an offer
+    to ask for credit (`ask`) when the customer has none but can ask for some."""
+
+    ask: bool = False
+    limit: int = 0
+    owed: int = 0
+    statement: object = None  # the oldest statement not yet paid
+    overdue: object = None  # the oldest one past its due date
+
+
+def credit_at_a_glance(user):
+    """What My Account says about credit; None when there is nothing to say (no limit, no debt,
+    and neither the customer's group nor a group they may apply for offers paying on account)."""
+    limit = effective_credit_limit(user)
+    owed = owed_by(user).amount
+    if limit or owed:
+        return CreditGlance(
+            limit=limit, owed=owed, statement=open_statement(user), overdue=overdue_statement(user)
+        )
+    if group_of(user).pay_on_account or credit_groups_open_to(user):
+        return CreditGlance(ask=True)
+    return None
+
+
 @bp.get("/")
 @login_required
 def overview(form=None, status=200):
     account = account_for(current_user)
+    group = group_of(current_user)
     return render(
         "funds/credit/overview.html",
         account=account,
         owed=owed_by(current_user),
         limit=effective_credit_limit(current_user),
-        offers_credit=group_of(current_user).pay_on_account,
+        group=group,
+        offers_credit=group.pay_on_account,
+        credit_groups=[] if group.pay_on_account else credit_groups_open_to(current_user),
+        credit_applications=[
+            application
+            for application in applications_of(current_user)
+            if application.state == PENDING and application.group.pay_on_account
+        ],
         requests=requests_of(current_user),
         form=form or CreditRequestForm(),
         statement=open_statement(current_user),

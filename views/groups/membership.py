@@ -2,6 +2,7 @@
 
 from flask import Blueprint
 from flask import flash
+from flask import request
 from flask import session
 from flask import url_for
 from flask_login import current_user
@@ -19,6 +20,7 @@ from models.groups.referrals import referrer_for
 from models.orders.affiliate_rewards import referrals_with_rewards
 from views.rendering import redirect_after_post
 from views.rendering import render
+from views.rendering import safe_next
 
 bp = Blueprint("membership", __name__)
 
@@ -60,7 +62,8 @@ def apply():
         f"Thank you! Your application for {application.group.name} is with the shop; we'll email you the decision.",
         "success",
     )
-    return redirect_after_post(url_for("membership.overview"))
+    # The credit page's groups apply from there and come back to it.
+    return redirect_after_post(safe_next(request.form.get("next"), url_for("membership.overview")))
 
 
 @bp.post("/account/membership/applications/<id:application_id>/withdraw")

@@ -174,6 +174,16 @@ def test_bank_transfer_shows_the_bank_details_and_the_reference(app, owner, clie
     assert Journal.select().where(Journal.kind == "repayment").count() == 0  # nothing moves until it arrives
 
 
+def test_bank_transfer_is_not_offered_before_the_shop_publishes_its_bank_details(app, owner, client, in_debt):
+    with app.app_context():
+        update_settings({"bank_iban": ""}, owner)
+    sign_in(client, in_debt)
+    assert "By bank transfer" not in client.get("/account/credit/repay").get_data(as_text=True)
+    response = repay(client, "15", method="bank")
+    assert response.status_code == 422 and TopUp.select().count() == 0
+    assert client.get("/account/credit/repay/bank-transfer").location.endswith("/account/credit/repay")
+
+
 def test_the_owner_records_a_bank_payment_once_and_at_most_what_is_owed(owner_client, in_debt):
     path = f"/admin/credit/customers/{in_debt.id}/bank-payment"
     assert f"ACCOUNT-{in_debt.id}" in owner_client.get(path).get_data(as_text=True)

@@ -34,6 +34,7 @@ from models.groups.applications import credit_groups_open_to
 from models.groups.applications import PENDING
 from models.groups.group import group_of
 from models.groups.group import GroupError
+from models.shop.settings import load_settings
 from models.values import minor_units
 from payments import PaymentError
 from views.funds.funds import top_up_status_url
@@ -111,12 +112,21 @@ def ask():
     return redirect_after_post(url_for("credit.overview"))
 
 
+def repayment_form(**options):
+    """The repayment form offering only the ways the shop takes now (bank transfer once it has
+    published its bank details)."""
+    form = RepaymentForm(**options)
+    if not load_settings().takes_bank_transfers:
+        form.method.choices = [choice for choice in form.method.choices if choice.value != "bank"]
+    return form
+
+
 @bp.get("/repay")
 @login_required
 def repay(form=None, status=200):
     owed = owed_by(current_user)
     if form is None:
-        form = RepaymentForm(formdata=None)
+        form = repayment_form(formdata=None)
         form.amount.data = owed.amount or None
     return render(
         "funds/credit/repay.html",
@@ -131,7 +141,7 @@ def repay(form=None, status=200):
 @bp.post("/repay")
 @login_required
 def start_repayment():
-    form = RepaymentForm()
+    form = repayment_form()
     if not form.validate_on_submit():
         return repay(form=form, status=422)
     if form.method.data == "bank":
@@ -163,6 +173,8 @@ def start_repayment():
 @bp.get("/repay/bank-transfer")
 @login_required
 def bank_transfer():
+    if not load_settings().takes_bank_transfers:
+        return redirect(url_for("credit.repay"))
     owed = amount_owed(current_user)
     amount = minor_units(request.args.get("amount", ""), 0)  # cents, as start_repayment put them
     if amount is None or not 0 < amount <= owed:

@@ -101,6 +101,7 @@ def _page(form, addresses, summary, status=200, error=None, delivery_error=False
     if offers is not None:  # the offers as this page shows them, whatever the last one showed
         form.delivery_seen.data = offers_fingerprint(offers)
     shipping = _shipping(form, addresses)
+    form.shipping_address.flags.required = not (chosen and chosen.pickup)  # "(optional)" for a pickup
     return render(
         "orders/checkout/checkout.html",
         fragment="orders/checkout/_form.html",

@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from forms.fields import as_id
 from forms.fields import clean_text
 from forms.fields import IdempotencyKeyField
 from forms.fields import IdSelectField
@@ -39,9 +40,20 @@ class CheckoutForm(AccountPartForm):
     billing_address = IdSelectField(
         "Billing address", validators=[InputRequired()], message="Choose one of your addresses."
     )
+    # Not needed for a pickup: the view asks for it when the delivery chosen needs it.
     shipping_address = IdSelectField(
-        "Delivery address", validators=[InputRequired()], message="Choose one of your addresses."
+        "Delivery address", validators=[Optional()], message="Choose one of your addresses."
     )
+    # The delivery method (models/storefront/delivery.py), among those offered for the delivery
+    # address's country; the view sets the choices and placing checks the choice again.
+    delivery = RadioField(
+        "Delivery",
+        coerce=as_id,
+        validate_choice=False,
+        invalid_value_message="Choose one of the delivery methods.",
+        validators=[Optional()],
+    )
+    delivery_seen = HiddenField()  # the offers as the page showed them, "method:price,…"
     method = RadioField(
         "Pay the rest by",
         choices=[SelectChoice("card", "Card"), SelectChoice("bank", "Bank transfer")],

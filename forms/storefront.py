@@ -6,9 +6,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField
 from wtforms import HiddenField
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
 from wtforms.validators import Length
@@ -24,10 +28,19 @@ from models.storefront.catalog import IMAGE_NAME_PATTERN
 from models.storefront.catalog import NAME_MAX
 from models.storefront.catalog import SLUG_MAX
 from models.storefront.catalog import STOCK_MAX
+from models.storefront.delivery import DETAILS_MAX
+from models.storefront.delivery import ESTIMATE_MAX
+from models.storefront.delivery import NAME_MAX as DELIVERY_NAME_MAX
 
 
 class AddToCartForm(FlaskForm):
     quantity = WholeNumberField("Quantity", minimum=1, maximum=MAX_QUANTITY, noun="quantity", default=1)
+
+
+class DeliveryCountryForm(FlaskForm):
+    """The country the cart estimates delivery to (the view sets the choices: the shop's list)."""
+
+    country = SelectField("Deliver to", validators=[InputRequired("Choose a country.")])
 
 
 class QuantityForm(FlaskForm):
@@ -127,3 +140,62 @@ class ProductForm(FlaskForm):
     def validate_pending_image(self, field):
         if field.data and not IMAGE_NAME_PATTERN.match(field.data):
             field.data = ""
+
+
+class DeliveryMethodForm(FlaskForm):
+    """A delivery method (Admin → Delivery, the owner's). The view sets the countries' choices."""
+
+    name = StringField(
+        "Name",
+        description="What customers choose at checkout, like Standard delivery.",
+        validators=[
+            DataRequired("Give the method a name, like Standard delivery."),
+            Length(max=DELIVERY_NAME_MAX, message=f"Use at most {DELIVERY_NAME_MAX} characters."),
+            plain_text,
+        ],
+        filters=[clean_text],
+    )
+    price = MoneyField("Price", allow_zero=True, description="0 if it is always free.")
+    free_above = MoneyField(
+        "Free for orders from",
+        validators=[Optional()],
+        description="The order value (before delivery) from which it costs nothing. Leave empty if it never is.",
+    )
+    estimate = StringField(
+        "Delivery time",
+        description="Shown as written, like 2–4 working days.",
+        validators=[
+            Optional(),
+            Length(max=ESTIMATE_MAX, message=f"Use at most {ESTIMATE_MAX} characters."),
+            plain_text,
+        ],
+        filters=[clean_text],
+    )
+    pickup = BooleanField("Customers collect their order at the shop (no delivery address)")
+    details = TextAreaField(
+        "Where and when to collect",
+        description="For a pickup: the address and opening times, shown at checkout and on the order.",
+        validators=[
+            Optional(),
+            Length(max=DETAILS_MAX, message=f"Keep it under {DETAILS_MAX} characters."),
+            plain_text,
+        ],
+        filters=[clean_text],
+        render_kw={"rows": 3},
+    )
+    everywhere = RadioField(
+        "Delivers to",
+        choices=[
+            SelectChoice("all", "Every country"),
+            SelectChoice("listed", "Only the countries chosen below"),
+        ],
+        default="all",
+        validators=[InputRequired("Choose where it delivers.")],
+    )
+    countries = SelectMultipleField(
+        "Countries",
+        description="Hold Ctrl (⌘ on a Mac) to choose several. A pickup ignores this.",
+        validate_choice=False,
+        render_kw={"size": 8},
+    )
+    active = BooleanField("Offer it at checkout", default=True)

@@ -18,6 +18,10 @@ from models.storefront.cart import cart_summary
 from models.storefront.cart import find_cart
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
+from models.storefront.delivery import create_method
+from models.storefront.delivery import DeliveryMethod
+from models.storefront.delivery import offers_fingerprint
+from models.storefront.delivery import offers_for
 from models.users.user import CUSTOMER
 from models.users.user import OWNER
 from models.users.user import STAFF
@@ -42,8 +46,9 @@ DEMO_BANK = {
 }
 
 
-def load_demo_data():
-    """Create whatever demo data is missing; returns lines describing it."""
+def load_demo_data(delivery=True):
+    """Create whatever demo data is missing; returns lines describing it. `delivery=False` leaves
+    out the delivery methods (the browser tests' shop, whose flows add their own)."""
     settings = load_settings()
     if not settings.bank_iban:
         with write_transaction():
@@ -54,6 +59,8 @@ def load_demo_data():
             create_user(email, DEMO_PASSWORD, role=role, first_name=first_name, last_name=last_name)
         lines.append(f"  {role:<8} {email}")
     lines.append(load_demo_catalogue())
+    if delivery:
+        lines.append(load_demo_delivery(settings.country))
     if has_app_context():  # placing orders renders their emails
         lines.append(load_demo_orders())
     return lines
@@ -162,6 +169,46 @@ def load_demo_catalogue():
     )
 
 
+EUROPE = ["BE", "DE", "ES", "FR", "IE", "IT", "NL", "PT"]
+
+
+def demo_delivery_methods(home):
+    """Standard and Express at home, Europe for a few EU countries, and a pickup at the shop."""
+    return [
+        {
+            "name": "Standard",
+            "price": 490,
+            "free_above": 6000,
+            "countries": [home],
+            "estimate": "2–4 working days",
+        },
+        {"name": "Express", "price": 990, "countries": [home], "estimate": "Next working day"},
+        {
+            "name": "Europe",
+            "price": 1250,
+            "countries": [code for code in EUROPE if code != home],
+            "estimate": "4–7 working days",
+        },
+        {
+            "name": "Pickup at the shop",
+            "price": 0,
+            "pickup": True,
+            "estimate": "Ready the next working day",
+            "details": "12 Market Street. Monday to Saturday, 10:00–18:00. Bring your order number.",
+        },
+    ]
+
+
+def load_demo_delivery(home):
+    """The demo's delivery methods, unless the shop has some already."""
+    if DeliveryMethod.select().exists():
+        return "Demo delivery methods: already there."
+    methods = demo_delivery_methods(home)
+    for fields in methods:
+        create_method({"free_above": None, "everywhere": False, **fields}, None)
+    return f"Demo delivery methods: {len(methods)} ({', '.join(fields['name'] for fields in methods)})."
+
+
 # (product slug, quantity, what happens after placing)
 DEMO_ORDERS = [
     ("house-blend-250g", 2, "waiting"),
@@ -186,8 +233,18 @@ def load_demo_orders():
     where = add_address(dan, DEMO_ADDRESS, make_default_billing=True, make_default_shipping=True)
     for number, (slug, quantity, state) in enumerate(DEMO_ORDERS, 1):
         add_to_cart(Product.get(Product.slug == slug).id, quantity, user=dan)
-        seen = cart_fingerprint(cart_summary(find_cart(dan)))
-        order = place_order(dan, f"demo-order-{number:012d}", seen, where, where, method=BANK)
+        summary = cart_summary(find_cart(dan))
+        offers = offers_for(where.country, summary.subtotal)
+        order = place_order(
+            dan,
+            f"demo-order-{number:012d}",
+            cart_fingerprint(summary),
+            where,
+            where,
+            method=BANK,
+            delivery_method_id=offers[0].method_id if offers else None,
+            delivery_seen=offers_fingerprint(offers),
+        )
         if state in ("paid", "dispatched"):
             receive_bank_transfer(order, owner)
         if state == "dispatched":

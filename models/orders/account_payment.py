@@ -41,8 +41,13 @@ from models.shop.settings import format_money
 
 def account_quote(order, funds_wanted=None, use_credit=False):
     """The breakdown of what is still due on `order` if its customer pays from their account now.
-    Raises OrderError(field=…) like the checkout."""
-    return quote(order.user, order.due, funds_wanted, use_credit)
+    Raises OrderError(field=…) like the checkout.
+
+    Only goods can earn the funds discount (breakdown.py): the goods in what is due are those
+    funds have not covered yet (funds pay goods first: covered value = funds used + discount), at
+    most what is due; the rest of it is delivery, paid at face value."""
+    goods = min(order.due, max(0, order.subtotal - order.funds_discount - order.funds_used))
+    return quote(order.user, goods, funds_wanted, use_credit, delivery=order.due - goods)
 
 
 def can_pay_from_account(order):

@@ -1,10 +1,17 @@
 """How an order is paid: the funds discount, and the split between funds, credit and the rest.
 
 The funds discount (the group's funds_discount_bp) applies to the part of the
-order covered by positive balance only: covering value V costs
+goods covered by positive balance only: covering goods value V costs
 V − round_half_up(V × bp / 10000). It is a negative order line, not a ledger
-movement; the order total is subtotal − discount, and funds + credit + card +
-bank always add up to that total.
+movement.
+
+Delivery (models/storefront/delivery.py) is paid at face value, never discounted: funds pay the
+goods first (earning the discount), then the delivery at its price; credit and card or bank
+transfer pay what is left. So the discount is at most round_half_up(subtotal × bp / 10000)
+whatever the delivery costs, the order total is subtotal + delivery − discount, and funds +
+credit + card + bank always add up to that total. Paying an unpaid order from the account later
+(account_payment.py) follows the same rule: the goods that funds have not covered yet can earn
+the discount, the delivery in what is due cannot.
 """
 
 from dataclasses import dataclass
@@ -56,6 +63,7 @@ class Breakdown:
     credit_available: int  # 0 unless the group allows paying on account
     funds_max: int  # the most funds this order can use
     discount_bp: int
+    delivery: int = 0  # the delivery price, paid at face value (part of the total)
 
     @property
     def paid_from_account(self):
@@ -72,12 +80,14 @@ def available(user):
     return funds, credit
 
 
-def quote(user, subtotal, funds_wanted=None, use_credit=False):
-    """The breakdown of an order of `subtotal` when the customer uses `funds_wanted` of their
-    balance (None: as much as possible) and credit if `use_credit`. Raises OrderError(field=…)."""
+def quote(user, subtotal, funds_wanted=None, use_credit=False, delivery=0):
+    """The breakdown of an order of goods worth `subtotal` and `delivery` when the customer uses
+    `funds_wanted` of their balance (None: as much as possible) and credit if `use_credit`.
+    Raises OrderError(field=…)."""
     basis_points = settings_for(user).funds_discount_bp
     funds_available, credit_available = available(user)
-    funds_max = min(funds_available, funds_cost(subtotal, basis_points))
+    goods_cost = funds_cost(subtotal, basis_points)
+    funds_max = min(funds_available, goods_cost + delivery)
     if funds_wanted is None:
         funds_wanted = funds_max
     if funds_wanted < 0:
@@ -88,10 +98,14 @@ def quote(user, subtotal, funds_wanted=None, use_credit=False):
         )
     if funds_wanted > funds_max:
         raise OrderError(f"This order needs at most {format_money(funds_max)} of funds.", "funds")
-    covered = value_covered_by(funds_wanted, subtotal, basis_points)
-    funds_used = funds_cost(covered, basis_points)
-    discount = covered - funds_used
-    total = subtotal - discount
+    if funds_wanted <= goods_cost:
+        covered = value_covered_by(funds_wanted, subtotal, basis_points)
+        funds_used = funds_cost(covered, basis_points)
+        discount = covered - funds_used
+    else:  # every good is covered; the rest of the funds pay delivery at its price
+        discount = subtotal - goods_cost
+        funds_used = funds_wanted
+    total = subtotal + delivery - discount
     rest = total - funds_used
     credit_used = min(rest, credit_available) if use_credit else 0
     return Breakdown(
@@ -105,4 +119,5 @@ def quote(user, subtotal, funds_wanted=None, use_credit=False):
         credit_available=credit_available,
         funds_max=funds_max,
         discount_bp=basis_points,
+        delivery=delivery,
     )

@@ -127,6 +127,7 @@ class Order(BaseModel):
     delivery_price = IntegerField(default=0)
     delivery_estimate = CharField(default="")
     delivery_pickup = BooleanField(default=False)
+    delivery_details = TextField(default="")  # a pickup's where and when, copied (migration 0031)
 
     class Meta:
         table_name = "order"
@@ -166,6 +167,11 @@ class Order(BaseModel):
         """What is still to be paid by card or bank transfer."""
         return self.card_amount + self.bank_amount
 
+    @property
+    def has_delivery(self):
+        """Whether the order was placed with a delivery method (shops without any have none)."""
+        return bool(self.delivery_name)
+
     def address_lines(self, which):
         values = {part: getattr(self, f"{which}_{part}") for part in ADDRESS_PARTS}
         parts = [
@@ -186,7 +192,9 @@ class OrderLine(BaseModel):
     unit_price = IntegerField()
     quantity = IntegerField()
     line_total = IntegerField()
-    kind = CharField(default="product")  # product | discount (negative)
+    # product | delivery (the chosen method, its price; 0 when free) | discount (negative) |
+    # shipping (a marketplace order's shipping cost)
+    kind = CharField(default="product")
 
     class Meta:
         table_name = "order_line"
@@ -233,6 +241,10 @@ class OrderError(Exception):
 
 class CartChanged(OrderError):
     """The cart is not what the customer saw (prices, quantities, stock)."""
+
+
+class DeliveryChanged(CartChanged):
+    """The delivery chosen is not what the customer saw (gone, hidden, another price, not to there)."""
 
 
 def hold_key(order, what):

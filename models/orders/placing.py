@@ -1,4 +1,12 @@
-"""Placing an order from the cart: exactly what the customer saw at checkout, in one transaction."""
+"""Placing an order from the cart: exactly what the customer saw at checkout, in one transaction.
+
+Delivery: when the shop has active delivery methods (models/storefront/delivery.py), the order
+needs one, still offered for the delivery address's country at the price the page showed (the
+offers' fingerprint, like the cart's); otherwise DeliveryChanged. The order keeps a copy of it
+(Order.delivery_*) and a line of kind "delivery" with its price; a pickup keeps no delivery
+address. The total is goods subtotal + delivery − funds discount (breakdown.py). A shop without
+any active method places orders without delivery, as before.
+"""
 
 import datetime
 
@@ -20,6 +28,7 @@ from models.orders.order import ADDRESS_PARTS
 from models.orders.order import BANK
 from models.orders.order import CARD
 from models.orders.order import CartChanged
+from models.orders.order import DeliveryChanged
 from models.orders.order import FUNDS
 from models.orders.order import hold_key
 from models.orders.order import Order
@@ -35,6 +44,10 @@ from models.shop.settings import shop_today
 from models.storefront.cart import CartLine
 from models.storefront.cart import find_cart
 from models.storefront.catalog import Product
+from models.storefront.delivery import checked_offer
+from models.storefront.delivery import delivery_in_use
+from models.storefront.delivery import DeliveryUnavailable
+from models.storefront.delivery import parse_offers_fingerprint
 
 
 def cart_fingerprint(summary):
@@ -63,11 +76,15 @@ def place_order(
     use_credit=False,
     method=CARD,
     now=None,
+    delivery_method_id=None,
+    delivery_seen="",
 ):
     """Place the order the customer saw at checkout; the same form key returns the same order.
 
     `seen` is the cart fingerprint the checkout page showed; `billing` and
-    `shipping` are the customer's Address rows. Everything happens in one
+    `shipping` are the customer's Address rows (`shipping` may be None for a
+    pickup). `delivery_method_id` is the method chosen and `delivery_seen` the
+    offers' fingerprint the page showed (models/storefront/delivery.py). Everything happens in one
     write transaction: the order and its lines, the stock taken, the hold,
     the cart emptied, the payment if nothing else is due, the emails (the
     customer's receipt or bank details, the owner's new-order email).
@@ -88,7 +105,10 @@ def place_order(
                 return existing
             lines = _check_cart(user, parse_fingerprint(seen))
             subtotal = sum(product.price * quantity for product, quantity in lines)
-            breakdown = quote(user, subtotal, funds_wanted, use_credit)
+            offer = _check_delivery(subtotal, shipping, delivery_method_id, delivery_seen)
+            if offer is not None and offer.pickup:
+                shipping = None  # collected at the shop: no delivery address
+            breakdown = quote(user, subtotal, funds_wanted, use_credit, delivery=offer.price if offer else 0)
             settings = load_settings()
             due = breakdown.remainder
             order = Order.create(
@@ -109,6 +129,7 @@ def place_order(
                 local_date=shop_today(now),
                 **_address_copy("billing", billing),
                 **_address_copy("shipping", shipping),
+                **_delivery_copy(offer),
             )
             order.number = f"{order.local_date:%y%m}-{order.id:05d}"
             Order.update(number=order.number).where(Order.id == order.id).execute()
@@ -127,6 +148,16 @@ def place_order(
                     unit_price=product.price,
                     quantity=quantity,
                     line_total=product.price * quantity,
+                )
+            if offer is not None:
+                OrderLine.create(
+                    order=order,
+                    product_id=0,
+                    name=offer.name,
+                    unit_price=offer.price,
+                    quantity=1,
+                    line_total=offer.price,
+                    kind="delivery",
                 )
             if breakdown.discount:
                 add_funds_discount(order, breakdown.discount, breakdown.discount_bp)
@@ -197,6 +228,36 @@ def _check_cart(user, seen):
                 f"Only {product.stock} of {product.name} left in stock. Please lower the quantity in your cart."
             )
     return [(line.product, line.quantity) for line in lines]
+
+
+def _check_delivery(subtotal, shipping, method_id, seen):
+    """The delivery offer the customer chose, checked against what the page showed; None when the
+    shop has no delivery step."""
+    if not delivery_in_use():
+        return None
+    if method_id is None:
+        raise OrderError("Choose how your order reaches you.", "delivery")
+    country = shipping.country if shipping is not None else ""
+    try:
+        offer = checked_offer(method_id, country, subtotal, parse_offers_fingerprint(seen))
+    except DeliveryUnavailable as problem:
+        raise DeliveryChanged(str(problem), "delivery") from None
+    if not offer.pickup and shipping is None:
+        raise OrderError("Choose a delivery address.", "shipping_address")
+    return offer
+
+
+def _delivery_copy(offer):
+    if offer is None:
+        return {}
+    return {
+        "delivery_method_id": offer.method_id,
+        "delivery_name": offer.name,
+        "delivery_price": offer.price,
+        "delivery_estimate": offer.estimate,
+        "delivery_pickup": offer.pickup,
+        "delivery_details": offer.details,
+    }
 
 
 def _address_copy(which, address):

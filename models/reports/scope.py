@@ -241,8 +241,9 @@ def positive_part(value):
     return Case(None, [(value > 0, value)], 0)
 
 
-# An order's value before the funds discount (its subtotal), from the columns the report index holds.
-ORDER_VALUE = Order.total + Order.funds_discount
+# An order's goods value before the funds discount (its subtotal): delivery is reported apart
+# (Order.delivery_price; marketplace orders have none, their shipping is in their own total).
+ORDER_VALUE = Order.total + Order.funds_discount - Order.delivery_price
 
 
 def paid_orders(scope, *columns):

@@ -98,6 +98,10 @@ OWNER_ONLY = {
     "admin.reminders.preview_template",
     "admin.reminders.restore_template",
     "admin.reminders.categories",
+    "admin.delivery.new",
+    "admin.delivery.edit",
+    "admin.delivery.set_active",
+    "admin.delivery.move",
 }
 
 

@@ -39,6 +39,7 @@ from views.admin import audit
 from views.admin import catalog
 from views.admin import credit
 from views.admin import customers
+from views.admin import delivery
 from views.admin import funds
 from views.admin import groups
 from views.admin import marketplace
@@ -69,6 +70,7 @@ def require_staff():
 
 AREAS = (
     catalog,
+    delivery,
     customers,
     funds,
     credit,

@@ -4,6 +4,10 @@ The breakdown is computed on the server (models/orders/breakdown.py `quote`). Wi
 JavaScript, changing the funds amount or the credit box re-renders the form
 fragment through htmx; without it the "Recalculate" button posts the same form
 and gets the same page back. Placing the order is idempotent on the form's key.
+
+Delivery: when the shop has delivery methods, the customer chooses among those offered for the
+delivery address's country (models/storefront/delivery.py `offers_for`); changing the address or
+the method recalculates like the funds field. A pickup needs no delivery address.
 """
 
 from flask import Blueprint
@@ -23,11 +27,16 @@ from models.orders.breakdown import quote
 from models.orders.card_payments import start_card_payment
 from models.orders.order import BANK
 from models.orders.order import CartChanged
+from models.orders.order import DeliveryChanged
 from models.orders.order import OrderError
 from models.orders.placing import cart_fingerprint
 from models.orders.placing import place_order
 from models.storefront.cart import cart_summary
 from models.storefront.cart import find_cart
+from models.storefront.delivery import country_label
+from models.storefront.delivery import delivery_in_use
+from models.storefront.delivery import offers_fingerprint
+from models.storefront.delivery import offers_for
 from payments import PaymentError
 from views.rendering import redirect_after_post
 from views.rendering import redirect_off_site
@@ -52,20 +61,47 @@ def _form(formdata=None):
     return form, addresses
 
 
-def _page(form, addresses, summary, status=200, error=None):
+def _shipping(form, addresses):
+    """The delivery address chosen on the form (one of the customer's), or None."""
+    return next((a for a in addresses if a.id == form.shipping_address.data), None)
+
+
+def _delivery(form, addresses, summary):
+    """(offers for the chosen delivery address, the chosen offer) — (None, None) when the shop
+    has no delivery step. A choice no longer offered falls back to the first offer."""
+    if not delivery_in_use():
+        return None, None
+    shipping = _shipping(form, addresses)
+    offers = offers_for(shipping.country if shipping else "", summary.subtotal)
+    form.delivery.choices = [SelectChoice(offer.method_id, offer.name) for offer in offers]
+    chosen = next((offer for offer in offers if offer.method_id == form.delivery.data), None)
+    if chosen is None and offers and not form.delivery.errors:
+        chosen = offers[0]
+        form.delivery.data = chosen.method_id
+    return offers, chosen
+
+
+def _page(form, addresses, summary, status=200, error=None, delivery_error=False):
     breakdown = None
+    offers, chosen = _delivery(form, addresses, summary)
+    delivery = chosen.price if chosen else 0
     if not summary.is_empty and not summary.problems:
         wanted = form.funds.data if not form.funds.errors else None
+        use_credit = bool(form.use_credit.data)
         try:
-            breakdown = quote(current_user, summary.subtotal, wanted, bool(form.use_credit.data))
+            breakdown = quote(current_user, summary.subtotal, wanted, use_credit, delivery=delivery)
         except OrderError as problem:
             form.funds.errors = [*form.funds.errors, str(problem)]
             status = 422
-            breakdown = quote(current_user, summary.subtotal, None, bool(form.use_credit.data))
+            breakdown = quote(current_user, summary.subtotal, None, use_credit, delivery=delivery)
     if breakdown is not None and form.funds.data is None and not form.funds.raw_data:
         form.funds.data = breakdown.funds_used  # the default: as much as possible, shown
     if not form.seen.data or status == 200:
         form.seen.data = cart_fingerprint(summary)
+    if offers is not None:  # the offers as this page shows them, whatever the last one showed
+        form.delivery_seen.data = offers_fingerprint(offers)
+    shipping = _shipping(form, addresses)
+    form.shipping_address.flags.required = not (chosen and chosen.pickup)  # "(optional)" for a pickup
     return render(
         "orders/checkout/checkout.html",
         fragment="orders/checkout/_form.html",
@@ -74,6 +110,10 @@ def _page(form, addresses, summary, status=200, error=None):
         summary=summary,
         breakdown=breakdown,
         error=error,
+        delivery_error=delivery_error,
+        offers=offers,
+        chosen=chosen,
+        shipping_country=country_label(shipping.country) if shipping else "",
         status=status,
     )
 
@@ -103,8 +143,21 @@ def place():
         return _page(form, addresses, summary, status=200 if valid else 422)
     if not valid:
         return _page(form, addresses, summary, status=422)
+    if delivery_in_use() and request.form.get("delivery_quoted") != str(form.delivery.data or ""):
+        # Without JavaScript the total shown was for another delivery: show the new one first.
+        return _page(
+            form,
+            addresses,
+            summary,
+            status=422,
+            error="Your delivery choice changes the total. Please check it and place your order again.",
+            delivery_error=True,
+        )
     billing = address_of(current_user, form.billing_address.data)
-    shipping = address_of(current_user, form.shipping_address.data)
+    shipping = address_of(current_user, form.shipping_address.data) if form.shipping_address.data else None
+    if shipping is None and not delivery_in_use():
+        form.shipping_address.errors = ["Choose one of your addresses."]
+        return _page(form, addresses, summary, status=422)
     try:
         order = place_order(
             current_user,
@@ -115,11 +168,20 @@ def place():
             funds_wanted=form.funds.data,
             use_credit=bool(form.use_credit.data),
             method=form.method.data,
+            delivery_method_id=form.delivery.data,
+            delivery_seen=form.delivery_seen.data,
         )
     except CartChanged as problem:
         form.idempotency_key.data = new_key()  # the next try is a new order
         form.seen.data = cart_fingerprint(summary)
-        return _page(form, addresses, summary, status=422, error=str(problem))
+        return _page(
+            form,
+            addresses,
+            summary,
+            status=422,
+            error=str(problem),
+            delivery_error=isinstance(problem, DeliveryChanged),
+        )
     except OrderError as problem:
         getattr(form, problem.field or "funds").errors = [str(problem)]
         return _page(form, addresses, summary, status=422)

@@ -4,6 +4,10 @@ The cart works for visitors and customers alike. With JavaScript its
 quantity forms change a line in place (htmx swaps the cart and, out of band,
 the header's count and the message area); without it the same forms post
 and come back to the cart page. Checkout arrives with the checkout issue.
+
+The cart estimates delivery (models/storefront/delivery.py `estimate_for`) to the visitor's
+country: the one they chose on the cart (kept in the session), else a signed-in customer's
+default delivery address's, else the shop's own.
 """
 
 import datetime
@@ -13,14 +17,18 @@ from flask import Blueprint
 from flask import current_app
 from flask import flash
 from flask import g
+from flask import request
 from flask import send_from_directory
 from flask import session
 from flask import url_for
 from flask_login import current_user
 from peewee import OperationalError
 
+from forms.fields import country_choices
 from forms.storefront import AddToCartForm
+from forms.storefront import DeliveryCountryForm
 from forms.storefront import QuantityForm
+from models.shop.settings import load_settings
 from models.storefront.cart import add_to_cart
 from models.storefront.cart import cart_item_count
 from models.storefront.cart import CART_SESSION_KEY
@@ -38,6 +46,8 @@ from models.storefront.catalog import count_active_products
 from models.storefront.catalog import image_directory
 from models.storefront.catalog import IMAGE_NAME_PATTERN
 from models.storefront.catalog import storefront_categories
+from models.storefront.delivery import estimate_for
+from models.values import country_names
 from views.pagination import counted_page
 from views.rendering import is_htmx
 from views.rendering import redirect_after_post
@@ -167,23 +177,62 @@ def add(slug):
 # The cart -----------------------------------------------------------------------
 
 
-def cart_page(status=200, message=None, problem_for=None, problem="", typed=""):
+DELIVERY_COUNTRY_KEY = "delivery_country"
+
+
+def delivery_country():
+    """Where the cart estimates delivery to: the country chosen on the cart, else the signed-in
+    customer's default delivery address's, else the shop's."""
+    settings = load_settings()
+    chosen = session.get(DELIVERY_COUNTRY_KEY)
+    if chosen and chosen in country_names(settings.locale):
+        return chosen
+    if current_user.is_authenticated and current_user.default_shipping is not None:
+        return current_user.default_shipping.country
+    return settings.country
+
+
+def country_form(formdata=None, country=None):
+    form = DeliveryCountryForm(formdata=formdata) if formdata is not None else DeliveryCountryForm()
+    form.country.choices = country_choices(load_settings().locale)
+    if formdata is None:
+        form.country.data = country
+    return form
+
+
+def cart_page(status=200, message=None, problem_for=None, problem="", typed="", form=None):
     """The cart page, or for htmx the cart region with the header count and message alongside."""
+    summary = cart_summary(find_cart(**cart_owner()))
+    country = delivery_country()
     return render(
         "storefront/cart.html",
         fragment="storefront/_cart_update.html",
         status=status,
-        summary=cart_summary(find_cart(**cart_owner())),
+        summary=summary,
         message=message,
         problem_for=problem_for,
         problem=problem,
         typed=typed,
+        estimate=None if summary.is_empty else estimate_for(country, summary.subtotal),
+        country_form=form or country_form(country=country),
     )
 
 
 @bp.get("/cart")
 def cart():
     return cart_page()
+
+
+@bp.post("/cart/country")
+def change_country():
+    """The country the cart estimates delivery to, kept in the session (nothing else changes)."""
+    form = country_form(request.form)
+    if not form.validate_on_submit():
+        return cart_page(422, form=form)
+    session[DELIVERY_COUNTRY_KEY] = form.country.data
+    if is_htmx():
+        return cart_page()
+    return redirect_after_post(url_for(".cart"))
 
 
 @bp.post("/cart/lines/<id:product_id>")

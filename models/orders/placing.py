@@ -98,6 +98,8 @@ def place_order(
         raise OrderError("Your account can't place orders right now. Please contact the shop.")
     if method not in (CARD, BANK):
         raise OrderError("Choose how to pay the rest.", "method")
+    if method == BANK and not load_settings().takes_bank_transfers:
+        raise OrderError("The shop doesn't take bank transfers at the moment. Please pay by card.", "method")
     try:
         with write_transaction():
             existing = Order.get_or_none(Order.idempotency_key == key)  # a twin request won

@@ -10,8 +10,11 @@ from models.funds.customer_accounts import account_for
 from models.funds.ledger import FUNDS_ON_HOLD
 from models.funds.ledger import system_account
 from models.groups.group import CustomerGroup
+from models.orders.order import BANK
 from models.orders.order import Order
+from models.orders.order import OrderError
 from models.orders.order import OrderPayment
+from models.shop.settings import update_settings
 from models.storefront.cart import add_to_cart
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
@@ -20,6 +23,7 @@ from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in
 from tests.factories import fund
+from tests.factories import placed_order
 
 KEY = "checkout-key-00000001"
 
@@ -112,6 +116,18 @@ def test_funds_and_bank_transfer_show_the_bank_details_and_reference(ready, cust
     page = ready.get(response.location).get_data(as_text=True)
     assert "Thank you" in page and order.number in page and "Reference" in page and "€30.00" in page
     assert system_account(FUNDS_ON_HOLD).balance == 1200
+
+
+def test_bank_transfer_is_not_offered_before_the_shop_publishes_its_bank_details(app, ready, customer):
+    with app.app_context():
+        update_settings({"bank_iban": ""})
+    page = ready.get("/checkout").get_data(as_text=True)
+    assert "Pay the rest (€30.00) by card." in page and "Bank transfer" not in page
+    response = ready.post("/checkout", data=checkout_form(ready, method="bank"))
+    assert response.status_code == 422 and Order.select().count() == 0
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    with app.test_request_context(), pytest.raises(OrderError, match="doesn't take bank transfers"):
+        placed_order(customer, (Product.get(), 1), method=BANK)
 
 
 def test_double_submit_and_two_tabs_give_one_order(ready, customer):

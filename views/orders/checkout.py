@@ -31,6 +31,7 @@ from models.orders.order import DeliveryChanged
 from models.orders.order import OrderError
 from models.orders.placing import cart_fingerprint
 from models.orders.placing import place_order
+from models.shop.settings import load_settings
 from models.storefront.cart import cart_summary
 from models.storefront.cart import find_cart
 from models.storefront.delivery import country_label
@@ -51,6 +52,8 @@ def _form(formdata=None):
     choices = [SelectChoice(a.id, ", ".join(a.lines())) for a in addresses]
     form.billing_address.choices = choices
     form.shipping_address.choices = choices
+    if not load_settings().takes_bank_transfers:
+        form.method.choices = [choice for choice in form.method.choices if choice.value != BANK]
     if formdata is None:
         form.billing_address.data = current_user.default_billing_id or (
             addresses[0].id if addresses else None

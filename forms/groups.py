@@ -101,7 +101,11 @@ class CustomerGroupForm(FlaskForm):
     """The owner putting a customer into a group (admin/customers): the group, a note for the
     records, and the group the owner saw them in (so a change made meanwhile is not overwritten)."""
 
-    group_id = IdSelectField("New group", message="Choose one of the groups listed.")
+    group_id = IdSelectField(
+        "New group",
+        validators=[InputRequired("Choose one of the groups listed.")],
+        message="Choose one of the groups listed.",
+    )
     note = TextAreaField(
         "Note for the shop's records",
         description="Why, in a sentence. The customer doesn't see it; it's kept in the audit list.",

@@ -226,6 +226,7 @@ def test_taking_a_customer_out_of_their_group(owner_client, make_customer):
 @pytest.mark.parametrize(
     "data, message",
     [
+        ({"group_id": ""}, "Choose one of the groups listed."),
         ({"group_id": "x' OR 1=1"}, "Choose one of the groups listed."),
         ({"group_id": "99999"}, "Choose one of the groups listed."),
         ({"group_id": "BASIC"}, "Choose one of the groups listed."),

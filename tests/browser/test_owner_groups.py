@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_no_horizontal_scroll
@@ -18,6 +19,15 @@ from tests.browser.conftest import OWNER_EMAIL
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
+
+
+def assert_axe_finds_nothing(page):
+    """The crawl (test_crawl.py) checks every GET page; the confirmation answers a POST."""
+    page.evaluate(AXE_SCRIPT)
+    violations = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+    )
+    assert not violations, [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
 
 
 @pytest.mark.parametrize(
@@ -57,6 +67,7 @@ def test_the_owner_puts_a_customer_into_a_group(browser, live_server, tmp_path, 
         expect(changes).to_contain_text("Credit limit")
         expect(page.get_by_label("Note for the shop's records")).to_have_value("Asked at the counter")
         assert_no_horizontal_scroll(page)
+        assert_axe_finds_nothing(page)
         page.screenshot(path=str(shots / f"owner-group-change-{size}.png"), full_page=True)
         page.get_by_role("button", name=f"Move them to {group}").click()
 

@@ -95,3 +95,21 @@ class GroupForm(FlaskForm):
 
 class RetireGroupForm(FlaskForm):
     move_to = IdSelectField("Move its members to", message="Choose one of the groups listed.")
+
+
+class CustomerGroupForm(FlaskForm):
+    """The owner putting a customer into a group (admin/customers): the group, a note for the
+    records, and the group the owner saw them in (so a change made meanwhile is not overwritten)."""
+
+    group_id = IdSelectField(
+        "New group",
+        validators=[InputRequired("Choose one of the groups listed.")],
+        message="Choose one of the groups listed.",
+    )
+    note = TextAreaField(
+        "Note for the shop's records",
+        description="Why, in a sentence. The customer doesn't see it; it's kept in the audit list.",
+        validators=[Optional(), Length(max=500, message="Keep the note under 500 characters."), plain_text],
+        filters=[clean_text],
+    )
+    from_group_id = IdField()

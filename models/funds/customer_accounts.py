@@ -11,6 +11,7 @@ from models.funds.ledger import customer_account
 from models.funds.ledger import LedgerAccount
 from models.funds.ledger import LedgerError
 from models.funds.ledger import open_account
+from models.groups.group import credit_limit_in
 from models.groups.group import group_of
 from models.users.user import User
 
@@ -37,9 +38,4 @@ def effective_credit_limit(user):
     """The limit a customer's debits may use: 0 where the group does not allow paying on
     account, else the personal limit the owner approved, else the group's default."""
     fresh = User.get_by_id(user.id)
-    group = group_of(fresh)
-    if not group.pay_on_account:
-        return 0
-    if fresh.personal_credit_limit is not None:
-        return fresh.personal_credit_limit
-    return group.settings_dict()["default_credit_limit"]
+    return credit_limit_in(group_of(fresh), fresh)

@@ -120,6 +120,18 @@ def group_of(user):
     return CustomerGroup.get_by_id(user_row.group_id) if user_row.group_id else default_group()
 
 
+def credit_limit_in(group, user):
+    """The credit limit `group` gives the customer `user`: nothing unless the group allows paying on
+    account, else the personal limit the owner approved, else the group's default (or the shop's).
+    The funds side reads it (models/funds/customer_accounts.py), and lowers it to 0 while a
+    statement is overdue; the owner's group change shows it before and after."""
+    if not group.pay_on_account:
+        return 0
+    if user.personal_credit_limit is not None:
+        return user.personal_credit_limit
+    return group.settings_dict()["default_credit_limit"]
+
+
 def settings_for(user):
     group = group_of(user)
     fresh = User.get_by_id(user.id)

@@ -1,15 +1,32 @@
-"""The owner's group management: creating, changing and retiring groups (audited)."""
+"""The owner's group management: creating, changing and retiring groups, and putting a customer
+into a group, moving them to another or taking them out of theirs (all audited).
+
+Membership otherwise comes from applications (applications.py); a customer the owner puts into a
+group goes through the same move as an approved application (`move_to_group`: the credit limit
+follows through `member_moved`, a group with referral links gives them one). Every customer is in
+exactly one group, so taking a customer out of their group puts them back into the default one.
+"""
+
+from dataclasses import dataclass
 
 from models.base import utcnow
 from models.base import write_transaction
+from models.groups.applications import APPROVED
 from models.groups.applications import GroupApplication
+from models.groups.applications import move_to_group
 from models.groups.applications import PENDING
 from models.groups.applications import REJECTED
+from models.groups.group import credit_limit_in
 from models.groups.group import CustomerGroup
 from models.groups.group import group_changed
+from models.groups.group import group_of
 from models.groups.group import GroupError
 from models.groups.group import SETTING_FIELDS
 from models.shop.audit import audit
+from models.shop.mail import absolute_url
+from models.shop.mail import send_templated
+from models.shop.mail import unlinkable
+from models.users.user import CUSTOMER
 from models.users.user import User
 
 
@@ -54,6 +71,142 @@ def retire_group(group, move_members_to, actor):
             after={"members_moved_to": move_members_to.name},
         )
     return members
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One thing a customer's group change changes for them, as the owner's confirmation shows it."""
+
+    label: str
+    kind: str  # how the page writes the values: money | percent | yes_no | bonus
+    before: object
+    after: object
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """What putting `customer` into `after` changes: shown to the owner first, then done as shown."""
+
+    customer: User
+    before: CustomerGroup
+    after: CustomerGroup
+    differences: tuple  # Difference rows; the credit limit always, the rest only where they differ
+    approves_application: bool  # the customer's pending application for `after` is approved with it
+    emails_customer: bool
+
+    @property
+    def is_removal(self):
+        """Taking the customer out of their group: back into the default one."""
+        return self.after.is_default
+
+
+def group_change(customer, group):
+    """What moving `customer` into `group` would change, or GroupError with a message for the owner."""
+    customer = User.get_or_none(
+        (User.id == customer.id) & (User.role == CUSTOMER) & User.deleted_at.is_null()
+    )
+    if customer is None:
+        raise GroupError("That customer's account is gone.")
+    group = CustomerGroup.get_or_none(CustomerGroup.id == group.id)
+    if group is None or group.is_retired:
+        raise GroupError("That group is closed. Choose one of the groups listed.")
+    current = group_of(customer)
+    if current.id == group.id:
+        raise GroupError(f"{customer.display_name} is already in {group.name}.")
+    before, after = current.settings_dict(), group.settings_dict()
+    differences = [
+        Difference(
+            "Credit limit", "money", credit_limit_in(current, customer), credit_limit_in(group, customer)
+        )
+    ]
+    for label, kind, name in COMPARED:
+        if name == "bonus":
+            old = (before["bonus_threshold"], before["bonus_amount"])
+            new = (after["bonus_threshold"], after["bonus_amount"])
+        elif name == "grants_referral_link":
+            old, new = current.grants_referral_link, group.grants_referral_link
+        else:
+            old, new = before[name], after[name]
+        if old != new:
+            differences.append(Difference(label, kind, old, new))
+    approves = (
+        GroupApplication.select()
+        .where(
+            (GroupApplication.user == customer)
+            & (GroupApplication.group == group)
+            & (GroupApplication.state == PENDING)
+        )
+        .exists()
+    )
+    return GroupChange(
+        customer=customer,
+        before=current,
+        after=group,
+        differences=tuple(differences),
+        approves_application=approves,
+        emails_customer=not group.is_default and customer.is_active,
+    )
+
+
+# What else the confirmation compares, in the order it lists them.
+COMPARED = (
+    ("Pays on account", "yes_no", "pay_on_account"),
+    ("Discount when paying with funds", "percent", "funds_discount_bp"),
+    ("Smallest top-up", "money", "topup_min"),
+    ("Largest top-up", "money", "topup_max"),
+    ("Top-up bonus", "bonus", "bonus"),
+    ("Referral link", "yes_no", "grants_referral_link"),
+    ("Affiliate reward", "money", "affiliate_reward"),
+    ("Payment reminders", "yes_no", "reminders_enabled"),
+)
+
+
+def put_in_group(customer, group, actor, note=""):
+    """The owner puts `customer` into `group` (moving them out of theirs; the default group takes
+    them out of any). Returns the GroupChange done, or raises GroupError with a message.
+
+    One transaction: the move an approved application makes (credit limit, referral link), their
+    pending application for that group approved with it (applications for other groups wait for
+    the owner as before), an audit entry with the owner's note (for the shop's records: the
+    customer is not shown it), and, for a group other than the default, an email to the customer
+    (a paused account gets none: it can't sign in to see it).
+    """
+    if actor is None or not actor.is_owner:
+        raise GroupError("Only the owner changes a customer's group.")
+    note = (note or "").strip()
+    with write_transaction():
+        change = group_change(customer, group)
+        customer, group = change.customer, change.after
+        move_to_group(customer, group)
+        GroupApplication.update(state=APPROVED, decided_at=utcnow(), decided_by=actor, reason="").where(
+            (GroupApplication.user == customer)
+            & (GroupApplication.group == group)
+            & (GroupApplication.state == PENDING)
+        ).execute()
+        limit = change.differences[0]
+        audit(
+            actor,
+            "customer_group_changed",
+            f"customer {customer.id} ({customer.email})",
+            before={"group": change.before.name, "credit_limit": limit.before},
+            after={
+                "group": group.name,
+                "credit_limit": limit.after,
+                "note": note,
+                "application_approved": change.approves_application,
+            },
+        )
+        if change.emails_customer:
+            send_templated(
+                customer.email,
+                "group_changed",
+                f"You are now in {unlinkable(group.name)}",
+                "group_changed",
+                user=customer,
+                group=group,
+                account_url=absolute_url("membership.overview"),
+            )
+    return change
 
 
 def _snapshot(group):

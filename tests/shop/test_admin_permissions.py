@@ -85,6 +85,7 @@ OWNER_ONLY = {
     "admin.groups.new",
     "admin.groups.edit",
     "admin.groups.retire",
+    "admin.customers.change_group",
     "admin.approvals.decide_application",
     "admin.staff.index",
     "admin.staff.revoke",

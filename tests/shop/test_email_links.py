@@ -39,6 +39,7 @@ from models.funds.top_ups import TopUp
 from models.groups.applications import apply_for
 from models.groups.applications import decide
 from models.groups.group import CustomerGroup
+from models.groups.management import put_in_group
 from models.groups.management import update_group
 from models.orders.cancelling import cancel_order
 from models.orders.card_payments import complete_card_payment
@@ -175,6 +176,14 @@ def _decided(approve):
         return customer.email
 
     return trigger
+
+
+def trigger_group_changed(app, make_customer, owner):
+    customer = make_customer()
+    vip = CustomerGroup.get(CustomerGroup.name == "VIP")
+    CustomerGroup.update(name=f"VIP {TYPED}", perks=TYPED).where(CustomerGroup.id == vip.id).execute()
+    put_in_group(customer, CustomerGroup.get_by_id(vip.id), owner, f"Note {TYPED}")
+    return customer.email
 
 
 def trigger_balance_adjusted(app, make_customer, owner):
@@ -413,6 +422,7 @@ KINDS = {
     "email_changed_notice": trigger_email_changed_notice,
     "application_approved": _decided(True),
     "application_rejected": _decided(False),
+    "group_changed": trigger_group_changed,
     "order_placed": trigger_order_placed,
     "order_paid": trigger_order_paid,
     "order_card_failed": trigger_order_card_failed,

@@ -20,6 +20,7 @@ from models.funds.ledger import money_has_moved
 from models.operations.health import health_report
 from models.orders.notifications import provider_silence
 from models.reports.dashboard import dashboard as dashboard_figures
+from models.reports.dashboard import mail_status
 from models.reports.order_value import order_value_hints
 from models.shop.mail import absolute_url
 from models.shop.mail import public_url
@@ -89,11 +90,14 @@ for area in AREAS:
 
 @bp.get("/")
 def dashboard():
+    health = health_report()
+    scheduler = health.get("scheduler") or {}
     return render(
         "admin/dashboard.html",
         customers=count_by_role(CUSTOMER),
         outbox=counts_by_state(),
-        health=health_report(),
+        mail=mail_status(secrets_masked(), bool(scheduler.get("healthy"))),
+        health=health,
         ledger_check=latest_check(),
         overdue=overdue_customers(),
         figures=dashboard_figures(shop_today()),

@@ -3,8 +3,8 @@
 Who may do what: staff and the owner find, view, create and edit customers
 (taking a customer's details over the phone is everyday shop work, the new
 account is always a plain customer, and the customer sets their own password
-from the emailed link). Pausing and resuming an account is the owner's call.
-Nobody here changes a customer's email address: customers do that themselves,
+from the emailed link). Pausing and resuming an account, and putting a customer into a group,
+moving them or taking them out of it, are the owner's call (staff see the group). Nobody here changes a customer's email address: customers do that themselves,
 confirmed by a link to the new address.
 """
 
@@ -20,12 +20,23 @@ from forms.accounts import CustomerDetailsForm
 from forms.accounts import NewCustomerForm
 from forms.fields import clean_text
 from forms.fields import phone_number
+from forms.groups import CustomerGroupForm
 from models.accounts.addresses import addresses_of
 from models.accounts.administration import create_customer_for_owner
 from models.accounts.administration import set_blocked
 from models.accounts.profile import update_profile
 from models.accounts.search import clean_query
 from models.accounts.search import customers
+from models.accounts.search import with_group_and_balance
+from models.groups.applications import applications_of
+from models.groups.applications import PENDING
+from models.groups.group import active_groups
+from models.groups.group import CustomerGroup
+from models.groups.group import default_group
+from models.groups.group import group_of
+from models.groups.group import GroupError
+from models.groups.management import group_change
+from models.groups.management import put_in_group
 from models.users.security_log import events_of
 from models.users.user import CREATED_BY_OWNER
 from models.users.user import CUSTOMER
@@ -98,7 +109,7 @@ def index():
         "admin/customers/index.html",
         fragment="admin/customers/_results.html",
         q=q,
-        customers=list(query.paginate(page.number, page.size)),
+        customers=list(with_group_and_balance(query).paginate(page.number, page.size)),
         total=total,
         page=page,
     )
@@ -107,12 +118,76 @@ def index():
 @bp.get("/<id:customer_id>")
 def show(customer_id):
     customer = customer_or_404(customer_id)
+    group = group_of(customer)
     return render(
         "admin/customers/show.html",
         customer=customer,
         addresses=addresses_of(customer),
         events=events_of(customer),
+        group=group,
+        group_form=group_form(group),
+        default_group=default_group(),
+        applied_for=[a.group for a in applications_of(customer) if a.state == PENDING],
     )
+
+
+def group_form(current, formdata=None):
+    """The form that puts a customer into another group: every open group but theirs."""
+    form = CustomerGroupForm(formdata=formdata)
+    form.group_id.choices = [
+        (g.id, f"{g.name} (the default group)" if g.is_default else g.name)
+        for g in active_groups()
+        if g.id != current.id
+    ]
+    return form
+
+
+@bp.route("/<id:customer_id>/group", methods=["GET", "POST"])
+@owner_required
+def change_group(customer_id):
+    """Two steps, both POSTs of the same form: the owner sees what would change (credit limit,
+    discount…), then confirms (`step=confirm`). models/groups/management.py does the move."""
+    customer = customer_or_404(customer_id)
+    current = group_of(customer)
+    if request.method == "GET":
+        return render(
+            "admin/customers/group.html", customer=customer, current=current, form=group_form(current)
+        )
+    form = group_form(current, request.form)
+    if form.validate_on_submit():
+        try:
+            if form.from_group_id.data is not None and form.from_group_id.data != current.id:
+                raise GroupError(
+                    f"{customer.display_name} was moved to {current.name} in the meantime. Check the change again."
+                )
+            group = CustomerGroup.get_by_id(form.group_id.data)
+            if request.form.get("step") == "confirm":
+                change = put_in_group(
+                    customer, group, current_user._get_current_object(), form.note.data or ""
+                )
+                flash(moved_message(change), "success")
+                return redirect_after_post(url_for(".show", customer_id=customer.id) + "#group-heading")
+            change = group_change(customer, group)
+        except GroupError as error:
+            form.group_id.errors.append(str(error))
+        else:
+            form.from_group_id.data = current.id
+            return render(
+                "admin/customers/group.html", customer=customer, current=current, form=form, change=change
+            )
+    form.from_group_id.data = None  # a fresh choice starts from the group they are in now
+    return render_invalid("admin/customers/group.html", customer=customer, current=current, form=form)
+
+
+def moved_message(change):
+    name = change.customer.display_name
+    if change.is_removal:
+        text = f"{name} is no longer in {change.before.name}: they are back in {change.after.name}."
+    else:
+        text = f"{name} is now in {change.after.name}."
+    if change.emails_customer:
+        text += " We've emailed them."
+    return text
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -114,6 +114,7 @@ def send_templated(to, kind, subject, template, secrets=(), unasked=False, **con
         "link": blocks.link,
         "code_block": blocks.code,
         "order_items": blocks.order_items,
+        "details": blocks.details,
         **context,
     }
     marked = _email_templates().get_template(f"email/{template}.txt").render(context).strip() + "\n"
@@ -209,10 +210,11 @@ class _Block:
 
     `inline` is its markup inside a sentence (a block alone on its line is drawn as `html`)."""
 
-    def __init__(self, text, html, inline=None):
+    def __init__(self, text, html, inline=None, quiet=False):
         self.text = text
         self.html = html
         self.inline = inline if inline is not None else html
+        self.quiet = quiet
 
 
 # A block's place in the template's output until both parts are written (private-use characters
@@ -257,7 +259,7 @@ class _Blocks:
     def link(self, url, label, lead=""):
         """Like `button`, drawn as a plain link (one of many in a list, an opt-out)."""
         html, inline = self._button(url, label, quiet=True)
-        return self._add(_Block(f"{lead}\n{url}" if lead else url, html, inline))
+        return self._add(_Block(f"{lead}\n{url}" if lead else url, html, inline, quiet=not lead))
 
     def code(self, value):
         """A sign-in or confirmation code, set large and easy to copy in the HTML part."""
@@ -271,6 +273,13 @@ class _Blocks:
         context = {"rows": rows, "total": format_money(total), "heading": heading}
         text = self._render("_order_items.txt", **context)
         return self._add(_Block(str(text), self._render("_order_items.html", **context)))
+
+    def details(self, rows):
+        """Facts to copy, such as bank details: (label, value) pairs, "Label: value" lines in the text
+        part, a shaded box with each value large under its label in the HTML part."""
+        rows = [(label, value) for label, value in rows if value]
+        text = "\n".join(f"{label}: {_as_in_email(value)}" for label, value in rows)
+        return self._add(_Block(text, self._render("_details.html", rows=rows)))
 
     def as_text(self, marked):
         """The template's output with every block written as text: the text part."""
@@ -286,8 +295,9 @@ class _Blocks:
         if URL.fullmatch(stripped) and _is_shops(stripped):
             label = self.links.get(stripped, "Open the page")
             stripped = ShopWords(stripped)  # under the shop's address: its own link
-            html, inline = self._button(stripped, label, quiet=isinstance(label, Quiet))
-            return _Block(stripped, html, inline)
+            quiet = isinstance(label, Quiet)
+            html, inline = self._button(stripped, label, quiet=quiet)
+            return _Block(stripped, html, inline, quiet=quiet)
         return None
 
 
@@ -331,6 +341,9 @@ def text_to_paragraphs(text, blocks=None):
             if block is None:
                 run.append(line)
                 continue
+            if block.quiet:  # a plain link: a line of its paragraph
+                run.append(block.inline)
+                continue
             if run:
                 pieces.append(_paragraph(run, blocks))
                 run = []
@@ -341,22 +354,22 @@ def text_to_paragraphs(text, blocks=None):
 
 
 def _paragraph(lines, blocks):
-    html = "<br>\n".join(_inline(line, blocks) for line in lines)
+    html = "<br>\n".join(line if isinstance(line, Markup) else _inline(line, blocks) for line in lines)
     return Markup(f'<p style="margin:0 0 16px;">{html}</p>')  # noqa: S704 - escaped in _inline
 
 
 def _inline(line, blocks):
     shop = public_url() + "/"
     escaped = str(escape(line))
-    linked = URL.sub(lambda m: _link(m.group(0), shop), escaped)
+    linked = URL.sub(lambda m: _link(m.group(0), shop, blocks.links), escaped)
     return TOKEN.sub(lambda m: str(blocks.blocks[int(m.group(1))].inline), linked)
 
 
-def _link(url, shop):
-    """An escaped URL as a link if it is one of the shop's own (under `shop`, which ends in /)."""
-    if (url + "/").startswith(shop):
-        shown = url.split("://", 1)[1]
-        return (
-            f'<a href="{url}" style="color:#0a6e4f;overflow-wrap:anywhere;word-break:break-all;">{shown}</a>'
-        )
-    return url
+def _link(url, shop, labels):
+    """An escaped URL as a link if it is one of the shop's own (under `shop`, which ends in /): its
+    words from `labels` (send_text's links), else the address without its scheme."""
+    if not (url + "/").startswith(shop):
+        return url
+    label = labels.get(str(Markup(url).unescape()))
+    shown = escape(label) if label else url.split("://", 1)[1]
+    return f'<a href="{url}" class="link" style="color:#0a6e4f;overflow-wrap:anywhere;">{shown}</a>'

@@ -11,9 +11,15 @@ else that fills a message is someone's typing: a customer's name (anyone can reg
 Email templates show every such value through `unlinkable` (the `finalize` of their Jinja
 environment, so a new template or value can't forget it), which writes URLs and host names so that
 no mail client makes a link of them; and the HTML part links only URLs under the shop's address.
+
+Two parts, one template. A template writes the text part and asks for the blocks the HTML part
+draws differently (`_Blocks`: a button with words for each of the shop's links, a code set large,
+bank details in a box, the order's items as a table); the text part keeps every fact and every
+full address. How the HTML part is laid out for phones: see "The HTML part" below.
 """
 
 import re
+from html import unescape
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -58,10 +64,15 @@ def absolute_url(endpoint, **values):
 HOST = re.compile(r"[\w-]+(?:\.[\w-]+)+(?![\w-]*@)")
 
 
+# The characters that mark a template's blocks (TOKEN, below): never part of what someone typed.
+NOT_TYPED = str.maketrans("", "", "\ue000\ue001")
+
+
 def unlinkable(text):
     """`text` written so that no mail client turns it into a link, and still readable:
     "https://evil.example/claim" becomes "https[:]//evil[.]example/claim"."""
-    return HOST.sub(_bracket_dots, str(text).replace("://", "[:]//"))
+    text = str(text).translate(NOT_TYPED).replace("://", "[:]//")
+    return HOST.sub(_bracket_dots, text)
 
 
 def _bracket_dots(match):
@@ -136,7 +147,7 @@ def send_text(to, kind, subject, text, headers=None, expires_at=None, secrets=()
     Whoever writes `text` shows the values someone typed through `unlinkable`.
     """
     settings = load_settings()
-    text = text.strip() + "\n"
+    text = text.translate(NOT_TYPED).strip() + "\n"
     blocks = _Blocks(links)
     html = _layout(settings, subject, kind, text_to_paragraphs(text, blocks))
     return _queue(
@@ -218,7 +229,7 @@ class _Block:
 
 
 # A block's place in the template's output until both parts are written (private-use characters
-# no template or typed value writes: typed values can't hold them, see `_as_in_email`).
+# no template writes, taken out of typed values by `unlinkable` and of send_text's text).
 TOKEN = re.compile("\ue000(\\d+)\ue001")
 
 
@@ -361,8 +372,20 @@ def _paragraph(lines, blocks):
 def _inline(line, blocks):
     shop = public_url() + "/"
     escaped = str(escape(line))
-    linked = URL.sub(lambda m: _link(m.group(0), shop, blocks.links), escaped)
-    return TOKEN.sub(lambda m: str(blocks.blocks[int(m.group(1))].inline), linked)
+    pieces, end = [], 0
+    for match in URL.finditer(escaped):
+        pieces += [_kept_together(escaped[end : match.start()]), _link(match.group(0), shop, blocks.links)]
+        end = match.end()
+    pieces.append(_kept_together(escaped[end:]))
+    return TOKEN.sub(lambda m: str(blocks.blocks[int(m.group(1))].inline), "".join(pieces))
+
+
+# An order number or a reference ("2612-00042"): never split over two lines at its hyphen.
+NUMBER = re.compile(r"\b\d+(?:-\d+)+\b")
+
+
+def _kept_together(escaped):
+    return NUMBER.sub(lambda m: f'<span style="white-space:nowrap;">{m.group(0)}</span>', escaped)
 
 
 def _link(url, shop, labels):
@@ -370,6 +393,6 @@ def _link(url, shop, labels):
     words from `labels` (send_text's links), else the address without its scheme."""
     if not (url + "/").startswith(shop):
         return url
-    label = labels.get(str(Markup(url).unescape()))
+    label = labels.get(unescape(url))
     shown = escape(label) if label else url.split("://", 1)[1]
     return f'<a href="{url}" class="link" style="color:#0a6e4f;overflow-wrap:anywhere;">{shown}</a>'

@@ -28,7 +28,10 @@ from tests.shop import test_email_links as emails
 pytestmark = pytest.mark.browser
 
 LONG_WORD = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessen"
-PHOTOGRAPHED = {"order_placed", "sign_in_code", "reset_password", "order_paid", "confirm_email"}
+PHOTOGRAPHED = {
+    "order_placed", "sign_in_code", "reset_password", "order_paid", "confirm_email", "new_orders_digest_owner",
+    "credit_statement", "new_order_owner", "order_refunded",
+}  # fmt: skip
 
 
 @pytest.fixture

@@ -55,8 +55,16 @@ def mail_customer(order, kind, subject, **extra):
         order=order,
         order_url=_order_url(order),
         pay_url=pay_link(order),  # works without signing in: see pay_link
+        lines=order_lines(order),
         **extra,
     )
+
+
+def order_lines(order):
+    """The order's lines as its emails list them (email/_order_items.*): the products in the order
+    they were added, then any discount and delivery line."""
+    lines = order.lines.order_by(OrderLine.id)
+    return sorted(lines, key=lambda line: line.kind != "product")  # a stable sort: ids stay in order
 
 
 def _order_url(order):
@@ -84,12 +92,7 @@ def send_receipt(order, now=None):
     if order.channel != SHOP_CHANNEL:
         return None
     claim_first_email(order, now)
-    return mail_customer(
-        order,
-        "order_paid",
-        f"Order {order.number}: payment received",
-        lines=list(order.lines.order_by(OrderLine.id)),
-    )
+    return mail_customer(order, "order_paid", f"Order {order.number}: payment received")
 
 
 def tell_order_placed(order, now=None):

@@ -25,6 +25,7 @@ from models.base import BaseModel
 from models.base import to_naive_utc
 from models.base import utcnow
 from models.base import write_transaction
+from models.orders.messages import order_lines
 from models.orders.order import Order
 from models.orders.order import SHOP_CHANNEL
 from models.shop.mail import absolute_url
@@ -62,6 +63,7 @@ def tell_owner_new_order(order):
         "new_order_owner",
         order=order,
         customer=User.get_by_id(order.user_id),
+        lines=order_lines(order),
         admin_url=absolute_url("admin.orders.show", order_id=order.id),
     )
 

@@ -34,6 +34,7 @@ from models.orders.order import CANCELLED as ORDER_CANCELLED
 from models.orders.order import Order
 from models.orders.order import OrderPayment
 from models.reminders.messages import compose
+from models.reminders.messages import reminder_links
 from models.reminders.messages import unsubscribe_headers
 from models.reminders.plan import plan
 from models.reminders.records import CANCELLED
@@ -199,6 +200,7 @@ def send_one(reminder_id, now):
             subject,
             text,
             headers=unsubscribe_headers(reminder.user_id),
+            links=reminder_links(reminder.order),
             expires_at=reminder.batch.window_end,  # its "pay before" is the window's dispatch
         )
         Reminder.update(outbox_message=message.id).where(Reminder.id == reminder_id).execute()

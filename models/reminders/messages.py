@@ -40,6 +40,7 @@ from models.reminders.plan import SEGMENTS
 from models.reminders.windows import next_dispatch
 from models.shop.audit import audit
 from models.shop.mail import absolute_url
+from models.shop.mail import Quiet
 from models.shop.mail import unlinkable
 from models.shop.settings import format_money
 from models.shop.settings import load_settings
@@ -300,6 +301,13 @@ def compose(order, segment, now, subject=None, body=None):
     footer = f"Don't want payment reminders? Stop them here:\n{unsubscribe}"
     text = "\n\n".join([text.strip(), *extra, footer])
     return fill(subject if subject is not None else saved_subject, values).replace("\n", " ").strip(), text
+
+
+def reminder_links(order):
+    """The words on the reminder's links in its HTML part (models/shop/mail.py, send_text's links):
+    the pay link a button, the opt-out a plain link."""
+    unsubscribe = absolute_url("reminders.unsubscribe", token=opt_out_token(order.user_id))
+    return {pay_link(order): f"Pay order {order.number}", unsubscribe: Quiet("Stop payment reminders")}
 
 
 def unsubscribe_headers(user_id):

@@ -858,7 +858,7 @@ def test_the_owners_template_is_filled_never_run(app, customer_with_order, now):
     assert "{% for x in y %}loop{% endfor %}" in page
     assert f"number: {order.number}" in page
     with app.app_context():
-        assert f'<a href="{pay_link(order)}">' in page
+        assert f'<a href="{pay_link(order)}" class="link"' in page and f"Pay order {order.number}</a>" in page
 
 
 def test_a_customers_own_name_is_text_too(app, make_customer, now):

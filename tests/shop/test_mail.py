@@ -617,3 +617,19 @@ def test_email_templates_show_typed_values_unlinkable_and_the_shops_own_as_they_
     assert "http://shop.test/sign-in" in message.text_body  # a ShopWords link, as it is
     assert "hello@shop.example" in message.text_body  # the Settings: the shop's own words
     assert re.findall(r'href="(http[^"]+)"', message.html_body) == ["http://shop.test/sign-in"]
+
+
+def test_typed_text_cannot_pose_as_a_block_of_the_html_part(app):
+    """The characters that mark a template's buttons, codes and lists never come from typing."""
+    with app.app_context(), write_transaction():
+        message = send_templated(
+            "ada@example.com",
+            "set_password",
+            "Your account is ready",
+            "set_password",
+            user=SimpleNamespace(first_name="\ue0000\ue001Ada"),
+            link=absolute_url("auth.sign_in"),
+        )
+    assert "Hello 0Ada," in message.text_body  # the marks gone, the rest as typed
+    assert "\ue000" not in message.text_body + message.html_body
+    assert message.html_body.count('href="http://shop.test/sign-in"') == 1

@@ -83,10 +83,10 @@ INSERT INTO "order" (
     currency, subtotal, total, funds_used, card_amount, bank_amount, idempotency_key, created_at,
     paid_at, cancelled_at, auto_cancel_at, local_date, external_ref, marketplace_amount,
     dispatched_at, completed_at, funds_discount, credit_used, hold_round, refunded,
-    delivery_name, delivery_price, delivery_estimate, delivery_pickup
+    delivery_name, delivery_price, delivery_estimate, delivery_pickup, delivery_details
 ) VALUES (
     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 1, 0, '', 0, '', 0
+    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 1, 0, '', 0, '', 0, ''
 )
 """
 PAYMENT_INSERT = """

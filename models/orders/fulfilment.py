@@ -133,6 +133,9 @@ def _advance(orders, from_status, to_status, stamp, actor, note, now, email=Fals
             fresh = Order.get_by_id(order.id)
             record_event(fresh, from_status, to_status, actor, note, now)
             if email and fresh.channel == "shop":  # marketplaces talk to their own customers
-                mail_customer(fresh, "order_dispatched", f"Order {fresh.number} is on its way", note=note)
+                subject = f"Order {fresh.number} is " + (
+                    "ready to collect" if fresh.delivery_pickup else "on its way"
+                )
+                mail_customer(fresh, "order_dispatched", subject, note=note)
             changed.append(fresh)
     return changed

@@ -14,14 +14,17 @@ from models.orders.account_payment import account_quote
 from models.orders.breakdown import funds_cost
 from models.orders.breakdown import quote
 from models.orders.breakdown import round_half_up_bp
+from models.orders.fulfilment import dispatch
 from models.orders.order import BANK
 from models.orders.order import DeliveryChanged
 from models.orders.order import Order
 from models.orders.order import OrderError
+from models.orders.order import PAID
 from models.orders.order import payments_total
 from models.orders.placing import place_order
 from models.refunds.orders import refund_order
 from models.refunds.orders import refundable
+from models.shop.outbox import OutboxMessage
 from models.storefront.cart import add_to_cart
 from models.storefront.delivery import create_method
 from models.storefront.delivery import DeliveryMethod
@@ -87,7 +90,7 @@ def test_the_chosen_method_goes_on_the_order_with_its_line(buyer, methods):
         express.id,
     )
     assert order.subtotal == 2000 and order.total == 2990 and order.bank_amount == 2990
-    line = order.lines.where_kind = [line for line in order.lines if line.kind == "delivery"][0]
+    line = next(line for line in order.lines if line.kind == "delivery")
     assert (line.name, line.line_total) == ("Express", 990)
     assert sum(line.line_total for line in order.lines) == order.total
     assert order.shipping_country == "GB"
@@ -221,6 +224,33 @@ def test_a_refund_may_include_delivery(buyer, methods, owner):
     assert order.status == "paid" and refundable(order) == 2990
     refund = refund_order(order, 2990, "funds", "Lost in the post", owner, "refund-key-0000000001")
     assert refund.amount == 2990 and Order.get_by_id(order.id).refunded == 2990
+
+
+@pytest.mark.parametrize(
+    ("which", "subject", "said"),
+    [
+        (0, "is on its way", "Delivery: Standard, 2–4 working days."),
+        (2, "is ready to collect", "is ready to collect:\n1 High St, Mon–Sat 10–18"),
+    ],
+)
+def test_the_dispatch_email_says_how_it_comes(buyer, methods, owner, which, subject, said):
+    chosen = methods[which]
+    where = gb_address(buyer)
+    fund(buyer, 5000)
+    order = place_order(
+        buyer,
+        KEY,
+        shop(buyer, (make_product(price=2000), 1)),
+        where,
+        None if chosen.pickup else where,
+        delivery_method_id=chosen.id,
+        delivery_seen=offers_fingerprint(offers_for("GB", 2000)),
+    )
+    assert order.status == PAID
+    dispatch([order], owner)
+    mail = OutboxMessage.get(OutboxMessage.kind == "order_dispatched")
+    assert mail.subject.startswith(f"Order {order.number} {subject}")
+    assert said in mail.text_body
 
 
 def test_a_shop_without_methods_places_orders_as_before(buyer):

@@ -36,6 +36,7 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.funds.holds import journal_key
+from models.storefront.catalog import Product
 from models.users.user import User
 from payments import PENDING
 
@@ -292,6 +293,12 @@ def order_of(user, order_id):
 
 def payment_of(order, payment_id):
     return OrderPayment.get_or_none((OrderPayment.id == payment_id) & (OrderPayment.order == order))
+
+
+def products_of(lines):
+    """{product id: Product} for the product lines still in the catalogue (for their pictures)."""
+    ids = {line.product_id for line in lines if line.kind == "product"}
+    return {product.id: product for product in Product.select().where(Product.id.in_(ids))} if ids else {}
 
 
 def history_of(order):

@@ -31,6 +31,7 @@ from models.orders.order import OrderError
 from models.orders.order import OrderLine
 from models.orders.order import OrderPayment
 from models.orders.order import PENDING_PAYMENT
+from models.orders.order import products_of
 from models.orders.order import STATUS_LABELS
 from models.orders.search import channels
 from models.orders.search import matching
@@ -136,11 +137,13 @@ def _page(order, refund_form=None, cancel_form=None, status=200):
     left = refundable(order)
     if refund_form is None:
         refund_form = OrderRefundForm(formdata=None, prefix="refund")
+    lines = list(order.lines.order_by(OrderLine.id))
     return render(
         "admin/orders/show.html",
         order=order,
         customer=User.get_by_id(order.user_id),
-        lines=list(order.lines.order_by(OrderLine.id)),
+        lines=lines,
+        products=products_of(lines),  # pictures help whoever packs the order
         payments=list(order.payments.order_by(OrderPayment.id)),
         refunds=refunds_of(order),
         events=history_of(order),

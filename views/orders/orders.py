@@ -50,6 +50,7 @@ from models.orders.order import OrderLine
 from models.orders.order import OrderPayment
 from models.orders.order import orders_of
 from models.orders.order import payment_of
+from models.orders.order import products_of
 from models.orders.pay_link import order_for_pay_link
 from models.orders.pay_link import pay_link_token
 from models.orders.progress import next_step
@@ -130,6 +131,7 @@ def show(order_id):
         paying = card_payment_in_progress(order)  # asks the provider; may pay the order
         order = Order.get_by_id(order.id)
     step = next_step(order, paying)
+    lines = list(order.lines.order_by(OrderLine.id))
     return render(
         "orders/show.html",
         order=order,
@@ -137,7 +139,8 @@ def show(order_id):
         next_dispatch=next_dispatch_to_announce(utcnow()) if step == PREPARING else None,
         cancelled_because=cancel_reason(order).rstrip(".") if order.status == CANCELLED else "",
         paying=paying,  # a card payment being confirmed: no cancelling meanwhile
-        lines=list(order.lines.order_by(OrderLine.id)),
+        lines=lines,
+        products=products_of(lines),
         events=history_of(order),
         payments=list(order.payments.order_by(OrderPayment.id)),
         placed=request.args.get("placed") == "1",

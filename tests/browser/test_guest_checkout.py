@@ -1,11 +1,13 @@
 """From cart to paid as a new visitor, in a real browser at 390 px and desktop, JavaScript on and
 off: add a product, Checkout, "How would you like to continue?" with the cart in view, create an
-account, confirm by code, back at checkout with the cart, pay by card in the sandbox; then My
-Account with its Credit card. Screenshots of the choice page and My Account go to
+account, confirm by code, back at checkout with the cart, choose the delivery (the demo's methods,
+added for this test and taken away after it), pay by card in the sandbox; then My Account with its
+Credit card. Screenshots of the choice page and My Account go to
 $SCREENSHOT_DIR when it is set (else the test's tmp_path)."""
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -48,6 +50,41 @@ with app.app_context(), connection():
 """
 
 
+ADD_DELIVERY = """
+import sys
+from shop import create_app
+from models.base import connection
+from models.operations.demo import load_demo_delivery
+app = create_app({"SECRET_KEY": "browser-test-secret", "DATABASE_URL": "sqlite:///" + sys.argv[1],
+                  "INSTANCE_PATH": sys.argv[2]})
+with app.app_context(), connection():
+    load_demo_delivery("GB")
+"""
+
+
+@pytest.fixture
+def delivery_methods(live_server, live_database, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", ADD_DELIVERY, str(live_database), str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    yield
+    with sqlite3.connect(live_database) as connection:
+        connection.execute("DELETE FROM delivery_method")
+
+
+def the_delivery(live_database, email):
+    with sqlite3.connect(live_database) as connection:
+        return connection.execute(
+            'SELECT delivery_name, delivery_price, total FROM "order" JOIN "user" ON "user".id = "order".user_id '
+            'WHERE email = ? ORDER BY "order".id DESC',
+            (email,),
+        ).fetchone()
+
+
 def shots_folder(tmp_path):
     folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
@@ -67,7 +104,7 @@ def give_credit(live_database, tmp_path, email):
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_a_new_visitor_goes_from_cart_to_paid(
-    browser, live_server, live_database, tmp_path, javascript, viewport
+    browser, live_server, live_database, delivery_methods, tmp_path, javascript, viewport
 ):
     size = DESKTOP if viewport == "desktop" else MOBILE
     phone = {"is_mobile": True, "has_touch": True} if viewport == "phone" else {}
@@ -124,13 +161,21 @@ def test_a_new_visitor_goes_from_cart_to_paid(
         assert_no_horizontal_scroll(page)
         page.screenshot(path=str(shots / f"guest-at-checkout-{name}.png"), full_page=True)
 
+        # Delivery chosen: Express instead of the cheapest, Standard.
+        expect(page.get_by_role("radio", name=re.compile("^Standard"))).to_be_checked()
+        page.get_by_role("radio", name=re.compile("^Express")).check()
+        if not javascript:
+            page.get_by_role("button", name="Recalculate").click()
+        expect(page.get_by_role("button", name="Place order for €14.40")).to_be_visible()
+
         # Paid by card in the sandbox.
-        page.get_by_role("button", name=re.compile("^Place order")).click()
+        page.get_by_role("button", name="Place order for €14.40").click()
         expect(page.get_by_role("heading", name=re.compile(r"^Pay "))).to_be_visible()
         page.get_by_role("button", name="Approve", exact=True).click()
         expect(page.get_by_role("heading", name=re.compile("is paid"))).to_be_visible()
         status, funds_used, card_amount, _ = order_status(live_database, email)
-        assert status == "paid" and card_amount + funds_used == 450
+        assert status == "paid" and card_amount + funds_used == 1440
+        assert the_delivery(live_database, email) == ("Express", 990, 1440)
 
         # My Account, with the credit the shop gives this customer.
         give_credit(live_database, tmp_path, email)

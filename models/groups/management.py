@@ -144,7 +144,7 @@ def group_change(customer, group):
         after=group,
         differences=tuple(differences),
         approves_application=approves,
-        emails_customer=not group.is_default and customer.is_active,
+        emails_customer=customer.is_active,
     )
 
 
@@ -161,20 +161,32 @@ COMPARED = (
 )
 
 
-def put_in_group(customer, group, actor, note=""):
+def put_in_group(customer, group, actor, note="", seen_from=None):
     """The owner puts `customer` into `group` (moving them out of theirs; the default group takes
     them out of any). Returns the GroupChange done, or raises GroupError with a message.
 
     One transaction: the move an approved application makes (credit limit, referral link), their
     pending application for that group approved with it (applications for other groups wait for
     the owner as before), an audit entry with the owner's note (for the shop's records: the
-    customer is not shown it), and, for a group other than the default, an email to the customer
-    (a paused account gets none: it can't sign in to see it).
+    customer is not shown it), and an email to the customer, also when taken out of a group (they
+    lose its terms; a paused account gets none: it can't sign in to see it).
+
+    `seen_from`: the group the owner's confirmation showed them in. Checked inside the write, so
+    two tabs can't both apply a change shown against the same starting group; when the customer
+    is already in `group` (the same confirmation sent twice) nothing happens and None is returned.
     """
     if actor is None or not actor.is_owner:
         raise GroupError("Only the owner changes a customer's group.")
     note = (note or "").strip()
     with write_transaction():
+        if seen_from is not None:
+            now_in = group_of(User.get_by_id(customer.id))
+            if now_in.id == group.id:
+                return None
+            if now_in.id != seen_from.id:
+                raise GroupError(
+                    f"{customer.display_name} was moved to {now_in.name} in the meantime. Check the change again."
+                )
         change = group_change(customer, group)
         customer, group = change.customer, change.after
         move_to_group(customer, group)
@@ -200,10 +212,14 @@ def put_in_group(customer, group, actor, note=""):
             send_templated(
                 customer.email,
                 "group_changed",
-                f"You are now in {unlinkable(group.name)}",
+                "Your membership has changed"
+                if change.is_removal
+                else f"You are now in {unlinkable(group.name)}",
                 "group_changed",
                 user=customer,
                 group=group,
+                before=change.before,
+                removed=change.is_removal,
                 account_url=absolute_url("membership.overview"),
             )
     return change

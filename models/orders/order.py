@@ -145,6 +145,7 @@ class Order(BaseModel):
                     "bank_amount",
                     "marketplace_amount",
                     "funds_discount",
+                    "delivery_price",
                 ),
                 False,
             ),

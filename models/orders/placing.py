@@ -236,6 +236,12 @@ def _check_delivery(subtotal, shipping, method_id, seen):
     """The delivery offer the customer chose, checked against what the page showed; None when the
     shop has no delivery step."""
     if not delivery_in_use():
+        if method_id is not None or seen:  # the page offered delivery; the owner has since hidden it all
+            raise DeliveryChanged(
+                "Delivery has just changed at the shop. Please check your order again.", "delivery"
+            )
+        if shipping is None:
+            raise OrderError("Choose a delivery address.", "shipping_address")
         return None
     if method_id is None:
         raise OrderError("Choose how your order reaches you.", "delivery")

@@ -88,10 +88,10 @@ def test_moving_between_groups_and_taking_a_customer_out(app, customer, owner, t
         }
         removed = put_in_group(customer, default_group(), owner, "Left the trade scheme")
     assert removed.is_removal and settings_for(customer).group_name == "Basic"
-    assert [m.kind for m in emails_to(customer.email)] == [
-        "group_changed",
-        "group_changed",
-    ]  # none for removal
+    mails = emails_to(customer.email)
+    assert [m.kind for m in mails] == ["group_changed"] * 3  # removal too: they lose the group's terms
+    assert mails[-1].subject.startswith("Your membership has changed")
+    assert "has moved you from VIP back to Basic" in mails[-1].text_body
     actions = [
         (e.before_data["group"], e.after_data["group"])
         for e in AuditEntry.select()
@@ -213,7 +213,7 @@ def test_taking_a_customer_out_of_their_group(owner_client, make_customer):
     )
     html = check.get_data(as_text=True)
     assert "out of VIP?" in html and "They go back to Basic, the default group." in html
-    assert "No email goes to the customer" in html
+    assert f"We'll email {member.email} to say they are back in Basic." in html
     post_form(
         owner_client,
         f"/admin/customers/{member.id}/group",
@@ -302,3 +302,15 @@ def test_the_list_runs_the_same_statements_for_3_or_25_customers(owner_client, m
     many = listed()
     assert len(many) == len(few), "a statement per customer crept in"
     assert "€1.21" in owner_client.get("/admin/customers").get_data(as_text=True)
+
+
+def test_a_confirmation_shown_against_an_old_group_is_refused_inside_the_write(app, customer, owner, trade):
+    vip = group("VIP")
+    basic = default_group()
+    with app.test_request_context():
+        put_in_group(customer, trade, owner, seen_from=basic)  # tab 1 confirms Basic → Trade
+        with pytest.raises(GroupError, match="in the meantime"):
+            put_in_group(customer, vip, owner, seen_from=basic)  # tab 2 showed Basic → VIP
+        assert put_in_group(customer, trade, owner, seen_from=basic) is None  # tab 1's double click
+    assert settings_for(customer).group_name == trade.name
+    assert len(emails_to(customer.email)) == 1

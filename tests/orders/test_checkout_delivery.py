@@ -383,3 +383,40 @@ def test_an_address_nothing_delivers_to_says_so_and_offers_no_place_button(ready
     DeliveryMethod.update(countries="FR").where(DeliveryMethod.id == standard.id).execute()
     html = unescape(ready.get("/checkout").get_data(as_text=True))
     assert "We don't deliver to United Kingdom yet" in html and "Place order" not in html
+
+
+def test_all_methods_hidden_after_the_page_is_refused_not_placed_without_delivery(buyer, methods):
+    standard, express, pickup = methods
+    seen = shop(buyer, (make_product(price=2000), 1))
+    where = gb_address(buyer)
+    shown = offers_fingerprint(offers_for("GB", 2000))
+    for method in methods:
+        set_method_active(method, False, None)
+    with pytest.raises(DeliveryChanged, match="Delivery has just changed"):
+        place_order(buyer, KEY, seen, where, None, delivery_method_id=pickup.id, delivery_seen=shown)
+    with pytest.raises(DeliveryChanged):
+        place_order(buyer, KEY, seen, where, where, delivery_method_id=express.id, delivery_seen=shown)
+    with pytest.raises(OrderError, match="Choose a delivery address"):
+        place_order(buyer, KEY, seen, where, None)
+    assert Order.select().count() == 0
+
+
+def test_funds_left_at_their_default_follow_the_delivery_chosen(ready, customer, methods):
+    standard, express, pickup = methods
+    fund(customer, 10_000)
+    html = unescape(ready.get("/checkout").get_data(as_text=True))
+    assert 'value="29.90"' in html  # as much as possible: goods 25.00 + Standard 4.90
+    data = form_of(html)
+    data["funds"] = "29.90"
+    data["funds_default"] = re.search(r'name="funds_default" value="([^"]*)"', html).group(1)
+    cheaper = ready.post("/checkout", data={**data, "delivery": str(pickup.id), "recalculate": "1"})
+    text = unescape(cheaper.get_data(as_text=True))
+    assert cheaper.status_code == 200 and 'value="25.00"' in text and "Place order for €25.00" in text
+    dearer = ready.post("/checkout", data={**data, "delivery": str(express.id), "recalculate": "1"})
+    text = unescape(dearer.get_data(as_text=True))
+    assert dearer.status_code == 200 and 'value="34.90"' in text
+    # An amount the customer typed stays theirs.
+    typed = ready.post(
+        "/checkout", data={**data, "funds": "10.00", "delivery": str(express.id), "recalculate": "1"}
+    )
+    assert 'value="10.00"' in unescape(typed.get_data(as_text=True))

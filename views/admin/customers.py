@@ -156,16 +156,20 @@ def change_group(customer_id):
     form = group_form(current, request.form)
     if form.validate_on_submit():
         try:
-            if form.from_group_id.data is not None and form.from_group_id.data != current.id:
-                raise GroupError(
-                    f"{customer.display_name} was moved to {current.name} in the meantime. Check the change again."
-                )
             group = CustomerGroup.get_by_id(form.group_id.data)
             if request.form.get("step") == "confirm":
+                seen_from = CustomerGroup.get_or_none(CustomerGroup.id == form.from_group_id.data)
                 change = put_in_group(
-                    customer, group, current_user._get_current_object(), form.note.data or ""
+                    customer,
+                    group,
+                    current_user._get_current_object(),
+                    form.note.data or "",
+                    seen_from or current,
                 )
-                flash(moved_message(change), "success")
+                if change is None:  # the same confirmation, sent again
+                    flash(f"{customer.display_name} is in {group.name}.", "success")
+                else:
+                    flash(moved_message(change), "success")
                 return redirect_after_post(url_for(".show", customer_id=customer.id) + "#group-heading")
             change = group_change(customer, group)
         except GroupError as error:

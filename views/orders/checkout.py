@@ -84,10 +84,20 @@ def _delivery(form, addresses, summary):
     return offers, chosen
 
 
+def _funds_left_at_default(form):
+    """Whether the funds field still shows the default the last page filled in (the customer
+    didn't change it): a recalculation then fills in the new default instead of keeping the old
+    amount, which belonged to another delivery price or credit choice."""
+    shown = request.form.get("funds_default")
+    return bool(shown) and "funds" in request.form and request.form["funds"].strip() == shown
+
+
 def _page(form, addresses, summary, status=200, error=None, delivery_error=False):
     breakdown = None
     offers, chosen = _delivery(form, addresses, summary)
     delivery = chosen.price if chosen else 0
+    if _funds_left_at_default(form):  # "as much as possible" again, for the new delivery or credit
+        form.funds.data, form.funds.raw_data = None, []
     if not summary.is_empty and not summary.problems:
         wanted = form.funds.data if not form.funds.errors else None
         use_credit = bool(form.use_credit.data)
@@ -97,8 +107,10 @@ def _page(form, addresses, summary, status=200, error=None, delivery_error=False
             form.funds.errors = [*form.funds.errors, str(problem)]
             status = 422
             breakdown = quote(current_user, summary.subtotal, None, use_credit, delivery=delivery)
+    funds_default = request.form.get("funds_default", "")
     if breakdown is not None and form.funds.data is None and not form.funds.raw_data:
         form.funds.data = breakdown.funds_used  # the default: as much as possible, shown
+        funds_default = form.funds._value()
     if not form.seen.data or status == 200:
         form.seen.data = cart_fingerprint(summary)
     if offers is not None:  # the offers as this page shows them, whatever the last one showed
@@ -116,6 +128,7 @@ def _page(form, addresses, summary, status=200, error=None, delivery_error=False
         delivery_error=delivery_error,
         offers=offers,
         chosen=chosen,
+        funds_default=funds_default,
         shipping_country=country_label(shipping.country) if shipping else "",
         status=status,
     )

@@ -49,7 +49,9 @@ def demo_picture(slug, name):
     canvas = _background(top, bottom)
     title, detail = _label_text(name)
     DRAW[shape](canvas, body, accent, title, detail, rng)
-    return canvas.resize((WIDTH, HEIGHT), Image.Resampling.LANCZOS).convert("RGB")
+    # Framed closer, as a shop photographs its shelf: the product fills most of the picture.
+    crop = (int(W * 0.06), int(H * 0.06), int(W * 0.94), int(H * 0.94))
+    return canvas.crop(crop).resize((WIDTH, HEIGHT), Image.Resampling.LANCZOS).convert("RGB")
 
 
 def _label_text(name):
@@ -258,7 +260,7 @@ def _bag(canvas, body, accent, title, detail, rng):
 def _beans(canvas, rng, x, y):
     """A few roasted beans on the table beside the bag."""
     for _ in range(9):
-        bx, by = x + rng.randint(-40, 360), y + rng.randint(-60, 40)
+        bx, by = x + rng.randint(-40, 220), y + rng.randint(-70, 0)
         bean = Image.new("RGBA", (150, 150), (0, 0, 0, 0))
         bd = ImageDraw.Draw(bean)
         bd.ellipse((22, 42, 128, 108), fill=(74, 44, 28, 255))
@@ -326,7 +328,7 @@ def _tin(canvas, body, accent, title, detail, rng):
 
 def _leaves(canvas, rng, x, y, colour):
     for _ in range(7):
-        lx, ly = x + rng.randint(-20, 340), y + rng.randint(-20, 60)
+        lx, ly = x + rng.randint(-20, 200), y + rng.randint(-40, 10)
         leaf = Image.new("RGBA", (150, 150), (0, 0, 0, 0))
         ld = ImageDraw.Draw(leaf)
         ld.chord((14, 40, 136, 110), 180, 360, fill=(*colour, 255))
@@ -373,7 +375,7 @@ def _box(canvas, body, accent, title, detail, rng):
     )
     _paste(canvas, layer)
     for _ in range(4):
-        _flower(canvas, cx + half + side + rng.randint(90, 300), bottom + rng.randint(-40, 70), rng)
+        _flower(canvas, cx + half + side + rng.randint(90, 260), bottom + rng.randint(-60, 0), rng)
 
 
 def _flower(canvas, x, y, rng):
@@ -446,7 +448,34 @@ def _dripper(canvas, body, accent, title, detail, rng):
     oval = Image.new("L", size, 0)
     ImageDraw.Draw(oval).ellipse((0, 0, *size), fill=255)
     canvas.paste(opening, inside[:2], oval)
-    _tag(canvas, (cx - half_top - 330, bottom - 330), title, detail, accent)
+    _paper_in(canvas, inside)
+    _tag(canvas, (cx - half_top - 300, bottom - 330), title, detail, accent)
+
+
+def _paper_in(canvas, inside):
+    """A paper filter in the dripper, seen from a little above: its crimped edge follows the
+    back of the rim and its cone goes down into the dark."""
+    x0, y0, x1, y1 = inside
+    size = (x1 - x0, y1 - y0)
+    paper = (226, 206, 168)
+    inner = _vertical(size, _mix(paper, (0, 0, 0), 0.45), _mix(paper, (255, 255, 255), 0.1))
+    draw = ImageDraw.Draw(inner)
+    for k in range(1, 14):  # the folds of the paper, towards the bottom of the cone
+        draw.line(
+            (size[0] * k / 14, size[1] * 0.1, size[0] / 2, size[1] * 1.4),
+            fill=_mix(paper, (0, 0, 0), 0.3),
+            width=3,
+        )
+    oval = Image.new("L", size, 0)
+    ImageDraw.Draw(oval).ellipse((0, 0, *size), fill=255)
+    canvas.paste(inner, (x0, y0), oval)
+    rim = ImageDraw.Draw(canvas)
+    rim.arc((x0 - 6, y0 - 24, x1 + 6, y1 - 10), 180, 360, fill=paper, width=18)
+    for k in range(2, 30):
+        angle = math.pi + math.pi * k / 31
+        px = (x0 + x1) / 2 + math.cos(angle) * (size[0] / 2 + 6)
+        py = (y0 + y1 - 34) / 2 + math.sin(angle) * (size[1] / 2 + 7)
+        rim.line((px, py - 8, px, py + 8), fill=_mix(paper, (0, 0, 0), 0.18), width=3)
 
 
 def _tag(canvas, at, title, detail, colour):

@@ -356,3 +356,21 @@ def test_migration_0033_moves_pictures_from_the_instance_folder_into_the_databas
         assert [r.width for r in ProductPicture.select().order_by(ProductPicture.width)] == [320, 640, 1024]
         assert products["lost"].image is None and products["lost"].image_width is None  # its file was missing
         assert products["none"].image is None
+
+
+@pytest.mark.sqlite_only(
+    reason="backs up the SQLite file (PostgreSQL shops use pg_dump, which has the bytea too)"
+)
+def test_a_backup_of_the_database_has_the_pictures(app, tmp_path):
+    import sqlite3
+
+    from models.operations.backup import make_backup
+
+    picture = store_image(picture_bytes(400, 300))
+    backup = make_backup(tmp_path / "backup.sqlite3")
+    with sqlite3.connect(backup.path) as copy:
+        rows = copy.execute(
+            "SELECT width, data FROM product_picture WHERE key = ?", (picture.key,)
+        ).fetchall()
+    assert sorted(width for width, _ in rows) == [320, 400]
+    assert all(Image.open(io.BytesIO(data)).format == "WEBP" for _, data in rows)

@@ -24,13 +24,13 @@ from forms.fields import MoneyField
 from forms.fields import plain_text
 from forms.fields import WholeNumberField
 from models.storefront.cart import MAX_QUANTITY
-from models.storefront.catalog import IMAGE_NAME_PATTERN
 from models.storefront.catalog import NAME_MAX
 from models.storefront.catalog import SLUG_MAX
 from models.storefront.catalog import STOCK_MAX
 from models.storefront.delivery import DETAILS_MAX
 from models.storefront.delivery import ESTIMATE_MAX
 from models.storefront.delivery import NAME_MAX as DELIVERY_NAME_MAX
+from models.storefront.pictures import valid_key
 
 
 class AddToCartForm(FlaskForm):
@@ -138,7 +138,7 @@ class ProductForm(FlaskForm):
         check_slug(self, field)
 
     def validate_pending_image(self, field):
-        if field.data and not IMAGE_NAME_PATTERN.match(field.data):
+        if field.data and not valid_key(field.data):
             field.data = ""
 
 

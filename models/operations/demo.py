@@ -1,10 +1,13 @@
 """Demo data for `flask --app shop demo` and `make run`. Running it twice changes nothing."""
 
+import functools
+
 from flask import has_app_context
 
 from models.accounts.addresses import add_address
 from models.accounts.administration import create_user
 from models.base import write_transaction
+from models.operations.demo_pictures import demo_picture
 from models.orders.fulfilment import dispatch
 from models.orders.fulfilment import receive_bank_transfer
 from models.orders.order import BANK
@@ -18,10 +21,12 @@ from models.storefront.cart import cart_summary
 from models.storefront.cart import find_cart
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
+from models.storefront.catalog import store_image_renditions
 from models.storefront.delivery import create_method
 from models.storefront.delivery import DeliveryMethod
 from models.storefront.delivery import offers_fingerprint
 from models.storefront.delivery import offers_for
+from models.storefront.pictures import renditions
 from models.users.user import CUSTOMER
 from models.users.user import OWNER
 from models.users.user import STAFF
@@ -144,7 +149,8 @@ DEMO_PRODUCTS = [
 
 
 def load_demo_catalogue():
-    """A small catalogue (no pictures: the shop shows placeholders). Only what is missing is added."""
+    """A small catalogue with a photo of each product (drawn now: models/operations/demo_pictures.py).
+    Only what is missing is added: a product, or the picture of a demo product that has none."""
     with write_transaction():
         categories = {}
         for slug, name, position, description in DEMO_CATEGORIES:
@@ -164,9 +170,36 @@ def load_demo_catalogue():
                     description=description,
                 )
                 added += 1
+    pictured = load_demo_pictures()
     return (
-        f"Demo catalogue: {len(DEMO_CATEGORIES)} categories, {len(DEMO_PRODUCTS)} products ({added} added)."
+        f"Demo catalogue: {len(DEMO_CATEGORIES)} categories, {len(DEMO_PRODUCTS)} products ({added} added, "
+        f"{pictured} pictures drawn)."
     )
+
+
+@functools.cache
+def demo_renditions(slug, name):
+    """The WebP renditions of a demo product's photo, drawn once per process (about 0.2 s each)."""
+    return renditions(demo_picture(slug, name))
+
+
+def load_demo_pictures():
+    """A drawn photo for each demo product without a picture; returns how many were drawn.
+
+    The drawing and the WebP renditions are made outside the write transaction; a picture is
+    only given to a product that still has none when it is stored."""
+    drawn = 0
+    for _, slug, name, *_ in DEMO_PRODUCTS:
+        product = Product.get_or_none((Product.slug == slug) & Product.image.is_null())
+        if product is None:
+            continue
+        picture = store_image_renditions(demo_renditions(slug, name))
+        with write_transaction():
+            Product.update(image=picture.key, image_width=picture.width, image_height=picture.height).where(
+                (Product.id == product.id) & Product.image.is_null()
+            ).execute()
+        drawn += 1
+    return drawn
 
 
 EUROPE = ["BE", "DE", "ES", "FR", "IE", "IT", "NL", "PT"]

@@ -12,18 +12,17 @@ customer with the product in their cart is about to pay, so it is a
 commercial call, not shop-floor upkeep. Staff still enter the price of a
 product they add (from the supplier's list); every change is audited.
 
-Pictures: the owner or staff upload a JPEG, PNG or WebP of at most 2 MB.
-The type comes from the file's own bytes, never its name or the browser's
-claim; the width and height come from its header (no image library: nothing
-is decoded or resized). Files are stored under the instance folder with a
-random name, so the name can be cached forever and never collides.
+Pictures (models/storefront/pictures.py): the owner or staff upload a JPEG, PNG or WebP of
+at most 2 MB; it is decoded with Pillow (refused if it isn't one of those or has too many
+pixels), turned upright, stripped of its metadata (EXIF and its GPS position) and kept in the
+database as WebP renditions 320, 640 and 1024 pixels wide (never enlarged), so every host and
+every backup has them. `Product.image` holds the picture's key, which is new for every upload,
+so its addresses can be cached forever. The instance folder's product-images directory of
+earlier versions is no longer used: migration 0033 moved its pictures into the database.
 """
 
 import re
-import secrets
 import unicodedata
-from dataclasses import dataclass
-from pathlib import Path
 
 from peewee import BooleanField
 from peewee import CharField
@@ -39,6 +38,11 @@ from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
 from models.shop.audit import audit
+from models.storefront.pictures import delete_picture
+from models.storefront.pictures import rendition_widths
+from models.storefront.pictures import renditions_of_upload
+from models.storefront.pictures import store_renditions
+from models.storefront.pictures import valid_key
 from models.values import MONEY_MAX
 
 STOCK_MAX = 1_000_000
@@ -46,11 +50,6 @@ LOW_STOCK = 5  # "Only 3 left" from here down
 NAME_MAX = 120
 SLUG_MAX = 80
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-IMAGE_MAX_BYTES = 2_000_000
-IMAGE_MAX_SIDE = 10_000
-IMAGE_NAME_PATTERN = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|webp)$")
-IMAGE_DIRECTORY = "product-images"  # inside the instance folder
 
 
 class Category(BaseModel):
@@ -68,8 +67,8 @@ class Product(BaseModel):
     description = TextField(default="")
     price = IntegerField(constraints=[Check("price > 0")])  # minor units
     category = ForeignKeyField(Category, on_delete="RESTRICT", index=True, backref="products")
-    image = CharField(null=True)  # a file name under the instance's product-images folder
-    image_width = IntegerField(null=True)
+    image = CharField(null=True)  # the picture's key (ProductPicture.key), None for the placeholder
+    image_width = IntegerField(null=True)  # of the largest rendition: the picture's aspect ratio
     image_height = IntegerField(null=True)
     stock = IntegerField(default=0, constraints=[Check("stock >= 0")])
     active = BooleanField(default=True, index=True)
@@ -91,6 +90,11 @@ class Product(BaseModel):
         return "".join(w[0] for w in words[:2]).upper() or "?"
 
     @property
+    def picture_widths(self):
+        """The widths of the picture's renditions, narrowest first ([] without a picture)."""
+        return rendition_widths(self.image_width) if self.image else []
+
+    @property
     def tone(self):
         """One of six placeholder colours, stable per product."""
         return (self.id or 0) % 6
@@ -102,17 +106,6 @@ class CatalogInvalid(Exception):
     def __init__(self, errors):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
-
-
-class ImageRejected(Exception):
-    """An upload that is not a picture we take; the message is for the uploader."""
-
-
-@dataclass(frozen=True)
-class StoredImage:
-    name: str
-    width: int
-    height: int
 
 
 # Reading ------------------------------------------------------------------------
@@ -350,7 +343,7 @@ def _check_product(fields, actor, product=None):
 
 
 def create_product(fields, actor, image=None):
-    """A new product; `image` is a StoredImage already saved with `store_image`."""
+    """A new product; `image` is a StoredPicture already saved with `store_image`."""
     with write_transaction():
         errors, name, slug = _check_product(fields, actor)
         if errors:
@@ -373,7 +366,7 @@ def create_product(fields, actor, image=None):
 
 
 def update_product(product, fields, actor, image=None, remove_image=False):
-    """Save the edit; returns the picture file that is no longer used (to delete), or None."""
+    """Save the edit; returns the key of the picture it no longer uses (to delete), or None."""
     with write_transaction():
         product = Product.get_by_id(product.id)  # the row as it is now, inside the lock
         errors, name, slug = _check_product(fields, actor, product)
@@ -422,115 +415,36 @@ def set_product_active(product, active, actor):
 def _image_columns(image):
     if image is None:
         return {}
-    return {"image": image.name, "image_width": image.width, "image_height": image.height}
+    return {"image": image.key, "image_width": image.width, "image_height": image.height}
 
 
-def image_in_use(name):
-    return Product.select().where(Product.image == name).exists()
+def image_in_use(key):
+    return Product.select().where(Product.image == key).exists()
 
 
 # Pictures -----------------------------------------------------------------------
 
 
-def image_directory(instance_path):
-    return Path(instance_path) / IMAGE_DIRECTORY
+def keys_in_use():
+    return Product.select(Product.image).where(Product.image.is_null(False))
 
 
-def sniff_image(data):
-    """(extension, width, height) from the file's own bytes; ImageRejected if it isn't one we take."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        kind, size = "png", _png_size(data)
-    elif data.startswith(b"\xff\xd8\xff"):
-        kind, size = "jpg", _jpeg_size(data)
-    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        kind, size = "webp", _webp_size(data)
-    else:
-        raise ImageRejected("Choose a JPEG, PNG or WebP picture. That file is another kind.")
-    if size is None:
-        raise ImageRejected("That picture looks damaged or cut short. Try saving it again.")
-    width, height = size
-    if not (0 < width <= IMAGE_MAX_SIDE and 0 < height <= IMAGE_MAX_SIDE):
-        raise ImageRejected(f"Pictures can be at most {IMAGE_MAX_SIDE:,} pixels on each side.")
-    return kind, width, height
+def store_image(data, now=None):
+    """Check an upload and keep its renditions; returns a StoredPicture (ImageRejected if refused).
+
+    The work on the pixels happens before the write transaction opens."""
+    return store_image_renditions(renditions_of_upload(data), now=now)
 
 
-def _png_size(data):
-    if len(data) < 24 or data[12:16] != b"IHDR":
-        return None
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+def store_image_renditions(made, now=None):
+    """Keep renditions made already (`pictures.renditions`); returns a StoredPicture."""
+    return store_renditions(made, keys_in_use(), now=now)
 
 
-# Start-of-frame markers carry the size; C4 (Huffman), C8 (reserved) and CC (arithmetic) don't.
-_JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-
-
-def _jpeg_size(data):
-    i = 2
-    while i + 9 <= len(data):
-        if data[i] != 0xFF:
-            return None
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker == 0x01 or 0xD0 <= marker <= 0xD9:  # markers without a length
-            i += 2
-            continue
-        if marker in _JPEG_FRAME_MARKERS:
-            return int.from_bytes(data[i + 7 : i + 9], "big"), int.from_bytes(data[i + 5 : i + 7], "big")
-        length = int.from_bytes(data[i + 2 : i + 4], "big")
-        if length < 2:
-            return None
-        i += 2 + length
-    return None
-
-
-def _webp_size(data):
-    chunk = data[12:16]
-    if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":
-        width = int.from_bytes(data[26:28], "little") & 0x3FFF
-        height = int.from_bytes(data[28:30], "little") & 0x3FFF
-        return width, height
-    if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:
-        bits = int.from_bytes(data[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if chunk == b"VP8X" and len(data) >= 30:
-        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-    return None
-
-
-def store_image(directory, data):
-    """Check an upload and keep it under a random name; returns a StoredImage."""
-    if not data:
-        raise ImageRejected("That file is empty. Choose the picture again.")
-    if len(data) > IMAGE_MAX_BYTES:
-        raise ImageRejected("That picture is larger than 2 MB. Save a smaller copy and try again.")
-    kind, width, height = sniff_image(data)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{kind}"
-    path = directory / name
-    tmp_path = directory / f".{name}.part"
-    tmp_path.write_bytes(data)
-    tmp_path.replace(path)
-    return StoredImage(name, width, height)
-
-
-def stored_image(directory, name):
-    """A picture stored earlier (e.g. uploaded with a form that then needed a correction), or None."""
-    if not name or not IMAGE_NAME_PATTERN.match(name):
-        return None
-    path = Path(directory) / name
-    if not path.is_file():
-        return None
-    try:
-        _, width, height = sniff_image(path.read_bytes())
-    except ImageRejected:
-        return None
-    return StoredImage(name, width, height)
-
-
-def delete_image_file(directory, name):
-    """Remove a picture no product uses any more (called after the change is committed)."""
-    if name and IMAGE_NAME_PATTERN.match(name) and not image_in_use(name):
-        (Path(directory) / name).unlink(missing_ok=True)
+def delete_unused_image(key):
+    """Delete a picture no product uses any more (called after the change is committed)."""
+    if not valid_key(key):
+        return
+    with write_transaction():
+        if not image_in_use(key):
+            delete_picture(key)

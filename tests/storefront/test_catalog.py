@@ -1,14 +1,10 @@
-"""The catalogue: storefront pages, the admin area for products and categories, pictures, demo data."""
+"""The catalogue: storefront pages, the admin area for products and categories, demo data
+(pictures: test_pictures.py)."""
 
-import io
-import struct
-import zlib
 from html import unescape
 
 import pytest
 from peewee import IntegrityError
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from models.operations.demo import DEMO_PRODUCTS
 from models.operations.demo import load_demo_catalogue
@@ -18,65 +14,13 @@ from models.storefront.catalog import CatalogInvalid
 from models.storefront.catalog import Category
 from models.storefront.catalog import create_category
 from models.storefront.catalog import create_product
-from models.storefront.catalog import image_directory
-from models.storefront.catalog import ImageRejected
 from models.storefront.catalog import Product
 from models.storefront.catalog import slugify
-from models.storefront.catalog import sniff_image
 from models.storefront.catalog import storefront_categories
 from models.storefront.catalog import update_product
 from models.users.user import STAFF
-from tests.conftest import csrf_token
 from tests.conftest import post_form
 from tests.conftest import sign_in
-
-
-def png_bytes(width=4, height=3):
-    """A real (tiny) PNG."""
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + b"\x80\x40\x20" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-def jpeg_header(width, height):
-    """The start of a JPEG: SOI, a JFIF APP0 segment, then the frame header with the size."""
-    app0 = b"\xff\xe0" + (16).to_bytes(2, "big") + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    frame = (
-        b"\xff\xc0"
-        + (17).to_bytes(2, "big")
-        + b"\x08"
-        + struct.pack(">HH", height, width)
-        + b"\x03"
-        + b"\x00" * 9
-    )
-    return b"\xff\xd8" + app0 + frame + b"\xff\xd9"
-
-
-def webp_lossless(width, height):
-    bits = (width - 1) | ((height - 1) << 14)
-    body = b"WEBP" + b"VP8L" + (5).to_bytes(4, "little") + b"\x2f" + bits.to_bytes(4, "little")
-    return b"RIFF" + len(body).to_bytes(4, "little") + body
-
-
-def webp_lossy(width, height):
-    frame = b"\x00\x00\x00" + b"\x9d\x01\x2a" + struct.pack("<HH", width, height)
-    body = b"WEBP" + b"VP8 " + len(frame).to_bytes(4, "little") + frame
-    return b"RIFF" + len(body).to_bytes(4, "little") + body
-
-
-def webp_extended(width, height):
-    payload = b"\x00" * 4 + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
-    body = b"WEBP" + b"VP8X" + len(payload).to_bytes(4, "little") + payload
-    return b"RIFF" + len(body).to_bytes(4, "little") + body
 
 
 @pytest.fixture
@@ -112,7 +56,7 @@ def test_demo_catalogue_is_small_complete_and_idempotent(app):
     assert Category.select().count() == 3
     assert Product.select().count() == len(DEMO_PRODUCTS) == 8
     assert Product.select().where(Product.stock == 0).count() >= 1  # shows "Out of stock"
-    assert all(p.image is None for p in Product.select())  # placeholders
+    assert all(p.image for p in Product.select())  # a drawn photo each (test_pictures.py)
 
 
 # The storefront -----------------------------------------------------------------
@@ -347,104 +291,3 @@ def test_new_product_needs_a_category_first(owner_client):
 def test_unknown_ids_in_the_admin_are_404(owner_client, catalogue):
     assert owner_client.get("/admin/catalog/products/9999").status_code == 404
     assert owner_client.get("/admin/catalog/categories/9999").status_code == 404
-
-
-# Pictures -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "data, expected",
-    [
-        (png_bytes(4, 3), ("png", 4, 3)),
-        (jpeg_header(640, 480), ("jpg", 640, 480)),
-        (webp_lossy(300, 200), ("webp", 300, 200)),
-        (webp_lossless(1024, 768), ("webp", 1024, 768)),
-        (webp_extended(2000, 1500), ("webp", 2000, 1500)),
-    ],
-)
-def test_picture_type_and_size_come_from_the_bytes(data, expected):
-    assert sniff_image(data) == expected
-
-
-@pytest.mark.parametrize(
-    "data, message",
-    [
-        (b"GIF89a\x01\x00\x01\x00", "JPEG, PNG or WebP"),
-        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "JPEG, PNG or WebP"),
-        (b"\x89PNG\r\n\x1a\n", "damaged"),
-        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "damaged"),
-        (jpeg_header(20000, 10), "at most 10,000 pixels"),
-    ],
-)
-def test_other_files_are_refused(data, message):
-    with pytest.raises(ImageRejected, match=message):
-        sniff_image(data)
-
-
-def upload(client, path, data, filename="photo.png", **fields):
-    """A multipart form post, encoded here (the test client spools big bodies to a file it never closes)."""
-    fields = {
-        **fields,
-        "csrf_token": csrf_token(client, path),
-        "image": FileStorage(io.BytesIO(data), filename),
-    }
-    boundary, body = encode_multipart(fields)
-    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
-
-
-def test_a_picture_is_stored_served_and_cached(app, owner_client, catalogue):
-    response = upload(owner_client, "/admin/catalog/products/new", png_bytes(8, 6), **product_form())
-    assert response.status_code == 303
-    product = Product.get(Product.name == "Oolong, 100 g")
-    assert product.image.endswith(".png") and (product.image_width, product.image_height) == (8, 6)
-    assert (image_directory(app.instance_path) / product.image).read_bytes() == png_bytes(8, 6)
-    page = owner_client.get("/p/oolong-100-g").get_data(as_text=True)
-    assert f'src="/images/products/{product.image}"' in page and 'width="8" height="6"' in page
-    with owner_client.get(f"/images/products/{product.image}") as picture:
-        assert picture.status_code == 200 and picture.mimetype == "image/png"
-        assert picture.data == png_bytes(8, 6)
-        cache = picture.headers["Cache-Control"]
-    assert "public" in cache and "immutable" in cache and "max-age=31536000" in cache
-    assert owner_client.get("/images/products/../secret_key").status_code == 404
-    assert owner_client.get("/images/products/" + "0" * 32 + ".png").status_code == 404
-
-
-def test_a_file_that_is_not_a_picture_is_refused_whatever_its_name(owner_client, catalogue):
-    response = upload(
-        owner_client, "/admin/catalog/products/new", b"<script>alert(1)</script>", **product_form()
-    )
-    assert response.status_code == 422
-    assert "JPEG, PNG or WebP" in response.get_data(as_text=True)
-    assert not Product.select().where(Product.name == "Oolong, 100 g").exists()
-
-
-def test_a_picture_over_2_mb_is_refused(owner_client, catalogue):
-    big = png_bytes() + b"\x00" * 2_000_000
-    response = upload(owner_client, "/admin/catalog/products/new", big, **product_form())
-    assert response.status_code == 422
-    assert "larger than 2 MB" in response.get_data(as_text=True)
-
-
-def test_a_picture_sent_with_a_mistake_is_kept_for_the_corrected_form(owner_client, catalogue):
-    response = upload(owner_client, "/admin/catalog/products/new", png_bytes(), **product_form(stock="lots"))
-    html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "This picture will be used" in html
-    pending = html.split('name="pending_image" type="hidden" value="')[1].split('"')[0]
-    response = post_form(owner_client, "/admin/catalog/products/new", product_form(pending_image=pending))
-    assert response.status_code == 303
-    assert Product.get(Product.name == "Oolong, 100 g").image == pending
-
-
-def test_replacing_or_removing_a_picture_deletes_the_old_file(app, owner_client, catalogue):
-    sencha = catalogue["sencha-100g"]
-    edit = f"/admin/catalog/products/{sencha.id}"
-    fields = product_form(name=sencha.name, slug=sencha.slug, price="8.90")
-    upload(owner_client, edit, png_bytes(2, 2), **fields)
-    first = Product.get_by_id(sencha.id).image
-    upload(owner_client, edit, png_bytes(3, 3), **fields)
-    second = Product.get_by_id(sencha.id).image
-    folder = image_directory(app.instance_path)
-    assert second != first and not (folder / first).exists() and (folder / second).exists()
-    post_form(owner_client, edit, {**fields, "remove_image": "y"})
-    assert Product.get_by_id(sencha.id).image is None and not (folder / second).exists()
-    assert "product-art--placeholder" in owner_client.get("/p/sencha-100g").get_data(as_text=True)

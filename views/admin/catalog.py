@@ -8,7 +8,6 @@ anyone but the owner, whatever the form sent.
 """
 
 from flask import Blueprint
-from flask import current_app
 from flask import flash
 from flask import request
 from flask import url_for
@@ -21,19 +20,18 @@ from models.storefront.catalog import CatalogInvalid
 from models.storefront.catalog import Category
 from models.storefront.catalog import create_category
 from models.storefront.catalog import create_product
-from models.storefront.catalog import delete_image_file
-from models.storefront.catalog import image_directory
-from models.storefront.catalog import IMAGE_MAX_BYTES
-from models.storefront.catalog import ImageRejected
+from models.storefront.catalog import delete_unused_image
 from models.storefront.catalog import next_category_position
 from models.storefront.catalog import Product
 from models.storefront.catalog import product_counts_by_category
 from models.storefront.catalog import products_for_admin
 from models.storefront.catalog import set_product_active
 from models.storefront.catalog import store_image
-from models.storefront.catalog import stored_image
 from models.storefront.catalog import update_category
 from models.storefront.catalog import update_product
+from models.storefront.pictures import IMAGE_MAX_BYTES
+from models.storefront.pictures import ImageRejected
+from models.storefront.pictures import stored_picture
 from views.lookups import row_or_404
 from views.pagination import uncounted_page
 from views.rendering import redirect_after_post
@@ -47,10 +45,6 @@ PER_PAGE = 50
 
 def actor():
     return current_user._get_current_object()
-
-
-def images():
-    return image_directory(current_app.instance_path)
 
 
 # Products -----------------------------------------------------------------------
@@ -106,10 +100,10 @@ def take_image(form):
     upload = form.image.data
     if upload:
         try:
-            return store_image(images(), upload.read(IMAGE_MAX_BYTES + 1)), None
+            return store_image(upload.read(IMAGE_MAX_BYTES + 1)), None
         except ImageRejected as rejected:
             return None, str(rejected)
-    return stored_image(images(), form.pending_image.data), None
+    return stored_picture(form.pending_image.data), None
 
 
 def show_errors(form, invalid):
@@ -119,7 +113,7 @@ def show_errors(form, invalid):
 
 def product_page(form, product, image=None, status=200):
     if image is not None:
-        form.pending_image.data = image.name
+        form.pending_image.data = image.key
     template = "admin/catalog/product_form.html"
     context = {"form": form, "product": product, "pending": image}
     if status == 422:
@@ -166,7 +160,7 @@ def edit_product(product_id):
         except CatalogInvalid as invalid:
             show_errors(form, invalid)
         else:
-            delete_image_file(images(), unused)
+            delete_unused_image(unused)
             flash(f"{form.name.data} is saved.", "success")
             return redirect_after_post(url_for(".products"))
     if image_error:

@@ -14,11 +14,10 @@ import datetime
 
 from flask import abort
 from flask import Blueprint
-from flask import current_app
 from flask import flash
 from flask import g
 from flask import request
-from flask import send_from_directory
+from flask import Response
 from flask import session
 from flask import url_for
 from flask_login import current_user
@@ -43,10 +42,10 @@ from models.storefront.catalog import active_product
 from models.storefront.catalog import active_products
 from models.storefront.catalog import category_by_slug
 from models.storefront.catalog import count_active_products
-from models.storefront.catalog import image_directory
-from models.storefront.catalog import IMAGE_NAME_PATTERN
 from models.storefront.catalog import storefront_categories
 from models.storefront.delivery import estimate_for
+from models.storefront.pictures import rendition_data
+from models.storefront.pictures import rendition_info
 from models.values import country_names
 from views.pagination import counted_page
 from views.rendering import is_htmx
@@ -136,16 +135,27 @@ def product(slug):
     return render("storefront/product.html", product=product_or_404(slug), form=AddToCartForm())
 
 
-@bp.get("/images/products/<name>")
-def product_image(name):
-    """A product picture. Names are random and never reused, so browsers may keep them a year."""
-    if not IMAGE_NAME_PATTERN.match(name):
+@bp.get("/pictures/<key>-<int:width>.webp")
+def product_picture(key, width):
+    """One rendition of a product picture, from the database (every host serves the same).
+
+    A picture's key is new for every upload, so its addresses never change content: browsers
+    keep it a year without asking again (immutable), and one that asks with the ETag it has
+    gets a 304 without the bytes being read."""
+    info = rendition_info(key, width)
+    if info is None:
         abort(404)
-    response = send_from_directory(
-        image_directory(current_app.instance_path), name, max_age=int(IMAGE_MAX_AGE.total_seconds())
-    )
+    etag = info.etag
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        response = Response(rendition_data(info.id), mimetype=f"image/{info.format}")
+        response.content_length = info.size
+    response.set_etag(etag)
     response.cache_control.public = True
+    response.cache_control.max_age = int(IMAGE_MAX_AGE.total_seconds())
     response.cache_control.immutable = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 

@@ -135,7 +135,7 @@ def product(slug):
     return render("storefront/product.html", product=product_or_404(slug), form=AddToCartForm())
 
 
-@bp.get("/pictures/<key>-<int:width>.webp")
+@bp.get("/pictures/<key>-<id:width>.webp")  # <id:>: plain digits only (tests/shop/test_ids.py)
 def product_picture(key, width):
     """One rendition of a product picture, from the database (every host serves the same).
 

@@ -11,6 +11,7 @@ import os
 import zoneinfo
 from decimal import Decimal
 
+import babel
 from babel.numbers import format_currency
 from babel.numbers import get_currency_precision
 from peewee import CharField
@@ -49,6 +50,8 @@ NEW_ORDER_EMAILS = {
 
 class ShopSettings(BaseModel):
     shop_name = CharField()
+    # A short line under the shop's name on the home page ("" shows none).
+    tagline = CharField(default="")
     contact_email = CharField()
     contact_phone = CharField(default="")
     country = CharField(max_length=2)
@@ -141,6 +144,14 @@ def format_money(minor_units):
     settings = load_settings()
     amount = Decimal(minor_units).scaleb(-get_currency_precision(settings.currency))
     return format_currency(amount, settings.currency, locale=settings.locale)
+
+
+def country_name(code, locale=None):
+    """A country's name in the shop's language ("United Kingdom" for GB), for addresses on every
+    page, invoice and email; the code itself when CLDR has no name for it."""
+    if not code:
+        return ""
+    return babel.Locale.parse(locale or load_settings().locale).territories.get(code, code)
 
 
 def shop_today(now=None):

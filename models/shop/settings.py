@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import babel
 from babel.numbers import format_currency
+from babel.numbers import format_percent
 from babel.numbers import get_currency_precision
 from peewee import CharField
 from peewee import DateTimeField
@@ -144,6 +145,12 @@ def format_money(minor_units):
     settings = load_settings()
     amount = Decimal(minor_units).scaleb(-get_currency_precision(settings.currency))
     return format_currency(amount, settings.currency, locale=settings.locale)
+
+
+def format_percent_bp(basis_points):
+    """Basis points as the shop's locale writes a percentage: 200 -> "2%", 250 -> "2.5%"."""
+    value = Decimal(basis_points) / 10000
+    return format_percent(value, locale=load_settings().locale, decimal_quantization=False)
 
 
 def country_name(code, locale=None):

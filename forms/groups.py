@@ -58,6 +58,8 @@ class GroupForm(FlaskForm):
     )
     perks = TextAreaField(
         "Perks shown to customers",
+        description="In your own words. The discount, bonus and reward set below are listed under it "
+        "for customers, with their amounts in the shop's currency, so you needn't repeat them.",
         validators=[Optional(), Length(max=500, message="Keep the perks under 500 characters."), plain_text],
         filters=[clean_text],
     )

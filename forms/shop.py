@@ -26,10 +26,22 @@ from models.orders.owner_emails import DIGEST_HOUR
 from models.shop.settings import NEW_ORDER_EMAILS
 
 KNOWN_CURRENCIES = set(list_currencies())
+TAGLINE_MAX = 120
 
 
 class ShopSettingsForm(FlaskForm):
     shop_name = StringField("Shop name", validators=[DataRequired("Enter the shop's name."), Length(max=80)])
+    tagline = StringField(
+        "Tagline",
+        description="One short line under the shop's name on the home page, "
+        "e.g. “Coffee roasted every Monday in Leeds”. Leave it empty for none.",
+        validators=[
+            Optional(),
+            Length(max=TAGLINE_MAX, message=f"Keep the tagline to {TAGLINE_MAX} characters or fewer."),
+            plain_text,
+        ],
+        filters=[clean_text],
+    )
     contact_email = EmailField(
         "Contact email",
         validators=[

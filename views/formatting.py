@@ -8,6 +8,7 @@ import babel
 import phonenumbers
 from babel.dates import format_date
 from babel.dates import format_datetime
+from babel.dates import format_skeleton
 from babel.dates import format_time
 from babel.numbers import format_currency
 from babel.numbers import format_decimal
@@ -17,6 +18,7 @@ from markupsafe import escape
 from markupsafe import Markup
 
 from forms.fields import national_phone
+from models.shop.settings import country_name as settings_country_name
 from views.settings import shop_settings
 
 
@@ -27,6 +29,7 @@ def init_app(app):
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
     app.add_template_filter(local_day)
+    app.add_template_filter(local_month)
     app.add_template_filter(coming)
     app.add_template_filter(country_name)
     app.add_template_filter(phone)
@@ -56,21 +59,55 @@ def grouped(number):
     return format_decimal(number, locale=shop_settings().locale)
 
 
+# One style for dates on every page and in every email (issue 22): a day is "7 Dec 2026", a moment
+# "7 Dec 2026, 15:04" -- the month in words (never a numeric date that reads differently abroad),
+# no seconds -- in the shop's locale and time zone. The filters' "medium" (the default) and
+# "short" both give it, so older templates asking for "short" get it too; any other Babel format
+# or pattern ("full", "EEEE") still passes through for the few places that say more.
+HOUSE_STYLES = ("medium", "short")
+DAY_SKELETON = "yMMMd"
+
+
+def house_day(day, locale):
+    """A date (or the date of a datetime) in the house style: "7 Dec 2026"."""
+    return format_skeleton(DAY_SKELETON, day, locale=locale)
+
+
+def house_moment(aware, locale):
+    """An aware datetime in the house style: "7 Dec 2026, 15:04" (the locale's order and punctuation)."""
+    parsed = babel.Locale.parse(locale)
+    time = format_time(aware, format="short", locale=parsed)
+    pattern = str(parsed.datetime_formats["medium"]).replace("'", "")
+    return pattern.replace("{0}", time).replace("{1}", house_day(aware, parsed))
+
+
 def local_time(stored_utc, format="medium"):
-    """A stored naive-UTC instant in the shop's time zone."""
+    """A stored naive-UTC instant in the shop's time zone: "7 Dec 2026, 15:04"."""
     if stored_utc is None:
         return ""
     settings = shop_settings()
     aware = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
+    if format in HOUSE_STYLES:
+        return house_moment(aware, settings.locale)
     return format_datetime(aware, format=format, locale=settings.locale)
 
 
 def local_date(stored_utc, format="medium"):
+    """The shop's day of a stored naive-UTC instant: "7 Dec 2026"."""
     if stored_utc is None:
         return ""
     settings = shop_settings()
     aware = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
+    if format in HOUSE_STYLES:
+        return house_day(aware, settings.locale)
     return format_date(aware, format=format, locale=settings.locale)
+
+
+def local_month(day):
+    """A month as words: "December 2026" (a statement's month)."""
+    if day is None:
+        return ""
+    return format_skeleton("yMMMM", day, locale=shop_settings().locale)
 
 
 def coming(stored_utc):
@@ -88,14 +125,17 @@ def coming(stored_utc):
 
 
 def local_day(day, format="medium"):
-    """A calendar date (already a shop day, e.g. a due date) in the shop's locale."""
+    """A calendar date (already a shop day, e.g. a due date) in the shop's locale: "7 Dec 2026"."""
     if day is None:
         return ""
+    if format in HOUSE_STYLES:
+        return house_day(day, shop_settings().locale)
     return format_date(day, format=format, locale=shop_settings().locale)
 
 
 def country_name(code):
-    return babel.Locale.parse(shop_settings().locale).territories.get(code, code)
+    """A two-letter country code as its name in the shop's language ("United Kingdom")."""
+    return settings_country_name(code, shop_settings().locale)
 
 
 def phone(e164):

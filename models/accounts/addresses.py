@@ -7,6 +7,7 @@ from peewee import ForeignKeyField
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
+from models.shop.settings import country_name
 from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.user import User
@@ -38,14 +39,14 @@ class Address(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
     def lines(self):
-        """The address as the lines of an envelope."""
+        """The address as the lines of an envelope, the country by its name in the shop's language."""
         parts = [
             self.full_name,
             self.company,
             self.line1,
             self.line2,
             " ".join(part for part in (self.city, self.region, self.postal_code) if part),
-            self.country,
+            country_name(self.country),
         ]
         return [part for part in parts if part]
 

@@ -17,6 +17,8 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import Followers
 from models.base import utcnow
+from models.shop.settings import format_money
+from models.shop.settings import format_percent_bp
 from models.shop.settings import load_settings
 from models.users.user import User
 
@@ -63,6 +65,28 @@ class CustomerGroup(BaseModel):
     @property
     def is_retired(self):
         return self.retired_at is not None
+
+    def perk_facts(self):
+        """What the group's own numbers give its members, as sentences with every amount written
+        in the shop's currency ("A €5.00 bonus on every top-up of €100.00 or more"). Pages and
+        emails list them under the owner's perks text, so the text needs no amounts of its own
+        and the amounts stay right when the owner changes them."""
+        facts = []
+        if self.funds_discount_bp > 0:
+            facts.append(f"{format_percent_bp(self.funds_discount_bp)} off when you pay with account funds")
+        if self.bonus_amount > 0 and self.bonus_threshold > 0:
+            facts.append(
+                f"A {format_money(self.bonus_amount)} bonus on every top-up of "
+                f"{format_money(self.bonus_threshold)} or more"
+            )
+        if self.pay_on_account:
+            facts.append("Pay for your orders on account and settle up each month")
+        if self.grants_referral_link and self.affiliate_reward > 0:
+            facts.append(
+                f"{format_money(self.affiliate_reward)} in your account funds when someone you refer "
+                "pays their first order"
+            )
+        return facts
 
     def settings_dict(self):
         """The group's settings as they apply now: the shop's default limits unless it has its own."""

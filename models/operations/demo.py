@@ -49,6 +49,7 @@ DEMO_BANK = {
     "bank_iban": "GB33 BUKB 2020 1555 5555 55",
     "bank_bic": "BUKBGB22",
 }
+DEMO_TAGLINE = "Coffee roasted in small batches, loose-leaf tea and the gear to brew them at home."
 
 
 def load_demo_data(delivery=True):
@@ -58,6 +59,9 @@ def load_demo_data(delivery=True):
     if not settings.bank_iban:
         with write_transaction():
             ShopSettings.update(**DEMO_BANK).where(ShopSettings.id == 1).execute()
+    if not settings.tagline:
+        with write_transaction():
+            ShopSettings.update(tagline=DEMO_TAGLINE).where(ShopSettings.id == 1).execute()
     lines = [f"Demo accounts (password: {DEMO_PASSWORD}):"]
     for email, role, first_name, last_name in DEMO_PEOPLE:
         if User.by_email(email) is None:

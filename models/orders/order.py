@@ -36,6 +36,7 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.funds.holds import journal_key
+from models.shop.settings import country_name
 from models.storefront.catalog import Product
 from models.users.user import User
 from payments import PENDING
@@ -175,6 +176,8 @@ class Order(BaseModel):
         return bool(self.delivery_name)
 
     def address_lines(self, which):
+        """The `which` (billing | shipping) address as the lines of an envelope, the country by its
+        name in the shop's language ("United Kingdom", never "GB"): pages, invoices and emails."""
         values = {part: getattr(self, f"{which}_{part}") for part in ADDRESS_PARTS}
         parts = [
             values["name"],
@@ -182,7 +185,7 @@ class Order(BaseModel):
             values["line1"],
             values["line2"],
             " ".join(p for p in (values["city"], values["region"], values["postal_code"]) if p),
-            values["country"],
+            country_name(values["country"]),
         ]
         return [p for p in parts if p]
 

@@ -25,6 +25,7 @@ import re
 import unicodedata
 
 from peewee import BooleanField
+from peewee import Case
 from peewee import CharField
 from peewee import Check
 from peewee import DateTimeField
@@ -129,19 +130,35 @@ def storefront_categories():
     return list(query)
 
 
+# Wherever customers see a list of products, those they can buy come first and the sold-out
+# ones after them (still shown, marked "Sold out": a customer may want to know they exist).
+SOLD_OUT_LAST = Case(None, [(Product.stock > 0, 0)], 1)
+
+
 def active_products(category=None, limit=None, offset=0):
-    """Products customers may see, in a stable order (a category's products by name)."""
+    """Products customers may see, in a stable order: by category, in stock first, then by name."""
     query = (
         Product.select(Product, Category)
         .join(Category)
         .where(Product.active)
-        .order_by(Category.position, Category.name, Product.name, Product.id)
+        .order_by(Category.position, Category.name, SOLD_OUT_LAST, Product.name, Product.id)
     )
     if category is not None:
         query = query.where(Product.category == category)
     if limit is not None:
         query = query.limit(limit).offset(offset)
     return list(query)
+
+
+def newest_products(limit):
+    """The shop's newest products for the home page's "New in": in stock first, then newest first."""
+    return list(
+        Product.select(Product, Category)
+        .join(Category)
+        .where(Product.active)
+        .order_by(SOLD_OUT_LAST, Product.created_at.desc(), Product.id.desc())
+        .limit(limit)
+    )
 
 
 def count_active_products(category=None):

@@ -116,7 +116,7 @@ def test_the_cart_works_without_javascript(no_js_page):
 def test_out_of_stock_cannot_be_added(page):
     page.goto("/c/coffee")
     card = page.locator(".product-card", has_text="Decaf Colombia")
-    expect(card).to_contain_text("Out of stock")
+    expect(card).to_contain_text("Sold out")
     card.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1, name="Decaf Colombia, 250 g")).to_be_visible()
     expect(page.locator(".add-to-cart")).to_contain_text("Out of stock")

@@ -67,7 +67,7 @@ def test_home_shows_categories_and_product_cards(client, catalogue):
     for name in ("Coffee", "Tea", "Brewing gear", "House blend, 250 g", "€9.50"):
         assert name in html
     assert 'href="/c/coffee"' in html and 'href="/p/sencha-100g"' in html
-    assert "Out of stock" in html  # the decaf
+    assert "Sold out" in html  # the decaf
     assert "Only 3 left" in html  # the Ethiopia
 
 

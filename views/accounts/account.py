@@ -112,11 +112,8 @@ def country_name(code):
 
 
 def address_lines(address):
-    """The envelope lines, with the country written out in the shop's language."""
-    lines = address.lines()
-    if lines and lines[-1] == address.country:
-        lines[-1] = country_name(address.country)
-    return lines
+    """The envelope lines, the country written out in the shop's language (Address.lines)."""
+    return address.lines()
 
 
 def reauth_keys():

@@ -42,6 +42,7 @@ from models.storefront.catalog import active_product
 from models.storefront.catalog import active_products
 from models.storefront.catalog import category_by_slug
 from models.storefront.catalog import count_active_products
+from models.storefront.catalog import newest_products
 from models.storefront.catalog import storefront_categories
 from models.storefront.delivery import estimate_for
 from models.storefront.pictures import rendition_data
@@ -55,8 +56,9 @@ from views.rendering import render_invalid
 
 bp = Blueprint("storefront", __name__)
 
-PER_PAGE = 24
-HOME_PER_CATEGORY = 4
+PER_PAGE = 24  # fills every row of the product grid: 2, 3 and 4 across
+NEW_IN = 8  # the home page's newest products: two full rows of four on a desktop
+GRID_COLUMNS = (2, 3, 4)  # the product grid's columns: phones, tablets, desktops (shop.css)
 IMAGE_MAX_AGE = datetime.timedelta(days=365)
 
 
@@ -101,9 +103,22 @@ def header_cart_count():
 
 @bp.get("/")
 def home():
+    """The shop's front: its name and tagline, what's new (in stock first), the categories."""
     categories = storefront_categories()
-    sections = [(category, active_products(category, limit=HOME_PER_CATEGORY)) for category in categories]
-    return render("storefront/home.html", categories=categories, sections=sections)
+    new_in = newest_products(NEW_IN)
+    return render(
+        "storefront/home.html",
+        categories=categories,
+        new_in=new_in,
+        new_in_hidden=hidden_for_full_rows(len(new_in)),
+    )
+
+
+def hidden_for_full_rows(count, columns=GRID_COLUMNS):
+    """For each of `count` cards in a product grid, the column counts at which it is left out so
+    that every row is full: at 3 across, 8 cards show 6. A grid narrower than one row keeps all
+    its cards (the CSS in shop.css hides `.product-grid__item--not-at-N` at N columns)."""
+    return [[n for n in columns if count >= n and index >= count - count % n] for index in range(count)]
 
 
 @bp.get("/c/<slug>")

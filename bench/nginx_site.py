@@ -50,7 +50,7 @@ def write_config(folder, https_port=None, http_port=None, upstream_port=None):
         site = site.replace(
             "proxy_pass http://127.0.0.1:8000;", f"proxy_pass http://127.0.0.1:{upstream_port};"
         )
-        site = site.replace("alias /srv/shop/static/;", f"alias {PROJECT / 'static'}/;")
+        site = site.replace("root /srv/shop;", f"root {PROJECT};")
         site = site.replace("$host", "$http_host")
     (folder / "shop.conf").write_text(site)
     config = folder / "nginx.conf"

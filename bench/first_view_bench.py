@@ -42,7 +42,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 PHONE = {"width": 390, "height": 844}
 TEXT_TYPES = {"Document", "Stylesheet", "Script"}
-GOAL_TEXT_BYTES = 35 * 1024
+GOAL_TEXT_BYTES = 35_000  # issue 22's 35 KB, in kB as it counts Pico's 83,319 bytes as 83 KB
 GOAL_TEXT_REQUESTS = 5
 GOAL_LCP_MS = 1000
 
@@ -154,13 +154,13 @@ def median(runs, key):
 def report(name, path, colds, warms):
     print(f"\n{name} ({path}), medians of {len(colds)} runs:")
     for label, runs in (("cold", colds), ("warm", warms)):
-        text_kb = median(runs, "text_bytes") / 1024
-        other_kb = median(runs, "other_bytes") / 1024
+        text_kb = median(runs, "text_bytes") / 1000
+        other_kb = median(runs, "other_bytes") / 1000
         lcp = median(runs, "lcp_ms")
         lcps = ", ".join(f"{run['lcp_ms']:.0f}" for run in runs)
         print(
-            f"  {label}: HTML+CSS+JS {text_kb:5.1f} KB in {median(runs, 'text_requests'):g} requests"
-            f" (goal {GOAL_TEXT_BYTES // 1024} KB in {GOAL_TEXT_REQUESTS}); other {other_kb:4.1f} KB in"
+            f"  {label}: HTML+CSS+JS {text_kb:5.1f} kB in {median(runs, 'text_requests'):g} requests"
+            f" (goal {GOAL_TEXT_BYTES // 1000} kB in {GOAL_TEXT_REQUESTS}); other {other_kb:4.1f} kB in"
             f" {median(runs, 'other_requests'):g}; LCP {lcp:4.0f} ms (goal {GOAL_LCP_MS}; runs {lcps})"
         )
     print("  cold requests of the last run (type, bytes on the wire, address):")

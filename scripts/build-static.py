@@ -70,7 +70,7 @@ def minify_css(css):
         text = re.sub(r"\s+", " ", "".join(chunk))
         text = re.sub(r"\s*([{};,])\s*", r"\1", text)
         text = re.sub(r":\s+", ":", text)
-        out.append(text)
+        out.append(text.lstrip() if not out or out[-1].startswith("/*!") else text)
         chunk.clear()
 
     while index < len(css):

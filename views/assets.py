@@ -92,7 +92,7 @@ def init_app(app):
         """Flask's static view, which also answers the current hashed names (long cache) and 404s old ones."""
         match = HASHED.match(filename)
         if match is None:
-            return bundle(filename) if filename in BUNDLES else plain(filename)
+            return bundle(filename) if filename in BUNDLES else plain(filename=filename)
         original = f"{match['stem']}.{match['extension']}"
         if current_digest(original) != match["digest"]:
             abort(404)

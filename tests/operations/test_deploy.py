@@ -105,7 +105,9 @@ def test_nginx_serves_the_copies_gzipped_with_the_long_cache(tmp_path):
 
     def get(path):
         """(status, headers, body)."""
-        request = urllib.request.Request(f"https://127.0.0.1:{port}{path}", headers={"Accept-Encoding": "gzip"})
+        request = urllib.request.Request(
+            f"https://127.0.0.1:{port}{path}", headers={"Accept-Encoding": "gzip"}
+        )
         try:
             response = urllib.request.urlopen(request, context=context, timeout=10)  # noqa: S310 - loopback
         except urllib.error.HTTPError as error:

@@ -14,6 +14,16 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 SITE = PROJECT / "deploy" / "nginx-shop.conf"
 NGINX = "/usr/sbin/nginx"
+# What Debian 12's /etc/nginx/nginx.conf sets in `http` around the sites it includes: without the
+# MIME types, stylesheets would go out as application/octet-stream and browsers (nosniff) refuse them.
+DEBIAN_HTTP = """  sendfile on;
+  tcp_nopush on;
+  types_hash_max_size 2048;
+  include /etc/nginx/mime.types;
+  default_type application/octet-stream;
+  ssl_prefer_server_ciphers on;
+  gzip on;
+"""
 
 
 def throwaway_certificate(folder):
@@ -40,14 +50,14 @@ def write_config(folder, https_port=None, http_port=None, upstream_port=None):
         site = site.replace(
             "proxy_pass http://127.0.0.1:8000;", f"proxy_pass http://127.0.0.1:{upstream_port};"
         )
-        site = site.replace("alias /srv/shop/static/;", f"alias {PROJECT / 'static'}/;")
+        site = site.replace("root /srv/shop;", f"root {PROJECT};")
         site = site.replace("$host", "$http_host")
     (folder / "shop.conf").write_text(site)
     config = folder / "nginx.conf"
     config.write_text(
         f"pid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'};\nworker_processes 1;\n"
         f"daemon off;\nevents {{}}\n"
-        f"http {{\n  access_log {folder / 'access.log'};\n  include {folder / 'shop.conf'};\n}}\n"
+        f"http {{\n{DEBIAN_HTTP}  access_log {folder / 'access.log'};\n  include {folder / 'shop.conf'};\n}}\n"
     )
     return config
 

@@ -12,6 +12,7 @@ from models.refunds.requests import pending_refund_request_count
 from payments import mode as payment_mode
 from payments.sandbox import bp as sandbox_bp
 from payments.stripe import bp as stripe_bp
+from views import assets
 from views import errors
 from views import formatting
 from views import request_log
@@ -61,6 +62,7 @@ def init_app(app):
     security.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)
+    assets.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
 

@@ -1,9 +1,17 @@
 """The production files in deploy/: gunicorn's configuration loads the app as the service does."""
 
+import gzip
+import hashlib
+import http.server
 import importlib.util
 import os
+import socket
+import ssl
 import subprocess
 import sys
+import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from bench import nginx_site
@@ -50,6 +58,78 @@ def test_nginx_accepts_the_site(tmp_path):
     returncode, said = nginx_site.check(tmp_path)
     assert returncode == 0, said
     assert "syntax is ok" in said
+
+
+def test_nginx_compresses_text_and_serves_hashed_names_from_disk_for_a_year():
+    site = (ROOT / "deploy/nginx-shop.conf").read_text()
+    settings = [line.split("#")[0].strip() for line in site.splitlines()]
+    assert "gzip on;" in settings and "gzip_vary on;" in settings
+    types = " ".join(site.split("gzip_types", 1)[1].split(";", 1)[0].split())
+    for kind in ("text/css", "application/javascript", "image/svg+xml", "application/manifest+json"):
+        assert kind in types
+    hashed = site.split('location ~ "^/static/.+\\.[0-9a-f]{8}\\.(css|js|svg|png|webmanifest)$" {', 1)[1]
+    hashed = hashed.split("}", 1)[0]
+    assert "gzip_static on;" in hashed
+    assert 'add_header Cache-Control "public, max-age=31536000, immutable";' in hashed
+    assert "try_files $uri @app;" in hashed  # no copy: the app serves the current file or 404s
+    assert "location @app {" in site
+
+
+def test_nginx_serves_the_copies_gzipped_with_the_long_cache(tmp_path):
+    """The site as shipped, on loopback, in front of a stand-in app: a built copy comes from
+    disk gzipped with the year's cache; a name with no copy goes to the app."""
+
+    subprocess.run([sys.executable, "scripts/build-static.py"], cwd=ROOT, check=True, capture_output=True)
+    shop_js = (ROOT / "static/js/shop.js").read_bytes()
+    digest = hashlib.sha256(shop_js).hexdigest()[:8]
+
+    class App(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the standard library's name
+            self.send_response(404)
+            self.send_header("X-From", "app")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    def free_port():
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    app = http.server.HTTPServer(("127.0.0.1", 0), App)
+    threading.Thread(target=app.serve_forever, daemon=True).start()
+    port = free_port()
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE  # the throwaway certificate
+
+    def get(path):
+        """(status, headers, body)."""
+        request = urllib.request.Request(
+            f"https://127.0.0.1:{port}{path}", headers={"Accept-Encoding": "gzip"}
+        )
+        try:
+            response = urllib.request.urlopen(request, context=context, timeout=10)  # noqa: S310 - loopback
+        except urllib.error.HTTPError as error:
+            response = error
+        with response:
+            return response.status, response.headers, response.read()
+
+    try:
+        with nginx_site.running(tmp_path, port, free_port(), app.server_port):
+            status, headers, body = get(f"/static/js/shop.{digest}.js")
+            assert status == 200
+            assert headers["Content-Encoding"] == "gzip"
+            assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+            assert headers["Vary"] == "Accept-Encoding"
+            assert gzip.decompress(body) == shop_js
+            status, headers, _ = get("/static/js/shop.js")
+            assert status == 200 and "immutable" not in headers.get("Cache-Control", "")
+            status, headers, _ = get("/static/js/shop.00000000.js")
+            assert status == 404 and headers["X-From"] == "app"
+    finally:
+        app.shutdown()
+        app.server_close()
 
 
 def load_walkthrough():

@@ -10,6 +10,7 @@
 """
 
 from peewee import CharField
+from peewee import Table
 
 SEEDED_VIP_PERKS = "2% off when you pay with account funds, and a 5 bonus on every top-up of 100."
 VIP_PERKS = "Our thanks to regular customers: a discount when you pay with account funds, and a bonus on larger top-ups."
@@ -17,10 +18,10 @@ VIP_PERKS = "Our thanks to regular customers: a discount when you pay with accou
 
 def up(migrator, db):
     migrator.migrate(migrator.add_column("shop_settings", "tagline", CharField(default="")))
-    db.execute_sql(
-        'UPDATE "customer_group" SET perks = ? WHERE name = ? AND perks = ?',
-        (VIP_PERKS, "VIP", SEEDED_VIP_PERKS),
-    )
+    groups = Table("customer_group", ("id", "name", "perks")).bind(db)
+    groups.update({groups.perks: VIP_PERKS}).where(
+        (groups.name == "VIP") & (groups.perks == SEEDED_VIP_PERKS)
+    ).execute()
 
 
 def down(migrator, db):

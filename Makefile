@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 # Every test that touches the database (all but the browser tests, which run on SQLite only).
 POSTGRES_TESTS ?= tests --ignore=tests/browser
 
-.PHONY: run test test-postgres lint test-deps migrate clean try-production
+.PHONY: run test test-postgres lint test-deps migrate clean try-production translations translations-update
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,3 +49,16 @@ try-production:
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache test-artifacts
+
+# Translations (translations/README or the README's "Languages"): `make translations-update` extracts
+# every marked message into translations/messages.pot and merges it into each language's catalogue;
+# translate the new entries in translations/<language>/LC_MESSAGES/messages.po, then
+# `make translations` compiles them (the .mo files are committed: a test checks they are current).
+translations-update: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F translations/babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+		--add-location=file --sort-by-file --omit-header -o translations/messages.pot \
+		shop.py views models forms jobs payments templates
+	$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i translations/messages.pot -d translations
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d translations

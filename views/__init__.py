@@ -15,6 +15,7 @@ from payments.stripe import bp as stripe_bp
 from views import assets
 from views import errors
 from views import formatting
+from views import language
 from views import request_log
 from views import security
 from views.accounts.account import bp as account_bp
@@ -62,6 +63,7 @@ def init_app(app):
     security.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)
+    language.init_app(app)
     assets.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -14,11 +14,13 @@ from babel.numbers import format_currency
 from babel.numbers import format_decimal
 from babel.numbers import get_currency_precision
 from babel.units import format_unit
+from flask_babel import gettext
 from markupsafe import escape
 from markupsafe import Markup
 
 from forms.fields import national_phone
-from models.shop.settings import country_name as settings_country_name
+from models.shop.language import active_locale
+from models.shop.language import country_name as settings_country_name
 from views.settings import shop_settings
 
 
@@ -41,22 +43,20 @@ def money(minor_units, currency=None):
     settings = shop_settings()
     currency = currency or settings.currency
     amount = Decimal(minor_units).scaleb(-get_currency_precision(currency))
-    return format_currency(amount, currency, locale=settings.locale)
+    return format_currency(amount, currency, locale=active_locale())
 
 
 def duration(delta):
     """A length of time in whole days when it is some ("30 days"), else in hours ("12 hours")."""
     days, rest = divmod(delta, datetime.timedelta(days=1))
     if days and not rest:
-        return format_unit(days, "duration-day", locale=shop_settings().locale)
-    return format_unit(
-        round(delta / datetime.timedelta(hours=1), 1), "duration-hour", locale=shop_settings().locale
-    )
+        return format_unit(days, "duration-day", locale=active_locale())
+    return format_unit(round(delta / datetime.timedelta(hours=1), 1), "duration-hour", locale=active_locale())
 
 
 def grouped(number):
     """A whole number with the locale's grouping (1,000)."""
-    return format_decimal(number, locale=shop_settings().locale)
+    return format_decimal(number, locale=active_locale())
 
 
 # One style for dates on every page and in every email (issue 22): a day is "7 Dec 2026", a moment
@@ -88,8 +88,8 @@ def local_time(stored_utc, format="medium"):
     settings = shop_settings()
     aware = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
     if format in HOUSE_STYLES:
-        return house_moment(aware, settings.locale)
-    return format_datetime(aware, format=format, locale=settings.locale)
+        return house_moment(aware, active_locale())
+    return format_datetime(aware, format=format, locale=active_locale())
 
 
 def local_date(stored_utc, format="medium"):
@@ -99,15 +99,15 @@ def local_date(stored_utc, format="medium"):
     settings = shop_settings()
     aware = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
     if format in HOUSE_STYLES:
-        return house_day(aware, settings.locale)
-    return format_date(aware, format=format, locale=settings.locale)
+        return house_day(aware, active_locale())
+    return format_date(aware, format=format, locale=active_locale())
 
 
 def local_month(day):
     """A month as words: "December 2026" (a statement's month)."""
     if day is None:
         return ""
-    return format_skeleton("yMMMM", day, locale=shop_settings().locale)
+    return format_skeleton("yMMMM", day, locale=active_locale())
 
 
 def coming(stored_utc):
@@ -115,13 +115,14 @@ def coming(stored_utc):
     "Monday 14 December at 11:00" (the shop's zone and locale)."""
     settings = shop_settings()
     local = stored_utc.replace(tzinfo=datetime.UTC).astimezone(settings.tz)
-    time = format_time(local, format="short", locale=settings.locale)
+    time = format_time(local, format="short", locale=active_locale())
     days_away = (local.date() - datetime.datetime.now(settings.tz).date()).days
     if days_away == 0:
-        return f"today at {time}"
+        return gettext("today at %(time)s", time=time)
     if days_away == 1:
-        return f"tomorrow at {time}"
-    return f"{format_date(local, format='EEEE d MMMM', locale=settings.locale)} at {time}"
+        return gettext("tomorrow at %(time)s", time=time)
+    day = format_date(local, format="EEEE d MMMM", locale=active_locale())
+    return gettext("%(day)s at %(time)s", day=day, time=time)
 
 
 def local_day(day, format="medium"):
@@ -129,13 +130,13 @@ def local_day(day, format="medium"):
     if day is None:
         return ""
     if format in HOUSE_STYLES:
-        return house_day(day, shop_settings().locale)
-    return format_date(day, format=format, locale=shop_settings().locale)
+        return house_day(day, active_locale())
+    return format_date(day, format=format, locale=active_locale())
 
 
 def country_name(code):
     """A two-letter country code as its name in the shop's language ("United Kingdom")."""
-    return settings_country_name(code, shop_settings().locale)
+    return settings_country_name(code, active_locale())
 
 
 def phone(e164):

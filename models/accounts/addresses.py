@@ -7,7 +7,7 @@ from peewee import ForeignKeyField
 from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
-from models.shop.settings import country_name
+from models.shop.language import country_name
 from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.user import User

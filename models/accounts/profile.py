@@ -13,7 +13,7 @@ from models.orders.order import PENDING_PAYMENT
 from models.refunds.forfeits import forfeit_bonus
 from models.refunds.forfeits import money_left
 from models.shop.audit import audit
-from models.shop.settings import format_money
+from models.shop.language import format_money
 from models.users.passwords import verify_password
 from models.users.security_log import events_of
 from models.users.security_log import NO_CLIENT

@@ -37,9 +37,9 @@ from models.funds.ledger import transfer
 from models.groups.group import CustomerGroup
 from models.groups.group import GroupError
 from models.shop.audit import audit
+from models.shop.language import format_money
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
-from models.shop.settings import format_money
 from models.shop.settings import shop_today
 from models.users.user import User
 

@@ -32,8 +32,8 @@ from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.groups.group import settings_for
+from models.shop.language import format_money
 from models.shop.mail import absolute_url
-from models.shop.settings import format_money
 from models.shop.settings import load_settings
 from models.users.user import User
 from payments import configured_name as configured_provider

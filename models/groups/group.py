@@ -17,8 +17,8 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import Followers
 from models.base import utcnow
-from models.shop.settings import format_money
-from models.shop.settings import format_percent_bp
+from models.shop.language import format_money
+from models.shop.language import format_percent_bp
 from models.shop.settings import load_settings
 from models.users.user import User
 

@@ -11,7 +11,7 @@ from babel.numbers import get_currency_precision
 from models.marketplace.channels import CHANNEL_PATTERN
 from models.orders.order import ADDRESS_PARTS
 from models.orders.order import SHOP_CHANNEL
-from models.shop.settings import format_money
+from models.shop.language import format_money
 from models.shop.settings import load_settings
 from models.storefront.catalog import Product
 from models.users.security_log import NO_CLIENT

@@ -36,7 +36,7 @@ from models.orders.order import OrderError
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
 from models.orders.paid import mark_paid
-from models.shop.settings import format_money
+from models.shop.language import format_money
 
 
 def account_quote(order, funds_wanted=None, use_credit=False):

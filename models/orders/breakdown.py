@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from models.funds.customer_accounts import account_for
 from models.groups.group import settings_for
 from models.orders.order import OrderError
-from models.shop.settings import format_money
+from models.shop.language import format_money
 
 
 def round_half_up_bp(value, basis_points):

@@ -31,8 +31,8 @@ from models.orders.order import OrderPayment
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
 from models.orders.paid import mark_paid
+from models.shop.language import format_money
 from models.shop.mail import absolute_url
-from models.shop.settings import format_money
 from models.shop.settings import load_settings
 from payments import configured_name as configured_provider
 from payments import FAILED

@@ -34,7 +34,7 @@ from models.orders.order import PAID
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
 from models.orders.paid import mark_paid
-from models.shop.settings import format_money
+from models.shop.language import format_money
 
 PAID_OUTCOME = "paid_order"
 REINSTATED = "reinstated"

@@ -36,7 +36,7 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.funds.holds import journal_key
-from models.shop.settings import country_name
+from models.shop.language import country_name
 from models.storefront.catalog import Product
 from models.users.user import User
 from payments import PENDING
@@ -97,6 +97,8 @@ class Order(BaseModel):
     shipping_country = CharField(default="")
     shipping_phone = CharField(default="")
     currency = CharField(max_length=3)
+    # The customer's language when the order was placed ("" before issue 23): its messages' language.
+    language = CharField(max_length=8, default="")
     subtotal = IntegerField()
     funds_discount = IntegerField(default=0)
     total = IntegerField()

@@ -28,9 +28,10 @@ from models.base import write_transaction
 from models.orders.messages import order_lines
 from models.orders.order import Order
 from models.orders.order import SHOP_CHANNEL
+from models.shop.language import active_locale
+from models.shop.language import format_money
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
-from models.shop.settings import format_money
 from models.shop.settings import load_settings
 from models.users.user import User
 
@@ -102,7 +103,7 @@ def send_new_order_digest(now):
 
 
 def _send_digest(settings, day, orders):
-    day_text = _long_date(day, settings.locale)
+    day_text = _long_date(day, active_locale())
     subject = f"1 new order on {day_text}" if len(orders) == 1 else f"{len(orders)} new orders on {day_text}"
     send_templated(
         settings.contact_email,

@@ -38,7 +38,7 @@ from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
 from models.orders.owner_emails import tell_owner_new_order
 from models.orders.paid import mark_paid
-from models.shop.settings import format_money
+from models.shop.language import format_money
 from models.shop.settings import load_settings
 from models.shop.settings import shop_today
 from models.storefront.cart import CartLine

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from models.orders.order import OrderLine
-from models.shop.settings import format_money
+from models.shop.language import format_money
 from models.storefront.cart import add_to_cart
 from models.storefront.cart import CartError
 from models.storefront.cart import CartLine

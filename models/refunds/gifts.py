@@ -46,9 +46,9 @@ from models.orders.affiliate_rewards import short_name
 from models.orders.order import Order
 from models.orders.order import record_event
 from models.orders.order import SHOP_CHANNEL
+from models.shop.language import format_money
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
-from models.shop.settings import format_money
 from models.users.user import User
 
 REFUNDED_IN_FULL = "refunded"  # why a reward is taken back, as the memo says it

@@ -67,7 +67,7 @@ from models.refunds.gifts import CANCELLED_AFTER_PAYMENT
 from models.refunds.gifts import REFUNDED_IN_FULL
 from models.refunds.gifts import take_back_reward
 from models.shop.audit import audit
-from models.shop.settings import format_money
+from models.shop.language import format_money
 from models.storefront.catalog import Product
 from models.users.user import User
 from payments import FAILED

@@ -33,9 +33,9 @@ from models.refunds.top_ups import refund_summary
 from models.refunds.top_ups import RefundError
 from models.refunds.top_ups import split_over_top_ups
 from models.shop.audit import audit
+from models.shop.language import format_money
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
-from models.shop.settings import format_money
 from models.users.user import User
 
 PENDING = "pending"  # waiting for the owner

@@ -84,9 +84,9 @@ from models.funds.ledger import transfer
 from models.funds.top_ups import TopUp
 from models.refunds.gifts import take_back
 from models.shop.audit import audit
+from models.shop.language import format_money
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
-from models.shop.settings import format_money
 from models.users.user import User
 from payments import FAILED
 from payments import PaymentError

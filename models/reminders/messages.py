@@ -39,10 +39,11 @@ from models.reminders.plan import RETURNING
 from models.reminders.plan import SEGMENTS
 from models.reminders.windows import next_dispatch
 from models.shop.audit import audit
+from models.shop.language import active_locale
+from models.shop.language import format_money
 from models.shop.mail import absolute_url
 from models.shop.mail import Quiet
 from models.shop.mail import unlinkable
-from models.shop.settings import format_money
 from models.shop.settings import load_settings
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
@@ -261,8 +262,8 @@ def values_for(order, now):
         "order_number": order.number,
         "order_total": format_money(order.total),
         "amount_due": format_money(order.due),
-        "deadline": deadline_sentence(now, shop.tz, shop.locale),
-        "cancel_deadline": cancel_sentence(order, now, shop.tz, shop.locale),
+        "deadline": deadline_sentence(now, shop.tz, active_locale()),
+        "cancel_deadline": cancel_sentence(order, now, shop.tz, active_locale()),
         "how_to_pay": how_to_pay(order, shop),
         "pay_url": pay_link(order),
         "shop_name": shop.shop_name,

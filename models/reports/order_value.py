@@ -28,7 +28,7 @@ from models.reports.scope import Report
 from models.reports.scope import Scope
 from models.reports.scope import Series
 from models.shop.audit import AuditEntry
-from models.shop.settings import format_money
+from models.shop.language import format_money
 from models.shop.settings import load_settings
 
 

@@ -27,9 +27,12 @@ from flask import render_template
 from markupsafe import escape
 from markupsafe import Markup
 
+from models.shop.language import format_money
+from models.shop.language import in_language
+from models.shop.language import supported
 from models.shop.outbox import send_mail
-from models.shop.settings import format_money
 from models.shop.settings import load_settings
+from models.users.user import User
 
 
 def base_url_problem(url):
@@ -108,33 +111,57 @@ def _email_templates():
     return extensions["shop_email_templates"]
 
 
-def send_templated(to, kind, subject, template, secrets=(), unasked=False, **context):
+def send_templated(to, kind, subject, template, secrets=(), unasked=False, language=None, **context):
     """Queue `email/<template>.txt` to `to`, inside the caller's transaction.
 
     Both parts come from that one template, so they can never say different things: the text
     part is what it writes; the HTML part is the same paragraphs in the shop's email layout, with
     the blocks the template asked for drawn for a phone (`button`, `code`, `order_items`: see
-    `_Blocks`). `secrets` and `unasked`: see send_text.
+    `_Blocks`). `secrets` and `unasked`: see send_text. Written in the recipient's language
+    (`recipient_language`); `subject` is a lazy string (`lazy_gettext`), read in that language.
     """
-    settings = load_settings()
-    blocks = _Blocks()
-    context = {
-        "shop": _ShopSettingsWords(settings),
-        "subject": subject,
-        "button": blocks.button,
-        "link": blocks.link,
-        "code_block": blocks.code,
-        "order_items": blocks.order_items,
-        "details": blocks.details,
-        **context,
-    }
-    marked = _email_templates().get_template(f"email/{template}.txt").render(context).strip() + "\n"
-    text = blocks.as_text(marked)
-    html = _layout(settings, subject, kind, text_to_paragraphs(marked, blocks))
+    with in_language(recipient_language(to, language)):
+        settings = load_settings()
+        blocks = _Blocks()
+        subject = str(subject)
+        context = {
+            "shop": _ShopSettingsWords(settings),
+            "subject": subject,
+            "button": blocks.button,
+            "link": blocks.link,
+            "code_block": blocks.code,
+            "order_items": blocks.order_items,
+            "details": blocks.details,
+            **context,
+        }
+        marked = _email_templates().get_template(f"email/{template}.txt").render(context).strip() + "\n"
+        text = blocks.as_text(marked)
+        html = _layout(settings, subject, kind, text_to_paragraphs(marked, blocks))
     return _queue(to, kind, subject, text, html, secrets=secrets, unasked=unasked)
 
 
-def send_text(to, kind, subject, text, headers=None, expires_at=None, secrets=(), unasked=False, links=None):
+def recipient_language(to, language=None):
+    """The language a message to `to` is written in: `language` when the sender knows it (a
+    registration not yet confirmed, an order's), else the language of the account with that
+    address, else the shop's default language (None)."""
+    if supported(language):
+        return language
+    user = User.by_email(to)
+    return user.language if user is not None else None
+
+
+def send_text(
+    to,
+    kind,
+    subject,
+    text,
+    headers=None,
+    expires_at=None,
+    secrets=(),
+    unasked=False,
+    links=None,
+    language=None,
+):
     """Queue a message whose plain text is already written, in the shop's fixed email layout.
 
     `links`: {url: label} for the shop's links that stand on a line of their own: the HTML part
@@ -144,12 +171,15 @@ def send_text(to, kind, subject, text, headers=None, expires_at=None, secrets=()
     masks them on the owner's pages and erases them once delivered (models/shop/outbox.py).
     `unasked`: anyone can make the shop send it to an address that is not theirs; then it is not
     queued (None) once that address had its share (outbox.may_send_unasked).
-    Whoever writes `text` shows the values someone typed through `unlinkable`.
+    Whoever writes `text` shows the values someone typed through `unlinkable`, in the
+    recipient's language (`language`: see recipient_language); the layout around it follows.
     """
-    settings = load_settings()
-    text = text.translate(NOT_TYPED).strip() + "\n"
-    blocks = _Blocks(links)
-    html = _layout(settings, subject, kind, text_to_paragraphs(text, blocks))
+    with in_language(recipient_language(to, language)):
+        settings = load_settings()
+        subject = str(subject)
+        text = text.translate(NOT_TYPED).strip() + "\n"
+        blocks = _Blocks(links)
+        html = _layout(settings, subject, kind, text_to_paragraphs(text, blocks))
     return _queue(
         to,
         kind,

@@ -9,12 +9,7 @@ never takes its values from whichever shell happens to call it.
 import datetime
 import os
 import zoneinfo
-from decimal import Decimal
 
-import babel
-from babel.numbers import format_currency
-from babel.numbers import format_percent
-from babel.numbers import get_currency_precision
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import IntegerField
@@ -138,27 +133,6 @@ def update_settings(changes, actor=None):
         )
         settings_changed(changed)
     return ShopSettings.get_by_id(1)
-
-
-def format_money(minor_units):
-    """Minor units as the shop writes an amount, for messages built outside templates."""
-    settings = load_settings()
-    amount = Decimal(minor_units).scaleb(-get_currency_precision(settings.currency))
-    return format_currency(amount, settings.currency, locale=settings.locale)
-
-
-def format_percent_bp(basis_points):
-    """Basis points as the shop's locale writes a percentage: 200 -> "2%", 250 -> "2.5%"."""
-    value = Decimal(basis_points) / 10000
-    return format_percent(value, locale=load_settings().locale, decimal_quantization=False)
-
-
-def country_name(code, locale=None):
-    """A country's name in the shop's language ("United Kingdom" for GB), for addresses on every
-    page, invoice and email; the code itself when CLDR has no name for it."""
-    if not code:
-        return ""
-    return babel.Locale.parse(locale or load_settings().locale).territories.get(code, code)
 
 
 def shop_today(now=None):

@@ -40,8 +40,8 @@ from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
 from models.shop.audit import audit
-from models.shop.settings import format_money
-from models.shop.settings import load_settings
+from models.shop.language import active_locale
+from models.shop.language import format_money
 from models.values import country_names
 from models.values import MONEY_MAX
 
@@ -155,7 +155,7 @@ def country_label(code):
     """A country's name in the shop's language ("" stays "")."""
     if not code:
         return ""
-    return country_names(load_settings().locale).get(code, code)
+    return country_names(active_locale()).get(code, code)
 
 
 @dataclass(frozen=True)
@@ -282,7 +282,7 @@ def _checked(fields):
         errors["free_above"] = "Enter an order value above zero, or leave it empty."
     pickup = bool(fields.get("pickup"))
     codes = sorted(set(fields.get("countries") or []))
-    known = country_names(load_settings().locale)
+    known = country_names(active_locale())
     if any(code not in known for code in codes):
         errors["countries"] = "Choose countries from the list."
     if pickup:

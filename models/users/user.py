@@ -54,6 +54,8 @@ class User(UserMixin, BaseModel):
     created_at = DateTimeField(default=utcnow)
     blocked_at = DateTimeField(null=True)
     phone = CharField(default="")
+    # "en", "fr", or "" (never chosen: the shop's default language). models/shop/language.py
+    language = CharField(max_length=8, default="")
     source = CharField(default=SELF_REGISTERED)
     email_confirmed_at = DateTimeField(null=True)
     deleted_at = DateTimeField(null=True)
@@ -117,3 +119,10 @@ def authenticate(email, password):
 
 def count_by_role(role):
     return User.select(fn.COUNT(User.id)).where(User.role == role).scalar()
+
+
+def set_language(user, language):
+    """Remember the language `user` reads the shop in ("en", "fr"): pages and every message to them."""
+    with write_transaction():
+        User.update(language=language).where(User.id == user.id).execute()
+    user.language = language

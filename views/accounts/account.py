@@ -46,6 +46,7 @@ from models.accounts.profile import update_profile
 from models.funds.ledger import LedgerError
 from models.reminders.messages import set_opted_out
 from models.shop import throttle
+from models.shop.language import active_locale
 from models.users.security_log import events_of
 from models.users.sessions import open_sessions
 from models.users.tokens import CHANGE_EMAIL
@@ -108,7 +109,7 @@ def show_phone(e164):
 
 
 def country_name(code):
-    return babel.Locale.parse(shop_settings().locale).territories.get(code, code)
+    return babel.Locale.parse(active_locale()).territories.get(code, code)
 
 
 def address_lines(address):
@@ -180,7 +181,7 @@ def new_address_form(address=None):
     formdata = request.form if request.method == "POST" else None
     prefix = f"address-{address.id}" if address is not None else "new-address"
     return address_form(
-        prefix, settings.locale, settings.country, with_recipient=True, formdata=formdata, data=data
+        prefix, active_locale(), settings.country, with_recipient=True, formdata=formdata, data=data
     )
 
 

@@ -21,6 +21,7 @@ from models.accounts.registration import find_draft
 from models.accounts.registration import remember_return
 from models.accounts.registration import save_answers
 from models.accounts.registration import start_draft
+from models.shop.language import active_locale
 from models.storefront.cart import CART_SESSION_KEY
 from models.users.passwords import hash_password
 from views.accounts.inbox import begin_inbox
@@ -124,7 +125,7 @@ def shipping_fields():
         abort(404)
     settings = shop_settings()
     shipping = address_form(
-        "shipping", settings.locale, settings.country, with_recipient=True, formdata=request.args
+        "shipping", active_locale(), settings.country, with_recipient=True, formdata=request.args
     )
     return render(
         "accounts/register/_shipping.html",
@@ -141,11 +142,11 @@ def details_forms(draft):
         formdata=post, data={k: values.get(k) for k in ("first_name", "last_name", "phone", "ship_different")}
     )
     billing = address_form(
-        "billing", settings.locale, settings.country, formdata=post, data=values.get("billing") or {}
+        "billing", active_locale(), settings.country, formdata=post, data=values.get("billing") or {}
     )
     shipping = address_form(
         "shipping",
-        settings.locale,
+        active_locale(),
         settings.country,
         with_recipient=True,
         formdata=post,

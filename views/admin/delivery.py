@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from forms.fields import country_choices
 from forms.storefront import DeliveryMethodForm
-from models.shop.settings import load_settings
+from models.shop.language import active_locale
 from models.storefront.delivery import all_methods
 from models.storefront.delivery import create_method
 from models.storefront.delivery import DeliveryInvalid
@@ -59,7 +59,7 @@ def method_form(method=None):
                 "active": method.active,
             }
         )
-    form.countries.choices = country_choices(load_settings().locale)
+    form.countries.choices = country_choices(active_locale())
     return form
 
 

@@ -56,6 +56,7 @@ from models.reminders.settings import load_reminder_settings
 from models.reminders.settings import update_reminder_settings
 from models.reminders.settings import WEEKDAYS
 from models.reminders.windows import next_window
+from models.shop.language import active_locale
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import UNKNOWN
 from models.storefront.catalog import all_categories
@@ -111,11 +112,13 @@ def describe_window(start, end, dispatch_at=None):
     """ "Monday 23 November, 10:00–11:00, before the 11:00 dispatch" in shop time (aware instants)."""
     shop = shop_settings()
     start, end = start.astimezone(shop.tz), end.astimezone(shop.tz)
-    day = format_date(start, "EEEE d MMMM", locale=shop.locale)
+    day = format_date(start, "EEEE d MMMM", locale=active_locale())
     if end.date() == start.date() or end.time() == datetime.time(0):
         text = f"{day}, {_hhmm(start)}–{_hhmm(end)}"
     else:
-        text = f"{day}, {_hhmm(start)} – {format_date(end, 'EEEE d MMMM', locale=shop.locale)}, {_hhmm(end)}"
+        text = (
+            f"{day}, {_hhmm(start)} – {format_date(end, 'EEEE d MMMM', locale=active_locale())}, {_hhmm(end)}"
+        )
     if dispatch_at is not None:
         text += f", before the {_hhmm(dispatch_at.astimezone(shop.tz))} dispatch"
     return text

@@ -20,6 +20,7 @@ from flask import url_for
 from forms.reports import ReportFilterForm
 from models.reports.registry import REPORT_TITLES
 from models.reports.registry import REPORTS
+from models.shop.language import active_locale
 from models.shop.settings import shop_today
 from models.users.user import User
 from views.admin import charts
@@ -122,7 +123,7 @@ def format_cell(value, kind):
     if kind == "money":
         return money(value)
     if kind == "percent":
-        return format_decimal(value, "#,##0.0", locale=shop_settings().locale) + " %"
+        return format_decimal(value, "#,##0.0", locale=active_locale()) + " %"
     if kind == "count":
         return grouped(value)
     return value
@@ -130,10 +131,10 @@ def format_cell(value, kind):
 
 def _format_tick(value, kind):
     if kind == "count":
-        return format_decimal(value, "#,##0.#", locale=shop_settings().locale)
+        return format_decimal(value, "#,##0.#", locale=active_locale())
     settings = shop_settings()
     units = Decimal(int(value)).scaleb(-get_currency_precision(settings.currency))
-    return format_currency(units, settings.currency, "¤#,##0", locale=settings.locale, currency_digits=False)
+    return format_currency(units, settings.currency, "¤#,##0", locale=active_locale(), currency_digits=False)
 
 
 def _drawing(report):

@@ -27,6 +27,7 @@ from forms.fields import country_choices
 from forms.storefront import AddToCartForm
 from forms.storefront import DeliveryCountryForm
 from forms.storefront import QuantityForm
+from models.shop.language import active_locale
 from models.shop.settings import load_settings
 from models.storefront.cart import add_to_cart
 from models.storefront.cart import cart_item_count
@@ -210,7 +211,7 @@ def delivery_country():
     customer's default delivery address's, else the shop's."""
     settings = load_settings()
     chosen = session.get(DELIVERY_COUNTRY_KEY)
-    if chosen and chosen in country_names(settings.locale):
+    if chosen and chosen in country_names(active_locale()):
         return chosen
     if current_user.is_authenticated and current_user.default_shipping is not None:
         return current_user.default_shipping.country
@@ -219,7 +220,7 @@ def delivery_country():
 
 def country_form(formdata=None, country=None):
     form = DeliveryCountryForm(formdata=formdata) if formdata is not None else DeliveryCountryForm()
-    form.country.choices = country_choices(load_settings().locale)
+    form.country.choices = country_choices(active_locale())
     if formdata is None:
         form.country.data = country
     return form

@@ -26,7 +26,7 @@ from views.rendering import safe_next
 
 bp = Blueprint("language", __name__)
 
-TRANSLATIONS = "../translations"  # relative to the app's root folder
+TRANSLATIONS = "translations"  # relative to the app's root folder (where shop.py is)
 
 
 def init_app(app):

@@ -90,3 +90,9 @@ def test_amounts_and_dates_follow_the_language_in_the_shops_region(app):
             assert house_day(datetime.date(2026, 12, 7), active_locale()) == "7 déc. 2026"
         with in_language("en"):
             assert house_day(datetime.date(2026, 12, 7), active_locale()) == "7 Dec 2026"
+
+
+def test_pages_read_the_french_catalogue_shipped_in_translations(client):
+    french = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert 'aria-label="Langue"' in french
+    assert 'aria-label="Language"' in client.get("/").get_data(as_text=True)

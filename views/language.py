@@ -20,6 +20,7 @@ from models.shop.language import LANGUAGES
 from models.shop.language import locale_for
 from models.shop.language import shop_language
 from models.shop.language import supported
+from models.shop.texts import owner_text
 from models.users.user import set_language
 from views.rendering import safe_next
 
@@ -34,6 +35,7 @@ def init_app(app):
     # {% trans %} blocks drop their line breaks and indentation, so a message reads as one line.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.register_blueprint(bp)
+    app.add_template_global(owner_text)  # {{ owner_text(group, "perks") }}: in the reader's language
 
     @app.context_processor
     def language_context():

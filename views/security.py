@@ -11,6 +11,7 @@ from flask import redirect
 from flask import request
 from flask import session
 from flask import url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
@@ -88,10 +89,22 @@ def session_limits(user):
 
 
 def init_app(app):
+    app.session_interface = SessionsLeavingPublicResponsesAlone()
     app.before_request(refuse_nul_characters)
     csrf.init_app(app)
     login_manager.init_app(app)
     app.after_request(add_security_headers)
+
+
+class SessionsLeavingPublicResponsesAlone(SecureCookieSessionInterface):
+    """Flask marks a response "Vary: Cookie" once anything looked at the session, and Flask-Login
+    looks on every response: a public one (a product picture, an asset) is the same for everyone,
+    and that header would keep it out of shared caches. Such a response writes no cookie either."""
+
+    def save_session(self, app, session, response):
+        if response.cache_control.public and not session.modified:
+            return
+        super().save_session(app, session, response)
 
 
 def refuse_nul_characters():
@@ -112,7 +125,9 @@ def add_security_headers(response):
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and current_user.is_authenticated:
+    # A public response (a picture, a hashed asset) is the same for everyone: asking who is signed
+    # in would read the session, and Flask would add "Vary: Cookie", which keeps it out of shared caches.
+    if not response.cache_control.public and current_user and current_user.is_authenticated:
         # Pages with balances and personal data never sit in shared caches.
         headers.setdefault("Cache-Control", "no-store")
     return response

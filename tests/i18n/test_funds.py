@@ -18,6 +18,7 @@ from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.shop.settings import update_settings
 from models.users.user import CUSTOMER
+from tests.conftest import post_form
 from tests.conftest import sign_in
 from tests.factories import fund
 from tests.i18n.catalogues import pseudo
@@ -114,6 +115,22 @@ def test_the_funds_pages_are_in_french_for_a_customer_who_reads_french(app, make
     client = app.test_client()
     sign_in(client, english_reader)
     assert "<h1>Account funds</h1>" in client.get("/account/funds").get_data(as_text=True)
+
+
+def test_a_refused_top_up_says_why_in_french_and_keeps_the_amount(app, make_customer):
+    client = app.test_client()
+    sign_in(client, make_customer())
+    response = post_form(
+        client,
+        "/account/funds/top-up",
+        {"amount": "9,99", "idempotency_key": "k" * 32},
+        page="/account/funds",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "La recharge minimale est de 10,00\u00a0€." in page  # written where the rule is (top_ups.py)
+    assert "<title>Erreur\u00a0: Porte-monnaie" in page
+    assert 'value="9,99"' in page
 
 
 def test_a_statement_is_written_in_its_customers_language(app, make_customer, owner):

@@ -6,6 +6,8 @@ default language. The selector is a form that POSTs the choice and comes back to
 the cart, a registration draft and the sign-in are all in the session and stay as they were.
 """
 
+from urllib.parse import urlsplit
+
 from flask import abort
 from flask import Blueprint
 from flask import has_request_context
@@ -66,4 +68,15 @@ def choose():
     session["language"] = language
     if current_user.is_authenticated and current_user.language != language:
         set_language(current_user, language)
-    return redirect(safe_next(request.form.get("next"), "/"), code=303)
+    return redirect(page_to_return_to(), code=303)
+
+
+def page_to_return_to():
+    """The page the selector was on: its path from the form, with the query string (a report's
+    period, a search) from the Referer when the browser sent one for that same page. The form
+    never repeats a query string, so nothing someone put in a link is written into a page."""
+    path = safe_next(request.form.get("next"), "/")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path == path and referrer.query:
+        return safe_next(f"{path}?{referrer.query}", path)
+    return path

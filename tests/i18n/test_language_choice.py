@@ -20,10 +20,11 @@ def page_language(response):
     return re.search(r'<html lang="(\w+)"', response.get_data(as_text=True)).group(1)
 
 
-def choose(client, language, next_path):
+def choose(client, language, next_path, referrer=None):
     return client.post(
         "/language",
         data={"language": language, "next": next_path, "csrf_token": csrf_token(client, "/")},
+        headers={"Referer": referrer} if referrer else {},
     )
 
 
@@ -45,9 +46,9 @@ def test_choosing_a_language_comes_back_to_the_same_page_with_the_cart(app, clie
         product = factories.make_product(name="Blue mug")
     token = csrf_token(client, f"/p/{product.slug}")
     client.post(f"/p/{product.slug}/add", data={"quantity": "2", "csrf_token": token})
-    response = choose(client, "fr", "/cart?from=menu")
+    response = choose(client, "fr", "/cart", referrer="http://localhost/cart?from=menu")
     assert response.status_code == 303
-    assert response.headers["Location"] == "/cart?from=menu"
+    assert response.headers["Location"] == "/cart?from=menu"  # the query string from the same page
     cart = client.get("/cart", headers={"Accept-Language": "en"})
     assert page_language(cart) == "fr"  # the choice beats the browser's guess
     assert "Blue mug" in cart.get_data(as_text=True)
@@ -55,6 +56,8 @@ def test_choosing_a_language_comes_back_to_the_same_page_with_the_cart(app, clie
 
 def test_the_choice_never_leads_off_the_site_and_refuses_unknown_languages(client):
     assert choose(client, "fr", "https://evil.example/").headers["Location"] == "/"
+    elsewhere = choose(client, "fr", "/cart", referrer="https://evil.example/cart?x=1")
+    assert elsewhere.headers["Location"] == "/cart"
     assert choose(client, "de", "/").status_code == 400
 
 

@@ -91,7 +91,7 @@ class CategoryForm(FlaskForm):
         lazy_gettext("Name"),
         validators=[
             DataRequired(lazy_gettext("Give the category a name.")),
-            Length(max=60, message=lazy_gettext("Use at most 60 characters.")),
+            Length(max=60, message=lazy_gettext("Use at most %(number)s characters.", number=60)),
             plain_text,
         ],
         filters=[clean_text],

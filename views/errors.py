@@ -50,7 +50,12 @@ def init_app(app):
 
 def error_response(status, title=None, detail=None, headers=None):
     default_title, default_detail = MESSAGES.get(status, MESSAGES[400])
-    context = {"status": status, "title": title or default_title, "detail": detail or default_detail}
+    # str(): a lazy message would reach the page unescaped (its __html__ is its plain text).
+    context = {
+        "status": status,
+        "title": str(title or default_title),
+        "detail": str(detail or default_detail),
+    }
     if is_htmx():
         response = make_response(render_template("errors/_message.html", **context), status)
         # Errors land in the page's message area, whatever the request targeted.

@@ -115,7 +115,15 @@ def national_phone(e164, default_country):
 
 
 def country_choices(locale):
-    return sorted(country_names(locale).items(), key=lambda pair: pair[1])
+    """(code, name) for every country, in alphabetical order as the language reads it: accents
+    don't count (« Égypte » comes after « Danemark », not after « Zimbabwe »)."""
+    return sorted(country_names(locale).items(), key=lambda pair: alphabetical(pair[1]))
+
+
+def alphabetical(text):
+    """A sort key for names: without accents, case folded (then as written, to break ties)."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    return bare.casefold(), text
 
 
 def currency_decimals():

@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
+from forms.fields import country_choices
 from models.operations.demo import load_demo_catalogue
 from models.operations.demo import load_demo_delivery
 from models.shop.settings import load_settings
@@ -150,3 +151,11 @@ def test_every_string_of_the_storefront_pages_is_marked(app, client, catalogue):
 
 
 test_every_string_of_the_storefront_pages_is_marked.pseudo = True
+
+
+def test_countries_are_listed_in_the_order_each_language_reads():
+    french = [name for _, name in country_choices("fr")]
+    assert french.index("Danemark") < french.index("Égypte") < french.index("Espagne")
+    assert french.index("États-Unis") < french.index("Fidji")
+    english = [name for _, name in country_choices("en")]
+    assert english.index("Afghanistan") < english.index("Åland Islands") < english.index("Albania")

@@ -71,7 +71,7 @@ def test_the_cart_reads_in_french_with_french_amounts_and_messages(client, catal
     assert "<h1>Votre panier</h1>" in page
     assert "Sous-total" in page and "Passer commande" in page
     assert '<label for="delivery-country">Pays de livraison</label>' in page
-    assert f"2 × {product.name} ajouté au panier." in page  # the flash, in the language of the page
+    assert f"Ajouté au panier\u00a0: 2 × {product.name}." in page  # the flash, in the language of the page
     # Amounts as French writes them: a decimal comma and a no-break space before the currency sign.
     assert re.search(r"\d+,\d\d" + NBSP + "€", page)
 

@@ -12,6 +12,8 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
@@ -33,7 +35,7 @@ from views.throttling import remember_device
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
-login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message = lazy_gettext("Please sign in to see that page.")
 login_manager.login_message_category = "info"
 # Marks a session "not fresh" when the browser's address or agent changes; what ends a stolen
 # cookie's use is its server-side session (models/users/sessions.py), not this.
@@ -44,7 +46,9 @@ login_manager.session_protection = "basic"
 CHECKOUT_BLUEPRINT = "checkout"
 
 FRESH_SIGN_IN_SECONDS = 15 * 60
-ACCOUNT_PAUSED = "This account is paused. Please contact the shop if you think this is a mistake."
+ACCOUNT_PAUSED = lazy_gettext(
+    "This account is paused. Please contact the shop if you think this is a mistake."
+)
 
 
 @login_manager.user_loader
@@ -71,7 +75,7 @@ def unauthorized():
             back = request.full_path if request.query_string else request.path
             return redirect(checkout_choice_url(back))
         return redirect_after_post(checkout_choice_url(url_for("checkout.checkout")))
-    flash(login_manager.login_message, login_manager.login_message_category)
+    flash(str(login_manager.login_message), login_manager.login_message_category)
     return redirect(login_url(login_manager.login_view, request.url))
 
 
@@ -215,7 +219,7 @@ def fresh_password_required(back_endpoint=None):
                 back = request.full_path if request.query_string else request.path
             else:
                 back = same_site_referrer() or url_for("account.dashboard")
-            flash("For your security, please enter your password again to continue.", "info")
+            flash(gettext("For your security, please enter your password again to continue."), "info")
             return redirect_after_post(url_for("account.confirm_password", next=back))
 
         return wrapped

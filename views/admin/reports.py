@@ -8,6 +8,7 @@ the report's body and shows a progress bar meanwhile.
 
 from decimal import Decimal
 
+import babel
 from babel.numbers import format_currency
 from babel.numbers import format_decimal
 from babel.numbers import get_currency_precision
@@ -160,7 +161,10 @@ def _format_tick(value, kind):
         return format_decimal(value, "#,##0.#", locale=active_locale())
     settings = shop_settings()
     units = Decimal(int(value)).scaleb(-get_currency_precision(settings.currency))
-    return format_currency(units, settings.currency, "¤#,##0", locale=active_locale(), currency_digits=False)
+    # The language's own currency pattern without decimals: "€50" in English, "50 €" in French.
+    pattern = babel.Locale.parse(active_locale()).currency_formats["standard"].pattern
+    whole = pattern.split(";")[0].replace(".00", "")
+    return format_currency(units, settings.currency, whole, locale=active_locale(), currency_digits=False)
 
 
 def _drawing(report):

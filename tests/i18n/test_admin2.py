@@ -5,6 +5,7 @@ import datetime
 import re
 from html import unescape
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from babel.messages.mofile import write_mo
@@ -12,6 +13,9 @@ from babel.messages.pofile import read_po
 
 from models.base import to_naive_utc
 from models.marketplace.csv_upload import import_csv
+from models.operations.demo import demo_words
+from models.operations.demo import load_demo_catalogue
+from models.operations.demo import load_demo_delivery
 from models.orders.order import BANK
 from models.orders.order import Order
 from models.reminders.batches import plan_batch
@@ -20,6 +24,9 @@ from models.reminders.messages import save_template
 from models.reminders.records import Reminder
 from models.reminders.windows import open_window
 from models.shop.outbox import OutboxMessage
+from models.storefront.catalog import Category
+from models.storefront.catalog import Product
+from models.storefront.delivery import DeliveryMethod
 from tests.conftest import sign_in
 from tests.factories import placed_order
 
@@ -145,3 +152,14 @@ def test_an_owners_own_text_is_sent_as_written_to_everyone(app, owner, make_cust
     assert message.subject.startswith(f"Order {french.number}: please pay")
     assert "Dear Zoé, please pay." in message.text_body
     assert "Arrêtez-les ici" in message.text_body  # what the shop adds is in her language
+
+
+def test_the_demo_is_written_in_the_shops_language(app):
+    french_shop = SimpleNamespace(locale="fr_FR")
+    assert demo_words(SimpleNamespace(locale="en_GB")) == {}
+    with app.test_request_context():
+        load_demo_catalogue(demo_words(french_shop))
+        load_demo_delivery("FR", demo_words(french_shop))
+    assert Product.get(Product.slug == "house-blend-250g").name == "Mélange maison, 250 g"
+    assert Category.get(Category.slug == "coffee").name == "Café"
+    assert {method.name for method in DeliveryMethod.select()} >= {"Retrait en boutique", "Standard"}

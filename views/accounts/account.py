@@ -18,6 +18,7 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext
+from flask_babel import refresh
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import logout_user
@@ -175,6 +176,7 @@ def profile():
     )
     if form.payment_reminders.data != (user.reminders_opted_out_at is None):
         set_opted_out(user, not form.payment_reminders.data)
+    refresh()  # a new language applies from here on: the message below is in it too
     flash(gettext("Your details are saved."), "success")
     return redirect_after_post(url_for("account.dashboard"))
 

@@ -82,6 +82,7 @@ def start():
     return redirect_after_post(url_for("register.email"))
 
 
+@bp.get("")  # /register, typed without its slash: the same as /register/, not Werkzeug's 308 page
 @bp.get("/")
 def start_page():
     return redirect(url_for("account.dashboard"))

@@ -1,6 +1,10 @@
 """The four-step registration: My Account → Continue, email and password, details, review.
 
 One URL per step. The draft lives server-side; the session holds only its id.
+
+Step 2 also asks the language for emails and pages (preselected with the page's language): the
+draft keeps it, the next steps are in it, the account is made with it (`User.language`) and the
+confirmation email is written in it. My Account → Your details changes it later.
 """
 
 from flask import abort

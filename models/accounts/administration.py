@@ -1,5 +1,7 @@
 """The shop's side of accounts: creating them (customers, staff, the owner), pausing and resuming."""
 
+from flask_babel import lazy_gettext
+
 from models.base import utcnow
 from models.base import write_transaction
 from models.groups.group import new_member
@@ -44,7 +46,7 @@ def create_customer_for_owner(email, first_name, last_name, phone, owner, now=No
         send_templated(
             user.email,
             "set_password",
-            "Your account is ready",
+            lazy_gettext("Your account is ready"),
             "set_password",
             secrets=[secret],
             user=user,

@@ -1,5 +1,7 @@
 """Passwords and email addresses: reset and set-password links, changing either, signing out everywhere."""
 
+from flask_babel import lazy_gettext
+
 from models.accounts import mail_requests
 from models.base import utcnow
 from models.base import write_transaction
@@ -43,7 +45,7 @@ def send_password_reset(email, now=None):
     send_templated(
         user.email,
         "reset_password",
-        "Reset your password",
+        lazy_gettext("Reset your password"),
         "reset_password",
         secrets=[secret],
         unasked=True,
@@ -73,7 +75,7 @@ def reset_password(secret, new_password, now=None, client=NO_CLIENT):
         send_templated(
             user.email,
             "password_changed",
-            "Your password was changed",
+            lazy_gettext("Your password was changed"),
             "password_changed",
             user=user,
             reset_url=absolute_url("auth.forgot_password"),
@@ -91,7 +93,7 @@ def change_password(user, current_password, new_password, client=NO_CLIENT):
         send_templated(
             user.email,
             "password_changed",
-            "Your password was changed",
+            lazy_gettext("Your password was changed"),
             "password_changed",
             user=user,
             reset_url=absolute_url("auth.forgot_password"),
@@ -132,7 +134,7 @@ def request_email_change(user, current_password, new_email, now=None, client=NO_
             send_templated(
                 new_email,
                 "email_change_taken",
-                "Someone tried to use your email address",
+                lazy_gettext("Someone tried to use your email address"),
                 "email_change_taken",
                 unasked=True,
                 sign_in_url=absolute_url("auth.sign_in"),
@@ -142,10 +144,11 @@ def request_email_change(user, current_password, new_email, now=None, client=NO_
         send_templated(
             new_email,
             "confirm_new_email",
-            "Confirm your new email address",
+            lazy_gettext("Confirm your new email address"),
             "confirm_new_email",
             secrets=[secret],
             unasked=True,
+            language=user.language,  # nobody has this address yet: the account's language
             user=user,
             link=absolute_url("account.confirm_new_email", secret=secret),
         )
@@ -167,8 +170,9 @@ def confirm_email_change(secret, now=None, client=NO_CLIENT):
         send_templated(
             old_email,
             "email_changed_notice",
-            "Your email address was changed",
+            lazy_gettext("Your email address was changed"),
             "email_changed_notice",
+            language=user.language,  # no account has the old address any more
             user=user,
             old_email=old_email,
         )

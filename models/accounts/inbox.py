@@ -1,5 +1,7 @@
 """'Check your inbox': confirming an email address by link or code, emailed sign-in codes, sending again."""
 
+from flask_babel import lazy_gettext
+
 from models.accounts import mail_requests
 from models.accounts.registration import send_already_registered
 from models.accounts.registration import send_confirmation
@@ -149,7 +151,7 @@ def send_sign_in_code(ticket_id, now=None):
     send_templated(
         user.email,
         "sign_in_code",
-        f"Your sign-in code is {code}",
+        lazy_gettext("Your sign-in code is %(code)s", code=code),
         "sign_in_code",
         secrets=[code],
         unasked=True,

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from models.accounts.addresses import Address
 from models.accounts.addresses import addresses_of
 from models.base import utcnow
@@ -21,12 +23,16 @@ from models.users.security_log import record_event
 from models.users.security_log import SecurityEvent
 from models.users.sessions import UserSession
 from models.users.tokens import AccountToken
+from models.users.user import set_language
 from models.users.user import User
 
 
-def update_profile(user, first_name, last_name, phone, by=None, client=NO_CLIENT):
-    """Save name and phone; `by` is the staff member or owner making the change, if not the customer."""
+def update_profile(user, first_name, last_name, phone, by=None, client=NO_CLIENT, language=None):
+    """Save name and phone (and the language of their pages and emails, when given: "en", "fr");
+    `by` is the staff member or owner making the change, if not the customer."""
     with write_transaction():
+        if language is not None and language != user.language:
+            set_language(user, language)
         before = f"{user.first_name} {user.last_name}, {user.phone or 'no phone'}"
         user.first_name, user.last_name, user.phone = first_name, last_name, phone
         user.save(only=[User.first_name, User.last_name, User.phone])
@@ -76,7 +82,7 @@ def export_data(user):
         "security_activity": [
             {
                 "at": when(event.at),
-                "what": event.label,
+                "what": str(event.label),
                 "detail": event.detail,
                 "ip": event.ip,
                 "device": event.device,
@@ -105,28 +111,36 @@ def deletion_of(user):
     """
     if Order.select().where((Order.user == user) & (Order.status == PENDING_PAYMENT)).exists():
         return Deletion(
-            "You have an order waiting for payment. Pay for it or cancel it first, then delete your account.",
+            gettext(
+                "You have an order waiting for payment. Pay for it or cancel it first, then delete your account."
+            ),
             "orders",
             0,
         )
     left = money_left(user)
     if left.balance < 0:
         return Deletion(
-            "You still owe the shop money. Please pay what you owe first, then delete your account.",
+            gettext("You still owe the shop money. Please pay what you owe first, then delete your account."),
             "owed",
             0,
         )
     if left.refundable:
         return Deletion(
-            f"{format_money(left.refundable)} of your balance can go back to your card. Ask for a refund on "
-            "your funds page first, then delete your account.",
+            gettext(
+                "%(amount)s of your balance can go back to your card. Ask for a refund on "
+                "your funds page first, then delete your account.",
+                amount=format_money(left.refundable),
+            ),
             "refund",
             0,
         )
     if left.own:
         return Deletion(
-            f"Your balance holds {format_money(left.own)} that can't go back to a card. Spend it in the shop "
-            "or contact us about it first, then delete your account.",
+            gettext(
+                "Your balance holds %(amount)s that can't go back to a card. Spend it in the shop "
+                "or contact us about it first, then delete your account.",
+                amount=format_money(left.own),
+            ),
             "own",
             0,
         )
@@ -149,13 +163,16 @@ def delete_account(user, password, bonus_told=0, now=None):
             raise LedgerError(deletion.blocker)
         if deletion.bonus != bonus_told:
             raise LedgerError(
-                f"Your balance has just changed: deleting your account now gives up "
-                f"{format_money(deletion.bonus)} of bonus money. Please check and confirm again."
+                gettext(
+                    "Your balance has just changed: deleting your account now gives up "
+                    "%(amount)s of bonus money. Please check and confirm again.",
+                    amount=format_money(deletion.bonus),
+                )
             )
         if deletion.bonus:
             forfeit_bonus(user, deletion.bonus, now)
             if account_for(user).balance != 0:  # a movement raced this one (PostgreSQL): undo
-                raise LedgerError("Your balance has just changed. Please check and try again.")
+                raise LedgerError(gettext("Your balance has just changed. Please check and try again."))
         User.update(default_billing=None, default_shipping=None).where(User.id == user.id).execute()
         Address.delete().where(Address.user == user).execute()
         SecurityEvent.delete().where(SecurityEvent.user == user).execute()

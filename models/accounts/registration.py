@@ -16,6 +16,7 @@ import datetime
 import json
 import secrets
 
+from flask_babel import lazy_gettext
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
@@ -29,6 +30,7 @@ from models.funds.history import has_money_history
 from models.groups.group import new_member
 from models.groups.referrals import referrer_for
 from models.marketplace.channels import first_channel
+from models.shop.language import supported
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
 from models.shop.outbox import may_send_unasked
@@ -186,6 +188,7 @@ def _create_account(values, password_hash, now, referrer, client):
         first_name=values["first_name"],
         last_name=values["last_name"],
         phone=values.get("phone", ""),
+        language=supported(values.get("language")) or "",
         source=SELF_REGISTERED,
         created_at=now,
     )
@@ -203,10 +206,11 @@ def send_confirmation(user, link, code):
     send_templated(
         user.email,
         "confirm_email",
-        "Confirm your email address",
+        lazy_gettext("Confirm your email address"),
         "confirm_email",
         secrets=[link, code],
         unasked=True,
+        language=user.language,
         user=user,
         link=absolute_url("inbox.confirm_link", secret=link) if link else None,
         code=code,
@@ -235,7 +239,7 @@ def send_already_registered(user, now=None, return_to=None):
     send_templated(
         user.email,
         "already_registered",
-        "You already have an account",
+        lazy_gettext("You already have an account"),
         "already_registered",
         secrets=[reset_link],
         unasked=True,

@@ -1,5 +1,7 @@
 """Granting and revoking the staff role (owner only). Staff is a role, not a group."""
 
+from flask_babel import gettext
+
 from models.base import write_transaction
 from models.groups.group import GroupError
 from models.shop.audit import audit
@@ -16,11 +18,17 @@ def grant_staff(email, actor):
     with write_transaction():
         user = User.by_email(email)
         if user is None or user.deleted_at is not None:
-            raise GroupError("There is no account with that email address. Ask them to register first.")
+            raise GroupError(
+                gettext("There is no account with that email address. Ask them to register first.")
+            )
         if user.role != CUSTOMER:
-            raise GroupError(f"{user.email} is already {'the owner' if user.is_owner else 'staff'}.")
+            raise GroupError(
+                gettext("%(email)s is already the owner.", email=user.email)
+                if user.is_owner
+                else gettext("%(email)s is already staff.", email=user.email)
+            )
         if not user.is_active:
-            raise GroupError(f"{user.email} is paused; resume the account first.")
+            raise GroupError(gettext("%(email)s is paused; resume the account first.", email=user.email))
         User.update(role=STAFF).where(User.id == user.id).execute()
         audit(
             actor,
@@ -36,7 +44,7 @@ def revoke_staff(user_id, actor):
     with write_transaction():
         changed = User.update(role=CUSTOMER).where((User.id == user_id) & (User.role == STAFF)).execute()
         if not changed:
-            raise GroupError("That person is not staff (any more).")
+            raise GroupError(gettext("That person is not staff (any more)."))
         user = User.get_by_id(user_id)
         audit(
             actor,

@@ -1,5 +1,7 @@
 """Applications for the groups that take them: customers apply or withdraw, the owner decides."""
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import fn
@@ -78,19 +80,23 @@ def apply_for(user, group_id, note=""):
     with write_transaction():
         group = CustomerGroup.get_or_none(CustomerGroup.id == group_id)
         if group is None or group.is_retired:
-            raise GroupError("That group doesn't exist any more.")
+            raise GroupError(gettext("That group doesn't exist any more."))
         if not group.open_to_applications:
-            raise GroupError(f"{group.name} is by invitation only; applications are closed.")
+            raise GroupError(
+                gettext("%(group)s is by invitation only; applications are closed.", group=group.name)
+            )
         if group_of(user).id == group.id:
-            raise GroupError(f"You are already in {group.name}.")
+            raise GroupError(gettext("You are already in %(group)s.", group=group.name))
         if not User.get_by_id(user.id).is_active:
-            raise GroupError("Your account is paused, so it can't apply for a group.")
+            raise GroupError(gettext("Your account is paused, so it can't apply for a group."))
         try:
             with write_transaction():
                 return GroupApplication.create(user=user, group=group, note=note.strip())
         except IntegrityError:
             raise GroupError(
-                f"You have already applied for {group.name}; we'll email you the decision."
+                gettext(
+                    "You have already applied for %(group)s; we'll email you the decision.", group=group.name
+                )
             ) from None
 
 
@@ -106,7 +112,7 @@ def withdraw(user, application_id):
             .execute()
         )
     if not changed:
-        raise GroupError("That application has already been decided or withdrawn.")
+        raise GroupError(gettext("That application has already been decided or withdrawn."))
 
 
 def pending_applications():
@@ -132,11 +138,11 @@ def decide(application_id, approve, decided_by, reason=""):
     """Approve or reject a pending application (exactly once), email the customer, audit it."""
     reason = reason.strip()
     if not approve and not reason:
-        raise GroupError("Give the customer a reason for the rejection.")
+        raise GroupError(gettext("Give the customer a reason for the rejection."))
     with write_transaction():
         application = GroupApplication.get_or_none(GroupApplication.id == application_id)
         if application is None:
-            raise GroupError("That application doesn't exist.")
+            raise GroupError(gettext("That application doesn't exist."))
         state = APPROVED if approve else REJECTED
         changed = (
             GroupApplication.update(state=state, decided_at=utcnow(), decided_by=decided_by, reason=reason)
@@ -144,7 +150,7 @@ def decide(application_id, approve, decided_by, reason=""):
             .execute()
         )
         if not changed:
-            raise GroupError("That application was already decided (or withdrawn); nothing changed.")
+            raise GroupError(gettext("That application was already decided (or withdrawn); nothing changed."))
         user = User.get_by_id(application.user_id)
         group = CustomerGroup.get_by_id(application.group_id)
         before = group_of(user).name
@@ -160,7 +166,9 @@ def decide(application_id, approve, decided_by, reason=""):
         send_templated(
             user.email,
             f"application_{state}",
-            f"Your application for {unlinkable(group.name)}" + (" is approved" if approve else ""),
+            lazy_gettext("Your application for %(group)s is approved", group=unlinkable(group.name))
+            if approve
+            else lazy_gettext("Your application for %(group)s", group=unlinkable(group.name)),
             f"application_{state}",
             user=user,
             group=group,

@@ -7,6 +7,7 @@ takes effect on the very next request).
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from peewee import BooleanField
 from peewee import CharField
 from peewee import DateTimeField
@@ -73,18 +74,28 @@ class CustomerGroup(BaseModel):
         and the amounts stay right when the owner changes them."""
         facts = []
         if self.funds_discount_bp > 0:
-            facts.append(f"{format_percent_bp(self.funds_discount_bp)} off when you pay with account funds")
+            facts.append(
+                gettext(
+                    "%(percent)s off when you pay with account funds",
+                    percent=format_percent_bp(self.funds_discount_bp),
+                )
+            )
         if self.bonus_amount > 0 and self.bonus_threshold > 0:
             facts.append(
-                f"A {format_money(self.bonus_amount)} bonus on every top-up of "
-                f"{format_money(self.bonus_threshold)} or more"
+                gettext(
+                    "A %(bonus)s bonus on every top-up of %(threshold)s or more",
+                    bonus=format_money(self.bonus_amount),
+                    threshold=format_money(self.bonus_threshold),
+                )
             )
         if self.pay_on_account:
-            facts.append("Pay for your orders on account and settle up each month")
+            facts.append(gettext("Pay for your orders on account and settle up each month"))
         if self.grants_referral_link and self.affiliate_reward > 0:
             facts.append(
-                f"{format_money(self.affiliate_reward)} in your account funds when someone you refer "
-                "pays their first order"
+                gettext(
+                    "%(amount)s in your account funds when someone you refer pays their first order",
+                    amount=format_money(self.affiliate_reward),
+                )
             )
         return facts
 

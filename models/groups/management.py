@@ -9,6 +9,9 @@ exactly one group, so taking a customer out of their group puts them back into t
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
+
 from models.base import utcnow
 from models.base import write_transaction
 from models.groups.applications import APPROVED
@@ -53,9 +56,9 @@ def update_group(group, fields, actor):
 def retire_group(group, move_members_to, actor):
     """Retire a group; its members move to `move_members_to`, its pending applications are closed."""
     if group.is_default:
-        raise GroupError("Make another group the default before retiring this one.")
+        raise GroupError(gettext("Make another group the default before retiring this one."))
     if move_members_to.id == group.id or move_members_to.is_retired:
-        raise GroupError("Choose an active group for the members to move to.")
+        raise GroupError(gettext("Choose an active group for the members to move to."))
     with write_transaction():
         members = User.update(group=move_members_to).where(User.group == group).execute()
         group_changed(move_members_to)
@@ -106,17 +109,22 @@ def group_change(customer, group):
         (User.id == customer.id) & (User.role == CUSTOMER) & User.deleted_at.is_null()
     )
     if customer is None:
-        raise GroupError("That customer's account is gone.")
+        raise GroupError(gettext("That customer's account is gone."))
     group = CustomerGroup.get_or_none(CustomerGroup.id == group.id)
     if group is None or group.is_retired:
-        raise GroupError("That group is closed. Choose one of the groups listed.")
+        raise GroupError(gettext("That group is closed. Choose one of the groups listed."))
     current = group_of(customer)
     if current.id == group.id:
-        raise GroupError(f"{customer.display_name} is already in {group.name}.")
+        raise GroupError(
+            gettext("%(customer)s is already in %(group)s.", customer=customer.display_name, group=group.name)
+        )
     before, after = current.settings_dict(), group.settings_dict()
     differences = [
         Difference(
-            "Credit limit", "money", credit_limit_in(current, customer), credit_limit_in(group, customer)
+            lazy_gettext("Credit limit"),
+            "money",
+            credit_limit_in(current, customer),
+            credit_limit_in(group, customer),
         )
     ]
     for label, kind, name in COMPARED:
@@ -150,14 +158,14 @@ def group_change(customer, group):
 
 # What else the confirmation compares, in the order it lists them.
 COMPARED = (
-    ("Pays on account", "yes_no", "pay_on_account"),
-    ("Discount when paying with funds", "percent", "funds_discount_bp"),
-    ("Smallest top-up", "money", "topup_min"),
-    ("Largest top-up", "money", "topup_max"),
-    ("Top-up bonus", "bonus", "bonus"),
-    ("Referral link", "yes_no", "grants_referral_link"),
-    ("Affiliate reward", "money", "affiliate_reward"),
-    ("Payment reminders", "yes_no", "reminders_enabled"),
+    (lazy_gettext("Pays on account"), "yes_no", "pay_on_account"),
+    (lazy_gettext("Discount when paying with funds"), "percent", "funds_discount_bp"),
+    (lazy_gettext("Smallest top-up"), "money", "topup_min"),
+    (lazy_gettext("Largest top-up"), "money", "topup_max"),
+    (lazy_gettext("Top-up bonus"), "bonus", "bonus"),
+    (lazy_gettext("Referral link"), "yes_no", "grants_referral_link"),
+    (lazy_gettext("Affiliate reward"), "money", "affiliate_reward"),
+    (lazy_gettext("Payment reminders"), "yes_no", "reminders_enabled"),
 )
 
 
@@ -176,7 +184,7 @@ def put_in_group(customer, group, actor, note="", seen_from=None):
     is already in `group` (the same confirmation sent twice) nothing happens and None is returned.
     """
     if actor is None or not actor.is_owner:
-        raise GroupError("Only the owner changes a customer's group.")
+        raise GroupError(gettext("Only the owner changes a customer's group."))
     note = (note or "").strip()
     with write_transaction():
         if seen_from is not None:
@@ -185,7 +193,11 @@ def put_in_group(customer, group, actor, note="", seen_from=None):
                 return None
             if now_in.id != seen_from.id:
                 raise GroupError(
-                    f"{customer.display_name} was moved to {now_in.name} in the meantime. Check the change again."
+                    gettext(
+                        "%(customer)s was moved to %(group)s in the meantime. Check the change again.",
+                        customer=customer.display_name,
+                        group=now_in.name,
+                    )
                 )
         change = group_change(customer, group)
         customer, group = change.customer, change.after
@@ -212,9 +224,9 @@ def put_in_group(customer, group, actor, note="", seen_from=None):
             send_templated(
                 customer.email,
                 "group_changed",
-                "Your membership has changed"
+                lazy_gettext("Your membership has changed")
                 if change.is_removal
-                else f"You are now in {unlinkable(group.name)}",
+                else lazy_gettext("You are now in %(group)s", group=unlinkable(group.name)),
                 "group_changed",
                 user=customer,
                 group=group,

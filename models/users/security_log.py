@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
@@ -12,23 +14,23 @@ from models.base import utcnow
 from models.users.user import User
 
 EVENT_LABELS = {
-    "account_created": "Account created",
-    "email_confirmed": "Email address confirmed",
-    "signed_in": "Signed in",
-    "signed_in_with_code": "Signed in with an emailed code",
-    "sign_in_failed": "Failed sign-in attempt",
-    "password_changed": "Password changed",
-    "password_reset": "Password reset by email link",
-    "password_set": "Password set",
-    "email_change_requested": "Email change requested",
-    "email_changed": "Email address changed",
-    "signed_out_everywhere": "Signed out of other devices",
-    "profile_changed": "Profile changed",
-    "address_added": "Address added",
-    "address_changed": "Address changed",
-    "address_deleted": "Address deleted",
-    "blocked": "Account paused by the shop",
-    "unblocked": "Account resumed by the shop",
+    "account_created": lazy_gettext("Account created"),
+    "email_confirmed": lazy_gettext("Email address confirmed"),
+    "signed_in": lazy_gettext("Signed in"),
+    "signed_in_with_code": lazy_gettext("Signed in with an emailed code"),
+    "sign_in_failed": lazy_gettext("Failed sign-in attempt"),
+    "password_changed": lazy_gettext("Password changed"),
+    "password_reset": lazy_gettext("Password reset by email link"),
+    "password_set": lazy_gettext("Password set"),
+    "email_change_requested": lazy_gettext("Email change requested"),
+    "email_changed": lazy_gettext("Email address changed"),
+    "signed_out_everywhere": lazy_gettext("Signed out of other devices"),
+    "profile_changed": lazy_gettext("Profile changed"),
+    "address_added": lazy_gettext("Address added"),
+    "address_changed": lazy_gettext("Address changed"),
+    "address_deleted": lazy_gettext("Address deleted"),
+    "blocked": lazy_gettext("Account paused by the shop"),
+    "unblocked": lazy_gettext("Account resumed by the shop"),
 }
 
 
@@ -96,7 +98,9 @@ SYSTEMS = (
 def describe_device(user_agent):
     """'Chrome on Android' from a User-Agent string; good enough to recognise your own devices."""
     if not user_agent:
-        return "Unknown device"
-    browser = next((name for marker, name in BROWSERS if marker in user_agent), "A browser")
+        return gettext("Unknown device")
+    browser = next((name for marker, name in BROWSERS if marker in user_agent), None)
     system = next((name for marker, name in SYSTEMS if marker in user_agent), "")
-    return f"{browser} on {system}" if system else browser
+    if browser is None:
+        return gettext("A browser on %(system)s", system=system) if system else gettext("A browser")
+    return gettext("%(browser)s on %(system)s", browser=browser, system=system) if system else browser

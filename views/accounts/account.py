@@ -16,6 +16,9 @@ from flask import make_response
 from flask import request
 from flask import session
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext
+from flask_babel import refresh
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import logout_user
@@ -46,7 +49,9 @@ from models.accounts.profile import update_profile
 from models.funds.ledger import LedgerError
 from models.reminders.messages import set_opted_out
 from models.shop import throttle
+from models.shop.language import active_language
 from models.shop.language import active_locale
+from models.shop.language import supported
 from models.users.security_log import events_of
 from models.users.sessions import open_sessions
 from models.users.tokens import CHANGE_EMAIL
@@ -71,7 +76,7 @@ from views.throttling import refuse_if_throttled
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-WRONG_PASSWORD = "That password isn't right. Check it and try again."  # noqa: S105 - a message
+WRONG_PASSWORD = lazy_gettext("That password isn't right. Check it and try again.")
 
 
 @bp.get("/")
@@ -126,7 +131,7 @@ def reauth_keys():
 
 def wrong_password(keys, field):
     throttle.record_failure(keys)
-    field.errors.append(WRONG_PASSWORD)
+    field.errors.append(str(WRONG_PASSWORD))
 
 
 def stay_signed_in(user, password_entered):
@@ -151,6 +156,8 @@ def profile():
             "last_name": user.last_name,
             "phone": national_phone(user.phone, country),
             "payment_reminders": user.reminders_opted_out_at is None,
+            # The language the pages are in now: the account's, or the one it reads the shop in.
+            "language": supported(user.language) or active_language(),
         }
     )
     if request.method == "GET":
@@ -160,11 +167,17 @@ def profile():
     if not form.validate(extra_validators={"phone": [phone_number(home and home.country, country)]}):
         return render_invalid("accounts/account/profile.html", form=form)
     update_profile(
-        user, form.first_name.data, form.last_name.data, form.phone.data or "", client=request_client()
+        user,
+        form.first_name.data,
+        form.last_name.data,
+        form.phone.data or "",
+        client=request_client(),
+        language=form.language.data,
     )
     if form.payment_reminders.data != (user.reminders_opted_out_at is None):
         set_opted_out(user, not form.payment_reminders.data)
-    flash("Your details are saved.", "success")
+    refresh()  # a new language applies from here on: the message below is in it too
+    flash(gettext("Your details are saved."), "success")
     return redirect_after_post(url_for("account.dashboard"))
 
 
@@ -231,11 +244,11 @@ def new_address():
         client=request_client(),
     )
     if next_url:
-        flash("Address added.", "success")
+        flash(gettext("Address added."), "success")
         return redirect_after_post(next_url)
     if is_htmx():
         return address_saved(address, before, added=True)
-    flash("Address added.", "success")
+    flash(gettext("Address added."), "success")
     return redirect_after_post(url_for("account.addresses", _anchor=f"address-{address.id}"))
 
 
@@ -277,7 +290,7 @@ def edit_address(address_id):
     )
     if is_htmx():
         return address_saved(address, before)
-    flash("Address saved.", "success")
+    flash(gettext("Address saved."), "success")
     return redirect_after_post(url_for("account.addresses", _anchor=f"address-{address.id}"))
 
 
@@ -289,8 +302,8 @@ def delete_address(address_id):
     delete_address_of(me(), address, client=request_client())
     if is_htmx():
         # The card disappears; a card that inherited a default is refreshed out of band.
-        return address_saved(None, before, message="Address deleted.")
-    flash("Address deleted.", "success")
+        return address_saved(None, before, message=gettext("Address deleted."))
+    flash(gettext("Address deleted."), "success")
     return redirect_after_post(url_for("account.addresses"))
 
 
@@ -311,7 +324,7 @@ def address_saved(address, before, added=False, message=None):
         address=address,
         others=others,
         added=added,
-        message=message or ("Address added." if added else "Address saved."),
+        message=message or (gettext("Address added.") if added else gettext("Address saved.")),
         **after,
     )
     response.vary.add("HX-Request")
@@ -349,7 +362,10 @@ def change_password():
         return render_invalid("accounts/account/change_password.html", form=form)
     throttle.clear(keys["account"])
     stay_signed_in(User.get_by_id(user.id), password_entered=True)
-    flash("Your password is changed. Any other devices signed in to your account were signed out.", "success")
+    flash(
+        gettext("Your password is changed. Any other devices signed in to your account were signed out."),
+        "success",
+    )
     return redirect_after_post(url_for("account.security"))
 
 
@@ -368,11 +384,14 @@ def change_email():
         return render_invalid("accounts/account/change_email.html", form=form)
     throttle.clear(keys["account"])
     if outcome == "same":
-        form.email.errors.append("That is already your email address. Enter the new address.")
+        form.email.errors.append(gettext("That is already your email address. Enter the new address."))
         return render_invalid("accounts/account/change_email.html", form=form)
     flash(
-        f"We've sent a link to {form.email.data}. Your email address changes when you open it "
-        "and press the button (the link works for 2 hours).",
+        gettext(
+            "We've sent a link to %(email)s. Your email address changes when you open it "
+            "and press the button (the link works for 2 hours).",
+            email=form.email.data,
+        ),
         "success",
     )
     return redirect_after_post(url_for("account.security"))
@@ -399,9 +418,11 @@ def confirm_new_email_post(secret):
     if signed_in_id == user.id:
         # Other sessions ended with the change; this browser, which proved the new address, stays in.
         stay_signed_in(user, password_entered=False)
-        flash(f"Your email address is now {user.email}.", "success")
+        flash(gettext("Your email address is now %(email)s.", email=user.email), "success")
         return redirect_after_post(url_for("account.security"))
-    flash(f"Your email address is now {user.email}. Please sign in with it.", "success")
+    flash(
+        gettext("Your email address is now %(email)s. Please sign in with it.", email=user.email), "success"
+    )
     return redirect_after_post(url_for("auth.sign_in"))
 
 
@@ -411,7 +432,7 @@ def sign_out_others():
     user = me()
     sign_out_everywhere(user, client=request_client())
     stay_signed_in(User.get_by_id(user.id), password_entered=False)
-    flash("Your other devices are signed out. This one stays signed in.", "success")
+    flash(gettext("Your other devices are signed out. This one stays signed in."), "success")
     return redirect_after_post(url_for("account.security"))
 
 
@@ -477,7 +498,9 @@ def delete_account():
     logout_user()
     session.clear()
     flash(
-        "Your account is deleted and your personal details are erased. Thank you for shopping with us.",
+        gettext(
+            "Your account is deleted and your personal details are erased. Thank you for shopping with us."
+        ),
         "success",
     )
     return redirect_after_post(url_for("storefront.home"))

@@ -7,6 +7,8 @@ from flask import redirect
 from flask import request
 from flask import session
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_login import logout_user
 
@@ -39,12 +41,14 @@ from views.throttling import sign_in_keys
 
 bp = Blueprint("auth", __name__)
 
-SIGN_IN_FAILED = "That email and password don't match an account. Check both and try again."
-SIGN_IN_BY_CODE = (
+SIGN_IN_FAILED = lazy_gettext("That email and password don't match an account. Check both and try again.")
+SIGN_IN_BY_CODE = lazy_gettext(
     "Meanwhile you can sign in with a code we email you: “Email me a sign-in code” on the sign-in page."
 )
 BLOCKED = ACCOUNT_PAUSED
-RESET_SENT = "If that address has an account, we've emailed it a link to choose a new password. The link works for 1 hour."
+RESET_SENT = lazy_gettext(
+    "If that address has an account, we've emailed it a link to choose a new password. The link works for 1 hour."
+)
 
 
 def landing_for(user):
@@ -71,16 +75,16 @@ def sign_in():
         return sign_in_refused(form, next_url, BLOCKED)
     if not user.is_confirmed:
         begin_inbox(resend_confirmation(user), flow="register", next_url=next_url)
-        flash("Please confirm your email address first: we've sent you a new code.", "info")
+        flash(gettext("Please confirm your email address first: we've sent you a new code."), "info")
         return redirect_after_post(url_for("inbox.check_inbox"))
     start_session(user)
     record_event(user, "signed_in", client=request_client())
-    flash(f"Welcome back, {user.first_name or user.email}.", "success")
+    flash(gettext("Welcome back, %(name)s.", name=user.first_name or user.email), "success")
     return redirect_after_post(safe_next(next_url, landing_for(user)))
 
 
 def sign_in_refused(form, next_url, message):
-    form.password.errors.append(message)
+    form.password.errors.append(str(message))
     form.password.data = ""
     return render_invalid("accounts/auth/sign_in.html", form=form, next_url=next_url)
 
@@ -95,7 +99,7 @@ def checkout_choice():
         return redirect(next_url)
     summary = cart_summary(find_cart(visitor_key=session.get(CART_SESSION_KEY)))
     if summary.is_empty:
-        flash("Your cart is empty.", "info")
+        flash(gettext("Your cart is empty."), "info")
         return redirect(url_for("storefront.cart"))
     return render("accounts/auth/checkout_choice.html", form=SignInForm(), next_url=next_url, summary=summary)
 
@@ -121,7 +125,7 @@ def sign_out():
         end_session(current_user.session_key)  # a copy of this cookie no longer signs anyone in
     logout_user()
     session.clear()
-    flash("You are signed out.", "success")
+    flash(gettext("You are signed out."), "success")
     return redirect_after_post(url_for("storefront.home"))
 
 
@@ -135,7 +139,7 @@ def forgot_password():
     refuse_if_throttled(keys)
     throttle.record_failure(keys)
     request_password_reset(form.email.data)
-    flash(RESET_SENT, "success")
+    flash(str(RESET_SENT), "success")
     return redirect_after_post(url_for("auth.forgot_password_sent"))
 
 
@@ -164,5 +168,5 @@ def reset_password(secret):
         )
     if reset_password_with_link(secret, form.password.data, client=request_client()) is None:
         return render("accounts/auth/reset_password.html", form=None, status=410)
-    flash("Your new password is saved. Please sign in with it.", "success")
+    flash(gettext("Your new password is saved. Please sign in with it."), "success")
     return redirect_after_post(url_for("auth.sign_in"))

@@ -13,6 +13,8 @@ from flask import Blueprint
 from flask import flash
 from flask import session
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import ngettext
 
 from forms.accounts import CodeForm
 from models.accounts.inbox import confirm_by_link
@@ -94,12 +96,15 @@ def enter_code():
         attempts_left = max(CODE_ATTEMPTS - (token.code_attempts + 1), 0)
         if outcome == "expired" or attempts_left == 0:
             form.code.errors.append(
-                "That code has expired or been tried too often. Send yourself a new code below."
+                gettext("That code has expired or been tried too often. Send yourself a new code below.")
             )
         else:
             form.code.errors.append(
-                f"That code isn't right. Check the latest email; {attempts_left} "
-                f"{'try' if attempts_left == 1 else 'tries'} left."
+                ngettext(
+                    "That code isn't right. Check the latest email; %(num)d try left.",
+                    "That code isn't right. Check the latest email; %(num)d tries left.",
+                    attempts_left,
+                )
             )
         form.code.data = ""
         return inbox_page(form, token, flow, invalid=True)
@@ -115,10 +120,13 @@ def resend_code():
     refuse_if_throttled(keys)
     if resend(token):
         throttle.record_failure(keys)
-        flash("We've sent a new code. It works for 15 minutes.", "success")
+        flash(gettext("We've sent a new code. It works for 15 minutes."), "success")
     else:
         flash(
-            "We sent a code less than a minute ago. Please check your inbox (and spam folder) first.", "info"
+            gettext(
+                "We sent a code less than a minute ago. Please check your inbox (and spam folder) first."
+            ),
+            "info",
         )
     return redirect_after_post(url_for("inbox.check_inbox"))
 
@@ -146,7 +154,7 @@ def sign_in_from_inbox(user, purpose, password_entered, ticket_id=None):
     to where they were going (checkout), with the cart their registration remembered."""
     held = session.pop(INBOX_KEY, None) or {}
     if not user.is_active:
-        flash(ACCOUNT_PAUSED, "error")
+        flash(str(ACCOUNT_PAUSED), "error")
         return redirect_after_post(url_for("auth.sign_in"))
     start_session(user, password_entered=password_entered)
     going_to = held.get("next") if held.get("token") == ticket_id else None
@@ -154,7 +162,7 @@ def sign_in_from_inbox(user, purpose, password_entered, ticket_id=None):
         returning_to, notes = take_return(ticket_id, user)
         going_to = going_to or returning_to
         for note in notes:
-            flash(note, "info")
+            flash(str(note), "info")
     going_to = safe_next(going_to, None)
     flash(welcome_message(purpose, user, going_to), "success")
     return redirect_after_post(going_to or url_for("account.dashboard"))
@@ -163,6 +171,8 @@ def sign_in_from_inbox(user, purpose, password_entered, ticket_id=None):
 def welcome_message(purpose, user, going_to=None):
     if purpose == CONFIRM_EMAIL:
         if going_to and cart_item_count(user=user):
-            return f"Welcome, {user.first_name}! Your account is ready and your cart is waiting."
-        return f"Your email address is confirmed. Welcome, {user.first_name}!"
-    return f"You're signed in. Welcome back, {user.first_name or user.email}."
+            return gettext(
+                "Welcome, %(name)s! Your account is ready and your cart is waiting.", name=user.first_name
+            )
+        return gettext("Your email address is confirmed. Welcome, %(name)s!", name=user.first_name)
+    return gettext("You're signed in. Welcome back, %(name)s.", name=user.first_name or user.email)

@@ -1,6 +1,10 @@
 """The four-step registration: My Account → Continue, email and password, details, review.
 
 One URL per step. The draft lives server-side; the session holds only its id.
+
+Step 2 also asks the language for emails and pages (preselected with the page's language): the
+draft keeps it, the next steps are in it, the account is made with it (`User.language`) and the
+confirmation email is written in it. My Account → Your details changes it later.
 """
 
 from flask import abort
@@ -9,6 +13,7 @@ from flask import redirect
 from flask import request
 from flask import session
 from flask import url_for
+from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from forms.accounts import address_form
@@ -21,7 +26,9 @@ from models.accounts.registration import find_draft
 from models.accounts.registration import remember_return
 from models.accounts.registration import save_answers
 from models.accounts.registration import start_draft
+from models.shop.language import active_language
 from models.shop.language import active_locale
+from models.shop.language import supported
 from models.storefront.cart import CART_SESSION_KEY
 from models.users.passwords import hash_password
 from views.accounts.inbox import begin_inbox
@@ -36,7 +43,12 @@ from views.throttling import throttled
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 
-STEPS = {1: "Start", 2: "Email and password", 3: "Your details", 4: "Check and create"}
+STEPS = {
+    1: lazy_gettext("Start"),
+    2: lazy_gettext("Email and password"),
+    3: lazy_gettext("Your details"),
+    4: lazy_gettext("Check and create"),
+}
 DRAFT_KEY = "registration_draft"
 
 
@@ -74,6 +86,7 @@ def start():
     return redirect_after_post(url_for("register.email"))
 
 
+@bp.get("")  # /register, typed without its slash: the same as /register/, not Werkzeug's 308 page
 @bp.get("/")
 def start_page():
     return redirect(url_for("account.dashboard"))
@@ -85,14 +98,19 @@ def email():
     if draft is None:
         return expired_draft()
     values = draft.values
-    form = EmailPasswordForm(data={"email": values.get("email", "")})
+    # The language asked here is the page's until the customer picks another (models/shop/language.py).
+    language = supported(values.get("language")) or active_language()
+    form = EmailPasswordForm(data={"email": values.get("email", ""), "language": language})
     keeping_password = bool(draft.password_hash)
     if request.method == "POST":
         if keeping_password and not request.form.get("password"):
             form.password.validators = []  # leave blank to keep the password chosen earlier
         if form.validate_on_submit():
             password_hash = hash_password(form.password.data) if form.password.data else None
-            save_answers(draft, {"email": form.email.data}, password_hash=password_hash)
+            save_answers(
+                draft, {"email": form.email.data, "language": form.language.data}, password_hash=password_hash
+            )
+            session["language"] = form.language.data  # the next steps are in the language chosen
             return redirect_after_post(url_for("register.details"))
         return render_invalid(
             "accounts/register/email.html", form=form, keeping_password=keeping_password, **step_context(2)

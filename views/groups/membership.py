@@ -5,6 +5,7 @@ from flask import flash
 from flask import request
 from flask import session
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 
@@ -59,7 +60,10 @@ def apply():
         form.group_id.errors.append(str(error))
         return overview(form=form, status=422)
     flash(
-        f"Thank you! Your application for {application.group.name} is with the shop; we'll email you the decision.",
+        gettext(
+            "Thank you! Your application for %(group)s is with the shop; we'll email you the decision.",
+            group=application.group.name,
+        ),
         "success",
     )
     # The credit page's groups apply from there and come back to it.
@@ -71,7 +75,7 @@ def apply():
 def withdraw_application(application_id):
     try:
         withdraw(current_user, application_id)
-        flash("Your application is withdrawn.", "success")
+        flash(gettext("Your application is withdrawn."), "success")
     except GroupError as error:
         flash(str(error), "error")
     return redirect_after_post(url_for("membership.overview"))

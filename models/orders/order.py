@@ -25,6 +25,14 @@ its release, and how the customer's history reads a hold back (held, paid, relea
 models/funds/holds.py.
 """
 
+import re
+from decimal import Decimal
+
+from babel.numbers import format_decimal
+from flask_babel import gettext
+from flask_babel import lazy_gettext
+from flask_babel import lazy_ngettext
+from flask_babel.speaklater import LazyString
 from peewee import BooleanField
 from peewee import CharField
 from peewee import DateField
@@ -36,6 +44,7 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.funds.holds import journal_key
+from models.shop.language import active_locale
 from models.shop.language import country_name
 from models.storefront.catalog import Product
 from models.users.user import User
@@ -56,13 +65,71 @@ COMPLETED = "completed"
 CANCELLED = "cancelled"
 
 
+# The statuses as people read them, in the page's or the message's language.
 STATUS_LABELS = {
-    PENDING_PAYMENT: "Awaiting payment",
-    PAID: "Paid",
-    DISPATCHED: "Dispatched",
-    COMPLETED: "Completed",
-    CANCELLED: "Cancelled",
+    PENDING_PAYMENT: lazy_gettext("Awaiting payment"),
+    PAID: lazy_gettext("Paid"),
+    DISPATCHED: lazy_gettext("Dispatched"),
+    COMPLETED: lazy_gettext("Completed"),
+    CANCELLED: lazy_gettext("Cancelled"),
 }
+
+
+# The notes the shop itself writes into an order's history (OrderEvent.note) and its cancellations:
+# stored in English as they always were, shown in the reader's language (`note_text`). A note
+# someone typed (staff cancelling with a reason) is shown as typed.
+NOTES = {
+    "Order placed": lazy_gettext("Order placed"),
+    "Paid with account funds": lazy_gettext("Paid with account funds"),
+    "Paid from your account": lazy_gettext("Paid from your account"),
+    "Card payment received": lazy_gettext("Card payment received"),
+    "Bank transfer received": lazy_gettext("Bank transfer received"),
+    "Payment method changed to bank transfer": lazy_gettext("Payment method changed to bank transfer"),
+    "Payment method changed to card": lazy_gettext("Payment method changed to card"),
+    "Cancelled by you": lazy_gettext("Cancelled by you"),
+    "Dispatched": lazy_gettext("Dispatched"),
+    "Completed": lazy_gettext("Completed"),
+    "Reinstated: a card payment arrived after cancellation": lazy_gettext(
+        "Reinstated: a card payment arrived after cancellation"
+    ),
+    "Reinstated: the bank transfer arrived after cancellation": lazy_gettext(
+        "Reinstated: the bank transfer arrived after cancellation"
+    ),
+}
+
+
+NOT_PAID_WITHIN = re.compile(r"Not paid within (\d+) hours")
+
+
+def note_text(note):
+    """A history note as its reader reads it: the shop's own notes in the reader's language (a
+    lazy string, read when the page or message is written), anything typed as it was typed."""
+    if note in NOTES:
+        return NOTES[note]
+    match = NOT_PAID_WITHIN.fullmatch(note or "")
+    if match:
+        hours = int(match.group(1))
+        return lazy_ngettext("Not paid within %(num)d hour", "Not paid within %(num)d hours", hours)
+    return note
+
+
+def discount_label(name):
+    """The funds discount line's name ("Discount for paying with funds (2 %)", stored in English)
+    in the reader's language, or None when `name` isn't one."""
+    match = DISCOUNT_NAME.fullmatch(name or "")
+    if match is None:
+        return None
+    return LazyString(_discount_text, match.group(1))
+
+
+DISCOUNT_NAME = re.compile(r"Discount for paying with funds \(([\d.]+) %\)")
+
+
+def _discount_text(percent):
+    return gettext(
+        "Discount for paying with funds (%(percent)s %%)",
+        percent=format_decimal(Decimal(percent), locale=active_locale()),
+    )
 
 
 FUNDS, CARD, BANK = "funds", "card", "bank"
@@ -206,6 +273,14 @@ class OrderLine(BaseModel):
     class Meta:
         table_name = "order_line"
 
+    @property
+    def label(self):
+        """The line's name as people read it: a product's or delivery method's name as it was
+        copied, the funds discount's in the reader's language (its stored name is English)."""
+        if self.kind == "discount":
+            return discount_label(self.name) or self.name
+        return self.name
+
 
 class OrderEvent(BaseModel):
     order = ForeignKeyField(Order, on_delete="CASCADE", index=True, backref="events")
@@ -283,7 +358,7 @@ def cancel_reason(order):
         .order_by(OrderEvent.at.desc(), OrderEvent.id.desc())
         .first()
     )
-    return event.note if event is not None else ""
+    return note_text(event.note) if event is not None else ""
 
 
 def orders_of(user, limit=50, offset=0):

@@ -87,6 +87,7 @@ NOTES = {
     "Payment method changed to bank transfer": lazy_gettext("Payment method changed to bank transfer"),
     "Payment method changed to card": lazy_gettext("Payment method changed to card"),
     "Cancelled by you": lazy_gettext("Cancelled by you"),
+    "Cancelled by the shop": lazy_gettext("Cancelled by the shop"),
     "Dispatched": lazy_gettext("Dispatched"),
     "Completed": lazy_gettext("Completed"),
     "Reinstated: a card payment arrived after cancellation": lazy_gettext(

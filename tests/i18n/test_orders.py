@@ -83,7 +83,7 @@ def test_a_french_page_places_a_french_order_whose_emails_stay_french(app, frenc
     assert User.get_by_id(customer.id).language in ("", None)
 
     shown = french_buyer.get(response.location).get_data(as_text=True)  # the thank-you page
-    assert f"<h1>Commande {order.number}</h1>" in shown
+    assert f'<h1>Commande <span class="nowrap">{order.number}</span></h1>' in shown
     assert f"Merci\u202f! Votre commande {order.number} est enregistrée." in shown
     assert "Payée\u00a0: nous préparons votre commande" in shown
     assert "Payée avec le porte-monnaie" in shown  # the history's own notes, stored in English

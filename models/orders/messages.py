@@ -25,6 +25,17 @@ The order's first email: once, when the payment's outcome is known
     Later messages (a second failed attempt, a payment reminder) never repeat the first one: a
     customer retrying on the pay page sees each outcome there, and unpaid orders get reminders.
     Marketplace orders get nothing: the marketplace talks to its customers.
+
+Language (issue 23)
+    An order keeps the language it was placed in (`Order.language`: the customer's account
+    language, else the page's; placing.py). Every email to its customer is written in it, whoever
+    sends it (the customer, the owner dispatching from an English page, the jobs process):
+    `mail_customer` passes it to send_templated, and subjects are lazy strings read in that
+    language. An order from before languages ("") follows the customer's account language. The
+    shop's own emails about orders (new order, digest, late payment) go to the contact address in
+    the shop's default language (or the owner's account language). What the shop stored in English
+    (history notes, the funds discount line) is shown in the reader's language (order.py `NOTES`,
+    `OrderLine.label`); notes someone typed, and notes with an amount written in them, stay as stored.
 """
 
 from flask_babel import lazy_gettext

@@ -29,6 +29,7 @@ import re
 from decimal import Decimal
 
 from babel.numbers import format_decimal
+from babel.numbers import get_currency_precision
 from flask_babel import gettext
 from flask_babel import lazy_gettext
 from flask_babel import lazy_ngettext
@@ -46,6 +47,8 @@ from models.base import utcnow
 from models.funds.holds import journal_key
 from models.shop.language import active_locale
 from models.shop.language import country_name
+from models.shop.language import format_money
+from models.shop.settings import load_settings
 from models.storefront.catalog import Product
 from models.users.user import User
 from payments import PENDING
@@ -111,7 +114,136 @@ def note_text(note):
     if match:
         hours = int(match.group(1))
         return lazy_ngettext("Not paid within %(num)d hour", "Not paid within %(num)d hours", hours)
+    for pattern, write in NOTES_WITH_AMOUNTS:
+        match = pattern.fullmatch(note or "")
+        if match and all(_minor_units(amount) is not None for amount in _amounts(match)):
+            return LazyString(write, match)
     return note
+
+
+# The shop's notes with amounts in them, stored in English with the amounts written out
+# ("Card payment of €12.50 credited to account funds"): read back, the amounts are written again in
+# the reader's language. A note that doesn't read back exactly is shown as stored.
+def _card_payment_credited(m):
+    return gettext("Card payment of %(amount)s credited to account funds", amount=_money(m["amount"]))
+
+
+def _bank_transfer_credited(m):
+    return gettext(
+        "Bank transfer of %(amount)s received and credited to account funds", amount=_money(m["amount"])
+    )
+
+
+def _paid_from_funds_and_credit(m):
+    return gettext(
+        "Paid %(funds)s from account funds and %(credit)s on account",
+        funds=_money(m["funds"]),
+        credit=_money(m["credit"]),
+    )
+
+
+def _paid_from_funds(m):
+    return gettext("Paid %(funds)s from account funds", funds=_money(m["funds"]))
+
+
+def _paid_on_account(m):
+    return gettext("Paid %(credit)s on account", credit=_money(m["credit"]))
+
+
+def _card_refund_refused(m):
+    return gettext(
+        "The card refund of %(amount)s was refused by the payment provider: %(reason)s",
+        amount=_money(m["amount"]),
+        reason=m["reason"],
+    )
+
+
+REFUND_PARTS = (
+    (
+        re.compile(r"(?P<amount>.+?) to account funds"),
+        lambda amount: gettext("%(amount)s to account funds", amount=amount),
+    ),
+    (
+        re.compile(r"(?P<amount>.+?) to the card"),
+        lambda amount: gettext("%(amount)s to the card", amount=amount),
+    ),
+    (
+        re.compile(r"(?P<amount>.+?) to be paid back by bank transfer"),
+        lambda amount: gettext("%(amount)s to be paid back by bank transfer", amount=amount),
+    ),
+)
+
+
+def _refund(m):
+    parts = []
+    for part in m["parts"].split(", "):
+        for pattern, write in REFUND_PARTS:
+            found = pattern.fullmatch(part)
+            if found and _minor_units(found["amount"]) is not None:
+                parts.append(write(_money(found["amount"])))
+                break
+        else:
+            parts.append(part)
+    if m["note"]:
+        return gettext(
+            "Refund of %(amount)s: %(parts)s. Note: %(note)s",
+            amount=_money(m["amount"]),
+            parts=", ".join(parts),
+            note=m["note"],
+        )
+    return gettext("Refund of %(amount)s: %(parts)s", amount=_money(m["amount"]), parts=", ".join(parts))
+
+
+NOTES_WITH_AMOUNTS = (
+    (re.compile(r"Card payment of (?P<amount>.+?) credited to account funds"), _card_payment_credited),
+    (
+        re.compile(r"Bank transfer of (?P<amount>.+?) received and credited to account funds"),
+        _bank_transfer_credited,
+    ),
+    (
+        re.compile(r"Paid (?P<funds>.+?) from account funds and (?P<credit>.+?) on account"),
+        _paid_from_funds_and_credit,
+    ),
+    (re.compile(r"Paid (?P<funds>.+?) from account funds"), _paid_from_funds),
+    (re.compile(r"Paid (?P<credit>.+?) on account"), _paid_on_account),
+    (
+        re.compile(
+            r"The card refund of (?P<amount>.+?) was refused by the payment provider: (?P<reason>.*)", re.S
+        ),
+        _card_refund_refused,
+    ),
+    (re.compile(r"Refund of (?P<amount>.+?): (?P<parts>.+?)(?:\. Note: (?P<note>.*))?", re.S), _refund),
+)
+
+
+AMOUNT_NAMES = ("amount", "funds", "credit")
+
+
+def _amounts(match):
+    return [value for name, value in match.groupdict().items() if name in AMOUNT_NAMES]
+
+
+def _minor_units(written):
+    """An amount as format_money wrote it ("€1,234.50", "1 234,50 €") in minor units, or None when
+    it doesn't read as one amount of the shop's currency."""
+    digits = re.sub(r"[^\d.,]", "", written)
+    if not digits or not re.search(r"\d", written) or len(re.findall(r"\d[^\d.,\s\u00a0\u202f]+\d", written)):
+        return None
+    precision = get_currency_precision(load_settings().currency)
+    whole, fraction = digits, ""
+    if precision:
+        match = re.fullmatch(rf"(.*?)[.,](\d{{{precision}}})", digits)
+        if match is None:
+            return None
+        whole, fraction = match.groups()
+    whole = re.sub(r"[.,]", "", whole)
+    if not whole.isdigit():
+        return None
+    return int(whole) * 10**precision + int(fraction or 0)
+
+
+def _money(written):
+    return format_money(_minor_units(written))
 
 
 def discount_label(name):

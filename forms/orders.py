@@ -40,7 +40,7 @@ class AccountPartForm(FlaskForm):
 class CheckoutForm(AccountPartForm):
     billing_address = IdSelectField(
         lazy_gettext("Billing address"),
-        validators=[InputRequired()],
+        validators=[InputRequired(lazy_gettext("Choose one of your addresses."))],
         message=lazy_gettext("Choose one of your addresses."),
     )
     # Not needed for a pickup: the view asks for it when the delivery chosen needs it.
@@ -118,7 +118,9 @@ class OrderFilterForm(FlaskForm):
     date_from = DateField(lazy_gettext("From"), validators=[Optional()])
     date_to = DateField(lazy_gettext("To"), validators=[Optional()])
     customer = SearchField(
-        lazy_gettext("Customer or order"), validators=[Optional(), Length(max=100)], filters=[clean_text]
+        lazy_gettext("Customer or order"),
+        validators=[Optional(), Length(max=100, message=lazy_gettext("Keep it under 100 characters."))],
+        filters=[clean_text],
     )
 
 
@@ -128,7 +130,11 @@ class DispatchForm(FlaskForm):
         description=lazy_gettext(
             "For example the carrier and tracking number. It goes into the dispatch email."
         ),
-        validators=[Optional(), Length(max=300), plain_text],
+        validators=[
+            Optional(),
+            Length(max=300, message=lazy_gettext("Keep it under 300 characters.")),
+            plain_text,
+        ],
         filters=[clean_text],
     )
 

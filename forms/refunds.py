@@ -32,7 +32,11 @@ class TopUpRefundForm(FlaskForm):
     note = TextAreaField(
         lazy_gettext("Note for the shop's records"),
         description=lazy_gettext("Not shown to the customer."),
-        validators=[Optional(), Length(max=300), plain_text],
+        validators=[
+            Optional(),
+            Length(max=300, message=lazy_gettext("Keep it under 300 characters.")),
+            plain_text,
+        ],
         filters=[clean_text],
     )
     idempotency_key = IdempotencyKeyField(expired=lazy_gettext("This form has expired. Please try again."))
@@ -58,7 +62,11 @@ class OrderRefundForm(FlaskForm):
     )
     note = TextAreaField(
         lazy_gettext("Reason (the customer sees it)"),
-        validators=[Optional(), Length(max=300), plain_text],
+        validators=[
+            Optional(),
+            Length(max=300, message=lazy_gettext("Keep it under 300 characters.")),
+            plain_text,
+        ],
         filters=[clean_text],
     )
     idempotency_key = IdempotencyKeyField()

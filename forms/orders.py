@@ -1,6 +1,7 @@
 """Orders: checkout (addresses, how much of the account to use, how to pay the rest), paying and
 cancelling an order, and the shop's orders list filters and order actions (refunds: forms/refunds.py)."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import DateField
@@ -28,37 +29,44 @@ class AccountPartForm(FlaskForm):
     """How much of the account pays: funds (with their discount) and credit. Checkout and the pay page."""
 
     funds = MoneyField(
-        "Account funds to use",
+        lazy_gettext("Account funds to use"),
         validators=[Optional()],
         allow_zero=True,
-        description="Leave empty to use as much as possible.",
+        description=lazy_gettext("Leave empty to use as much as possible."),
     )
-    use_credit = BooleanField("Pay the rest on account (store credit)")
+    use_credit = BooleanField(lazy_gettext("Pay the rest on account (store credit)"))
 
 
 class CheckoutForm(AccountPartForm):
     billing_address = IdSelectField(
-        "Billing address", validators=[InputRequired()], message="Choose one of your addresses."
+        lazy_gettext("Billing address"),
+        validators=[InputRequired(lazy_gettext("Choose one of your addresses."))],
+        message=lazy_gettext("Choose one of your addresses."),
     )
     # Not needed for a pickup: the view asks for it when the delivery chosen needs it.
     shipping_address = IdSelectField(
-        "Delivery address", validators=[Optional()], message="Choose one of your addresses."
+        lazy_gettext("Delivery address"),
+        validators=[Optional()],
+        message=lazy_gettext("Choose one of your addresses."),
     )
     # The delivery method (models/storefront/delivery.py), among those offered for the delivery
     # address's country; the view sets the choices and placing checks the choice again.
     delivery = RadioField(
-        "Delivery",
+        lazy_gettext("Delivery"),
         coerce=as_id,
         validate_choice=False,
-        invalid_value_message="Choose one of the delivery methods.",
+        invalid_value_message=lazy_gettext("Choose one of the delivery methods."),
         validators=[Optional()],
     )
     delivery_seen = HiddenField()  # the offers as the page showed them, "method:price,…"
     method = RadioField(
-        "Pay the rest by",
-        choices=[SelectChoice("card", "Card"), SelectChoice("bank", "Bank transfer")],
+        lazy_gettext("Pay the rest by"),
+        choices=[
+            SelectChoice("card", lazy_gettext("Card")),
+            SelectChoice("bank", lazy_gettext("Bank transfer")),
+        ],
         default="card",
-        validators=[InputRequired(message="Choose how to pay the rest.")],
+        validators=[InputRequired(message=lazy_gettext("Choose how to pay the rest."))],
     )
     seen = HiddenField()
     # A second tab of the same checkout page finds the order it already placed, too.
@@ -94,30 +102,39 @@ class OrderFilterForm(FlaskForm):
         csrf = False
 
     status = SelectField(
-        "Status",
-        choices=[SelectChoice("", "Any status")] + [SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
+        lazy_gettext("Status"),
+        choices=[SelectChoice("", lazy_gettext("Any status"))]
+        + [SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
         default="",
         validate_choice=False,
     )
-    channel = SelectField("Channel", default="", validate_choice=False)
+    channel = SelectField(lazy_gettext("Channel"), default="", validate_choice=False)
     period = SelectField(
-        "Placed",
+        lazy_gettext("Placed"),
         choices=[SelectChoice(key, label) for key, label in PERIODS.items()],
         default="all",
         validate_choice=False,
     )
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    date_from = DateField(lazy_gettext("From"), validators=[Optional()])
+    date_to = DateField(lazy_gettext("To"), validators=[Optional()])
     customer = SearchField(
-        "Customer or order", validators=[Optional(), Length(max=100)], filters=[clean_text]
+        lazy_gettext("Customer or order"),
+        validators=[Optional(), Length(max=100, message=lazy_gettext("Keep it under 100 characters."))],
+        filters=[clean_text],
     )
 
 
 class DispatchForm(FlaskForm):
     note = TextAreaField(
-        "Note for the customer",
-        description="For example the carrier and tracking number. It goes into the dispatch email.",
-        validators=[Optional(), Length(max=300), plain_text],
+        lazy_gettext("Note for the customer"),
+        description=lazy_gettext(
+            "For example the carrier and tracking number. It goes into the dispatch email."
+        ),
+        validators=[
+            Optional(),
+            Length(max=300, message=lazy_gettext("Keep it under 300 characters.")),
+            plain_text,
+        ],
         filters=[clean_text],
     )
 

@@ -2,6 +2,7 @@
 owner's refunds of deposited funds to a top-up's card, and of a paid order in part or in full, to
 funds or the way it was paid (also when the shop cancels a paid order)."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms import TextAreaField
@@ -22,19 +23,23 @@ class TopUpRefundForm(FlaskForm):
     # The choices are the customer's refundable top-ups (set by the view); an id that is not
     # this customer's answers 404 in the view, so the select itself only checks the shape.
     top_up = IdSelectField(
-        "Top-up to refund",
-        validators=[InputRequired("Choose the top-up whose card gets the money back.")],
+        lazy_gettext("Top-up to refund"),
+        validators=[InputRequired(lazy_gettext("Choose the top-up whose card gets the money back."))],
         validate_choice=False,
-        message="Choose one of the listed top-ups.",
+        message=lazy_gettext("Choose one of the listed top-ups."),
     )
-    amount = MoneyField("Amount to refund")
+    amount = MoneyField(lazy_gettext("Amount to refund"))
     note = TextAreaField(
-        "Note for the shop's records",
-        description="Not shown to the customer.",
-        validators=[Optional(), Length(max=300), plain_text],
+        lazy_gettext("Note for the shop's records"),
+        description=lazy_gettext("Not shown to the customer."),
+        validators=[
+            Optional(),
+            Length(max=300, message=lazy_gettext("Keep it under 300 characters.")),
+            plain_text,
+        ],
         filters=[clean_text],
     )
-    idempotency_key = IdempotencyKeyField(expired="This form has expired. Please try again.")
+    idempotency_key = IdempotencyKeyField(expired=lazy_gettext("This form has expired. Please try again."))
 
     @property
     def top_up_id(self):
@@ -42,21 +47,26 @@ class TopUpRefundForm(FlaskForm):
 
 
 class OrderRefundForm(FlaskForm):
-    amount = MoneyField("Amount to refund")
+    amount = MoneyField(lazy_gettext("Amount to refund"))
     destination = RadioField(
-        "Refund to",
+        lazy_gettext("Refund to"),
         choices=[
             SelectChoice(
-                "original", "How the customer paid (card back to the card, account back to the account)"
+                "original",
+                lazy_gettext("How the customer paid (card back to the card, account back to the account)"),
             ),
-            SelectChoice("funds", "The customer's account funds"),
+            SelectChoice("funds", lazy_gettext("The customer's account funds")),
         ],
         default="original",
-        validators=[InputRequired(message="Choose where the money goes back to.")],
+        validators=[InputRequired(message=lazy_gettext("Choose where the money goes back to."))],
     )
     note = TextAreaField(
-        "Reason (the customer sees it)",
-        validators=[Optional(), Length(max=300), plain_text],
+        lazy_gettext("Reason (the customer sees it)"),
+        validators=[
+            Optional(),
+            Length(max=300, message=lazy_gettext("Keep it under 300 characters.")),
+            plain_text,
+        ],
         filters=[clean_text],
     )
     idempotency_key = IdempotencyKeyField()
@@ -69,10 +79,14 @@ class CancelPaidForm(FlaskForm):
 
 
 class RefundRequestForm(FlaskForm):
-    amount = MoneyField("Amount to refund")
+    amount = MoneyField(lazy_gettext("Amount to refund"))
     note = TextAreaField(
-        "Note for the shop",
-        validators=[Optional(), Length(max=500, message="Keep it under 500 characters."), plain_text],
+        lazy_gettext("Note for the shop"),
+        validators=[
+            Optional(),
+            Length(max=500, message=lazy_gettext("Keep it under 500 characters.")),
+            plain_text,
+        ],
         filters=[clean_text],
     )
 
@@ -80,15 +94,15 @@ class RefundRequestForm(FlaskForm):
 class RefundApprovalForm(FlaskForm):
     """The owner approves a refund request: how much goes back (prefilled, at most what was asked)."""
 
-    amount = MoneyField("Amount to refund")
+    amount = MoneyField(lazy_gettext("Amount to refund"))
 
 
 class RefundDeclineForm(FlaskForm):
     reason = TextAreaField(
-        "Reason for declining (sent to the customer)",
+        lazy_gettext("Reason for declining (sent to the customer)"),
         validators=[
-            DataRequired("Give the customer a reason when declining."),
-            Length(max=500, message="Keep it under 500 characters."),
+            DataRequired(lazy_gettext("Give the customer a reason when declining.")),
+            Length(max=500, message=lazy_gettext("Keep it under 500 characters.")),
             plain_text,
         ],
         filters=[clean_text],

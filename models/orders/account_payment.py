@@ -12,6 +12,8 @@ Only the order's customer, signed in, pays from their account; never while a car
 still succeed (it would pay the same remainder twice).
 """
 
+from flask_babel import gettext
+
 from models.base import utcnow
 from models.base import write_transaction
 from models.funds.customer_accounts import account_for
@@ -77,7 +79,7 @@ def pay_from_account(order, idempotency_key, funds_wanted=None, use_credit=False
     if Journal.select().where(Journal.idempotency_key == key).exists():
         return Order.get_by_id(order.id)  # this form was sent already
     if not settings_for(order.user).may_transact:
-        raise OrderError("Your account can't pay orders right now. Please contact the shop.")
+        raise OrderError(gettext("Your account can't pay orders right now. Please contact the shop."))
     pending = card_payment_in_progress(order, now)  # asks the provider; may pay the order
     if pending is not None:
         raise CardPaymentPending(pending)
@@ -87,14 +89,16 @@ def pay_from_account(order, idempotency_key, funds_wanted=None, use_credit=False
             if Journal.select().where(Journal.idempotency_key == key).exists():
                 return fresh  # the same form, sent twice at once: the first one paid
             if fresh.status != PENDING_PAYMENT or not fresh.due:
-                raise OrderError("This order has nothing left to pay.")
+                raise OrderError(gettext("This order has nothing left to pay."))
             started = card_payment_started(fresh, now)  # in another tab since the provider was asked
             if started is not None:
                 raise CardPaymentPending(started)
             breakdown = account_quote(fresh, funds_wanted, use_credit)
             from_account = breakdown.paid_from_account
             if not from_account:
-                raise OrderError("Enter an amount of funds to use, or choose to pay on account.", "funds")
+                raise OrderError(
+                    gettext("Enter an amount of funds to use, or choose to pay on account."), "funds"
+                )
             _apply(fresh, breakdown, now)
             transfer(
                 key,
@@ -112,7 +116,7 @@ def pay_from_account(order, idempotency_key, funds_wanted=None, use_credit=False
                 mark_paid(paid, paid.user, now, "Paid from your account")
     except Declined:
         raise OrderError(
-            "Your balance has just changed. Please check the amounts and try again.", "funds"
+            gettext("Your balance has just changed. Please check the amounts and try again."), "funds"
         ) from None
     return Order.get_by_id(order.id)
 
@@ -140,7 +144,7 @@ def _apply(order, breakdown, now):
         .execute()
     )
     if not changed:
-        raise OrderError("This order changed a moment ago. Please check it again.")
+        raise OrderError(gettext("This order changed a moment ago. Please check it again."))
     if breakdown.discount:
         add_funds_discount(order, breakdown.discount, breakdown.discount_bp)
     parts = [f"{format_money(breakdown.funds_used)} from account funds"] if breakdown.funds_used else []

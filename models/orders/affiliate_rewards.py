@@ -41,6 +41,7 @@ and the initial of the last name ("Ana L."), as the referral list shows them.
 import datetime
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext
 from peewee import fn
 
 from models.funds.customer_accounts import account_for
@@ -73,12 +74,17 @@ def reversal_key(referred):
     return f"{REVERSAL_KEY_PREFIX}{getattr(referred, 'id', referred)}"
 
 
-def short_name(user):
-    """What an affiliate sees of someone they referred: 'Ana L.' (never the email)."""
+SOMEONE = lazy_gettext("Someone you referred")
+MEMO_SOMEONE = "Someone you referred"  # the ledger's memos stay in English
+
+
+def short_name(user, unnamed=SOMEONE):
+    """What an affiliate sees of someone they referred: 'Ana L.' (never the email). Without a
+    first name: `unnamed` (in the reader's language; the ledger's memos pass English words)."""
     first = (user.first_name or "").strip()
     last = (user.last_name or "").strip()
     if not first:
-        return "Someone you referred"
+        return unnamed
     return f"{first} {last[:1]}." if last else first
 
 
@@ -148,7 +154,7 @@ def reward_affiliate(order, now):
                 Leg(system_account(PROMOTIONS), -amount, "reward"),
                 Leg(account_for(affiliate), amount, "reward"),
             ],
-            memo=f"Referral reward: {short_name(referred)} paid their first order",
+            memo=f"Referral reward: {short_name(referred, MEMO_SOMEONE)} paid their first order",
             now=now,
         )
     except IdempotencyConflict:

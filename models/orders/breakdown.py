@@ -16,6 +16,8 @@ the discount, the delivery in what is due cannot.
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from models.funds.customer_accounts import account_for
 from models.groups.group import settings_for
 from models.orders.order import OrderError
@@ -91,13 +93,19 @@ def quote(user, subtotal, funds_wanted=None, use_credit=False, delivery=0):
     if funds_wanted is None:
         funds_wanted = funds_max
     if funds_wanted < 0:
-        raise OrderError("Enter an amount of 0 or more.", "funds")
+        raise OrderError(gettext("Enter an amount of 0 or more."), "funds")
     if funds_wanted > funds_available:
         raise OrderError(
-            f"You have {format_money(funds_available)} of funds to use; enter at most that.", "funds"
+            gettext(
+                "You have %(amount)s of funds to use; enter at most that.",
+                amount=format_money(funds_available),
+            ),
+            "funds",
         )
     if funds_wanted > funds_max:
-        raise OrderError(f"This order needs at most {format_money(funds_max)} of funds.", "funds")
+        raise OrderError(
+            gettext("This order needs at most %(amount)s of funds.", amount=format_money(funds_max)), "funds"
+        )
     if funds_wanted <= goods_cost:
         covered = value_covered_by(funds_wanted, subtotal, basis_points)
         funds_used = funds_cost(covered, basis_points)

@@ -1,5 +1,7 @@
 """Cancelling an unpaid order (by the customer, the shop or the clock), and reinstating one."""
 
+from flask_babel import lazy_gettext
+
 from models.base import db
 from models.base import to_naive_utc
 from models.base import utcnow
@@ -13,6 +15,7 @@ from models.funds.ledger import transfer
 from models.orders.messages import mail_customer
 from models.orders.order import CANCELLED
 from models.orders.order import hold_key
+from models.orders.order import note_text
 from models.orders.order import Order
 from models.orders.order import OrderLine
 from models.orders.order import PENDING_PAYMENT
@@ -51,7 +54,10 @@ def cancel_order(order, actor=None, note="", now=None, notify=True):
         record_event(order, PENDING_PAYMENT, CANCELLED, actor, note, now)
         if notify:
             mail_customer(
-                Order.get_by_id(order.id), "order_cancelled", f"Order {order.number} cancelled", note=note
+                Order.get_by_id(order.id),
+                "order_cancelled",
+                lazy_gettext("Order %(number)s cancelled", number=order.number),
+                note=note_text(note),
             )
     return True
 

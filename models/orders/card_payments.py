@@ -5,6 +5,7 @@ provider again, and switching between card and bank transfer without ever paying
 
 import datetime
 
+from flask_babel import gettext
 from peewee import IntegrityError
 
 from models.base import db
@@ -59,7 +60,7 @@ def start_card_payment(order, idempotency_key, return_url=None):
         with write_transaction():
             order = Order.get_by_id(order.id)
             if order.status != PENDING_PAYMENT or not order.due:
-                raise OrderError("This order has nothing left to pay.")
+                raise OrderError(gettext("This order has nothing left to pay."))
             if order.payment_method != CARD:
                 Order.update(payment_method=CARD, card_amount=order.due, bank_amount=0).where(
                     Order.id == order.id
@@ -154,7 +155,7 @@ def complete_card_payment(payment, now=None):
                     Leg(clearing, -payment.amount, "refund_in"),
                     Leg(account_for(order.user), payment.amount, "refund_in"),
                 ],
-                memo=f"Card payment for order {order.number}, which was {order.status_label.lower()}",
+                memo=f"Card payment for order {order.number}, which was {STATUS_WORDS[order.status]}",
                 now=now,
             )
             record_event(
@@ -237,15 +238,32 @@ def reconcile_order_payments(now):
 CARD_START_GRACE = datetime.timedelta(minutes=2)
 
 
+# A status in the ledger's memos, which stay in English (OrderStatus labels are for people).
+STATUS_WORDS = {
+    "pending_payment": "awaiting payment",
+    "paid": "paid",
+    "dispatched": "dispatched",
+    "completed": "completed",
+    "cancelled": "cancelled",
+}
+
+
 class CardPaymentPending(OrderError):
     """A card payment of the order may still succeed: no other way to pay until it is decided."""
 
     def __init__(self, payment=None):
-        amount = f" of {format_money(payment.amount)}" if payment is not None else ""
-        super().__init__(
-            f"A card payment{amount} for this order is being confirmed. You can choose bank transfer "
-            "once it is decided, so you never pay twice."
-        )
+        if payment is not None:
+            message = gettext(
+                "A card payment of %(amount)s for this order is being confirmed. You can choose bank "
+                "transfer once it is decided, so you never pay twice.",
+                amount=format_money(payment.amount),
+            )
+        else:
+            message = gettext(
+                "A card payment for this order is being confirmed. You can choose bank transfer once "
+                "it is decided, so you never pay twice."
+            )
+        super().__init__(message)
         self.payment = payment
 
 
@@ -315,11 +333,13 @@ def switch_to_bank(order, actor=None, now=None):
     with write_transaction():
         order = Order.get_by_id(order.id)
         if order.status != PENDING_PAYMENT or not order.due:
-            raise OrderError("This order has nothing left to pay.")
+            raise OrderError(gettext("This order has nothing left to pay."))
         if order.payment_method == BANK:
             return order
         if not load_settings().takes_bank_transfers:
-            raise OrderError("The shop doesn't take bank transfers at the moment. Please pay by card.")
+            raise OrderError(
+                gettext("The shop doesn't take bank transfers at the moment. Please pay by card.")
+            )
         # A card payment started since the provider was asked (another tab): let it be decided first.
         started = _may_still_succeed(order, now).first()
         if started is not None:
@@ -351,9 +371,12 @@ class CardPaymentBlocksCancel(OrderError):
 
     def __init__(self, payment):
         super().__init__(
-            f"Your card payment of {format_money(payment.amount)} for this order is being confirmed, "
-            "so the order can't be cancelled now. If the payment doesn't go through, you can cancel "
-            "the order then."
+            gettext(
+                "Your card payment of %(amount)s for this order is being confirmed, so the order "
+                "can't be cancelled now. If the payment doesn't go through, you can cancel the order "
+                "then.",
+                amount=format_money(payment.amount),
+            )
         )
         self.payment = payment
 

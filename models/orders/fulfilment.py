@@ -14,6 +14,9 @@ Dispatch and completion move no money: paid → dispatched → completed, one
 order at a time or many at once, each change recorded with who and when.
 """
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
+
 from models.base import utcnow
 from models.base import write_transaction
 from models.funds.credit import BANK_TRANSFERS
@@ -56,7 +59,9 @@ def receive_bank_transfer(order, actor, now=None):
     with write_transaction():
         order = Order.get_by_id(order.id)
         if not awaits_bank_transfer(order) or order.status not in (PENDING_PAYMENT, CANCELLED):
-            raise OrderError(f"Order {order.number} isn't waiting for a bank transfer.")
+            raise OrderError(
+                gettext("Order %(number)s isn't waiting for a bank transfer.", number=order.number)
+            )
         outcome = PAID_OUTCOME
         if order.status == CANCELLED:
             outcome = (
@@ -103,7 +108,10 @@ def receive_bank_transfer(order, actor, now=None):
             )  # order_bank_received says it
         order = Order.get_by_id(order.id)
         mail_customer(
-            order, "order_bank_received", f"Order {order.number}: we received your payment", outcome=outcome
+            order,
+            "order_bank_received",
+            lazy_gettext("Order %(number)s: we received your payment", number=order.number),
+            outcome=outcome,
         )
     return outcome
 
@@ -133,8 +141,10 @@ def _advance(orders, from_status, to_status, stamp, actor, note, now, email=Fals
             fresh = Order.get_by_id(order.id)
             record_event(fresh, from_status, to_status, actor, note, now)
             if email and fresh.channel == "shop":  # marketplaces talk to their own customers
-                subject = f"Order {fresh.number} is " + (
-                    "ready to collect" if fresh.delivery_pickup else "on its way"
+                subject = (
+                    lazy_gettext("Order %(number)s is ready to collect", number=fresh.number)
+                    if fresh.delivery_pickup
+                    else lazy_gettext("Order %(number)s is on its way", number=fresh.number)
                 )
                 mail_customer(fresh, "order_dispatched", subject, note=note)
             changed.append(fresh)

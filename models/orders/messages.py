@@ -25,7 +25,21 @@ The order's first email: once, when the payment's outcome is known
     Later messages (a second failed attempt, a payment reminder) never repeat the first one: a
     customer retrying on the pay page sees each outcome there, and unpaid orders get reminders.
     Marketplace orders get nothing: the marketplace talks to its customers.
+
+Language (issue 23)
+    An order keeps the language it was placed in (`Order.language`: the customer's account
+    language, else the page's; placing.py). Every email to its customer is written in it, whoever
+    sends it (the customer, the owner dispatching from an English page, the jobs process):
+    `mail_customer` passes it to send_templated, and subjects are lazy strings read in that
+    language. An order from before languages ("") follows the customer's account language. The
+    shop's own emails about orders (new order, digest, late payment) go to the contact address in
+    the shop's default language (or the owner's account language). What the shop stored in English
+    (history notes, the funds discount line) is shown in the reader's language (order.py `NOTES`,
+    `OrderLine.label`); notes someone typed, and notes with an amount written in them, stay as stored.
 """
+
+from flask_babel import lazy_gettext
+from flask_babel.speaklater import LazyString
 
 from models.base import utcnow
 from models.orders.order import BANK
@@ -45,12 +59,15 @@ from payments import SUCCEEDED
 
 
 def mail_customer(order, kind, subject, **extra):
+    """Email the order's customer, in the order's language (the one it was placed in; an order
+    from before languages: the customer's account language). `subject`: a lazy string."""
     user = User.get_by_id(order.user_id)
     return send_templated(
         user.email,
         kind,
         subject,
         kind,
+        language=order.language or None,
         user=user,
         order=order,
         order_url=_order_url(order),
@@ -62,8 +79,11 @@ def mail_customer(order, kind, subject, **extra):
 
 def order_lines(order):
     """The order's lines as its emails list them (email/_order_items.*): the products in the order
-    they were added, then any discount and delivery line."""
-    lines = order.lines.order_by(OrderLine.id)
+    they were added, then any discount and delivery line. These copies are never saved: their
+    `name` is what the email shows, the funds discount's in the reader's language (OrderLine.label)."""
+    lines = list(order.lines.order_by(OrderLine.id))
+    for line in lines:
+        line.name = line.label
     return sorted(lines, key=lambda line: line.kind != "product")  # a stable sort: ids stay in order
 
 
@@ -92,7 +112,9 @@ def send_receipt(order, now=None):
     if order.channel != SHOP_CHANNEL:
         return None
     claim_first_email(order, now)
-    return mail_customer(order, "order_paid", f"Order {order.number}: payment received")
+    return mail_customer(
+        order, "order_paid", lazy_gettext("Order %(number)s: payment received", number=order.number)
+    )
 
 
 def tell_order_placed(order, now=None):
@@ -106,7 +128,11 @@ def tell_order_placed(order, now=None):
         return None
     if not claim_first_email(order, now):
         return None
-    return mail_customer(order, "order_placed", f"Order {order.number}: thank you, here is how to pay")
+    return mail_customer(
+        order,
+        "order_placed",
+        lazy_gettext("Order %(number)s: thank you, here is how to pay", number=order.number),
+    )
 
 
 def tell_card_failed(payment, now=None):
@@ -120,7 +146,7 @@ def tell_card_failed(payment, now=None):
     return mail_customer(
         order,
         "order_card_failed",
-        f"Order {order.number}: your card payment didn't go through",
+        lazy_gettext("Order %(number)s: your card payment didn't go through", number=order.number),
         payment=payment,
     )
 
@@ -136,9 +162,9 @@ def tell_still_waiting(order, pending, now=None):
         return None
     order = Order.get_by_id(order.id)
     subject = (
-        f"Order {order.number}: your card payment is being confirmed"
+        lazy_gettext("Order %(number)s: your card payment is being confirmed", number=order.number)
         if pending is not None
-        else f"Order {order.number}: waiting for your payment"
+        else lazy_gettext("Order %(number)s: waiting for your payment", number=order.number)
     )
     return mail_customer(order, "order_awaiting_payment", subject, pending=pending)
 
@@ -156,19 +182,23 @@ LATE_ALREADY_PAID = "already_paid"  # the order was paid another way meanwhile: 
 LATE_MISMATCH = "mismatch"  # the order still waits, for another amount: money to funds
 
 
+# (the customer's subject, the shop's subject); `number` is the order's number.
 LATE_SUBJECTS = {
-    LATE_REINSTATED: ("Order {n} is reinstated and paid", "Late card payment reinstated order {n}"),
+    LATE_REINSTATED: (
+        lazy_gettext("Order %(number)s is reinstated and paid"),
+        lazy_gettext("Late card payment reinstated order %(number)s"),
+    ),
     LATE_CANCELLED: (
-        "Order {n}: your payment is in your account funds",
-        "Late card payment for cancelled order {n} credited to funds",
+        lazy_gettext("Order %(number)s: your payment is in your account funds"),
+        lazy_gettext("Late card payment for cancelled order %(number)s credited to funds"),
     ),
     LATE_ALREADY_PAID: (
-        "Order {n}: your second payment is in your account funds",
-        "Second payment for order {n} credited to funds",
+        lazy_gettext("Order %(number)s: your second payment is in your account funds"),
+        lazy_gettext("Second payment for order %(number)s credited to funds"),
     ),
     LATE_MISMATCH: (
-        "Order {n}: your payment is in your account funds",
-        "Card payment for order {n} didn't match the amount due: credited to funds",
+        lazy_gettext("Order %(number)s: your payment is in your account funds"),
+        lazy_gettext("Card payment for order %(number)s didn't match the amount due: credited to funds"),
     ),
 }
 
@@ -197,12 +227,12 @@ def _paid_how(order, payment):
         .exists()
     )
     if other_card:
-        return "by an earlier card payment"
+        return lazy_gettext("by an earlier card payment")
     if order.payment_method == BANK and order.bank_amount:
-        return "by bank transfer"
+        return lazy_gettext("by bank transfer")
     if getattr(order, "marketplace_amount", 0):
-        return "on the marketplace"
-    return "from your account"
+        return lazy_gettext("on the marketplace")
+    return lazy_gettext("from your account")
 
 
 def tell_about_late_payment(order, payment, outcome):
@@ -211,7 +241,7 @@ def tell_about_late_payment(order, payment, outcome):
     cancelled for good, was already paid another way, or waits for a different amount)."""
     settings = load_settings()
     case = late_payment_case(order, outcome)
-    customer_subject, owner_subject = (s.format(n=order.number) for s in LATE_SUBJECTS[case])
+    customer_subject, owner_subject = (_with_number(s, order.number) for s in LATE_SUBJECTS[case])
     details = {
         "payment": payment,
         "outcome": outcome,
@@ -233,3 +263,8 @@ def tell_about_late_payment(order, payment, outcome):
             customer_url=absolute_url("admin.customers.show", customer_id=order.user_id),
             **details,
         )
+
+
+def _with_number(message, number):
+    """A lazy message with the order's number filled in when it is read (in the reader's language)."""
+    return LazyString(lambda: str(message) % {"number": number})

@@ -25,6 +25,15 @@ its release, and how the customer's history reads a hold back (held, paid, relea
 models/funds/holds.py.
 """
 
+import re
+from decimal import Decimal
+
+from babel.numbers import format_decimal
+from babel.numbers import get_currency_precision
+from flask_babel import gettext
+from flask_babel import lazy_gettext
+from flask_babel import lazy_ngettext
+from flask_babel.speaklater import LazyString
 from peewee import BooleanField
 from peewee import CharField
 from peewee import DateField
@@ -36,7 +45,10 @@ from peewee import TextField
 from models.base import BaseModel
 from models.base import utcnow
 from models.funds.holds import journal_key
+from models.shop.language import active_locale
 from models.shop.language import country_name
+from models.shop.language import format_money
+from models.shop.settings import load_settings
 from models.storefront.catalog import Product
 from models.users.user import User
 from payments import PENDING
@@ -56,13 +68,201 @@ COMPLETED = "completed"
 CANCELLED = "cancelled"
 
 
+# The statuses as people read them, in the page's or the message's language.
 STATUS_LABELS = {
-    PENDING_PAYMENT: "Awaiting payment",
-    PAID: "Paid",
-    DISPATCHED: "Dispatched",
-    COMPLETED: "Completed",
-    CANCELLED: "Cancelled",
+    PENDING_PAYMENT: lazy_gettext("Awaiting payment"),
+    PAID: lazy_gettext("Paid"),
+    DISPATCHED: lazy_gettext("Dispatched"),
+    COMPLETED: lazy_gettext("Completed"),
+    CANCELLED: lazy_gettext("Cancelled"),
 }
+
+
+# The notes the shop itself writes into an order's history (OrderEvent.note) and its cancellations:
+# stored in English as they always were, shown in the reader's language (`note_text`). A note
+# someone typed (staff cancelling with a reason) is shown as typed.
+NOTES = {
+    "Order placed": lazy_gettext("Order placed"),
+    "Paid with account funds": lazy_gettext("Paid with account funds"),
+    "Paid from your account": lazy_gettext("Paid from your account"),
+    "Card payment received": lazy_gettext("Card payment received"),
+    "Bank transfer received": lazy_gettext("Bank transfer received"),
+    "Payment method changed to bank transfer": lazy_gettext("Payment method changed to bank transfer"),
+    "Payment method changed to card": lazy_gettext("Payment method changed to card"),
+    "Cancelled by you": lazy_gettext("Cancelled by you"),
+    "Cancelled by the shop": lazy_gettext("Cancelled by the shop"),
+    "Dispatched": lazy_gettext("Dispatched"),
+    "Completed": lazy_gettext("Completed"),
+    "Reinstated: a card payment arrived after cancellation": lazy_gettext(
+        "Reinstated: a card payment arrived after cancellation"
+    ),
+    "Reinstated: the bank transfer arrived after cancellation": lazy_gettext(
+        "Reinstated: the bank transfer arrived after cancellation"
+    ),
+}
+
+
+NOT_PAID_WITHIN = re.compile(r"Not paid within (\d+) hours")
+
+
+def note_text(note):
+    """A history note as its reader reads it: the shop's own notes in the reader's language (a
+    lazy string, read when the page or message is written), anything typed as it was typed."""
+    if note in NOTES:
+        return NOTES[note]
+    match = NOT_PAID_WITHIN.fullmatch(note or "")
+    if match:
+        hours = int(match.group(1))
+        return lazy_ngettext("Not paid within %(num)d hour", "Not paid within %(num)d hours", hours)
+    for pattern, write in NOTES_WITH_AMOUNTS:
+        match = pattern.fullmatch(note or "")
+        if match and all(_minor_units(amount) is not None for amount in _amounts(match)):
+            return LazyString(write, match)
+    return note
+
+
+# The shop's notes with amounts in them, stored in English with the amounts written out
+# ("Card payment of €12.50 credited to account funds"): read back, the amounts are written again in
+# the reader's language. A note that doesn't read back exactly is shown as stored.
+def _card_payment_credited(m):
+    return gettext("Card payment of %(amount)s credited to account funds", amount=_money(m["amount"]))
+
+
+def _bank_transfer_credited(m):
+    return gettext(
+        "Bank transfer of %(amount)s received and credited to account funds", amount=_money(m["amount"])
+    )
+
+
+def _paid_from_funds_and_credit(m):
+    return gettext(
+        "Paid %(funds)s from account funds and %(credit)s on account",
+        funds=_money(m["funds"]),
+        credit=_money(m["credit"]),
+    )
+
+
+def _paid_from_funds(m):
+    return gettext("Paid %(funds)s from account funds", funds=_money(m["funds"]))
+
+
+def _paid_on_account(m):
+    return gettext("Paid %(credit)s on account", credit=_money(m["credit"]))
+
+
+def _card_refund_refused(m):
+    return gettext(
+        "The card refund of %(amount)s was refused by the payment provider: %(reason)s",
+        amount=_money(m["amount"]),
+        reason=m["reason"],
+    )
+
+
+REFUND_PARTS = (
+    (
+        re.compile(r"(?P<amount>.+?) to account funds"),
+        lambda amount: gettext("%(amount)s to account funds", amount=amount),
+    ),
+    (
+        re.compile(r"(?P<amount>.+?) to the card"),
+        lambda amount: gettext("%(amount)s to the card", amount=amount),
+    ),
+    (
+        re.compile(r"(?P<amount>.+?) to be paid back by bank transfer"),
+        lambda amount: gettext("%(amount)s to be paid back by bank transfer", amount=amount),
+    ),
+)
+
+
+def _refund(m):
+    parts = []
+    for part in m["parts"].split(", "):
+        for pattern, write in REFUND_PARTS:
+            found = pattern.fullmatch(part)
+            if found and _minor_units(found["amount"]) is not None:
+                parts.append(write(_money(found["amount"])))
+                break
+        else:
+            parts.append(part)
+    if m["note"]:
+        return gettext(
+            "Refund of %(amount)s: %(parts)s. Note: %(note)s",
+            amount=_money(m["amount"]),
+            parts=", ".join(parts),
+            note=m["note"],
+        )
+    return gettext("Refund of %(amount)s: %(parts)s", amount=_money(m["amount"]), parts=", ".join(parts))
+
+
+NOTES_WITH_AMOUNTS = (
+    (re.compile(r"Card payment of (?P<amount>.+?) credited to account funds"), _card_payment_credited),
+    (
+        re.compile(r"Bank transfer of (?P<amount>.+?) received and credited to account funds"),
+        _bank_transfer_credited,
+    ),
+    (
+        re.compile(r"Paid (?P<funds>.+?) from account funds and (?P<credit>.+?) on account"),
+        _paid_from_funds_and_credit,
+    ),
+    (re.compile(r"Paid (?P<funds>.+?) from account funds"), _paid_from_funds),
+    (re.compile(r"Paid (?P<credit>.+?) on account"), _paid_on_account),
+    (
+        re.compile(
+            r"The card refund of (?P<amount>.+?) was refused by the payment provider: (?P<reason>.*)", re.S
+        ),
+        _card_refund_refused,
+    ),
+    (re.compile(r"Refund of (?P<amount>.+?): (?P<parts>.+?)(?:\. Note: (?P<note>.*))?", re.S), _refund),
+)
+
+
+AMOUNT_NAMES = ("amount", "funds", "credit")
+
+
+def _amounts(match):
+    return [value for name, value in match.groupdict().items() if name in AMOUNT_NAMES]
+
+
+def _minor_units(written):
+    """An amount as format_money wrote it ("€1,234.50", "1 234,50 €") in minor units, or None when
+    it doesn't read as one amount of the shop's currency."""
+    digits = re.sub(r"[^\d.,]", "", written)
+    if not digits or not re.search(r"\d", written) or len(re.findall(r"\d[^\d.,\s\u00a0\u202f]+\d", written)):
+        return None
+    precision = get_currency_precision(load_settings().currency)
+    whole, fraction = digits, ""
+    if precision:
+        match = re.fullmatch(rf"(.*?)[.,](\d{{{precision}}})", digits)
+        if match is None:
+            return None
+        whole, fraction = match.groups()
+    whole = re.sub(r"[.,]", "", whole)
+    if not whole.isdigit():
+        return None
+    return int(whole) * 10**precision + int(fraction or 0)
+
+
+def _money(written):
+    return format_money(_minor_units(written))
+
+
+def discount_label(name):
+    """The funds discount line's name ("Discount for paying with funds (2 %)", stored in English)
+    in the reader's language, or None when `name` isn't one."""
+    match = DISCOUNT_NAME.fullmatch(name or "")
+    if match is None:
+        return None
+    return LazyString(_discount_text, match.group(1))
+
+
+DISCOUNT_NAME = re.compile(r"Discount for paying with funds \(([\d.]+) %\)")
+
+
+def _discount_text(percent):
+    return gettext(
+        "Discount for paying with funds (%(percent)s %%)",
+        percent=format_decimal(Decimal(percent), locale=active_locale()),
+    )
 
 
 FUNDS, CARD, BANK = "funds", "card", "bank"
@@ -206,6 +406,14 @@ class OrderLine(BaseModel):
     class Meta:
         table_name = "order_line"
 
+    @property
+    def label(self):
+        """The line's name as people read it: a product's or delivery method's name as it was
+        copied, the funds discount's in the reader's language (its stored name is English)."""
+        if self.kind == "discount":
+            return discount_label(self.name) or self.name
+        return self.name
+
 
 class OrderEvent(BaseModel):
     order = ForeignKeyField(Order, on_delete="CASCADE", index=True, backref="events")
@@ -283,7 +491,7 @@ def cancel_reason(order):
         .order_by(OrderEvent.at.desc(), OrderEvent.id.desc())
         .first()
     )
-    return event.note if event is not None else ""
+    return note_text(event.note) if event is not None else ""
 
 
 def orders_of(user, limit=50, offset=0):

@@ -16,6 +16,9 @@
 import datetime
 
 from babel.dates import format_date
+from flask_babel import lazy_gettext
+from flask_babel import ngettext
+from flask_babel.speaklater import LazyString
 from peewee import DateField
 from peewee import DateTimeField
 from peewee import IntegerField
@@ -60,7 +63,11 @@ def tell_owner_new_order(order):
     return send_templated(
         settings.contact_email,
         "new_order_owner",
-        f"New order {order.number}: {format_money(order.total)}",
+        lazy_gettext(
+            "New order %(number)s: %(total)s",
+            number=order.number,
+            total=LazyString(format_money, order.total),
+        ),
         "new_order_owner",
         order=order,
         customer=User.get_by_id(order.user_id),
@@ -103,8 +110,13 @@ def send_new_order_digest(now):
 
 
 def _send_digest(settings, day, orders):
-    day_text = _long_date(day, active_locale())
-    subject = f"1 new order on {day_text}" if len(orders) == 1 else f"{len(orders)} new orders on {day_text}"
+    # Read when the email is written, in its reader's language (send_templated sets it).
+    day_text = LazyString(lambda: _long_date(day, active_locale()))
+    subject = LazyString(
+        lambda: ngettext(
+            "%(num)d new order on %(day)s", "%(num)d new orders on %(day)s", len(orders), day=day_text
+        )
+    )
     send_templated(
         settings.contact_email,
         "new_orders_digest_owner",

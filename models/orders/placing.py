@@ -10,6 +10,8 @@ any active method places orders without delivery, as before.
 
 import datetime
 
+from flask_babel import gettext
+from flask_babel import ngettext
 from peewee import IntegrityError
 
 from models.base import utcnow
@@ -38,7 +40,9 @@ from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
 from models.orders.owner_emails import tell_owner_new_order
 from models.orders.paid import mark_paid
+from models.shop.language import active_language
 from models.shop.language import format_money
+from models.shop.language import supported
 from models.shop.settings import load_settings
 from models.shop.settings import shop_today
 from models.storefront.cart import CartLine
@@ -95,11 +99,13 @@ def place_order(
     if existing is not None:
         return existing
     if not settings_for(user).may_transact:
-        raise OrderError("Your account can't place orders right now. Please contact the shop.")
+        raise OrderError(gettext("Your account can't place orders right now. Please contact the shop."))
     if method not in (CARD, BANK):
-        raise OrderError("Choose how to pay the rest.", "method")
+        raise OrderError(gettext("Choose how to pay the rest."), "method")
     if method == BANK and not load_settings().takes_bank_transfers:
-        raise OrderError("The shop doesn't take bank transfers at the moment. Please pay by card.", "method")
+        raise OrderError(
+            gettext("The shop doesn't take bank transfers at the moment. Please pay by card."), "method"
+        )
     try:
         with write_transaction():
             existing = Order.get_or_none(Order.idempotency_key == key)  # a twin request won
@@ -118,6 +124,7 @@ def place_order(
                 status=PENDING_PAYMENT,
                 payment_method=(method if due else FUNDS),
                 currency=settings.currency,
+                language=order_language(user),
                 subtotal=subtotal,
                 funds_discount=breakdown.discount,
                 total=breakdown.total,
@@ -142,7 +149,11 @@ def place_order(
                     .execute()
                 )
                 if not taken:
-                    raise CartChanged(f"{product.name} has just sold out. Please check your cart.")
+                    raise CartChanged(
+                        gettext(
+                            "%(product)s has just sold out. Please check your cart.", product=product.name
+                        )
+                    )
                 OrderLine.create(
                     order=order,
                     product_id=product.id,
@@ -191,7 +202,7 @@ def place_order(
             tell_owner_new_order(order)
     except Declined:
         raise OrderError(
-            "Your balance has just changed. Please check the amounts and try again.", "funds"
+            gettext("Your balance has just changed. Please check the amounts and try again."), "funds"
         ) from None
     except IntegrityError:
         existing = Order.get_or_none(Order.idempotency_key == key)
@@ -210,24 +221,38 @@ def _check_cart(user, seen):
         .order_by(CartLine.id)
     )
     if not lines:
-        raise CartChanged("Your cart is empty.")
+        raise CartChanged(gettext("Your cart is empty."))
     if {line.product_id for line in lines} != set(seen) or any(
         seen[row.product_id][0] != row.quantity for row in lines
     ):
-        raise CartChanged("Your cart changed since you opened checkout. Please check it again.")
+        raise CartChanged(gettext("Your cart changed since you opened checkout. Please check it again."))
     for line in lines:
         product = line.product
         old_price = seen[product.id][1]
         if product.price != old_price:
             raise CartChanged(
-                f"The price of {product.name} changed from {format_money(old_price)} to "
-                f"{format_money(product.price)}. Please check your order again."
+                gettext(
+                    "The price of %(product)s changed from %(old)s to %(new)s. Please check your order again.",
+                    product=product.name,
+                    old=format_money(old_price),
+                    new=format_money(product.price),
+                )
             )
         if not product.active:
-            raise CartChanged(f"{product.name} is no longer available. Please remove it from your cart.")
+            raise CartChanged(
+                gettext(
+                    "%(product)s is no longer available. Please remove it from your cart.",
+                    product=product.name,
+                )
+            )
         if product.stock < line.quantity:
             raise CartChanged(
-                f"Only {product.stock} of {product.name} left in stock. Please lower the quantity in your cart."
+                ngettext(
+                    "Only %(num)d of %(product)s left in stock. Please lower the quantity in your cart.",
+                    "Only %(num)d of %(product)s left in stock. Please lower the quantity in your cart.",
+                    product.stock,
+                    product=product.name,
+                )
             )
     return [(line.product, line.quantity) for line in lines]
 
@@ -238,21 +263,27 @@ def _check_delivery(subtotal, shipping, method_id, seen):
     if not delivery_in_use():
         if method_id is not None or seen:  # the page offered delivery; the owner has since hidden it all
             raise DeliveryChanged(
-                "Delivery has just changed at the shop. Please check your order again.", "delivery"
+                gettext("Delivery has just changed at the shop. Please check your order again."), "delivery"
             )
         if shipping is None:
-            raise OrderError("Choose a delivery address.", "shipping_address")
+            raise OrderError(gettext("Choose a delivery address."), "shipping_address")
         return None
     if method_id is None:
-        raise OrderError("Choose how your order reaches you.", "delivery")
+        raise OrderError(gettext("Choose how your order reaches you."), "delivery")
     country = shipping.country if shipping is not None else ""
     try:
         offer = checked_offer(method_id, country, subtotal, parse_offers_fingerprint(seen))
     except DeliveryUnavailable as problem:
         raise DeliveryChanged(str(problem), "delivery") from None
     if not offer.pickup and shipping is None:
-        raise OrderError("Choose a delivery address.", "shipping_address")
+        raise OrderError(gettext("Choose a delivery address."), "shipping_address")
     return offer
+
+
+def order_language(user):
+    """The language the order's messages are written in: the customer's account language when
+    set, else the language of the page they placed it from."""
+    return supported(user.language) or active_language()
 
 
 def _delivery_copy(offer):

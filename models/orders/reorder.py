@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from models.orders.order import OrderLine
 from models.shop.language import format_money
 from models.storefront.cart import add_to_cart
@@ -28,10 +30,10 @@ def order_again(order, user=None, visitor_key=None):
     for line in order.lines.where(OrderLine.kind == "product").order_by(OrderLine.id):
         product = Product.get_or_none(Product.id == line.product_id)
         if product is None or not product.active:
-            notes.append(f"{line.name} is no longer sold, so it wasn't added.")
+            notes.append(gettext("%(product)s is no longer sold, so it wasn't added.", product=line.name))
             continue
         if product.stock <= 0:
-            notes.append(f"{product.name} is sold out, so it wasn't added.")
+            notes.append(gettext("%(product)s is sold out, so it wasn't added.", product=product.name))
             continue
         cart = find_cart(user, visitor_key)
         before = (
@@ -50,7 +52,12 @@ def order_again(order, user=None, visitor_key=None):
             notes.append(change.message)
         if product.price != line.unit_price:
             notes.append(
-                f"{product.name} now costs {format_money(product.price)} "
-                f"(it was {format_money(line.unit_price)} on order {order.number})."
+                gettext(
+                    "%(product)s now costs %(price)s (it was %(old_price)s on order %(number)s).",
+                    product=product.name,
+                    price=format_money(product.price),
+                    old_price=format_money(line.unit_price),
+                    number=order.number,
+                )
             )
     return Reorder(added, notes)

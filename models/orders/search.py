@@ -5,6 +5,7 @@ import operator
 from dataclasses import dataclass
 from functools import reduce
 
+from flask_babel import lazy_gettext
 from peewee import fn
 from peewee import JOIN
 
@@ -12,13 +13,13 @@ from models.orders.order import Order
 from models.users.user import User
 
 PERIODS = {
-    "all": "Any time",
-    "today": "Today",
-    "7d": "Last 7 days",
-    "30d": "Last 30 days",
-    "this_month": "This month",
-    "last_month": "Last month",
-    "custom": "Between dates…",
+    "all": lazy_gettext("Any time"),
+    "today": lazy_gettext("Today"),
+    "7d": lazy_gettext("Last 7 days"),
+    "30d": lazy_gettext("Last 30 days"),
+    "this_month": lazy_gettext("This month"),
+    "last_month": lazy_gettext("Last month"),
+    "custom": lazy_gettext("Between dates…"),
 }
 EARLIEST = datetime.date(2000, 1, 1)
 WORDS_MAX = 6

@@ -29,6 +29,8 @@ An affiliate's reward (models/orders/affiliate_rewards.py)
     customer earns no new reward: the first paid shop order was the only chance.
 """
 
+from flask_babel import lazy_gettext
+
 from models.funds.ledger import Declined
 from models.funds.ledger import Entry
 from models.funds.ledger import IdempotencyConflict
@@ -39,6 +41,7 @@ from models.funds.ledger import PROMOTIONS
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.orders.affiliate_rewards import first_paid_shop_order
+from models.orders.affiliate_rewards import MEMO_SOMEONE
 from models.orders.affiliate_rewards import reversal_key
 from models.orders.affiliate_rewards import REVERSAL_KIND
 from models.orders.affiliate_rewards import reward_key
@@ -121,7 +124,7 @@ def take_back_reward(order, why, actor=None, now=None):
 
 def _memo(referred, why, due, taken):
     """What the affiliate reads in their funds history (never the referred customer's email)."""
-    text = f"Referral reward taken back: {short_name(referred)}'s first order was {why}"
+    text = f"Referral reward taken back: {short_name(referred, MEMO_SOMEONE)}'s first order was {why}"
     if taken == 0:
         return text + f" (your balance no longer held any of the {format_money(due)}: nothing taken)"
     if taken < due:
@@ -141,7 +144,7 @@ def _tell(order, account, referred, why, due, taken, actor, now):
     send_templated(
         affiliate.email,
         "affiliate_reward_taken_back",
-        "Your referral reward was taken back",
+        lazy_gettext("Your referral reward was taken back"),
         "affiliate_reward_taken_back",
         user=affiliate,
         name=short_name(referred),

@@ -37,6 +37,8 @@ the card part back and it can be refunded again; no answer → it stays
 import datetime
 import logging
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
@@ -214,21 +216,26 @@ def refund_order(order, amount, destination, note, actor, idempotency_key, now=N
 
 def _check(order, amount, destination):
     if destination not in DESTINATIONS:
-        raise OrderRefundError("Choose where the money goes back to.")
+        raise OrderRefundError(gettext("Choose where the money goes back to."))
     if order.channel != "shop":
         raise OrderRefundError(
-            f"This order was paid on {order.channel}: refund it there, where the customer paid."
+            gettext(
+                "This order was paid on %(channel)s: refund it there, where the customer paid.",
+                channel=order.channel,
+            )
         )
     if order.paid_at is None or order.status == PENDING_PAYMENT:
-        raise OrderRefundError("This order isn't paid, so there is nothing to refund. Cancel it instead.")
+        raise OrderRefundError(
+            gettext("This order isn't paid, so there is nothing to refund. Cancel it instead.")
+        )
     if amount <= 0:
-        raise OrderRefundError("Enter an amount above zero.")
+        raise OrderRefundError(gettext("Enter an amount above zero."))
     left = refundable(order)
     if amount > left:
         raise OrderRefundError(
-            f"At most {format_money(left)} of this order is left to refund."
+            gettext("At most %(amount)s of this order is left to refund.", amount=format_money(left))
             if left
-            else "This order has been refunded in full already."
+            else gettext("This order has been refunded in full already.")
         )
 
 
@@ -268,7 +275,9 @@ def _record_refund(order, amount, destination, note, actor, key, now):
             .execute()
         )
         if not raised:
-            raise OrderRefundError("This order was refunded meanwhile. Check what is left and try again.")
+            raise OrderRefundError(
+                gettext("This order was refunded meanwhile. Check what is left and try again.")
+            )
         transfer(
             refund.journal_key, "order_refund", _legs(order, refund), memo=_memo(order), actor=actor, now=now
         )
@@ -283,7 +292,10 @@ def _record_refund(order, amount, destination, note, actor, key, now):
             after={"refund": refund.id, "amount": amount, "destination": destination, "note": note},
         )
         mail_customer(
-            Order.get_by_id(order.id), "order_refunded", f"Order {order.number}: refund", refund=refund
+            Order.get_by_id(order.id),
+            "order_refunded",
+            lazy_gettext("Order %(number)s: refund", number=order.number),
+            refund=refund,
         )
     return refund
 
@@ -402,8 +414,11 @@ def cancel_paid_order(order, destination, note, actor, idempotency_key, now=None
         order = Order.get_by_id(order.id)
         if order.status != PAID:
             raise OrderRefundError(
-                f"Only a paid order that hasn't been dispatched can be cancelled this way "
-                f"(this one is {order.status_label.lower()})."
+                gettext(
+                    "Only a paid order that hasn't been dispatched can be cancelled this way (this one "
+                    "is %(status)s).",
+                    status=str(order.status_label).lower(),
+                )
             )
         Order.update(status=CANCELLED, cancelled_at=now).where(Order.id == order.id).execute()
         for line in order.lines.where(OrderLine.kind == "product"):

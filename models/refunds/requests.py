@@ -16,6 +16,8 @@ emailed. Only the owner decides, after a fresh sign-in (the view).
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import fn
@@ -81,19 +83,23 @@ def request_refund(user, amount, note="", now=None):
     """A pending request for `amount` of the customer's refundable money; RefundRequestError (with
     a message for the customer) when it is more than can be refunded or one is already waiting."""
     if amount <= 0:
-        raise RefundRequestError("Enter an amount above zero.")
+        raise RefundRequestError(gettext("Enter an amount above zero."))
     if open_request_of(user) is not None:
-        raise RefundRequestError(_ALREADY_WAITING)
+        raise RefundRequestError(str(_ALREADY_WAITING))
     refundable = refund_summary(user).refundable
     if refundable == 0:
         raise RefundRequestError(
-            "Nothing in your balance can be refunded right now: only money you paid in by card and "
-            "haven't spent can go back, and bonus money can't."
+            gettext(
+                "Nothing in your balance can be refunded right now: only money you paid in by card and "
+                "haven't spent can go back, and bonus money can't."
+            )
         )
     if amount > refundable:
         raise RefundRequestError(
-            f"You can ask for at most {format_money(refundable)}: the money you paid in by card and "
-            "haven't spent."
+            gettext(
+                "You can ask for at most %(amount)s: the money you paid in by card and haven't spent.",
+                amount=format_money(refundable),
+            )
         )
     try:
         with write_transaction():
@@ -101,10 +107,10 @@ def request_refund(user, amount, note="", now=None):
                 user=user, amount=amount, note=note.strip(), created_at=now or utcnow()
             )
     except IntegrityError:  # a twin request got there first
-        raise RefundRequestError(_ALREADY_WAITING) from None
+        raise RefundRequestError(str(_ALREADY_WAITING)) from None
 
 
-_ALREADY_WAITING = "You already asked for a refund. We'll email you when the shop has decided."
+_ALREADY_WAITING = lazy_gettext("You already asked for a refund. We'll email you when the shop has decided.")
 
 
 @dataclass(frozen=True)
@@ -171,15 +177,21 @@ def approve_refund_request(request_id, owner, amount=None, now=None):
         granted = request.amount if amount is None else amount
         summary = refund_summary(customer)
         if granted <= 0:
-            raise RefundRequestError("Enter an amount above zero.")
+            raise RefundRequestError(gettext("Enter an amount above zero."))
         if granted > request.amount:
             raise RefundRequestError(
-                f"The customer asked for {format_money(request.amount)}; refund at most that."
+                gettext(
+                    "The customer asked for %(amount)s; refund at most that.",
+                    amount=format_money(request.amount),
+                )
             )
         if granted > summary.refundable:
             raise RefundRequestError(
-                f"At most {format_money(summary.refundable)} can go back to the customer's cards now "
-                "(they may have spent some since asking). Approve that much, or decline with a reason."
+                gettext(
+                    "At most %(amount)s can go back to the customer's cards now (they may have spent some "
+                    "since asking). Approve that much, or decline with a reason.",
+                    amount=format_money(summary.refundable),
+                )
             )
         _decide(request, APPROVED, owner, now, refunded=granted)
         try:
@@ -196,7 +208,7 @@ def approve_refund_request(request_id, owner, amount=None, now=None):
         send_templated(
             customer.email,
             "refund_request_approved",
-            "Your refund request is approved",
+            lazy_gettext("Your refund request is approved"),
             "refund_request_approved",
             user=customer,
             request=request,
@@ -228,7 +240,7 @@ def decline_refund_request(request_id, owner, reason, now=None):
     """Decline with a reason the customer is emailed, exactly once."""
     reason = (reason or "").strip()
     if not reason:
-        raise RefundRequestError("Give the customer a reason when declining.")
+        raise RefundRequestError(gettext("Give the customer a reason when declining."))
     now = now or utcnow()
     with write_transaction():
         request = _pending(request_id)
@@ -244,7 +256,7 @@ def decline_refund_request(request_id, owner, reason, now=None):
         send_templated(
             customer.email,
             "refund_request_declined",
-            "Your refund request",
+            lazy_gettext("Your refund request"),
             "refund_request_declined",
             user=customer,
             request=request,
@@ -257,9 +269,9 @@ def decline_refund_request(request_id, owner, reason, now=None):
 def _pending(request_id):
     request = RefundRequest.get_or_none(RefundRequest.id == request_id)
     if request is None:
-        raise RequestNotFound("That request doesn't exist.")
+        raise RequestNotFound(gettext("That request doesn't exist."))
     if request.state != PENDING:
-        raise AlreadyDecided("That request was already decided; nothing changed.")
+        raise AlreadyDecided(gettext("That request was already decided; nothing changed."))
     return request
 
 
@@ -271,4 +283,4 @@ def _decide(request, state, owner, now, **fields):
         .execute()
     )
     if not changed:
-        raise AlreadyDecided("That request was already decided; nothing changed.")
+        raise AlreadyDecided(gettext("That request was already decided; nothing changed."))

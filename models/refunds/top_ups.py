@@ -60,6 +60,8 @@ import datetime
 import logging
 from dataclasses import dataclass
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import fn
@@ -265,7 +267,11 @@ def split_over_top_ups(customer, amount):
     at most what that top-up has left. RefundError when that is more than can go back now."""
     refundable = refund_summary(customer).refundable
     if amount > refundable:
-        raise RefundError(f"At most {format_money(refundable)} can go back to the customer's cards now.")
+        raise RefundError(
+            gettext(
+                "At most %(amount)s can go back to the customer's cards now.", amount=format_money(refundable)
+            )
+        )
     top_ups = _deposit_top_ups(account_for(customer), _paid_top_ups(customer).order_by(TopUp.id.desc()))
     sums = _refunded_per_top_up([top_up.id for top_up in top_ups])
     parts = []
@@ -276,7 +282,10 @@ def split_over_top_ups(customer, amount):
             amount -= part
     if amount:
         raise RefundError(
-            f"{format_money(amount)} of it was not paid in through card top-ups, so it can't go back to a card."
+            gettext(
+                "%(amount)s of it was not paid in through card top-ups, so it can't go back to a card.",
+                amount=format_money(amount),
+            )
         )
     return parts
 
@@ -319,8 +328,10 @@ def _earlier(key, customer, top_up_id, amount):
         refund.user_id != customer.id or refund.top_up_id != top_up_id or refund.amount != amount
     ):
         raise RefundKeyReused(
-            "This form was already used for a different refund. Check the amount and the top-up "
-            "and send it again."
+            gettext(
+                "This form was already used for a different refund. Check the amount and the top-up "
+                "and send it again."
+            )
         )
     return refund
 
@@ -329,29 +340,40 @@ def record_refund(customer, top_up_id, amount, note, actor, key, now):
     """Step 1: the Refund row, the money out of the balance and the audit, in one transaction (a
     savepoint inside the caller's); `key` is the customer's id and the form's key, as above."""
     if amount <= 0:
-        raise RefundError("Enter an amount above zero.")
+        raise RefundError(gettext("Enter an amount above zero."))
     with write_transaction():
         earlier = _earlier(key, customer, top_up_id, amount)
         if earlier is not None:
             return earlier
         top_up = paid_top_up_of(customer, top_up_id)
         if top_up is None:
-            raise RefundNotFound("That top-up isn't one of this customer's paid top-ups.")
+            raise RefundNotFound(gettext("That top-up isn't one of this customer's paid top-ups."))
         summary = refund_summary(customer)
         item = _refundable(top_up, _refunded_per_top_up([top_up.id]))
         if amount > item.refundable:
             raise RefundError(
-                f"At most {format_money(item.refundable)} of top-up {top_up.id} is left to refund."
+                gettext(
+                    "At most %(amount)s of top-up %(id)s is left to refund.",
+                    amount=format_money(item.refundable),
+                    id=top_up.id,
+                )
                 if item.refundable
-                else f"Top-up {top_up.id} has been refunded in full already."
+                else gettext("Top-up %(id)s has been refunded in full already.", id=top_up.id)
             )
         if amount > summary.refundable:
             raise RefundError(
-                f"At most {format_money(summary.refundable)} can go back to the card now: the balance above "
-                f"the bonus money the customer still holds ({format_money(summary.gifts_held)})."
+                gettext(
+                    "At most %(amount)s can go back to the card now: the balance above the bonus money "
+                    "the customer still holds (%(bonus)s).",
+                    amount=format_money(summary.refundable),
+                    bonus=format_money(summary.gifts_held),
+                )
                 if summary.refundable
-                else "Nothing can go back to the card now: the balance holds no money the customer "
-                f"paid in (bonus money still held: {format_money(summary.gifts_held)})."
+                else gettext(
+                    "Nothing can go back to the card now: the balance holds no money the customer paid "
+                    "in (bonus money still held: %(bonus)s).",
+                    bonus=format_money(summary.gifts_held),
+                )
             )
         bonus_due = 0
         if top_up.bonus:
@@ -382,7 +404,9 @@ def record_refund(customer, top_up_id, amount, note, actor, key, now):
                 Leg(customer_account, -bonus_reversal, "bonus_reversal"),
                 Leg(system_account(PROMOTIONS), bonus_reversal, "bonus_reversal"),
             ]
-        raced = RefundError("The balance changed while refunding. Nothing was refunded; please try again.")
+        raced = RefundError(
+            gettext("The balance changed while refunding. Nothing was refunded; please try again.")
+        )
         try:
             transfer(
                 refund.journal_key,
@@ -461,7 +485,7 @@ def _paid(refund, provider_refund_id, now):
             send_templated(
                 customer.email,
                 "funds_refunded",
-                "We refunded money to your card",
+                lazy_gettext("We refunded money to your card"),
                 "funds_refunded",
                 user=customer,
                 refund=fresh,

@@ -15,6 +15,7 @@ from flask import flash
 from flask import redirect
 from flask import request
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
@@ -139,10 +140,10 @@ def _page(form, addresses, summary, status=200, error=None, delivery_error=False
 def checkout():
     summary = cart_summary(find_cart(current_user))
     if summary.is_empty:
-        flash("Your cart is empty.", "info")
+        flash(gettext("Your cart is empty."), "info")
         return redirect(url_for("storefront.cart"))
     if summary.problems:
-        flash("Some items in your cart need a change before you can check out.", "error")
+        flash(gettext("Some items in your cart need a change before you can check out."), "error")
         return redirect(url_for("storefront.cart"))
     form, addresses = _form()
     return _page(form, addresses, summary)
@@ -166,13 +167,15 @@ def place():
             addresses,
             summary,
             status=422,
-            error="Your delivery choice changes the total. Please check it and place your order again.",
+            error=gettext(
+                "Your delivery choice changes the total. Please check it and place your order again."
+            ),
             delivery_error=True,
         )
     billing = address_of(current_user, form.billing_address.data)
     shipping = address_of(current_user, form.shipping_address.data) if form.shipping_address.data else None
     if shipping is None and not delivery_in_use():
-        form.shipping_address.errors = ["Choose one of your addresses."]
+        form.shipping_address.errors = [gettext("Choose one of your addresses.")]
         return _page(form, addresses, summary, status=422)
     try:
         order = place_order(
@@ -212,7 +215,8 @@ def place():
             )
         except (PaymentError, OrderError):
             flash(
-                "The payment provider is not answering. Your order is saved: pay it from this page.", "error"
+                gettext("The payment provider is not answering. Your order is saved: pay it from this page."),
+                "error",
             )
             return redirect_after_post(url_for("orders.show", order_id=order.id))
         if payment.state == "pending":

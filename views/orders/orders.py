@@ -21,6 +21,7 @@ from flask import redirect
 from flask import request
 from flask import session
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 
@@ -43,6 +44,7 @@ from models.orders.card_payments import switch_to_bank
 from models.orders.order import cancel_reason
 from models.orders.order import CANCELLED
 from models.orders.order import history_of
+from models.orders.order import note_text
 from models.orders.order import Order
 from models.orders.order import order_of
 from models.orders.order import OrderError
@@ -51,6 +53,7 @@ from models.orders.order import OrderPayment
 from models.orders.order import orders_of
 from models.orders.order import payment_of
 from models.orders.order import products_of
+from models.orders.order import STATUS_LABELS
 from models.orders.pay_link import order_for_pay_link
 from models.orders.pay_link import pay_link_token
 from models.orders.progress import next_step
@@ -142,6 +145,8 @@ def show(order_id):
         lines=lines,
         products=products_of(lines),
         events=history_of(order),
+        note_text=note_text,  # the shop's own notes in the reader's language
+        status_labels=STATUS_LABELS,
         payments=list(order.payments.order_by(OrderPayment.id)),
         placed=request.args.get("placed") == "1",
         cancel_form=CancelOrderForm(),
@@ -236,9 +241,14 @@ def pay_from_account(order_id):
         getattr(form, problem.field or "funds").errors = [str(problem)]
         return pay(order_id, status=422, account_form=form)
     if order.due:
-        flash(f"Paid from your account. Please pay the remaining {money(order.due)} below.", "success")
+        flash(
+            gettext(
+                "Paid from your account. Please pay the remaining %(amount)s below.", amount=money(order.due)
+            ),
+            "success",
+        )
         return redirect_after_post(url_for("orders.pay", order_id=order.id))
-    flash("Your order is paid from your account. Thank you!", "success")
+    flash(gettext("Your order is paid from your account. Thank you!"), "success")
     return redirect_after_post(url_for("orders.show", order_id=order.id))
 
 
@@ -257,7 +267,9 @@ def pay_by_card(order_id):
         return redirect_after_post(url_for("orders.pay", order_id=order.id))
     except PaymentError:
         form.idempotency_key.errors = [
-            "The payment provider is not answering. Nothing was charged; please try again in a minute."
+            gettext(
+                "The payment provider is not answering. Nothing was charged; please try again in a minute."
+            )
         ]
         return pay(order_id, form=form, status=422)
     if payment.state == "pending":
@@ -277,7 +289,10 @@ def pay_by_bank(order_id):
         except OrderError as problem:
             flash(str(problem), "info")
         else:
-            flash("You're paying by bank transfer: our bank details and your reference are below.", "success")
+            flash(
+                gettext("You're paying by bank transfer: our bank details and your reference are below."),
+                "success",
+            )
     return redirect_after_post(url_for("orders.pay", order_id=order.id))
 
 
@@ -292,13 +307,16 @@ def cancel(order_id):
             flash(str(problem), "error")
         else:
             if cancelled:
-                flash(f"Order {order.number} is cancelled.", "success")
+                flash(gettext("Order %(number)s is cancelled.", number=order.number), "success")
             elif Order.get_by_id(order.id).status == CANCELLED:
-                flash(f"Order {order.number} is already cancelled.", "info")
+                flash(gettext("Order %(number)s is already cancelled.", number=order.number), "info")
             else:  # paid meanwhile (a card payment the provider had just confirmed)
                 flash(
-                    f"Order {order.number} is paid, so it can't be cancelled here. "
-                    "Please contact us if you need to change it.",
+                    gettext(
+                        "Order %(number)s is paid, so it can't be cancelled here. "
+                        "Please contact us if you need to change it.",
+                        number=order.number,
+                    ),
                     "info",
                 )
     return redirect_after_post(url_for("orders.show", order_id=order.id))
@@ -311,9 +329,18 @@ def order_again(order_id):
     if OrderAgainForm().validate_on_submit():
         result = put_back_in_cart(order, **cart_owner_for_adding())
         if result.added:
-            flash(f"Added to your cart from order {order.number}: {', '.join(result.added)}.", "success")
+            flash(
+                gettext(
+                    "Added to your cart from order %(number)s: %(products)s.",
+                    number=order.number,
+                    products=", ".join(result.added),
+                ),
+                "success",
+            )
         else:
-            flash(f"Nothing from order {order.number} could go in your cart.", "error")
+            flash(
+                gettext("Nothing from order %(number)s could go in your cart.", number=order.number), "error"
+            )
         for note in result.notes:
             flash(note, "info")
     return redirect_after_post(url_for("storefront.cart"))

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import phonenumbers
 from babel.numbers import get_currency_precision
+from babel.numbers import get_decimal_symbol
 from flask_babel import format_number
 from flask_babel import gettext
 from flask_babel import lazy_gettext
@@ -19,6 +20,7 @@ from wtforms import ValidationError
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
+from models.shop.language import active_locale
 from models.shop.settings import load_settings
 from models.users.passwords import common_passwords
 from models.values import country_names
@@ -153,7 +155,10 @@ class MoneyField(StringField):
         if self.data is None:
             return ""
         decimals = currency_decimals()
-        return f"{Decimal(self.data).scaleb(-decimals):.{decimals}f}"
+        # Written as the page's language writes it ("12,50" in French); both marks are read back.
+        return f"{Decimal(self.data).scaleb(-decimals):.{decimals}f}".replace(
+            ".", get_decimal_symbol(active_locale())
+        )
 
     def process_formdata(self, valuelist):
         if not valuelist:

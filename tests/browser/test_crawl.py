@@ -21,6 +21,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.conftest import assert_no_horizontal_scroll
 from tests.browser.conftest import CUSTOMER_EMAIL
+from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.conftest import DESKTOP
 from tests.browser.conftest import MOBILE
 from tests.browser.conftest import new_page
@@ -45,6 +46,9 @@ MENU_CHECK = """() => Array.from(document.querySelectorAll('nav'))
         Array.from(nav.querySelectorAll('[aria-current]')).map(a => a.textContent.trim()).join(' and '))"""
 
 ROLES = {"visitor": None, "customer": CUSTOMER_EMAIL, "owner": OWNER_EMAIL}
+# The crawl in French too (issue 23): a French browser's visitor, a customer with orders in every
+# state, and the staff's admin pages; their browsers ask for French (Accept-Language).
+FRENCH_ROLES = {"visitor-fr": None, "customer-fr": "dan@demo.shop", "staff-fr": "staff@demo.shop"}
 # Pages no link leads to but every visitor can land on.
 
 
@@ -63,6 +67,9 @@ EXTRA_PATHS = {
     "customer": ["/admin/"],  # 403 for customers
     # The demo's orders in each state (waiting, paid, dispatched), whatever other tests ordered since.
     "owner": ["/account/no-such-page", "/admin/orders/1", "/admin/orders/2", "/admin/orders/3"],
+    "visitor-fr": ["/no-such-page", opt_out_path(1)],
+    "customer-fr": ["/admin/"],
+    "staff-fr": ["/admin/orders/1", "/admin/orders/2", "/admin/orders/3"],
 }
 SKIP_PREFIXES = ("/static/",)
 MAX_PAGES_PER_ROLE = 160  # the owner reaches ~140 (the reports and their CSVs added about forty)
@@ -207,10 +214,11 @@ class RoleCrawl:
 
     def __init__(self, browser, origin, role, email, out_dir):
         self.origin, self.role, self.out_dir = origin, role, out_dir
-        self.context, self.page = new_page(browser, origin, DESKTOP)
+        french = role in FRENCH_ROLES
+        self.context, self.page = new_page(browser, origin, DESKTOP, locale="fr-FR" if french else "en-GB")
         self.context.add_init_script(script=AXE_SCRIPT)
         if email:
-            sign_in(self.page, email)
+            sign_in_by_fields(self.page, email) if french else sign_in(self.page, email)
         self.queue = ["/", *EXTRA_PATHS[role]]
         self.seen = set(self.queue)
         self.kinds = {}
@@ -367,7 +375,7 @@ def crawl(browser, live_server, tmp_path_factory):
     out_dir = tmp_path_factory.mktemp("crawl")
     crawls = []
     try:
-        for role, email in ROLES.items():
+        for role, email in {**ROLES, **FRENCH_ROLES}.items():
             crawls.append(RoleCrawl(browser, live_server, role, email, out_dir))
         while any(c.queue for c in crawls):
             started = [c for c in crawls if c.queue and c.start()]
@@ -383,6 +391,16 @@ def crawl(browser, live_server, tmp_path_factory):
     return visits
 
 
+def sign_in_by_fields(page, email, password=DEMO_PASSWORD):
+    """Sign in through the real form, whatever language it speaks."""
+    page.goto("/sign-in")
+    page.locator("main form input[name=email]").fill(email)
+    page.locator("main form input[name=password]").fill(password)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    assert "/sign-in" not in page.url, f"sign-in as {email} failed: {page.locator('main').inner_text()}"
+
+
 def test_crawl_reaches_the_pages_of_each_role(crawl):
     by_role = {role: {v.path for v in crawl if v.role == role} for role in ROLES}
     assert {"/", "/account/", "/cart", "/sign-in", "/c/tea", "/p/sencha-100g"} <= by_role["visitor"]
@@ -396,6 +414,9 @@ def test_crawl_reaches_the_pages_of_each_role(crawl):
     assert any(path.startswith("/admin/outbox/") for path in by_role["owner"])
     statuses = {(v.role, v.path): v.status for v in crawl}
     assert statuses[("visitor", "/no-such-page")] == 404
+    assert statuses[("visitor-fr", "/no-such-page")] == 404
+    assert {"/", "/account/", "/account/orders"} <= {v.path for v in crawl if v.role == "customer-fr"}
+    assert "/admin/orders" in {v.path for v in crawl if v.role == "staff-fr"}
     assert statuses[("customer", "/admin/")] == 403
     assert statuses[("visitor", "/sign-in (invalid)")] == 422
     assert statuses[("visitor", "/register/email (invalid)")] == 422
@@ -510,3 +531,10 @@ def test_phone_width_has_no_horizontal_scroll_and_big_tap_targets(crawl):
     assert len(phone_pages) >= 10
     problems = [f"{v.role} {line}" for v in phone_pages for line in v.phone_problems]
     assert not problems, "\n".join(problems)
+
+
+def test_the_french_crawl_is_in_french(crawl):
+    french = [v for v in crawl if v.role in FRENCH_ROLES and v.is_page]
+    assert len(french) >= 30
+    not_french = [v.path for v in french if '<html lang="fr">' not in v.html_file.read_text()]
+    assert not not_french, not_french

@@ -9,6 +9,7 @@ from flask import abort
 from flask import Blueprint
 from flask import flash
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from forms.funds import CreditDecisionForm
@@ -84,8 +85,15 @@ def decide_application(application_id, decision):
             abort(404)
         form.reason.errors.append(str(error))
         return approvals_page(form, 422, failed_id=application_id)
-    verb = "approved" if decision == "approve" else "rejected"
-    flash(f"Application from {application.user.email} {verb}; they have been emailed.", "success")
+    if decision == "approve":
+        message = gettext(
+            "Application from %(email)s approved; they have been emailed.", email=application.user.email
+        )
+    else:
+        message = gettext(
+            "Application from %(email)s rejected; they have been emailed.", email=application.user.email
+        )
+    flash(message, "success")
     return redirect_after_post(url_for(".index"))
 
 
@@ -108,7 +116,15 @@ def decide_credit_request(request_id, decision):
             abort(404)
         flash(str(error), "error")
         return approvals_page(status=422)
-    flash(f"Credit request from {request_row.user.email} {decision}d; they have been emailed.", "success")
+    if decision == "approve":
+        message = gettext(
+            "Credit request from %(email)s approved; they have been emailed.", email=request_row.user.email
+        )
+    else:
+        message = gettext(
+            "Credit request from %(email)s declined; they have been emailed.", email=request_row.user.email
+        )
+    flash(message, "success")
     return redirect_after_post(url_for(".index"))
 
 
@@ -120,7 +136,8 @@ def decide_adjustment_request(adjustment_id, decision):
         decide_adjustment(adjustment_id, decision == "approve", current_user._get_current_object())
     except Declined:
         flash(
-            "That adjustment would take the balance below the customer's credit; it stays waiting.", "error"
+            gettext("That adjustment would take the balance below the customer's credit; it stays waiting."),
+            "error",
         )
         return approvals_page(status=422)
     except GroupError as error:
@@ -128,7 +145,10 @@ def decide_adjustment_request(adjustment_id, decision):
             abort(404)
         flash(str(error), "error")
         return approvals_page(status=422)
-    flash(f"Adjustment {decision}d.", "success")
+    flash(
+        gettext("Adjustment approved.") if decision == "approve" else gettext("Adjustment declined."),
+        "success",
+    )
     return redirect_after_post(url_for(".index"))
 
 
@@ -157,18 +177,33 @@ def approve_refund(request_id):
     who = request_row.user.email
     if refused:
         flash(
-            f"The payment provider refused {money(sum(refund.amount for refund in refused))} of the "
-            f"refund for {who}; that money is back in their balance. See their funds page to try again.",
+            gettext(
+                "The payment provider refused %(amount)s of the refund for %(email)s; that money is back "
+                "in their balance. See their funds page to try again.",
+                amount=money(sum(refund.amount for refund in refused)),
+                email=who,
+            ),
             "error",
         )
     elif waiting:
         flash(
-            f"Refund for {who} approved: {money(waiting)} is being confirmed by the payment provider; "
-            "we keep asking. They have been emailed.",
+            gettext(
+                "Refund for %(email)s approved: %(amount)s is being confirmed by the payment provider; "
+                "we keep asking. They have been emailed.",
+                email=who,
+                amount=money(waiting),
+            ),
             "success",
         )
     else:
-        flash(f"Refunded {money(paid)} to the card of {who}; they have been emailed.", "success")
+        flash(
+            gettext(
+                "Refunded %(amount)s to the card of %(email)s; they have been emailed.",
+                amount=money(paid),
+                email=who,
+            ),
+            "success",
+        )
     return redirect_after_post(url_for(".index"))
 
 
@@ -188,5 +223,10 @@ def decline_refund(request_id):
     except RefundRequestError as error:
         form.reason.errors = [*form.reason.errors, str(error)]
         return approvals_page(status=422, refund_form=form, failed_refund=request_id)
-    flash(f"Refund request from {request_row.user.email} declined; they have been emailed.", "success")
+    flash(
+        gettext(
+            "Refund request from %(email)s declined; they have been emailed.", email=request_row.user.email
+        ),
+        "success",
+    )
     return redirect_after_post(url_for(".index"))

@@ -18,6 +18,7 @@ from forms.refunds import RefundApprovalForm
 from forms.refunds import RefundDeclineForm
 from models.funds.adjustments import decide_adjustment
 from models.funds.adjustments import pending_adjustments
+from models.funds.adjustments import REASONS
 from models.funds.credit_requests import decide_credit
 from models.funds.credit_requests import pending_credit_requests
 from models.funds.ledger import Declined
@@ -39,6 +40,12 @@ from views.security import fresh_password_required
 from views.security import owner_required
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
+
+
+@bp.context_processor
+def approval_helpers():
+    # An adjustment's reason in the words of the adjustment form (the code is what is stored).
+    return {"adjustment_reason": lambda code: REASONS.get(code, code)}
 
 
 def approvals_page(form=None, status=200, failed_id=None, refund_form=None, failed_refund=None):

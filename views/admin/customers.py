@@ -39,6 +39,7 @@ from models.groups.group import group_of
 from models.groups.group import GroupError
 from models.groups.management import group_change
 from models.groups.management import put_in_group
+from models.shop.language import format_percent_bp
 from models.users.security_log import events_of
 from models.users.user import CREATED_BY_OWNER
 from models.users.user import CUSTOMER
@@ -72,6 +73,7 @@ def customer_helpers():
         "phone_display": phone_display,
         "phone_example": phone_example(),
         "source_label": lambda source: SOURCES.get(source, source),
+        "percent_bp": format_percent_bp,
     }
 
 

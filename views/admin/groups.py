@@ -21,12 +21,19 @@ from models.groups.group import SETTING_FIELDS
 from models.groups.management import create_group
 from models.groups.management import retire_group
 from models.groups.management import update_group
+from models.shop.language import format_percent_bp
 from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.security import owner_required
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
+
+
+@bp.context_processor
+def group_helpers():
+    return {"percent_bp": format_percent_bp}
+
 
 GROUP_FIELDS = (
     "name",

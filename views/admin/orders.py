@@ -68,7 +68,10 @@ BULK_MAX = 200
 
 @bp.context_processor
 def order_helpers():
-    return {"channel_label": channel_label}
+    return {
+        "channel_label": channel_label,
+        "status_label": lambda status: STATUS_LABELS.get(status, status),
+    }
 
 
 def channel_label(channel):

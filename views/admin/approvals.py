@@ -18,11 +18,14 @@ from forms.refunds import RefundApprovalForm
 from forms.refunds import RefundDeclineForm
 from models.funds.adjustments import decide_adjustment
 from models.funds.adjustments import pending_adjustments
+from models.funds.adjustments import PendingAdjustment
 from models.funds.adjustments import REASONS
+from models.funds.credit_requests import CreditRequest
 from models.funds.credit_requests import decide_credit
 from models.funds.credit_requests import pending_credit_requests
 from models.funds.ledger import Declined
 from models.groups.applications import decide
+from models.groups.applications import GroupApplication
 from models.groups.applications import pending_applications
 from models.groups.group import GroupError
 from models.refunds.requests import AlreadyDecided
@@ -34,6 +37,7 @@ from models.refunds.requests import RequestNotFound
 from payments import FAILED
 from payments import SUCCEEDED
 from views.formatting import money
+from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.security import fresh_password_required
@@ -82,14 +86,15 @@ def index():
 @bp.post("/applications/<id:application_id>/<any(approve, reject):decision>")
 @owner_required
 def decide_application(application_id, decision):
+    # An unknown id is 404 before anything else (the models' messages are in the reader's language,
+    # so no view tells "not found" from their words).
+    row_or_404(GroupApplication, application_id)
     form = ApplicationDecisionForm()
     if not form.validate_on_submit():
         return approvals_page(form, 422)
     try:
         application = decide(application_id, decision == "approve", current_user, form.reason.data or "")
     except GroupError as error:
-        if "doesn't exist" in str(error):
-            abort(404)
         form.reason.errors.append(str(error))
         return approvals_page(form, 422, failed_id=application_id)
     if decision == "approve":
@@ -107,6 +112,7 @@ def decide_application(application_id, decision):
 @bp.post("/credit/<id:request_id>/<any(approve, decline):decision>")
 @owner_required
 def decide_credit_request(request_id, decision):
+    row_or_404(CreditRequest, request_id)
     form = CreditDecisionForm()
     if not form.validate_on_submit():
         return approvals_page(status=422)
@@ -119,8 +125,6 @@ def decide_credit_request(request_id, decision):
             note=form.note.data or "",
         )
     except GroupError as error:
-        if "doesn't exist" in str(error):
-            abort(404)
         flash(str(error), "error")
         return approvals_page(status=422)
     if decision == "approve":
@@ -139,6 +143,7 @@ def decide_credit_request(request_id, decision):
 @owner_required
 @fresh_password_required()
 def decide_adjustment_request(adjustment_id, decision):
+    row_or_404(PendingAdjustment, adjustment_id)
     try:
         decide_adjustment(adjustment_id, decision == "approve", current_user._get_current_object())
     except Declined:
@@ -148,8 +153,6 @@ def decide_adjustment_request(adjustment_id, decision):
         )
         return approvals_page(status=422)
     except GroupError as error:
-        if "doesn't exist" in str(error):
-            abort(404)
         flash(str(error), "error")
         return approvals_page(status=422)
     flash(

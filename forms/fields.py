@@ -7,6 +7,10 @@ from decimal import Decimal
 
 import phonenumbers
 from babel.numbers import get_currency_precision
+from flask_babel import format_number
+from flask_babel import gettext
+from flask_babel import lazy_gettext
+from flask_babel import ngettext
 from wtforms import HiddenField
 from wtforms import SelectField
 from wtforms import StringField
@@ -31,6 +35,8 @@ from models.values import row_id
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 KEY_SHAPE = r"^[A-Za-z0-9_-]{16,64}$"
+CHOOSE_LISTED = lazy_gettext("Choose one of the listed options.")
+FORM_EXPIRED = lazy_gettext("This form has expired. Please reload the page.")
 
 
 def clean_text(value):
@@ -48,24 +54,28 @@ def plain_text(form, field):
     """
     allowed = LINE_BREAKS if isinstance(field, TextAreaField) else ""
     if field.data and isinstance(field.data, str) and has_invisible_characters(field.data, allowed):
-        raise ValidationError(f"{field.label.text} contains characters we can't store. Please retype it.")
+        raise ValidationError(
+            gettext("%(label)s contains characters we can't store. Please retype it.", label=field.label.text)
+        )
 
 
 def email_address(form, field):
     try:
         field.data = normalized_email(field.data or "")
     except ValueError:
-        raise ValidationError("Enter an email address like name@example.com.") from None
+        raise ValidationError(gettext("Enter an email address like name@example.com.")) from None
 
 
 def new_password(form, field):
     password = field.data or ""
     if len(password) < PASSWORD_MIN:
-        raise ValidationError(f"Use at least {PASSWORD_MIN} characters.")
+        raise ValidationError(gettext("Use at least %(number)s characters.", number=PASSWORD_MIN))
     if len(password) > PASSWORD_MAX:
-        raise ValidationError(f"Use at most {PASSWORD_MAX} characters.")
+        raise ValidationError(gettext("Use at most %(number)s characters.", number=PASSWORD_MAX))
     if password.lower() in common_passwords() or len(set(password)) < 3:
-        raise ValidationError("That password is too common. Try a few words that mean something to you.")
+        raise ValidationError(
+            gettext("That password is too common. Try a few words that mean something to you.")
+        )
 
 
 def phone_number(*countries):
@@ -86,8 +96,10 @@ def phone_number(*countries):
             except NoSuchPhoneNumber:
                 readable = True
         if not readable:
-            raise ValidationError("Enter a phone number like 020 7946 0000 or +44 20 7946 0000.")
-        raise ValidationError("That phone number doesn't look right. Check the digits and the country code.")
+            raise ValidationError(gettext("Enter a phone number like 020 7946 0000 or +44 20 7946 0000."))
+        raise ValidationError(
+            gettext("That phone number doesn't look right. Check the digits and the country code.")
+        )
 
     return validate
 
@@ -103,7 +115,15 @@ def national_phone(e164, default_country):
 
 
 def country_choices(locale):
-    return sorted(country_names(locale).items(), key=lambda pair: pair[1])
+    """(code, name) for every country, in alphabetical order as the language reads it: accents
+    don't count (« Égypte » comes after « Danemark », not after « Zimbabwe »)."""
+    return sorted(country_names(locale).items(), key=lambda pair: alphabetical(pair[1]))
+
+
+def alphabetical(text):
+    """A sort key for names: without accents, case folded (then as written, to break ties)."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    return bare.casefold(), text
 
 
 def currency_decimals():
@@ -142,24 +162,28 @@ class MoneyField(StringField):
         text = (valuelist[0] or "").strip()
         self.data = None
         if not text:
-            raise ValueError("Enter an amount, like 10 or 12.50.")
+            raise ValueError(gettext("Enter an amount, like 10 or 12.50."))
         decimals = currency_decimals()
         minor = minor_units(text, decimals)
         if minor is None:
             raise ValueError(
-                f"Enter an amount using digits and at most {decimals} decimals, like 12.50."
+                ngettext(
+                    "Enter an amount using digits and at most %(num)d decimal, like 12.5.",
+                    "Enter an amount using digits and at most %(num)d decimals, like 12.50.",
+                    decimals,
+                )
                 if decimals
-                else "Enter a whole amount using digits, like 1200."
+                else gettext("Enter a whole amount using digits, like 1200.")
             )
         if minor > MONEY_MAX:
-            raise ValueError("That amount is too large.")
+            raise ValueError(gettext("That amount is too large."))
         if minor == 0 and not self.allow_zero:
-            raise ValueError("Enter an amount above zero.")
+            raise ValueError(gettext("Enter an amount above zero."))
         self.data = minor
 
     def pre_validate(self, form):
         if self.data is None and not self.process_errors:
-            raise ValidationError("Enter an amount, like 10 or 12.50.")
+            raise ValidationError(gettext("Enter an amount, like 10 or 12.50."))
 
 
 class Required:
@@ -182,7 +206,7 @@ class IdempotencyKeyField(HiddenField):
     what its first submission did instead of doing it again. A key that isn't one is refused
     with `expired`."""
 
-    def __init__(self, expired="This form has expired. Please reload the page.", **kwargs):
+    def __init__(self, expired=FORM_EXPIRED, **kwargs):
         super().__init__(default=new_key, validators=[Regexp(KEY_SHAPE, message=expired)], **kwargs)
 
 
@@ -203,7 +227,7 @@ class IdField(HiddenField):
     """A row's id in a hidden field, held as an int (None when empty). Anything no id can be
     (2**63, "-1", "²", "١٢", "abc") is refused with `message`, and never reaches the database."""
 
-    def __init__(self, label=None, validators=None, message="Choose one of the listed options.", **kwargs):
+    def __init__(self, label=None, validators=None, message=CHOOSE_LISTED, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.message = message
 
@@ -223,7 +247,7 @@ class IdSelectField(SelectField):
     Anything no id can be is refused with `message`, as is an id not offered (unless
     validate_choice=False, where the view looks the row up itself)."""
 
-    def __init__(self, label=None, validators=None, message="Choose one of the listed options.", **kwargs):
+    def __init__(self, label=None, validators=None, message=CHOOSE_LISTED, **kwargs):
         super().__init__(
             label,
             validators,
@@ -232,6 +256,26 @@ class IdSelectField(SelectField):
             invalid_choice_message=message,
             **kwargs,
         )
+
+
+# A whole number's problems, each a whole sentence (word order and agreement differ between
+# languages). A field gives its own with `messages=` ({key: lazy_gettext(...)}, the keys below;
+# %(minimum)s and %(maximum)s are filled in); WHOLE_NUMBER_MESSAGES otherwise. `noun` is the older
+# way and still works: it names the field inside general sentences (NOUN_MESSAGES).
+WHOLE_NUMBER_MESSAGES = {
+    "missing": lazy_gettext("Enter a number, like 2."),
+    "negative": lazy_gettext("The number can't be negative."),
+    "not_whole": lazy_gettext("Enter the number as a whole number using digits, like 2."),
+    "too_small": lazy_gettext("The number must be at least %(minimum)s."),
+    "too_large": lazy_gettext("The number can be at most %(maximum)s."),
+}
+NOUN_MESSAGES = {
+    "missing": lazy_gettext("Enter a %(noun)s, like 2."),
+    "negative": lazy_gettext("The %(noun)s can't be negative."),
+    "not_whole": lazy_gettext("Enter the %(noun)s as a whole number using digits, like 2."),
+    "too_small": lazy_gettext("The %(noun)s must be at least %(minimum)s."),
+    "too_large": lazy_gettext("The %(noun)s can be at most %(maximum)s."),
+}
 
 
 class WholeNumberField(StringField):
@@ -243,14 +287,39 @@ class WholeNumberField(StringField):
     """
 
     def __init__(
-        self, label=None, validators=None, minimum=0, maximum=None, noun="number", missing=None, **kwargs
+        self,
+        label=None,
+        validators=None,
+        minimum=0,
+        maximum=None,
+        noun=None,
+        missing=None,
+        messages=None,
+        **kwargs,
     ):
         self.minimum, self.maximum, self.noun = minimum, maximum, noun
-        self.missing = missing or f"Enter a {noun}, like 2."
+        self.messages = {**(NOUN_MESSAGES if noun else WHOLE_NUMBER_MESSAGES), **(messages or {})}
+        if missing:
+            self.messages["missing"] = missing
         render_kw = {"inputmode": "numeric", "autocomplete": "off", "class": "input-number"}
         render_kw.update(kwargs.pop("render_kw", {}))
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
         self.flags.required = not any(isinstance(v, Optional) for v in self.validators)
+
+    @property
+    def missing(self):
+        return self.message("missing")
+
+    def message(self, key):
+        """The problem `key` in the page's language, with the field's numbers filled in."""
+        text = str(self.messages[key])
+        if "%(" not in text:
+            return text
+        return text % {
+            "noun": self.noun,
+            "minimum": format_number(self.minimum),
+            "maximum": format_number(self.maximum) if self.maximum is not None else "",
+        }
 
     def _value(self):
         if self.raw_data:
@@ -268,15 +337,15 @@ class WholeNumberField(StringField):
                 raise ValueError(self.missing)
             return
         if re.fullmatch(r"-\s*[0-9]+", text):
-            raise ValueError(f"The {self.noun} can't be negative.")
+            raise ValueError(self.message("negative"))
         # [0-9], not \d: \d also matches other scripts' digits.
         if not re.fullmatch(r"[0-9]{1,9}", text):
-            raise ValueError(f"Enter the {self.noun} as a whole number using digits, like 2.")
+            raise ValueError(self.message("not_whole"))
         number = int(text)
         if number < self.minimum:
-            raise ValueError(f"The {self.noun} must be at least {self.minimum}.")
+            raise ValueError(self.message("too_small"))
         if self.maximum is not None and number > self.maximum:
-            raise ValueError(f"The {self.noun} can be at most {self.maximum:,}.")
+            raise ValueError(self.message("too_large"))
         self.data = number
 
     def pre_validate(self, form):
@@ -299,8 +368,8 @@ class PercentField(StringField):
         text = (valuelist[0] or "").strip().rstrip("%").strip()
         self.data = None
         if not re.match(r"^[0-9]{1,3}(?:[.,][0-9]{1,2})?$", text):
-            raise ValueError("Enter a percentage like 2 or 2.5.")
+            raise ValueError(gettext("Enter a percentage like 2 or 2.5."))
         basis_points = int(Decimal(text.replace(",", ".")) * 100)
         if basis_points > 10_000:
-            raise ValueError("A percentage can be at most 100.")
+            raise ValueError(gettext("A percentage can be at most 100."))
         self.data = basis_points

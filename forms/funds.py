@@ -1,6 +1,7 @@
 """Account funds and credit: top-ups and the history filter, credit requests and repayments (customers);
 credit decisions, bank payments and balance adjustments (the shop). Refunds: forms/refunds.py."""
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms import HiddenField
@@ -24,8 +25,8 @@ from models.funds.history import CATEGORY_LABELS
 
 
 class TopUpForm(FlaskForm):
-    amount = MoneyField("Other amount", validators=[Required()])
-    idempotency_key = IdempotencyKeyField(expired="This form has expired. Please try again.")
+    amount = MoneyField(lazy_gettext("Other amount"), validators=[Required()])
+    idempotency_key = IdempotencyKeyField(expired=lazy_gettext("This form has expired. Please try again."))
 
 
 class HistoryFilterForm(FlaskForm):
@@ -33,14 +34,14 @@ class HistoryFilterForm(FlaskForm):
         csrf = False  # a GET filter changes nothing
 
     category = SelectField(
-        "Category",
-        choices=[SelectChoice("", "All movements")]
+        lazy_gettext("Category"),
+        choices=[SelectChoice("", lazy_gettext("All movements"))]
         + [SelectChoice(value, label) for value, label in CATEGORY_LABELS.items()],
         default="",
         validate_choice=True,
     )
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
+    since = DateField(lazy_gettext("From"), validators=[Optional()])
+    until = DateField(lazy_gettext("To"), validators=[Optional()])
 
     def filters(self):
         """(category, since, until) as far as they are valid; an invalid part is ignored."""
@@ -53,12 +54,12 @@ class HistoryFilterForm(FlaskForm):
 
 
 class CreditRequestForm(FlaskForm):
-    amount = MoneyField("Credit limit you would like")
+    amount = MoneyField(lazy_gettext("Credit limit you would like"))
     reason = TextAreaField(
-        "Why you need it",
+        lazy_gettext("Why you need it"),
         validators=[
-            DataRequired("Tell the shop briefly why."),
-            Length(max=500, message="Keep it under 500 characters."),
+            DataRequired(lazy_gettext("Tell the shop briefly why.")),
+            Length(max=500, message=lazy_gettext("Keep it under 500 characters.")),
             plain_text,
         ],
         filters=[clean_text],
@@ -66,36 +67,42 @@ class CreditRequestForm(FlaskForm):
 
 
 class RepaymentForm(FlaskForm):
-    amount = MoneyField("Amount to pay back")
+    amount = MoneyField(lazy_gettext("Amount to pay back"))
     method = RadioField(
-        "How you'll pay",
+        lazy_gettext("How you'll pay"),
         choices=[
-            SelectChoice("card", "By card, now (on our payment provider's page)"),
-            SelectChoice("bank", "By bank transfer (we'll show our bank details)"),
+            SelectChoice("card", lazy_gettext("By card, now (on our payment provider's page)")),
+            SelectChoice("bank", lazy_gettext("By bank transfer (we'll show our bank details)")),
         ],
         default="card",
-        validators=[DataRequired("Choose how you'll pay.")],
+        validators=[DataRequired(lazy_gettext("Choose how you'll pay."))],
     )
-    idempotency_key = IdempotencyKeyField(expired="This form has expired. Please try again.")
+    idempotency_key = IdempotencyKeyField(expired=lazy_gettext("This form has expired. Please try again."))
 
 
 class BankPaymentForm(FlaskForm):
     """The owner records a bank transfer that paid back a customer's debt."""
 
     idempotency_key = IdempotencyKeyField()
-    amount = MoneyField("Amount received")
+    amount = MoneyField(lazy_gettext("Amount received"))
     reference = StringField(
-        "Bank reference",
-        description="As it appears on the bank statement.",
-        validators=[DataRequired("Enter the transfer's reference."), Length(max=80), plain_text],
+        lazy_gettext("Bank reference"),
+        description=lazy_gettext("As it appears on the bank statement."),
+        validators=[
+            DataRequired(lazy_gettext("Enter the transfer's reference.")),
+            Length(max=80),
+            plain_text,
+        ],
         filters=[clean_text],
     )
 
 
 class CreditDecisionForm(FlaskForm):
-    amount = MoneyField("Limit to grant", allow_zero=True, validators=[Optional()])
+    amount = MoneyField(lazy_gettext("Limit to grant"), allow_zero=True, validators=[Optional()])
     note = TextAreaField(
-        "Note to the customer", validators=[Optional(), Length(max=500), plain_text], filters=[clean_text]
+        lazy_gettext("Note to the customer"),
+        validators=[Optional(), Length(max=500), plain_text],
+        filters=[clean_text],
     )
 
 
@@ -103,25 +110,30 @@ class AdjustmentForm(FlaskForm):
     # Not checked like IdempotencyKeyField: a missing key is a new adjustment (see the view).
     idempotency_key = HiddenField(default=new_key)
     direction = RadioField(
-        "Direction",
-        choices=[SelectChoice("up", "Add to the balance"), SelectChoice("down", "Take from the balance")],
+        lazy_gettext("Direction"),
+        choices=[
+            SelectChoice("up", lazy_gettext("Add to the balance")),
+            SelectChoice("down", lazy_gettext("Take from the balance")),
+        ],
         default="up",
     )
-    amount = MoneyField("Amount")
+    amount = MoneyField(lazy_gettext("Amount"))
     reason_code = SelectField(
-        "Reason",
+        lazy_gettext("Reason"),
         choices=[
-            SelectChoice("", "Choose a reason"),
+            SelectChoice("", lazy_gettext("Choose a reason")),
             *(SelectChoice(code, label) for code, label in REASONS.items()),
         ],
-        validators=[DataRequired("Choose a reason.")],
+        validators=[DataRequired(lazy_gettext("Choose a reason."))],
     )
     note = TextAreaField(
-        "Note for the ledger", validators=[Optional(), Length(max=300), plain_text], filters=[clean_text]
+        lazy_gettext("Note for the ledger"),
+        validators=[Optional(), Length(max=300), plain_text],
+        filters=[clean_text],
     )
     message = TextAreaField(
-        "Message to the customer",
-        description="Sent by email. Leave it empty to send nothing.",
+        lazy_gettext("Message to the customer"),
+        description=lazy_gettext("Sent by email. Leave it empty to send nothing."),
         validators=[Optional(), Length(max=1000), plain_text],
         filters=[clean_text],
     )

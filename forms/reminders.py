@@ -4,6 +4,8 @@ import datetime
 import json
 import re
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import RadioField
@@ -25,7 +27,19 @@ from models.reminders.settings import DISPATCH
 from models.reminders.settings import WEEKDAYS
 
 WEEKDAY_NAMES = dict(
-    zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
+    zip(
+        WEEKDAYS,
+        (
+            lazy_gettext("Monday"),
+            lazy_gettext("Tuesday"),
+            lazy_gettext("Wednesday"),
+            lazy_gettext("Thursday"),
+            lazy_gettext("Friday"),
+            lazy_gettext("Saturday"),
+            lazy_gettext("Sunday"),
+        ),
+        strict=True,
+    )
 )
 TIME_SHAPE = re.compile(r"([0-9]{1,2})[:.]([0-9]{2})")
 DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -61,12 +75,14 @@ class TimesField(StringField):
         self.data = []
         words = [word for word in re.split(r"[\s,;]+", valuelist[0] or "") if word]
         if len(words) > 24:
-            raise ValueError("Use at most 24 dispatch times a day.")
+            raise ValueError(gettext("Use at most 24 dispatch times a day."))
         times = set()
         for word in words:
             time = parse_time(word)
             if time is None:
-                raise ValueError(f'"{word[:20]}" is not a time. Write times like 11:00, 17:00.')
+                raise ValueError(
+                    gettext('"%(word)s" is not a time. Write times like 11:00, 17:00.', word=word[:20])
+                )
             times.add(time)
         self.data = sorted(times)
 
@@ -86,14 +102,14 @@ class TimeOfDayField(StringField):
         text = (valuelist[0] or "").strip()
         self.data = parse_time(text) if text else None
         if text and self.data is None:
-            raise ValueError(f'"{text[:20]}" is not a time. Write it like 21:00.')
+            raise ValueError(gettext('"%(word)s" is not a time. Write it like 21:00.', word=text[:20]))
 
 
 def time_of_day(label, description):
     return TimeOfDayField(
         label,
         description=description,
-        validators=[InputRequired("Enter a time like 21:00.")],
+        validators=[InputRequired(lazy_gettext("Enter a time like 21:00."))],
         render_kw={"class": "input-short", "autocomplete": "off"},
     )
 
@@ -113,7 +129,7 @@ class DatesField(TextAreaField):
         self.data = []
         words = [word for word in re.split(r"[\s,;]+", valuelist[0] or "") if word]
         if len(words) > CLOSED_DATES_MAX:
-            raise ValueError(f"Use at most {CLOSED_DATES_MAX} dates.")
+            raise ValueError(gettext("Use at most %(count)d dates.", count=CLOSED_DATES_MAX))
         days = set()
         for word in words:
             try:
@@ -122,7 +138,10 @@ class DatesField(TextAreaField):
                 days.add(datetime.date.fromisoformat(word))
             except ValueError:
                 raise ValueError(
-                    f'"{word[:20]}" is not a date. Write one date a line as year-month-day, like 2026-12-24.'
+                    gettext(
+                        '"%(word)s" is not a date. Write one date a line as year-month-day, like 2026-12-24.',
+                        word=word[:20],
+                    )
                 ) from None
         self.data = sorted(days)
 
@@ -133,7 +152,12 @@ def whole_number(label, minimum, maximum, noun, description):
         minimum=minimum,
         maximum=maximum,
         noun=noun,
-        missing=f"Enter the {noun}, between {minimum} and {maximum}.",
+        missing=lazy_gettext(
+            "Enter the %(noun)s, between %(minimum)d and %(maximum)d.",
+            noun=noun,
+            minimum=minimum,
+            maximum=maximum,
+        ),
         description=description,
     )
 
@@ -141,20 +165,22 @@ def whole_number(label, minimum, maximum, noun, description):
 def times_field(day):
     return TimesField(
         WEEKDAY_NAMES[day],
-        render_kw={"autocomplete": "off", "spellcheck": "false", "placeholder": "No dispatch"},
+        render_kw={"autocomplete": "off", "spellcheck": "false", "placeholder": lazy_gettext("No dispatch")},
     )
 
 
 class ReminderSettingsForm(FlaskForm):
-    enabled = BooleanField("Send payment reminders")
+    enabled = BooleanField(lazy_gettext("Send payment reminders"))
     mode = RadioField(
-        "When reminders go out",
+        lazy_gettext("When reminders go out"),
         choices=[
-            SelectChoice(DISPATCH, "In the window before each dispatch"),
-            SelectChoice(AFTER_ORDER, "A set number of hours after the order, outside quiet hours"),
+            SelectChoice(DISPATCH, lazy_gettext("In the window before each dispatch")),
+            SelectChoice(
+                AFTER_ORDER, lazy_gettext("A set number of hours after the order, outside quiet hours")
+            ),
         ],
         default=DISPATCH,
-        validators=[InputRequired("Choose when reminders go out.")],
+        validators=[InputRequired(lazy_gettext("Choose when reminders go out."))],
     )
     times_mon = times_field("mon")
     times_tue = times_field("tue")
@@ -164,51 +190,63 @@ class ReminderSettingsForm(FlaskForm):
     times_sat = times_field("sat")
     times_sun = times_field("sun")
     window_minutes = whole_number(
-        "Reminder window (minutes before a dispatch)",
+        lazy_gettext("Reminder window (minutes before a dispatch)"),
         5,
         600,
-        "window length",
-        "60 sends reminders in the hour before each dispatch, e.g. 10:00–11:00 for an 11:00 dispatch.",
+        lazy_gettext("window length"),
+        lazy_gettext(
+            "60 sends reminders in the hour before each dispatch, e.g. 10:00–11:00 for an 11:00 dispatch."
+        ),
     )
     closed_dates = DatesField(
-        "Closed dates",
-        description="One date a line, like 2026-12-24. No dispatch, and so no reminders, on these days.",
-        validators=[Optional(), Length(max=5000, message="Use at most 5000 characters.")],
+        lazy_gettext("Closed dates"),
+        description=lazy_gettext(
+            "One date a line, like 2026-12-24. No dispatch, and so no reminders, on these days."
+        ),
+        validators=[Optional(), Length(max=5000, message=lazy_gettext("Use at most 5000 characters."))],
         render_kw={"rows": 4, "autocomplete": "off", "spellcheck": "false"},
     )
     hours_after_order = whole_number(
-        "Hours after the order", 1, 72, "number of hours", "Used when reminders go out after the order."
+        lazy_gettext("Hours after the order"),
+        1,
+        72,
+        lazy_gettext("number of hours"),
+        lazy_gettext("Used when reminders go out after the order."),
     )
-    quiet_start = time_of_day("Quiet hours start", "No reminders from this time…")
-    quiet_end = time_of_day("Quiet hours end", "…until this time (the next morning if it is earlier).")
+    quiet_start = time_of_day(lazy_gettext("Quiet hours start"), lazy_gettext("No reminders from this time…"))
+    quiet_end = time_of_day(
+        lazy_gettext("Quiet hours end"), lazy_gettext("…until this time (the next morning if it is earlier).")
+    )
     min_age_minutes = whole_number(
-        "Minimum order age (minutes)",
+        lazy_gettext("Minimum order age (minutes)"),
         0,
         1440,
-        "minimum age",
-        "A customer who ordered a moment ago is probably paying right now: wait this long.",
+        lazy_gettext("minimum age"),
+        lazy_gettext("A customer who ordered a moment ago is probably paying right now: wait this long."),
     )
     cancel_margin_hours = whole_number(
-        "Skip orders cancelled within (hours)",
+        lazy_gettext("Skip orders cancelled within (hours)"),
         0,
         168,
-        "number of hours",
-        "An order whose automatic cancellation is this close gets no reminder.",
+        lazy_gettext("number of hours"),
+        lazy_gettext("An order whose automatic cancellation is this close gets no reminder."),
     )
     max_per_order = whole_number(
-        "Reminders per order at most",
+        lazy_gettext("Reminders per order at most"),
         1,
         10,
-        "number of reminders",
-        "A customer never gets more than one a day.",
+        lazy_gettext("number of reminders"),
+        lazy_gettext("A customer never gets more than one a day."),
     )
     reorder_hours = whole_number(
-        "Re-order time (hours)",
+        lazy_gettext("Re-order time (hours)"),
         0,
         168,
-        "re-order time",
-        "An unpaid order gets no reminder once the customer has placed another order within this "
-        "many hours after it and paid that one: they ordered again. 0 turns this off.",
+        lazy_gettext("re-order time"),
+        lazy_gettext(
+            "An unpaid order gets no reminder once the customer has placed another order within this "
+            "many hours after it and paid that one: they ordered again. 0 turns this off."
+        ),
     )
 
     def day_fields(self):
@@ -253,20 +291,32 @@ def known_placeholders(form, field):
         return
     names = [f"{{{name}}}" for name in unknown]
     if len(names) == 1:
-        said = f"{names[0]} is not a placeholder"
-    else:
-        said = f"{', '.join(names[:-1])} and {names[-1]} are not placeholders"
+        raise ValidationError(
+            gettext(
+                "%(name)s is not a placeholder; use one from the list of placeholders, or write {{ and }} "
+                "for a brace.",
+                name=names[0],
+            )
+        )
     raise ValidationError(
-        f"{said}; use one from the list of placeholders, or write {{{{ and }}}} for a brace."
+        gettext(
+            "%(names)s and %(last)s are not placeholders; use one from the list of placeholders, or "
+            "write {{ and }} for a brace.",
+            names=", ".join(names[:-1]),
+            last=names[-1],
+        )
     )
 
 
 class ReminderTemplateForm(FlaskForm):
     subject = StringField(
-        "Subject",
+        lazy_gettext("Subject"),
         validators=[
-            DataRequired("Write the email's subject."),
-            Length(max=SUBJECT_MAX, message=f"Use at most {SUBJECT_MAX} characters in the subject."),
+            DataRequired(lazy_gettext("Write the email's subject.")),
+            Length(
+                max=SUBJECT_MAX,
+                message=lazy_gettext("Use at most %(count)d characters in the subject.", count=SUBJECT_MAX),
+            ),
             plain_text,
             known_placeholders,
         ],
@@ -274,10 +324,13 @@ class ReminderTemplateForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
     body = TextAreaField(
-        "Message",
+        lazy_gettext("Message"),
         validators=[
-            DataRequired("Write the message."),
-            Length(max=BODY_MAX, message=f"Use at most {BODY_MAX} characters in the message."),
+            DataRequired(lazy_gettext("Write the message.")),
+            Length(
+                max=BODY_MAX,
+                message=lazy_gettext("Use at most %(count)d characters in the message.", count=BODY_MAX),
+            ),
             plain_text,
             known_placeholders,
         ],
@@ -302,7 +355,11 @@ def category_paragraphs_form(categories, texts):
                     Optional(),
                     Length(
                         max=PARAGRAPH_MAX,
-                        message=f"Use at most {PARAGRAPH_MAX} characters for {category.name}.",
+                        message=gettext(
+                            "Use at most %(count)d characters for %(name)s.",
+                            count=PARAGRAPH_MAX,
+                            name=category.name,
+                        ),
                     ),
                     plain_text,
                 ],

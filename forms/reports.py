@@ -3,6 +3,8 @@
 import datetime
 
 from flask import request
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms import SearchField
@@ -35,29 +37,41 @@ class ReportFilterForm(FlaskForm):
         csrf = False
 
     period = SelectField(
-        "Period",
+        lazy_gettext("Period"),
         choices=[SelectChoice(key, label) for key, label in PRESETS.items()],
         default="this_month",
         validate_choice=False,
     )
-    date_from = DateField("First day", validators=[Optional()])
-    date_to = DateField("Last day", validators=[Optional()])
+    date_from = DateField(lazy_gettext("First day"), validators=[Optional()])
+    date_to = DateField(lazy_gettext("Last day"), validators=[Optional()])
     by = SelectField(
-        "Group days by",
-        choices=[SelectChoice("", "As suits the period")] + [SelectChoice(k, v) for k, v in BUCKETS.items()],
+        lazy_gettext("Group days by"),
+        choices=[SelectChoice("", lazy_gettext("As suits the period"))]
+        + [SelectChoice(k, v) for k, v in BUCKETS.items()],
         default="",
         validate_choice=False,
     )
-    group = IdSelectField("Customer group", default="", message="Choose one of the shop's groups.")
+    group = IdSelectField(
+        lazy_gettext("Customer group"), default="", message=lazy_gettext("Choose one of the shop's groups.")
+    )
     customer = SearchField(
-        "Customer email", validators=[Optional(), Length(max=254), plain_text], filters=[clean_text]
+        lazy_gettext("Customer email"),
+        validators=[
+            Optional(),
+            Length(max=254),
+            plain_text,
+        ],
+        filters=[clean_text],
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         groups = CustomerGroup.select().order_by(CustomerGroup.name)
-        self.group.choices = [SelectChoice("", "All customers")] + [
-            SelectChoice(str(group.id), group.name + (" (retired)" if group.is_retired else ""))
+        self.group.choices = [SelectChoice("", gettext("All customers"))] + [
+            SelectChoice(
+                str(group.id),
+                gettext("%(name)s (retired)", name=group.name) if group.is_retired else group.name,
+            )
             for group in groups
         ]
 
@@ -76,19 +90,28 @@ class ReportFilterForm(FlaskForm):
         if group_id and customer_id:
             self.customer.errors = [
                 *self.customer.errors,
-                "Choose a customer group or one customer, not both.",
+                gettext("Choose a customer group or one customer, not both."),
             ]
         if self.errors or first is None:
             return None, notes
         if last > today:
             last = today
-            notes.append("Figures stop today; the period was cut there.")
+            notes.append(gettext("Figures stop today; the period was cut there."))
         if first > last:
-            self.date_from.errors = [*self.date_from.errors, "Choose a first day on or before today."]
+            self.date_from.errors = [
+                *self.date_from.errors,
+                gettext("Choose a first day on or before today."),
+            ]
             return None, notes
         if (last - first).days + 1 > MAX_DAYS:
             first = last - datetime.timedelta(days=MAX_DAYS - 1)
-            notes.append(f"A report covers at most {MAX_DAYS} days: it starts on {first.isoformat()}.")
+            notes.append(
+                gettext(
+                    "A report covers at most %(days)d days: it starts on %(first)s.",
+                    days=MAX_DAYS,
+                    first=first.isoformat(),
+                )
+            )
         bucket = self.by.data if self.by.data in BUCKETS else default_bucket((last - first).days + 1)
         return Scope(first, last, bucket, group_id, customer_id), notes
 
@@ -96,7 +119,7 @@ class ReportFilterForm(FlaskForm):
         if self.date_from.data and self.date_to.data:
             self.period.data = "custom"  # two days typed mean those days, whatever the menu says
         if self.period.data not in PRESETS:
-            self.period.errors = ["Choose one of the periods."]
+            self.period.errors = [gettext("Choose one of the periods.")]
             return None, None
         if self.period.data != "custom":
             return preset_days(self.period.data, today)
@@ -105,13 +128,13 @@ class ReportFilterForm(FlaskForm):
             return None, None
         if not first or not last:
             missing = self.date_from if not first else self.date_to
-            missing.errors = [*missing.errors, "Enter both days of the period, like 2026-11-30."]
+            missing.errors = [*missing.errors, gettext("Enter both days of the period, like 2026-11-30.")]
             return None, None
         if first > last:
-            self.date_to.errors = [*self.date_to.errors, "The last day is before the first day."]
+            self.date_to.errors = [*self.date_to.errors, gettext("The last day is before the first day.")]
             return None, None
         if first < EARLIEST:
-            self.date_from.errors = [*self.date_from.errors, "Choose a day from 1 January 2000 on."]
+            self.date_from.errors = [*self.date_from.errors, gettext("Choose a day from 1 January 2000 on.")]
             return None, None
         return first, last
 
@@ -123,6 +146,6 @@ class ReportFilterForm(FlaskForm):
             return None
         customer = User.by_email(self.customer.data)
         if customer is None or customer.role != CUSTOMER:
-            self.customer.errors = [*self.customer.errors, "No customer has this email address."]
+            self.customer.errors = [*self.customer.errors, gettext("No customer has this email address.")]
             return None
         return customer.id

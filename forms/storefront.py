@@ -2,6 +2,8 @@
 
 import re
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField
@@ -32,33 +34,47 @@ from models.storefront.delivery import ESTIMATE_MAX
 from models.storefront.delivery import NAME_MAX as DELIVERY_NAME_MAX
 from models.storefront.pictures import valid_key
 
+QUANTITY_MESSAGES = {
+    "missing": lazy_gettext("Enter a quantity, like 2."),
+    "negative": lazy_gettext("The quantity can't be negative."),
+    "not_whole": lazy_gettext("Enter the quantity as a whole number using digits, like 2."),
+    "too_small": lazy_gettext("The quantity must be at least %(minimum)s."),
+    "too_large": lazy_gettext("The quantity can be at most %(maximum)s."),
+}
+
 
 class AddToCartForm(FlaskForm):
-    quantity = WholeNumberField("Quantity", minimum=1, maximum=MAX_QUANTITY, noun="quantity", default=1)
+    quantity = WholeNumberField(
+        lazy_gettext("Quantity"), minimum=1, maximum=MAX_QUANTITY, messages=QUANTITY_MESSAGES, default=1
+    )
 
 
 class DeliveryCountryForm(FlaskForm):
     """The country the cart estimates delivery to (the view sets the choices: the shop's list)."""
 
-    country = SelectField("Deliver to", validators=[InputRequired("Choose a country.")])
+    country = SelectField(
+        lazy_gettext("Deliver to"), validators=[InputRequired(lazy_gettext("Choose a country."))]
+    )
 
 
 class QuantityForm(FlaskForm):
     """A line's quantity; 0 takes the product out of the cart."""
 
-    quantity = WholeNumberField("Quantity", minimum=0, maximum=MAX_QUANTITY, noun="quantity")
+    quantity = WholeNumberField(
+        lazy_gettext("Quantity"), minimum=0, maximum=MAX_QUANTITY, messages=QUANTITY_MESSAGES
+    )
 
 
-SLUG_HINT = "The end of the page's web address. Leave it empty to make one from the name."
+SLUG_HINT = lazy_gettext("The end of the page's web address. Leave it empty to make one from the name.")
 
 
 def slug_field():
     return StringField(
-        "Web address",
+        lazy_gettext("Web address"),
         description=SLUG_HINT,
         validators=[
             Optional(),
-            Length(max=SLUG_MAX, message=f"Use at most {SLUG_MAX} characters."),
+            Length(max=SLUG_MAX, message=lazy_gettext("Use at most %(number)s characters.", number=SLUG_MAX)),
         ],
         filters=[lambda value: clean_text(value).lower() if value else value],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
@@ -67,31 +83,39 @@ def slug_field():
 
 def check_slug(form, field):
     if field.data and not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", field.data):
-        raise ValidationError("Use lowercase letters, digits and single hyphens, like green-tea.")
+        raise ValidationError(gettext("Use lowercase letters, digits and single hyphens, like green-tea."))
 
 
 class CategoryForm(FlaskForm):
     name = StringField(
-        "Name",
+        lazy_gettext("Name"),
         validators=[
-            DataRequired("Give the category a name."),
-            Length(max=60, message="Use at most 60 characters."),
+            DataRequired(lazy_gettext("Give the category a name.")),
+            Length(max=60, message=lazy_gettext("Use at most %(number)s characters.", number=60)),
             plain_text,
         ],
         filters=[clean_text],
     )
     description = TextAreaField(
-        "Description",
-        description="A sentence or two shown at the top of the category's page.",
-        validators=[Optional(), Length(max=1000, message="Keep it under 1,000 characters."), plain_text],
+        lazy_gettext("Description"),
+        description=lazy_gettext("A sentence or two shown at the top of the category's page."),
+        validators=[
+            Optional(),
+            Length(max=1000, message=lazy_gettext("Keep it under 1,000 characters.")),
+            plain_text,
+        ],
         filters=[clean_text],
     )
     position = WholeNumberField(
-        "Position",
-        description="Smaller numbers come first on the shop's pages.",
+        lazy_gettext("Position"),
+        description=lazy_gettext("Smaller numbers come first on the shop's pages."),
         validators=[Optional()],
         maximum=100_000,
-        noun="position",
+        messages={
+            "negative": lazy_gettext("The position can't be negative."),
+            "not_whole": lazy_gettext("Enter the position as a whole number using digits, like 2."),
+            "too_large": lazy_gettext("The position can be at most %(maximum)s."),
+        },
     )
     slug = slug_field()
 
@@ -101,37 +125,52 @@ class CategoryForm(FlaskForm):
 
 class ProductForm(FlaskForm):
     name = StringField(
-        "Name",
+        lazy_gettext("Name"),
         validators=[
-            DataRequired("Give the product a name."),
-            Length(max=NAME_MAX, message=f"Use at most {NAME_MAX} characters."),
+            DataRequired(lazy_gettext("Give the product a name.")),
+            Length(max=NAME_MAX, message=lazy_gettext("Use at most %(number)s characters.", number=NAME_MAX)),
             plain_text,
         ],
         filters=[clean_text],
     )
     category_id = IdSelectField(
-        "Category", validators=[InputRequired("Choose a category.")], message="Choose a category."
+        lazy_gettext("Category"),
+        validators=[InputRequired(lazy_gettext("Choose a category."))],
+        message=lazy_gettext("Choose a category."),
     )
     description = TextAreaField(
-        "Description",
-        description="What it is, what it's made of, sizes: what a customer would ask in the shop.",
-        validators=[Optional(), Length(max=5000, message="Keep it under 5,000 characters."), plain_text],
+        lazy_gettext("Description"),
+        description=lazy_gettext(
+            "What it is, what it's made of, sizes: what a customer would ask in the shop."
+        ),
+        validators=[
+            Optional(),
+            Length(max=5000, message=lazy_gettext("Keep it under 5,000 characters.")),
+            plain_text,
+        ],
         filters=[clean_text],
         render_kw={"rows": 6},
     )
-    price = MoneyField("Price")
+    price = MoneyField(lazy_gettext("Price"))
     stock = WholeNumberField(
-        "In stock", maximum=STOCK_MAX, noun="stock", missing="Enter how many are in stock, like 12."
+        lazy_gettext("In stock"),
+        maximum=STOCK_MAX,
+        messages={
+            "missing": lazy_gettext("Enter how many are in stock, like 12."),
+            "negative": lazy_gettext("The stock can't be negative."),
+            "not_whole": lazy_gettext("Enter the stock as a whole number using digits, like 2."),
+            "too_large": lazy_gettext("The stock can be at most %(maximum)s."),
+        },
     )
-    active = BooleanField("Show in the shop", default=True)
+    active = BooleanField(lazy_gettext("Show in the shop"), default=True)
     image = FileField(
-        "Picture file",
-        description="A JPEG, PNG or WebP of up to 2 MB. Square or 4:3 pictures look best.",
+        lazy_gettext("Picture file"),
+        description=lazy_gettext("A JPEG, PNG or WebP of up to 2 MB. Square or 4:3 pictures look best."),
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
     )
     # A picture uploaded with a form that then needed corrections is kept, so it isn't chosen twice.
     pending_image = HiddenField()
-    remove_image = BooleanField("Remove the picture (show the placeholder)")
+    remove_image = BooleanField(lazy_gettext("Remove the picture (show the placeholder)"))
     slug = slug_field()
 
     def validate_slug(self, field):
@@ -146,56 +185,71 @@ class DeliveryMethodForm(FlaskForm):
     """A delivery method (Admin → Delivery, the owner's). The view sets the countries' choices."""
 
     name = StringField(
-        "Name",
-        description="What customers choose at checkout, like Standard delivery.",
+        lazy_gettext("Name"),
+        description=lazy_gettext("What customers choose at checkout, like Standard delivery."),
         validators=[
-            DataRequired("Give the method a name, like Standard delivery."),
-            Length(max=DELIVERY_NAME_MAX, message=f"Use at most {DELIVERY_NAME_MAX} characters."),
+            DataRequired(lazy_gettext("Give the method a name, like Standard delivery.")),
+            Length(
+                max=DELIVERY_NAME_MAX,
+                message=lazy_gettext("Use at most %(number)s characters.", number=DELIVERY_NAME_MAX),
+            ),
             plain_text,
         ],
         filters=[clean_text],
     )
-    price = MoneyField("Price", allow_zero=True, description="0 if it is always free.")
+    price = MoneyField(
+        lazy_gettext("Price"), allow_zero=True, description=lazy_gettext("0 if it is always free.")
+    )
     free_above = MoneyField(
-        "Free for orders from",
+        lazy_gettext("Free for orders from"),
         validators=[Optional()],
-        description="The order value (before delivery) from which it costs nothing. Leave empty if it never is.",
+        description=lazy_gettext(
+            "The order value (before delivery) from which it costs nothing. Leave empty if it never is."
+        ),
     )
     estimate = StringField(
-        "Delivery time",
-        description="Shown as written, like 2–4 working days.",
+        lazy_gettext("Delivery time"),
+        description=lazy_gettext("Shown as written, like 2–4 working days."),
         validators=[
             Optional(),
-            Length(max=ESTIMATE_MAX, message=f"Use at most {ESTIMATE_MAX} characters."),
+            Length(
+                max=ESTIMATE_MAX,
+                message=lazy_gettext("Use at most %(number)s characters.", number=ESTIMATE_MAX),
+            ),
             plain_text,
         ],
         filters=[clean_text],
     )
-    pickup = BooleanField("Customers collect their order at the shop (no delivery address)")
+    pickup = BooleanField(lazy_gettext("Customers collect their order at the shop (no delivery address)"))
     details = TextAreaField(
-        "Where and when to collect",
-        description="For a pickup: the address and opening times, shown at checkout and on the order.",
+        lazy_gettext("Where and when to collect"),
+        description=lazy_gettext(
+            "For a pickup: the address and opening times, shown at checkout and on the order."
+        ),
         validators=[
             Optional(),
-            Length(max=DETAILS_MAX, message=f"Keep it under {DETAILS_MAX} characters."),
+            Length(
+                max=DETAILS_MAX,
+                message=lazy_gettext("Keep it under %(number)s characters.", number=DETAILS_MAX),
+            ),
             plain_text,
         ],
         filters=[clean_text],
         render_kw={"rows": 3},
     )
     everywhere = RadioField(
-        "Delivers to",
+        lazy_gettext("Delivers to"),
         choices=[
-            SelectChoice("all", "Every country"),
-            SelectChoice("listed", "Only the countries chosen below"),
+            SelectChoice("all", lazy_gettext("Every country")),
+            SelectChoice("listed", lazy_gettext("Only the countries chosen below")),
         ],
         default="all",
-        validators=[InputRequired("Choose where it delivers.")],
+        validators=[InputRequired(lazy_gettext("Choose where it delivers."))],
     )
     countries = SelectMultipleField(
-        "Countries",
-        description="Hold Ctrl (⌘ on a Mac) to choose several. A pickup ignores this.",
+        lazy_gettext("Countries"),
+        description=lazy_gettext("Hold Ctrl (⌘ on a Mac) to choose several. A pickup ignores this."),
         validate_choice=False,
         render_kw={"size": 8},
     )
-    active = BooleanField("Offer it at checkout", default=True)
+    active = BooleanField(lazy_gettext("Offer it at checkout"), default=True)

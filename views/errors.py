@@ -3,6 +3,8 @@
 from flask import current_app
 from flask import make_response
 from flask import render_template
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from peewee import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -10,19 +12,31 @@ from werkzeug.exceptions import HTTPException
 from views.rendering import is_htmx
 
 MESSAGES = {
-    400: ("Something in that request was not right", "Please go back and try again."),
-    403: ("You can't open this page", "Your account does not have access to it."),
-    404: ("Page not found", "The page may have moved, or the link may be mistyped."),
-    405: ("That action isn't available here", "Please use the buttons on the page."),
-    413: ("That upload is too large", "Please send something smaller."),
-    429: (
-        "Too many attempts",
-        "Please wait a little before trying again.",
+    400: (
+        lazy_gettext("Something in that request was not right"),
+        lazy_gettext("Please go back and try again."),
     ),
-    500: ("Something went wrong on our side", "Nothing was saved. Please try again in a moment."),
+    403: (lazy_gettext("You can't open this page"), lazy_gettext("Your account does not have access to it.")),
+    404: (
+        lazy_gettext("Page not found"),
+        lazy_gettext("The page may have moved, or the link may be mistyped."),
+    ),
+    405: (
+        lazy_gettext("That action isn't available here"),
+        lazy_gettext("Please use the buttons on the page."),
+    ),
+    413: (lazy_gettext("That upload is too large"), lazy_gettext("Please send something smaller.")),
+    429: (
+        lazy_gettext("Too many attempts"),
+        lazy_gettext("Please wait a little before trying again."),
+    ),
+    500: (
+        lazy_gettext("Something went wrong on our side"),
+        lazy_gettext("Nothing was saved. Please try again in a moment."),
+    ),
     503: (
-        "The shop is very busy",
-        "Nothing was saved. Please try again in a few seconds.",
+        lazy_gettext("The shop is very busy"),
+        lazy_gettext("Nothing was saved. Please try again in a few seconds."),
     ),
 }
 
@@ -36,7 +50,12 @@ def init_app(app):
 
 def error_response(status, title=None, detail=None, headers=None):
     default_title, default_detail = MESSAGES.get(status, MESSAGES[400])
-    context = {"status": status, "title": title or default_title, "detail": detail or default_detail}
+    # str(): a lazy message would reach the page unescaped (its __html__ is its plain text).
+    context = {
+        "status": status,
+        "title": str(title or default_title),
+        "detail": str(detail or default_detail),
+    }
     if is_htmx():
         response = make_response(render_template("errors/_message.html", **context), status)
         # Errors land in the page's message area, whatever the request targeted.
@@ -51,9 +70,11 @@ def error_response(status, title=None, detail=None, headers=None):
 def handle_csrf_error(error):
     return error_response(
         400,
-        "This form has expired",
-        "For your safety forms stop working after you sign in or out. "
-        "Please reload the page and send it again; nothing was saved.",
+        gettext("This form has expired"),
+        gettext(
+            "For your safety forms stop working after you sign in or out. "
+            "Please reload the page and send it again; nothing was saved."
+        ),
     )
 
 

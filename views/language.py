@@ -6,6 +6,8 @@ default language. The selector is a form that POSTs the choice and comes back to
 the cart, a registration draft and the sign-in are all in the session and stay as they were.
 """
 
+from urllib.parse import urlsplit
+
 from flask import abort
 from flask import Blueprint
 from flask import has_request_context
@@ -20,12 +22,13 @@ from models.shop.language import LANGUAGES
 from models.shop.language import locale_for
 from models.shop.language import shop_language
 from models.shop.language import supported
+from models.shop.texts import owner_text
 from models.users.user import set_language
 from views.rendering import safe_next
 
 bp = Blueprint("language", __name__)
 
-TRANSLATIONS = "../translations"  # relative to the app's root folder
+TRANSLATIONS = "translations"  # relative to the app's root folder (where shop.py is)
 
 
 def init_app(app):
@@ -34,6 +37,7 @@ def init_app(app):
     # {% trans %} blocks drop their line breaks and indentation, so a message reads as one line.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.register_blueprint(bp)
+    app.add_template_global(owner_text)  # {{ owner_text(group, "perks") }}: in the reader's language
 
     @app.context_processor
     def language_context():
@@ -64,4 +68,15 @@ def choose():
     session["language"] = language
     if current_user.is_authenticated and current_user.language != language:
         set_language(current_user, language)
-    return redirect(safe_next(request.form.get("next"), "/"), code=303)
+    return redirect(page_to_return_to(), code=303)
+
+
+def page_to_return_to():
+    """The page the selector was on: its path from the form, with the query string (a report's
+    period, a search) from the Referer when the browser sent one for that same page. The form
+    never repeats a query string, so nothing someone put in a link is written into a page."""
+    path = safe_next(request.form.get("next"), "/")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path == path and referrer.query:
+        return safe_next(f"{path}?{referrer.query}", path)
+    return path

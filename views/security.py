@@ -11,6 +11,9 @@ from flask import redirect
 from flask import request
 from flask import session
 from flask import url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import login_user
@@ -32,7 +35,7 @@ from views.throttling import remember_device
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "auth.sign_in"
-login_manager.login_message = "Please sign in to see that page."
+login_manager.login_message = lazy_gettext("Please sign in to see that page.")
 login_manager.login_message_category = "info"
 # Marks a session "not fresh" when the browser's address or agent changes; what ends a stolen
 # cookie's use is its server-side session (models/users/sessions.py), not this.
@@ -43,7 +46,9 @@ login_manager.session_protection = "basic"
 CHECKOUT_BLUEPRINT = "checkout"
 
 FRESH_SIGN_IN_SECONDS = 15 * 60
-ACCOUNT_PAUSED = "This account is paused. Please contact the shop if you think this is a mistake."
+ACCOUNT_PAUSED = lazy_gettext(
+    "This account is paused. Please contact the shop if you think this is a mistake."
+)
 
 
 @login_manager.user_loader
@@ -70,7 +75,7 @@ def unauthorized():
             back = request.full_path if request.query_string else request.path
             return redirect(checkout_choice_url(back))
         return redirect_after_post(checkout_choice_url(url_for("checkout.checkout")))
-    flash(login_manager.login_message, login_manager.login_message_category)
+    flash(str(login_manager.login_message), login_manager.login_message_category)
     return redirect(login_url(login_manager.login_view, request.url))
 
 
@@ -88,10 +93,22 @@ def session_limits(user):
 
 
 def init_app(app):
+    app.session_interface = SessionsLeavingPublicResponsesAlone()
     app.before_request(refuse_nul_characters)
     csrf.init_app(app)
     login_manager.init_app(app)
     app.after_request(add_security_headers)
+
+
+class SessionsLeavingPublicResponsesAlone(SecureCookieSessionInterface):
+    """Flask marks a response "Vary: Cookie" once anything looked at the session, and Flask-Login
+    looks on every response: a public one (a product picture, an asset) is the same for everyone,
+    and that header would keep it out of shared caches. Such a response writes no cookie either."""
+
+    def save_session(self, app, session, response):
+        if response.cache_control.public and not session.modified:
+            return
+        super().save_session(app, session, response)
 
 
 def refuse_nul_characters():
@@ -112,7 +129,9 @@ def add_security_headers(response):
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and current_user.is_authenticated:
+    # A public response (a picture, a hashed asset) is the same for everyone: asking who is signed
+    # in would read the session, and Flask would add "Vary: Cookie", which keeps it out of shared caches.
+    if not response.cache_control.public and current_user and current_user.is_authenticated:
         # Pages with balances and personal data never sit in shared caches.
         headers.setdefault("Cache-Control", "no-store")
     return response
@@ -200,7 +219,7 @@ def fresh_password_required(back_endpoint=None):
                 back = request.full_path if request.query_string else request.path
             else:
                 back = same_site_referrer() or url_for("account.dashboard")
-            flash("For your security, please enter your password again to continue.", "info")
+            flash(gettext("For your security, please enter your password again to continue."), "info")
             return redirect_after_post(url_for("account.confirm_password", next=back))
 
         return wrapped

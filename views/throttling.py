@@ -14,6 +14,7 @@ from functools import wraps
 from flask import after_this_request
 from flask import current_app
 from flask import request
+from flask_babel import ngettext
 from werkzeug.exceptions import TooManyRequests
 
 from models.shop import throttle
@@ -86,12 +87,20 @@ def refuse_if_throttled(keys, alternative=""):
     error = TooManyRequests()
     error.retry_after = wait
     error.friendly = (
-        f"For your security, please wait {wait} seconds before trying again."
+        ngettext(
+            "For your security, please wait %(num)s second before trying again.",
+            "For your security, please wait %(num)s seconds before trying again.",
+            wait,
+        )
         if wait < 120
-        else f"For your security, please wait about {(wait + 59) // 60} minutes before trying again."
+        else ngettext(
+            "For your security, please wait about %(num)s minute before trying again.",
+            "For your security, please wait about %(num)s minutes before trying again.",
+            (wait + 59) // 60,
+        )
     )
     if alternative:
-        error.friendly += " " + alternative
+        error.friendly += " " + str(alternative)
     raise error
 
 

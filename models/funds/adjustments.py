@@ -4,6 +4,8 @@ Staff may adjust up to the shop's staff limit; a bigger staff adjustment
 waits in the Approvals queue for the owner.
 """
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import fn
@@ -28,12 +30,35 @@ from models.shop.settings import load_settings
 from models.users.user import User
 
 REASONS = {
+    "goodwill": lazy_gettext("Goodwill gesture"),
+    "correction": lazy_gettext("Correction of an earlier mistake"),
+    "cash_payment": lazy_gettext("Payment received outside the shop"),
+    "chargeback": lazy_gettext("Chargeback or reversed payment"),
+    "other": lazy_gettext("Other"),
+}
+
+
+# The reason as the ledger's memo records it: in English, whoever adjusts, in whatever language
+# (the history shows it in its reader's language: `adjustment_words`).
+REASON_MEMOS = {
     "goodwill": "Goodwill gesture",
     "correction": "Correction of an earlier mistake",
     "cash_payment": "Payment received outside the shop",
     "chargeback": "Chargeback or reversed payment",
     "other": "Other",
 }
+
+
+def adjustment_words(memo):
+    """An adjustment's memo ("Goodwill gesture: the note") in the reader's language, the note as
+    staff typed it; None when `memo` is not an adjustment's."""
+    for code, recorded in REASON_MEMOS.items():
+        if memo == recorded:
+            return str(REASONS[code])
+        if memo.startswith(recorded + ": "):
+            note = memo[len(recorded) + 2 :]
+            return gettext("%(reason)s: %(note)s", reason=REASONS[code], note=note)
+    return None
 
 
 class PendingAdjustment(BaseModel):
@@ -60,9 +85,9 @@ def needs_owner(actor, amount):
 def adjust(customer, amount, reason_code, note, message, actor, idempotency_key):
     """Post the adjustment, or queue it for the owner. Returns ('posted', journal) or ('queued', row)."""
     if amount == 0:
-        raise GroupError("Enter an amount other than zero.")
+        raise GroupError(gettext("Enter an amount other than zero."))
     if reason_code not in REASONS:
-        raise GroupError("Choose a reason.")
+        raise GroupError(gettext("Choose a reason."))
     if needs_owner(actor, amount):
         existing = PendingAdjustment.get_or_none(PendingAdjustment.idempotency_key == idempotency_key)
         if existing is not None:
@@ -88,7 +113,7 @@ def adjust(customer, amount, reason_code, note, message, actor, idempotency_key)
 
 
 def _post(customer, amount, reason_code, note, message, actor, idempotency_key):
-    memo = f"{REASONS[reason_code]}" + (f": {note}" if note else "")
+    memo = REASON_MEMOS[reason_code] + (f": {note}" if note else "")
     key = f"adjustment:{idempotency_key}"
     with write_transaction():
         earlier = Journal.get_or_none(Journal.idempotency_key == key)
@@ -121,7 +146,7 @@ def _post(customer, amount, reason_code, note, message, actor, idempotency_key):
             send_templated(
                 customer.email,
                 "balance_adjusted",
-                "Your account balance was adjusted",
+                lazy_gettext("Your account balance was adjusted"),
                 "balance_adjusted",
                 user=customer,
                 amount=amount,
@@ -152,7 +177,7 @@ def decide_adjustment(adjustment_id, approve, owner):
     with write_transaction():
         row = PendingAdjustment.get_or_none(PendingAdjustment.id == adjustment_id)
         if row is None:
-            raise GroupError("That adjustment doesn't exist.")
+            raise GroupError(gettext("That adjustment doesn't exist."))
         changed = (
             PendingAdjustment.update(
                 state="approved" if approve else "declined", decided_at=utcnow(), decided_by=owner
@@ -161,7 +186,7 @@ def decide_adjustment(adjustment_id, approve, owner):
             .execute()
         )
         if not changed:
-            raise GroupError("That adjustment was already decided; nothing changed.")
+            raise GroupError(gettext("That adjustment was already decided; nothing changed."))
         if approve:
             _post(
                 User.get_by_id(row.user_id),

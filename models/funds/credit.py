@@ -16,6 +16,8 @@ to 0, which only blocks new spending) until it is paid.
 import datetime
 from dataclasses import dataclass
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import DateField
 from peewee import DateTimeField
 from peewee import fn
@@ -235,9 +237,11 @@ def record_bank_payment(customer, amount, reference, actor, idempotency_key):
         return earlier
     owed = amount_owed(customer)
     if owed == 0:
-        raise GroupError("This customer doesn't owe anything.")
+        raise GroupError(gettext("This customer doesn't owe anything."))
     if amount > owed:
-        raise GroupError(f"The customer owes {format_money(owed)}; record at most that.")
+        raise GroupError(
+            gettext("The customer owes %(amount)s; record at most that.", amount=format_money(owed))
+        )
     with write_transaction():
         journal = transfer(
             key,
@@ -258,7 +262,7 @@ def record_bank_payment(customer, amount, reference, actor, idempotency_key):
         send_templated(
             customer.email,
             "bank_payment_received",
-            "We received your bank transfer",
+            lazy_gettext("We received your bank transfer"),
             "bank_payment_received",
             user=customer,
             amount=amount,

@@ -1,5 +1,7 @@
 """Customers' requests for a higher credit limit, and the owner's decisions (Approvals)."""
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import fn
@@ -48,18 +50,22 @@ def request_credit(user, amount, reason):
     """A pending request for a higher limit; GroupError with a message for the customer otherwise."""
     fresh = User.get_by_id(user.id)
     if not fresh.is_active:
-        raise GroupError("Your account is paused, so it can't ask for credit.")
+        raise GroupError(gettext("Your account is paused, so it can't ask for credit."))
     if not group_of(fresh).pay_on_account:
         raise GroupError(
-            "Your group doesn't offer paying on account. You can apply for another group in Membership."
+            gettext(
+                "Your group doesn't offer paying on account. You can apply for another group in Membership."
+            )
         )
     if amount <= effective_credit_limit(fresh):
-        raise GroupError("Ask for more than your current limit.")
+        raise GroupError(gettext("Ask for more than your current limit."))
     try:
         with write_transaction():
             return CreditRequest.create(user=user, amount=amount, reason=reason.strip())
     except IntegrityError:
-        raise GroupError("You already have a request waiting; we'll email you the decision.") from None
+        raise GroupError(
+            gettext("You already have a request waiting; we'll email you the decision.")
+        ) from None
 
 
 def pending_credit_requests():
@@ -85,11 +91,11 @@ def decide_credit(request_id, approve, decided_by, amount=None, note=""):
     """Approve (possibly a different amount) or decline with a note, exactly once; email and audit."""
     note = note.strip()
     if not approve and not note:
-        raise GroupError("Give the customer a note when declining.")
+        raise GroupError(gettext("Give the customer a note when declining."))
     with write_transaction():
         request = CreditRequest.get_or_none(CreditRequest.id == request_id)
         if request is None:
-            raise GroupError("That request doesn't exist.")
+            raise GroupError(gettext("That request doesn't exist."))
         granted = (amount if amount is not None else request.amount) if approve else None
         changed = (
             CreditRequest.update(
@@ -103,7 +109,7 @@ def decide_credit(request_id, approve, decided_by, amount=None, note=""):
             .execute()
         )
         if not changed:
-            raise GroupError("That request was already decided; nothing changed.")
+            raise GroupError(gettext("That request was already decided; nothing changed."))
         user = User.get_by_id(request.user_id)
         before = effective_credit_limit(user)
         if approve:
@@ -119,7 +125,9 @@ def decide_credit(request_id, approve, decided_by, amount=None, note=""):
         send_templated(
             user.email,
             "credit_approved" if approve else "credit_declined",
-            "Your credit limit" + (" is raised" if approve else " request"),
+            lazy_gettext("Your credit limit is raised")
+            if approve
+            else lazy_gettext("Your credit limit request"),
             "credit_approved" if approve else "credit_declined",
             user=user,
             request=request,

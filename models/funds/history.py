@@ -6,10 +6,14 @@ The ledger is append-only, so what a line says is derived when it is read, never
 an order's hold reads as held, paid or released by what happened to it since (holds.py).
 """
 
+import re
 from dataclasses import dataclass
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import Tuple
 
+from models.funds.adjustments import adjustment_words
 from models.funds.customer_accounts import account_for
 from models.funds.holds import fates
 from models.funds.holds import HELD
@@ -24,30 +28,148 @@ from models.funds.ledger import LedgerAccount
 from models.funds.top_ups import TopUp
 
 CATEGORY_LABELS = {
-    "deposit": "Top-up",
-    "bonus": "Bonus",
-    "bonus_reversal": "Bonus taken back",
-    "spend": "Purchase",
-    "hold": "Orders",
-    "capture": "Payment",
-    "release": "Released",
-    "refund_in": "Refund",
-    "refund_out": "Refund paid out",
-    "adjustment": "Adjustment",
-    "reward": "Reward",
-    "repayment": "Repayment",
+    "deposit": lazy_gettext("Top-up"),
+    "bonus": lazy_gettext("Bonus"),
+    "bonus_reversal": lazy_gettext("Bonus taken back"),
+    "spend": lazy_gettext("Purchase"),
+    "hold": lazy_gettext("Orders"),
+    "capture": lazy_gettext("Payment"),
+    "release": lazy_gettext("Released"),
+    "refund_in": lazy_gettext("Refund"),
+    "refund_out": lazy_gettext("Refund paid out"),
+    "adjustment": lazy_gettext("Adjustment"),
+    "reward": lazy_gettext("Reward"),
+    "repayment": lazy_gettext("Repayment"),
 }
 
 
 # An order's hold as the customer reads it, by its fate; and the line that gives a hold back.
 HOLD_WORDS = {
-    HELD: "Held for order {number}",
-    PAID: "Paid for order {number}",
-    RELEASED: "Held for order {number}, released later",
+    HELD: lazy_gettext("Held for order %(number)s"),
+    PAID: lazy_gettext("Paid for order %(number)s"),
+    RELEASED: lazy_gettext("Held for order %(number)s, released later"),
 }
 
 
-RELEASE_WORDS = "Released: order {number} was cancelled"
+RELEASE_WORDS = lazy_gettext("Released: order %(number)s was cancelled")
+
+
+# What the customer reads for a movement's memo. The ledger keeps each memo as it was written,
+# in English (it is append-only, and the owner's ledger view shows it as recorded); the history,
+# its CSV and the statements read it in the reader's language: each shape of memo the shop writes
+# (models/funds, models/orders, models/refunds) and its message, the parts it names kept as
+# written. A memo of no known shape (an older wording) is shown as it is.
+def _memo_words():
+    order_status = {
+        "awaiting payment": lazy_gettext("Card payment for order %(number)s, which was awaiting payment"),
+        "paid": lazy_gettext("Card payment for order %(number)s, which was paid"),
+        "dispatched": lazy_gettext("Card payment for order %(number)s, which was dispatched"),
+        "completed": lazy_gettext("Card payment for order %(number)s, which was completed"),
+        "cancelled": lazy_gettext("Card payment for order %(number)s, which was cancelled"),
+    }
+    shapes = [
+        (r"Top-up (?P<id>\d+) by card", lazy_gettext("Top-up %(id)s by card")),
+        (r"Repayment (?P<id>\d+) by card", lazy_gettext("Repayment %(id)s by card")),
+        (r"Welcome bonus", lazy_gettext("Welcome bonus")),
+        (
+            r"Bank transfer received, reference (?P<reference>.+)",
+            lazy_gettext("Bank transfer received, reference %(reference)s"),
+        ),
+        (r"Order (?P<number>\S+)", lazy_gettext("Order %(number)s")),
+        (r"Order (?P<number>\S+) \(on hold\)", lazy_gettext("Order %(number)s (on hold)")),
+        (
+            r"Order (?P<number>\S+) cancelled \(hold released\)",
+            lazy_gettext("Order %(number)s cancelled (hold released)"),
+        ),
+        (
+            r"Order (?P<number>\S+) reinstated \(on hold\)",
+            lazy_gettext("Order %(number)s reinstated (on hold)"),
+        ),
+        (r"Order (?P<number>\S+) by card", lazy_gettext("Order %(number)s by card")),
+        (r"Order (?P<number>\S+) by bank transfer", lazy_gettext("Order %(number)s by bank transfer")),
+        *(
+            (rf"Card payment for order (?P<number>\S+), which was {status}", words)
+            for status, words in order_status.items()
+        ),
+        (
+            r"Bank transfer for order (?P<number>\S+), which was cancelled",
+            lazy_gettext("Bank transfer for order %(number)s, which was cancelled"),
+        ),
+        (r"Refund for order (?P<number>\S+)", lazy_gettext("Refund for order %(number)s")),
+        (
+            r"Card refund for order (?P<number>\S+) didn't go through",
+            lazy_gettext("Card refund for order %(number)s didn't go through"),
+        ),
+        (r"Refund to card of top-up (?P<id>\d+)", lazy_gettext("Refund to card of top-up %(id)s")),
+        (
+            r"Refund to card of top-up (?P<id>\d+) didn't go through: money put back",
+            lazy_gettext("Refund to card of top-up %(id)s didn't go through: money put back"),
+        ),
+        (
+            r"Bonus given up when the account was deleted",
+            lazy_gettext("Bonus given up when the account was deleted"),
+        ),
+        (
+            r"Referral reward: Someone you referred paid their first order",
+            lazy_gettext("Referral reward: someone you referred paid their first order"),
+        ),
+        (
+            r"Referral reward: (?P<name>.+) paid their first order",
+            lazy_gettext("Referral reward: %(name)s paid their first order"),
+        ),
+        *_reward_taken_back(),
+    ]
+    return [(re.compile(pattern, re.DOTALL), words) for pattern, words in shapes]
+
+
+def _reward_taken_back():
+    """The memos of a referral reward taken back (models/refunds/gifts.py), by why and how much."""
+    why = {
+        "refunded": (
+            lazy_gettext("Referral reward taken back: %(name)s's first order was refunded"),
+            lazy_gettext(
+                "Referral reward taken back: %(name)s's first order was refunded (your balance no longer "
+                "held any of the %(due)s: nothing taken)"
+            ),
+            lazy_gettext(
+                "Referral reward taken back: %(name)s's first order was refunded (%(taken)s of %(due)s, "
+                "all your balance still held)"
+            ),
+        ),
+        "cancelled": (
+            lazy_gettext("Referral reward taken back: %(name)s's first order was cancelled"),
+            lazy_gettext(
+                "Referral reward taken back: %(name)s's first order was cancelled (your balance no longer "
+                "held any of the %(due)s: nothing taken)"
+            ),
+            lazy_gettext(
+                "Referral reward taken back: %(name)s's first order was cancelled (%(taken)s of %(due)s, "
+                "all your balance still held)"
+            ),
+        ),
+    }
+    start = r"Referral reward taken back: (?P<name>.+)'s first order was "
+    for reason, (whole, nothing, part) in why.items():
+        yield start + reason, whole
+        yield (
+            start + reason + r" \(your balance no longer held any of the (?P<due>\S+): nothing taken\)",
+            nothing,
+        )
+        yield start + reason + r" \((?P<taken>\S+) of (?P<due>\S+), all your balance still held\)", part
+
+
+_MEMO_WORDS = []  # compiled on first use
+
+
+def memo_words(memo):
+    """A movement's memo (written in English when it was recorded) in the reader's language."""
+    if not _MEMO_WORDS:
+        _MEMO_WORDS.extend(_memo_words())
+    for pattern, words in _MEMO_WORDS:
+        found = pattern.fullmatch(memo)
+        if found:
+            return words % found.groupdict() if found.groupdict() else str(words)
+    return adjustment_words(memo) or memo
 
 
 COUNT_CAP = 1000  # the history counts matching movements up to here, then says "more than"
@@ -168,11 +290,21 @@ def _description(entry, fate):
     journal = entry.journal
     if journal.kind in (HOLD_KIND, RELEASE_KIND) and (number := order_number(journal)):
         if journal.kind == RELEASE_KIND:
-            return RELEASE_WORDS.format(number=number)
-        return HOLD_WORDS[fate.get(journal.idempotency_key, HELD)].format(number=number)
+            return RELEASE_WORDS % {"number": number}
+        return HOLD_WORDS[fate.get(journal.idempotency_key, HELD)] % {"number": number}
     if entry.category == "bonus" and journal.kind == "top_up":
-        return f"Bonus for {journal.memo[0].lower()}{journal.memo[1:]}" if journal.memo else "Top-up bonus"
-    return journal.memo or CATEGORY_LABELS.get(entry.category, entry.category)
+        found = _TOP_UP_MEMO.fullmatch(journal.memo or "")
+        if found is None:
+            return gettext("Top-up bonus")
+        if found.group("what") == "Repayment":
+            return gettext("Bonus for repayment %(id)s by card", id=found.group("id"))
+        return gettext("Bonus for top-up %(id)s by card", id=found.group("id"))
+    if journal.memo:
+        return memo_words(journal.memo)
+    return str(CATEGORY_LABELS.get(entry.category, entry.category))
+
+
+_TOP_UP_MEMO = re.compile(r"(?P<what>Top-up|Repayment) (?P<id>\d+) by card")
 
 
 def entries_of(user, limit=50, offset=0, category=None):

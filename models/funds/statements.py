@@ -11,6 +11,9 @@ crash or a second run never sends twice.
 import datetime
 from dataclasses import dataclass
 
+from babel.dates import format_skeleton
+from flask_babel import gettext
+from flask_babel import LazyString
 from peewee import fn
 from peewee import IntegrityError
 
@@ -24,6 +27,8 @@ from models.funds.ledger import Journal
 from models.funds.ledger import LedgerAccount
 from models.shop.heartbeat import beat
 from models.shop.heartbeat import last_beat
+from models.shop.language import active_locale
+from models.shop.language import in_language
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
 from models.shop.settings import load_settings
@@ -131,11 +136,12 @@ def _issue(user, account_id, period, balances, due_date, now):
                 due_date=due_date,
                 settled_at=to_naive_utc(now) if amount_due == 0 else None,
             )
-            lines = statement_lines(account_id, period)
+            with in_language(user.language):  # what each line says, in the customer's language
+                lines = statement_lines(account_id, period)
             send_templated(
                 user.email,
                 "credit_statement",
-                f"Your statement for {period.start:%B %Y}",
+                LazyString(_subject, period.start),
                 "credit_statement",
                 user=user,
                 statement=statement,
@@ -151,6 +157,13 @@ def _issue(user, account_id, period, balances, due_date, now):
         return 0  # issued by another run meanwhile
     settle_statements(user, now)  # money paid since the month's end may already cover it
     return 1
+
+
+def _subject(month):
+    """The statement's subject, read in its recipient's language: "Your statement for December 2026"."""
+    return gettext(
+        "Your statement for %(month)s", month=format_skeleton("yMMMM", month, locale=active_locale())
+    )
 
 
 def statement_until(period):

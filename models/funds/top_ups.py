@@ -13,6 +13,7 @@ mind) still credits the money.
 
 import datetime
 
+from flask_babel import gettext
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
@@ -102,11 +103,15 @@ def check_amount(user, amount):
     """The group's rules for a top-up of `amount`; returns its settings or raises FundsError."""
     settings = settings_for(user)
     if not settings.may_transact:
-        raise FundsError("Your account can't make payments right now. Please contact the shop.")
+        raise FundsError(gettext("Your account can't make payments right now. Please contact the shop."))
     if amount < settings.topup_min:
-        raise FundsError(f"The smallest top-up is {format_money(settings.topup_min)}.")
+        raise FundsError(
+            gettext("The smallest top-up is %(amount)s.", amount=format_money(settings.topup_min))
+        )
     if amount > settings.topup_max:
-        raise FundsError(f"The largest top-up is {format_money(settings.topup_max)}.")
+        raise FundsError(
+            gettext("The largest top-up is %(amount)s.", amount=format_money(settings.topup_max))
+        )
     return settings
 
 
@@ -115,11 +120,11 @@ def check_repayment(user, amount):
     not debt, credit.py's `owed_by`), no minimum, no bonus."""
     owed = amount_owed(user)
     if owed == 0:
-        raise FundsError("You don't owe anything, so there is nothing to pay back.")
+        raise FundsError(gettext("You don't owe anything, so there is nothing to pay back."))
     if amount <= 0:
-        raise FundsError("Enter an amount above zero.")
+        raise FundsError(gettext("Enter an amount above zero."))
     if amount > owed:
-        raise FundsError(f"You owe {format_money(owed)}; enter at most that.")
+        raise FundsError(gettext("You owe %(amount)s; enter at most that.", amount=format_money(owed)))
 
 
 def start_top_up(user, amount, idempotency_key, return_url=None, purpose=TOP_UP):
@@ -152,7 +157,9 @@ def start_top_up(user, amount, idempotency_key, return_url=None, purpose=TOP_UP)
             existing = TopUp.get(TopUp.idempotency_key == key)
     if existing.amount != amount or existing.purpose != purpose:
         raise KeyReused(
-            "This form was already used for a different amount. Please check the amount and try again."
+            gettext(
+                "This form was already used for a different amount. Please check the amount and try again."
+            )
         )
     if existing.provider_payment_id is None:
         url = (return_url or _default_return_url)(existing)

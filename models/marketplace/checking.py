@@ -1,4 +1,9 @@
-"""Checking one incoming order, whatever its format: every value, with a reason for each problem."""
+"""Checking one incoming order, whatever its format: every value, with a reason for each problem.
+
+Each reason is a lazy message (`lazy_gettext`) with its values: the report keeps its English text and
+values (models/marketplace/results.py) and each reader reads it in their language. Column names
+(`label`) stay as the file or the API wrote them.
+"""
 
 import datetime
 import functools
@@ -7,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from babel.numbers import get_currency_precision
+from flask_babel import lazy_gettext
 
 from models.marketplace.channels import CHANNEL_PATTERN
 from models.orders.order import ADDRESS_PARTS
@@ -70,17 +76,28 @@ def _text(value, label, errors, max_length=200, required=False):
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # an order number sent as a JSON number
     if not isinstance(value, str):
-        errors.append(f"{label}: expected text.")
+        errors.append(lazy_gettext("%(label)s: expected text.", label=label))
         return ""
     text = WHITESPACE.sub(" ", unicodedata.normalize("NFC", value)).strip()
     if has_invisible_characters(text):
-        errors.append(f"{label}: contains control or invisible characters that can't be stored.")
+        errors.append(
+            lazy_gettext(
+                "%(label)s: contains control or invisible characters that can't be stored.", label=label
+            )
+        )
         return ""
     if len(text) > max_length:
-        errors.append(f"{label}: use at most {max_length} characters (this has {len(text)}).")
+        errors.append(
+            lazy_gettext(
+                "%(label)s: use at most %(most)d characters (this has %(count)d).",
+                label=label,
+                most=max_length,
+                count=len(text),
+            )
+        )
         return ""
     if required and not text:
-        errors.append(f"{label}: missing.")
+        errors.append(lazy_gettext("%(label)s: missing.", label=label))
     return text
 
 
@@ -88,23 +105,45 @@ def _amount(value, label, errors, decimals, required=False):
     """Minor units from "12.50" (or "12,50"); None when empty and not required."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            errors.append(f"{label}: missing.")
+            errors.append(lazy_gettext("%(label)s: missing.", label=label))
         return None
     if not isinstance(value, str):
-        errors.append(f'{label}: write the amount as a string like "12.50" (a JSON number can lose cents).')
+        errors.append(
+            lazy_gettext(
+                '%(label)s: write the amount as a string like "12.50" (a JSON number can lose cents).',
+                label=label,
+            )
+        )
         return None
     text = value.strip()
     minor = minor_units(text, decimals)
     if minor is None:
-        example = "12.50" if decimals else "1250"
-        errors.append(
-            f"{label}: “{text[:30]}” isn't an amount. Use digits"
-            + (f" and at most {decimals} decimals" if decimals else "")
-            + f", like {example}, with no currency sign or thousands separator."
-        )
+        if decimals:
+            errors.append(
+                lazy_gettext(
+                    "%(label)s: “%(text)s” isn't an amount. Use digits and at most %(decimals)d decimals, "
+                    "like 12.50, with no currency sign or thousands separator.",
+                    label=label,
+                    text=text[:30],
+                    decimals=decimals,
+                )
+            )
+        else:
+            errors.append(
+                lazy_gettext(
+                    "%(label)s: “%(text)s” isn't an amount. Use digits, like 1250, with no currency sign or "
+                    "thousands separator.",
+                    label=label,
+                    text=text[:30],
+                )
+            )
         return None
     if minor > MONEY_MAX:
-        errors.append(f"{label}: {text} is more than this shop accepts for one order.")
+        errors.append(
+            lazy_gettext(
+                "%(label)s: %(text)s is more than this shop accepts for one order.", label=label, text=text
+            )
+        )
         return None
     return minor
 
@@ -115,13 +154,24 @@ def _quantity(value, label, errors):
     elif isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,6}\s*", value):
         number = int(value)
     elif value is None or (isinstance(value, str) and not value.strip()):
-        errors.append(f"{label}: missing.")
+        errors.append(lazy_gettext("%(label)s: missing.", label=label))
         return None
     else:
-        errors.append(f"{label}: enter a whole number from 1 to {MAX_QUANTITY:,}.")
+        errors.append(
+            lazy_gettext(
+                "%(label)s: enter a whole number from 1 to %(most)s.", label=label, most=f"{MAX_QUANTITY:,}"
+            )
+        )
         return None
     if not 1 <= number <= MAX_QUANTITY:
-        errors.append(f"{label}: enter a whole number from 1 to {MAX_QUANTITY:,} (not {number}).")
+        errors.append(
+            lazy_gettext(
+                "%(label)s: enter a whole number from 1 to %(most)s (not %(number)d).",
+                label=label,
+                most=f"{MAX_QUANTITY:,}",
+                number=number,
+            )
+        )
         return None
     return number
 
@@ -138,16 +188,24 @@ def _moment(value, label, errors, context):
     try:
         moment = datetime.datetime.fromisoformat(text)
     except ValueError:
-        errors.append(f"{label}: “{text}” isn't a date. Write it like 2026-05-01 or 2026-05-01T14:30:00Z.")
+        errors.append(
+            lazy_gettext(
+                "%(label)s: “%(text)s” isn't a date. Write it like 2026-05-01 or 2026-05-01T14:30:00Z.",
+                label=label,
+                text=text,
+            )
+        )
         return None
     if moment.year < 2000:
-        errors.append(f"{label}: {text} is before 2000; check the date.")
+        errors.append(
+            lazy_gettext("%(label)s: %(text)s is before 2000; check the date.", label=label, text=text)
+        )
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=context.tz)
     moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
     if moment > context.now + datetime.timedelta(days=1):
-        errors.append(f"{label}: {text} is in the future.")
+        errors.append(lazy_gettext("%(label)s: %(text)s is in the future.", label=label, text=text))
         return None
     return moment
 
@@ -169,7 +227,13 @@ def _country(text, label, errors):
         return text.upper()
     code = by_name.get(text.casefold())
     if code is None:
-        errors.append(f"{label}: “{text}” isn't a country. Use its two-letter code, like GB or DE.")
+        errors.append(
+            lazy_gettext(
+                "%(label)s: “%(text)s” isn't a country. Use its two-letter code, like GB or DE.",
+                label=label,
+                text=text,
+            )
+        )
         return ""
     return code
 
@@ -186,29 +250,45 @@ def _phone(text, country):
 
 def _email(text, label, errors):
     if not text:
-        errors.append(f"{label}: missing. Each order needs the customer's email to link it to an account.")
+        errors.append(
+            lazy_gettext(
+                "%(label)s: missing. Each order needs the customer's email to link it to an account.",
+                label=label,
+            )
+        )
         return ""
     try:
         return normalized_email(text)
     except ValueError:
-        errors.append(f"{label}: “{text}” isn't an email address.")
+        errors.append(lazy_gettext("%(label)s: “%(text)s” isn't an email address.", label=label, text=text))
         return ""
 
 
 def _channel(value, label, errors):
     text = _text(value, label, errors, 40).lower()
     if not text:
-        errors.append(f"{label}: missing. Give the marketplace's short name, like amazon or ebay.")
+        errors.append(
+            lazy_gettext(
+                "%(label)s: missing. Give the marketplace's short name, like amazon or ebay.", label=label
+            )
+        )
         return ""
     if text == SHOP_CHANNEL:
         errors.append(
-            f"{label}: “shop” means this shop's own orders. Give the marketplace's name, like amazon."
+            lazy_gettext(
+                "%(label)s: “shop” means this shop's own orders. Give the marketplace's name, like amazon.",
+                label=label,
+            )
         )
         return ""
     if not CHANNEL_PATTERN.match(text):
         errors.append(
-            f"{label}: “{text}” isn't a marketplace name. Use 2–30 lowercase letters, digits or hyphens, "
-            "like amazon, ebay or amazon-de."
+            lazy_gettext(
+                "%(label)s: “%(text)s” isn't a marketplace name. Use 2–30 lowercase letters, digits or hyphens, "
+                "like amazon, ebay or amazon-de.",
+                label=label,
+                text=text,
+            )
         )
         return ""
     return text
@@ -219,12 +299,18 @@ def _order_ref(value, label, errors):
     text = _text(value, label, errors, TEXT_LIMITS["order_ref"])
     if not text:
         if len(errors) == before:
-            errors.append(f"{label}: missing. Give the marketplace's order number.")
+            errors.append(
+                lazy_gettext("%(label)s: missing. Give the marketplace's order number.", label=label)
+            )
         return ""
     if EXCEL_NUMBER.match(text):
         errors.append(
-            f"{label}: “{text}” looks like an order number a spreadsheet shortened. "
-            "Format that column as text and export the file again."
+            lazy_gettext(
+                "%(label)s: “%(text)s” looks like an order number a spreadsheet shortened. "
+                "Format that column as text and export the file again.",
+                label=label,
+                text=text,
+            )
         )
         return ""
     return text
@@ -280,8 +366,13 @@ def check_order(raw, context):
     currency = _text(values.get("currency"), label("currency"), errors, 10).upper()
     if currency and currency != context.currency:
         errors.append(
-            f"{label('currency')}: this order is in {currency}, but the shop keeps its books in "
-            f"{context.currency}. Convert the amounts before importing."
+            lazy_gettext(
+                "%(label)s: this order is in %(currency)s, but the shop keeps its books in %(shop_currency)s. "
+                "Convert the amounts before importing.",
+                label=label("currency"),
+                currency=currency,
+                shop_currency=context.currency,
+            )
         )
 
     before = len(errors)
@@ -304,17 +395,25 @@ def check_order(raw, context):
         phone = _phone(phone_text, shipping.get("country") or context.country) or ""
         if not phone:
             warnings.append(
-                f"{label('phone')}: “{phone_text}” isn't a valid phone number, so it isn't saved."
+                lazy_gettext(
+                    "%(label)s: “%(text)s” isn't a valid phone number, so it isn't saved.",
+                    label=label("phone"),
+                    text=phone_text,
+                )
             )
     elif shipping.get("phone"):
         phone = _phone(shipping["phone"], shipping.get("country") or context.country) or ""
 
     items = []
     if not raw.items:
-        errors.append("The order has no item lines.")
+        errors.append(lazy_gettext("The order has no item lines."))
     elif len(raw.items) > MAX_LINES_PER_ORDER:
         errors.append(
-            f"The order has {len(raw.items)} item lines; at most {MAX_LINES_PER_ORDER} are accepted."
+            lazy_gettext(
+                "The order has %(count)d item lines; at most %(most)d are accepted.",
+                count=len(raw.items),
+                most=MAX_LINES_PER_ORDER,
+            )
         )
     else:
         for raw_item in raw.items:
@@ -329,12 +428,19 @@ def check_order(raw, context):
     total = sum(item.quantity * item.unit_price for item in items) + shipping_cost
     if not errors and total > MONEY_MAX:
         errors.append(
-            f"The order adds up to {format_money(total)}, more than this shop accepts for one order."
+            lazy_gettext(
+                "The order adds up to %(total)s, more than this shop accepts for one order.",
+                total=format_money(total),
+            )
         )
     if not errors and stated_total is not None and stated_total != total:
         errors.append(
-            f"{label('total')}: says {format_money(stated_total)}, but the lines and shipping add up to "
-            f"{format_money(total)}."
+            lazy_gettext(
+                "%(label)s: says %(stated)s, but the lines and shipping add up to %(total)s.",
+                label=label("total"),
+                stated=format_money(stated_total),
+                total=format_money(total),
+            )
         )
     if errors:
         return None, errors
@@ -368,7 +474,7 @@ def _address(raw, which, errors, warnings, context, required):
     if required:
         for part in ADDRESS_REQUIRED:
             if not address[part]:
-                errors.append(f"{raw.labels[f'{which}.{part}']}: missing.")
+                errors.append(lazy_gettext("%(label)s: missing.", label=raw.labels[f"{which}.{part}"]))
     address["country"] = _country(address["country"], raw.labels[f"{which}.country"], errors)
     if address["phone"]:
         address["phone"] = _phone(address["phone"], address["country"] or context.country) or address["phone"]
@@ -380,27 +486,43 @@ def _item(raw, raw_item, errors, warnings, context):
     values = raw_item.values
     label = raw.labels.get
     before = len(errors)
-    slug = _text(values.get("product_slug"), f"{where}, {label('product_slug')}", errors, SLUG_MAX).lower()
-    name = _text(values.get("name"), f"{where}, {label('name')}", errors, ITEM_NAME_MAX)
-    quantity = _quantity(values.get("quantity"), f"{where}, {label('quantity')}", errors)
+    slug = _text(values.get("product_slug"), _at(where, label("product_slug")), errors, SLUG_MAX).lower()
+    name = _text(values.get("name"), _at(where, label("name")), errors, ITEM_NAME_MAX)
+    quantity = _quantity(values.get("quantity"), _at(where, label("quantity")), errors)
     unit_price = _amount(
-        values.get("unit_price"), f"{where}, {label('unit_price')}", errors, context.decimals, required=True
+        values.get("unit_price"), _at(where, label("unit_price")), errors, context.decimals, required=True
     )
     product = Product.get_or_none(Product.slug == slug) if slug else None
     if slug and product is None:
         if name:
             warnings.append(
-                f"{where}: no product has the web address “{slug}”, so the line is kept as “{name}” "
-                "and no stock is taken."
+                lazy_gettext(
+                    "%(where)s: no product has the web address “%(slug)s”, so the line is kept as “%(name)s” "
+                    "and no stock is taken.",
+                    where=where,
+                    slug=slug,
+                    name=name,
+                )
             )
         else:
             errors.append(
-                f"{where}: no product has the web address “{slug}”. Check {label('product_slug')} "
-                f"or give the item's name in {label('name')}."
+                lazy_gettext(
+                    "%(where)s: no product has the web address “%(slug)s”. Check %(slug_column)s or give the "
+                    "item's name in %(name_column)s.",
+                    where=where,
+                    slug=slug,
+                    slug_column=label("product_slug"),
+                    name_column=label("name"),
+                )
             )
     elif not slug and not name:
         errors.append(
-            f"{where}: give the item's name ({label('name')}) or its product's web address ({label('product_slug')})."
+            lazy_gettext(
+                "%(where)s: give the item's name (%(name_column)s) or its product's web address (%(slug_column)s).",
+                where=where,
+                name_column=label("name"),
+                slug_column=label("product_slug"),
+            )
         )
     if len(errors) > before:
         return None
@@ -412,6 +534,11 @@ def _item(raw, raw_item, errors, warnings, context):
         quantity=quantity,
         unit_price=unit_price,
     )
+
+
+def _at(where, column):
+    """A value's place in an item line: "line 5, quantity" (the column as the sender named it)."""
+    return lazy_gettext("%(where)s, %(column)s", where=where, column=column)
 
 
 def _split_name(full_name):

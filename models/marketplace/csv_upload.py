@@ -4,12 +4,17 @@ import csv
 import io
 import re
 
+from babel.numbers import format_decimal
+from flask_babel import gettext
+from flask_babel import lazy_gettext
+
 from models.marketplace.checking import WHITESPACE
 from models.marketplace.importing import run_import
 from models.marketplace.results import ImportReport
 from models.marketplace.results import RawItem
 from models.marketplace.results import RawOrder
 from models.orders.order import ADDRESS_PARTS
+from models.shop.language import active_locale
 from models.users.security_log import NO_CLIENT
 
 # Limits: an upload or request beyond them is refused with a message, never half-read.
@@ -63,58 +68,78 @@ REQUIRED_COLUMNS = (
 
 # (column, required, what it holds) for the import page.
 CSV_COLUMN_HELP = [
-    ("channel", True, "The marketplace's short name in lowercase: amazon, ebay, etsy, amazon-de…"),
+    (
+        "channel",
+        True,
+        lazy_gettext("The marketplace's short name in lowercase: amazon, ebay, etsy, amazon-de…"),
+    ),
     (
         "order_ref",
         True,
-        "The marketplace's order number. Repeat it on every row of an order with several items.",
+        lazy_gettext(
+            "The marketplace's order number. Repeat it on every row of an order with several items."
+        ),
     ),
     (
         "ordered_at",
         False,
-        "When the customer ordered, like 2026-05-01T14:30:00Z. Without an offset it is shop time. Empty: the import time.",
+        lazy_gettext(
+            "When the customer ordered, like 2026-05-01T14:30:00Z. Without an offset it is shop time. Empty: the import time."
+        ),
     ),
     (
         "email",
         True,
-        "The customer's email. Links the order to the customer with that email, or opens a new account for them.",
+        lazy_gettext(
+            "The customer's email. Links the order to the customer with that email, or opens a new account for them."
+        ),
     ),
     (
         "first_name, last_name",
         False,
-        "The customer's name for a new account; empty: taken from shipping_name.",
+        lazy_gettext("The customer's name for a new account; empty: taken from shipping_name."),
     ),
-    ("phone", False, "The customer's phone for a new account."),
+    ("phone", False, lazy_gettext("The customer's phone for a new account.")),
     (
         "shipping_name, shipping_line1, shipping_city, shipping_country",
         True,
-        "The delivery address. Country as a two-letter code, like GB.",
+        lazy_gettext("The delivery address. Country as a two-letter code, like GB."),
     ),
     (
         "shipping_company, shipping_line2, shipping_region, shipping_postal_code, shipping_phone",
         False,
-        "The rest of the delivery address.",
+        lazy_gettext("The rest of the delivery address."),
     ),
     (
         "billing_name, billing_line1, … billing_phone",
         False,
-        "The billing address, with the same parts. Empty: the delivery address.",
+        lazy_gettext("The billing address, with the same parts. Empty: the delivery address."),
     ),
     (
         "product_slug",
         False,
-        "The web address of the product in this shop (the end of /p/…). Its stock goes down by the quantity.",
+        lazy_gettext(
+            "The web address of the product in this shop (the end of /p/…). Its stock goes down by the quantity."
+        ),
     ),
-    ("item_name", False, "The item as the marketplace sold it. Needed when there is no product_slug."),
-    ("quantity", True, "How many, a whole number."),
-    ("unit_price", True, "The price of one, as charged on the marketplace, like 12.50 (no currency sign)."),
-    ("shipping_cost", False, "What the customer paid for delivery; once per order."),
+    (
+        "item_name",
+        False,
+        lazy_gettext("The item as the marketplace sold it. Needed when there is no product_slug."),
+    ),
+    ("quantity", True, lazy_gettext("How many, a whole number.")),
+    (
+        "unit_price",
+        True,
+        lazy_gettext("The price of one, as charged on the marketplace, like 12.50 (no currency sign)."),
+    ),
+    ("shipping_cost", False, lazy_gettext("What the customer paid for delivery; once per order.")),
     (
         "order_total",
         False,
-        "What the customer paid in all; when given, it must equal the items plus shipping.",
+        lazy_gettext("What the customer paid in all; when given, it must equal the items plus shipping."),
     ),
-    ("currency", False, "When given, it must be the shop's currency."),
+    ("currency", False, lazy_gettext("When given, it must be the shop's currency.")),
 ]
 
 
@@ -155,25 +180,33 @@ def read_csv(data):
     """(raw orders, report) from an uploaded file; the report holds file errors and notices."""
     report = ImportReport()
     if not data:
-        report.file_errors.append("The file is empty.")
+        report.file_errors.append(gettext("The file is empty."))
         return [], report
     if len(data) > MAX_UPLOAD_BYTES:
         report.file_errors.append(
-            f"The file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB. Split it into smaller files and "
-            "upload them one by one (orders already imported are skipped)."
+            gettext(
+                "The file is larger than %(megabytes)d MB. Split it into smaller files and upload them one "
+                "by one (orders already imported are skipped).",
+                megabytes=MAX_UPLOAD_BYTES // 1_000_000,
+            )
         )
         return [], report
     if b"\x00" in data:
         report.file_errors.append(
-            "This isn't a CSV file: it holds binary data. Export the orders as CSV and upload that file."
+            gettext(
+                "This isn't a CSV file: it holds binary data. Export the orders as CSV and upload that file."
+            )
         )
         return [], report
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         report.file_errors.append(
-            f"The file isn't UTF-8 text (at byte {error.start + 1}). Save it as “CSV UTF-8” "
-            "(Excel) or with the Unicode (UTF-8) character set, and upload it again."
+            gettext(
+                "The file isn't UTF-8 text (at byte %(byte)d). Save it as “CSV UTF-8” (Excel) or with the "
+                "Unicode (UTF-8) character set, and upload it again.",
+                byte=error.start + 1,
+            )
         )
         return [], report
     first_line = text.lstrip("\r\n").split("\n", 1)[0]
@@ -182,11 +215,15 @@ def read_csv(data):
     try:
         return _read_rows(reader, report, position)
     except csv.Error as error:
-        why = str(error)
+        why = str(error)  # Python's own words
         if "field larger than field limit" in why:
-            why = "a value runs on for more than 131,072 characters: is a quotation mark left open?"
+            why = gettext("a value runs on for more than 131,072 characters: is a quotation mark left open?")
         report.file_errors.append(
-            f"Line {position['end'] + 1} can't be read as CSV ({why}). Nothing was imported."
+            gettext(
+                "Line %(line)d can't be read as CSV (%(why)s). Nothing was imported.",
+                line=position["end"] + 1,
+                why=why,
+            )
         )
         return [], report
 
@@ -198,28 +235,37 @@ def _read_rows(reader, report, position):
             header, header_line = [_header_name(cell) for cell in row], reader.line_num
             break
     if header is None:
-        report.file_errors.append("The file has no rows.")
+        report.file_errors.append(gettext("The file has no rows."))
         return [], report
     known = {**ORDER_COLUMNS, **ITEM_COLUMNS}
     if not any(name in known for name in header):
         report.file_errors.append(
-            f"Line {header_line} must name the columns (channel, order_ref, email, …). "
-            "Download the example file to see the layout."
+            gettext(
+                "Line %(line)d must name the columns (channel, order_ref, email, …). Download the example "
+                "file to see the layout.",
+                line=header_line,
+            )
         )
         return [], report
     duplicates = sorted({name for name in header if name and header.count(name) > 1})
     if duplicates:
-        report.file_errors.append(f"These columns appear more than once: {', '.join(duplicates)}.")
+        report.file_errors.append(
+            gettext("These columns appear more than once: %(columns)s.", columns=", ".join(duplicates))
+        )
         return [], report
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     if "item_name" not in header and "product_slug" not in header:
-        missing.append("item_name or product_slug")
+        missing.append(gettext("item_name or product_slug"))
     if missing:
-        report.file_errors.append(f"These columns are missing: {', '.join(missing)}. Nothing was imported.")
+        report.file_errors.append(
+            gettext(
+                "These columns are missing: %(columns)s. Nothing was imported.", columns=", ".join(missing)
+            )
+        )
         return [], report
     ignored = [name for name in header if name and name not in known]
     if ignored:
-        report.notices.append(f"These columns were ignored: {', '.join(ignored)}.")
+        report.notices.append(gettext("These columns were ignored: %(columns)s.", columns=", ".join(ignored)))
 
     orders = {}  # (channel, order_ref) -> RawOrder, in the order they first appear
     loose = []  # rows that can't be put with an order: each is rejected on its own
@@ -233,7 +279,10 @@ def _read_rows(reader, report, position):
         rows += 1
         if rows > MAX_CSV_ROWS:
             report.file_errors.append(
-                f"The file has more than {MAX_CSV_ROWS:,} rows. Split it into smaller files. Nothing was imported."
+                gettext(
+                    "The file has more than %(rows)s rows. Split it into smaller files. Nothing was imported.",
+                    rows=format_decimal(MAX_CSV_ROWS, locale=active_locale()),
+                )
             )
             return [], report
         line = start
@@ -245,8 +294,14 @@ def _read_rows(reader, report, position):
                 if c in ("channel", "order_ref")
             }
             bad.problems.append(
-                f"line {line} has {len(row)} values but line {header_line} names {len(header)} columns. "
-                "Is there a comma inside a value that isn't in quotes?"
+                lazy_gettext(
+                    "line %(line)d has %(values)d values but line %(header_line)d names %(columns)d columns. "
+                    "Is there a comma inside a value that isn't in quotes?",
+                    line=line,
+                    values=len(row),
+                    header_line=header_line,
+                    columns=len(header),
+                )
             )
             loose.append(bad)
             continue
@@ -280,12 +335,17 @@ def _add_row(raw, line, cells):
             raw.first_lines[key] = line
         elif WHITESPACE.sub(" ", first) != WHITESPACE.sub(" ", value):
             raw.problems.append(
-                f"line {line}: {column} differs from line {raw.first_lines[key]}. The rows of one order must agree "
-                "(or leave it empty after the first row)."
+                lazy_gettext(
+                    "line %(line)d: %(column)s differs from line %(first_line)d. The rows of one order must agree "
+                    "(or leave it empty after the first row).",
+                    line=line,
+                    column=column,
+                    first_line=raw.first_lines[key],
+                )
             )
     item = {key: cells.get(column, "") for column, key in ITEM_COLUMNS.items()}
     if any((value or "").strip() for value in item.values()):
-        raw.items.append(RawItem(where=f"line {line}", values=item))
+        raw.items.append(RawItem(where=lazy_gettext("line %(number)d", number=line), values=item))
 
 
 def import_csv(data, filename="", actor=None, now=None, client=NO_CLIENT):
@@ -294,6 +354,6 @@ def import_csv(data, filename="", actor=None, now=None, client=NO_CLIENT):
     if report.file_errors:
         return report
     if not raw_orders:
-        report.file_errors.append("The file has a header line but no orders.")
+        report.file_errors.append(gettext("The file has a header line but no orders."))
         return report
     return run_import(raw_orders, actor, "csv", filename, report, now, client)

@@ -9,6 +9,7 @@ inside the transaction that saves the order, for the CSV upload and the JSON API
 
 import json
 
+from flask_babel import lazy_gettext
 from peewee import Case
 from peewee import IntegrityError
 
@@ -63,8 +64,12 @@ def import_order(raw, context, actor=None, via="CSV upload"):
             return _save(checked, result, context, actor, via)
         except StaffEmail:
             result.reasons = [
-                f"{raw.labels.get('email', 'email')}: “{checked.email}” belongs to a staff account; "
-                "imported orders can't be attached to it. Import the order with the customer's own email."
+                lazy_gettext(
+                    "%(label)s: “%(email)s” belongs to a staff account; imported orders can't be attached "
+                    "to it. Import the order with the customer's own email.",
+                    label=raw.labels.get("email", "email"),
+                    email=checked.email,
+                )
             ]
             result.warnings = []
             return result
@@ -73,7 +78,9 @@ def import_order(raw, context, actor=None, via="CSV upload"):
             existing = _existing(channel, order_ref)
             if existing is not None:
                 return _already(result, existing)
-    result.reasons = ["It clashed with another change saved at the same moment. Import it again."]
+    result.reasons = [
+        lazy_gettext("It clashed with another change saved at the same moment. Import it again.")
+    ]
     return result
 
 
@@ -137,8 +144,12 @@ def _save(checked, result, context, actor, via):
         label = channel_label(checked.channel)
         who = f"by {actor.email} ({via})" if actor is not None else f"through the {via}"
         note = f"Imported from {label} (order {checked.order_ref}) {who}."
-        if short:
-            note += " Stock ran short: " + "; ".join(short) + "."
+        if short:  # the order's history keeps what happened in the shop's words (English)
+            note += (
+                " Stock ran short: "
+                + "; ".join(f"{name} (sold {sold}, {stock} in stock; now 0)" for name, sold, stock in short)
+                + "."
+            )
         OrderEvent.create(
             order=order,
             from_status="",
@@ -159,7 +170,15 @@ def _save(checked, result, context, actor, via):
     result.outcome = IMPORTED
     result.order_id, result.number = order.id, order.number
     result.customer_id, result.new_customer = user.id, created
-    result.warnings += [f"Stock ran short: {text}." for text in short]
+    result.warnings += [
+        lazy_gettext(
+            "Stock ran short: %(product)s (sold %(sold)d, %(stock)d in stock; now 0).",
+            product=name,
+            sold=sold,
+            stock=stock,
+        )
+        for name, sold, stock in short
+    ]
     return result
 
 
@@ -199,7 +218,7 @@ def _take_stock(item, short):
     if product is None:
         return 0
     if product.stock < item.quantity:
-        short.append(f"{product.name} (sold {item.quantity}, {product.stock} in stock; now 0)")
+        short.append((product.name, item.quantity, product.stock))
     Product.update(
         stock=Case(None, [(Product.stock >= item.quantity, Product.stock - item.quantity)], 0)
     ).where(Product.id == product.id).execute()

@@ -2,6 +2,8 @@
 
 import json
 
+from flask_babel import lazy_gettext
+
 from models.marketplace.importing import run_import
 from models.marketplace.results import RawItem
 from models.marketplace.results import RawOrder
@@ -122,11 +124,11 @@ def read_json(body):
 def _json_order(index, entry):
     raw = RawOrder(labels=JSON_LABELS, index=index)
     if not isinstance(entry, dict):
-        raw.problems.append(f"orders[{index}] must be an object.")
+        raw.problems.append(lazy_gettext("%(where)s must be an object.", where=f"orders[{index}]"))
         return raw
     unknown = sorted(set(entry) - JSON_ORDER_FIELDS)
     if unknown:
-        raw.notes.append(f"Unknown fields ignored: {', '.join(unknown)[:200]}.")
+        raw.notes.append(lazy_gettext("Unknown fields ignored: %(fields)s.", fields=", ".join(unknown)[:200]))
     for key in ("channel", "order_ref", "ordered_at", "currency", "shipping_cost", "total"):
         raw.values[key] = entry.get(key)
     customer = _json_object(entry, "customer", JSON_CUSTOMER_FIELDS, raw, required=True)
@@ -138,16 +140,22 @@ def _json_order(index, entry):
             raw.values[f"{which}.{part}"] = address.get(part)
     lines = entry.get("lines")
     if not isinstance(lines, list):
-        raw.problems.append("lines: must be a list of the order's items.")
+        raw.problems.append(lazy_gettext("%(where)s: must be a list of the order's items.", where="lines"))
         return raw
     for position, line in enumerate(lines):
         where = f"lines[{position}]"
         if not isinstance(line, dict):
-            raw.problems.append(f"{where}: must be an object.")
+            raw.problems.append(lazy_gettext("%(where)s: must be an object.", where=where))
             continue
         unknown = sorted(set(line) - JSON_LINE_FIELDS)
         if unknown:
-            raw.notes.append(f"{where}: unknown fields ignored: {', '.join(unknown)[:200]}.")
+            raw.notes.append(
+                lazy_gettext(
+                    "%(where)s: unknown fields ignored: %(fields)s.",
+                    where=where,
+                    fields=", ".join(unknown)[:200],
+                )
+            )
         raw.items.append(RawItem(where=where, values={key: line.get(key) for key in JSON_LINE_FIELDS}))
     return raw
 
@@ -156,14 +164,18 @@ def _json_object(entry, name, fields, raw, required):
     value = entry.get(name)
     if value is None:
         if required:
-            raw.problems.append(f"{name}: missing.")
+            raw.problems.append(lazy_gettext("%(label)s: missing.", label=name))
         return {}
     if not isinstance(value, dict):
-        raw.problems.append(f"{name}: must be an object.")
+        raw.problems.append(lazy_gettext("%(where)s: must be an object.", where=name))
         return {}
     unknown = sorted(set(value) - fields)
     if unknown:
-        raw.notes.append(f"{name}: unknown fields ignored: {', '.join(unknown)[:200]}.")
+        raw.notes.append(
+            lazy_gettext(
+                "%(where)s: unknown fields ignored: %(fields)s.", where=name, fields=", ".join(unknown)[:200]
+            )
+        )
     return value
 
 

@@ -1,9 +1,20 @@
-"""What an import reports: a Result per order, the ImportReport, and the report kept for the owner."""
+"""What an import reports: a Result per order, the ImportReport, and the report kept for the owner.
+
+Reasons and warnings are lazy messages (models/marketplace/checking.py): a kept report stores each as
+its English message and values (`kept`), so the owner reads it in the language of their page
+(`reason_text`, when the report is read), whoever imported it in whatever language. A lazy
+message is never put in a page as it is (Flask-Babel's lazy strings count as safe HTML, and
+reasons quote what the file said): pages show `reason_text` of it. Reports kept before issue 23 hold plain
+English text, shown as it is. The API answers with the text in the request's language.
+"""
 
 import json
 from dataclasses import dataclass
 from dataclasses import field
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
+from flask_babel import LazyString
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import ForeignKeyField
@@ -17,7 +28,31 @@ from models.users.user import User
 IMPORTED, ALREADY_IMPORTED, REJECTED = "imported", "already_imported", "rejected"
 
 
-OUTCOME_LABELS = {IMPORTED: "Imported", ALREADY_IMPORTED: "Already imported", REJECTED: "Rejected"}
+OUTCOME_LABELS = {
+    IMPORTED: lazy_gettext("Imported"),
+    ALREADY_IMPORTED: lazy_gettext("Already imported"),
+    REJECTED: lazy_gettext("Rejected"),
+}
+
+
+def kept(message):
+    """A reason as a report keeps it: a lazy message as {"message": its English text, "values": its
+    values, kept the same way}; anything else as it is."""
+    if isinstance(message, LazyString):
+        message_id, *_ = message._args
+        return {
+            "message": message_id,
+            "values": {name: kept(value) for name, value in message._kwargs.items()},
+        }
+    return message
+
+
+def reason_text(reason):
+    """A reason (lazy, kept or plain text) in the active language."""
+    if isinstance(reason, dict) and "message" in reason:
+        values = {name: reason_text(value) for name, value in (reason.get("values") or {}).items()}
+        return gettext(reason["message"], **values) if values else gettext(reason["message"])
+    return reason if isinstance(reason, int | float) else str(reason)
 
 
 MAX_REASONS = 20  # per order in a report
@@ -44,7 +79,7 @@ class MarketplaceImport(BaseModel):
 
     @property
     def source_label(self):
-        return "CSV upload" if self.source == "csv" else "API"
+        return gettext("CSV upload") if self.source == "csv" else gettext("API")
 
 
 def recent_imports(limit=10):
@@ -72,13 +107,14 @@ class RawOrder:
 
 
 def describe_lines(lines):
+    """ "line 5", "lines 5–7" or "lines 5, 9" in the active language."""
     if not lines:
         return ""
     if len(lines) == 1:
-        return f"line {lines[0]}"
+        return gettext("line %(number)d", number=lines[0])
     if lines == list(range(lines[0], lines[-1] + 1)):
-        return f"lines {lines[0]}–{lines[-1]}"
-    return "lines " + ", ".join(str(n) for n in lines)
+        return gettext("lines %(first)d–%(last)d", first=lines[0], last=lines[-1])
+    return gettext("lines %(numbers)s", numbers=", ".join(str(n) for n in lines))
 
 
 @dataclass
@@ -118,13 +154,17 @@ class Result:
             "number": self.number,
             "customer_id": self.customer_id,
             "new_customer": self.new_customer,
-            "reasons": self.reasons[:MAX_REASONS],
-            "warnings": self.warnings[:MAX_REASONS],
+            "reasons": [kept(reason) for reason in self.reasons[:MAX_REASONS]],
+            "warnings": [kept(warning) for warning in self.warnings[:MAX_REASONS]],
         }
 
     @classmethod
     def from_dict(cls, data):
-        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__ if name in data})
+        """A kept result, its reasons and warnings read in the active language."""
+        result = cls(**{name: data.get(name) for name in cls.__dataclass_fields__ if name in data})
+        result.reasons = [reason_text(reason) for reason in result.reasons or []]
+        result.warnings = [reason_text(warning) for warning in result.warnings or []]
+        return result
 
     def for_api(self):
         """The JSON endpoint's answer for this order."""
@@ -135,9 +175,9 @@ class Result:
         if self.outcome == IMPORTED:
             answer["new_customer"] = self.new_customer
         if self.reasons:
-            answer["reasons"] = self.reasons[:MAX_REASONS]
+            answer["reasons"] = [reason_text(reason) for reason in self.reasons[:MAX_REASONS]]
         if self.warnings:
-            answer["warnings"] = self.warnings[:MAX_REASONS]
+            answer["warnings"] = [reason_text(warning) for warning in self.warnings[:MAX_REASONS]]
         return answer
 
 

@@ -28,6 +28,9 @@ from models.operations.migrate import MIGRATIONS_DIR
 
 MIGRATIONS_TABLE = "schema_migration"
 BATCH = 2000
+# Rows with pictures in them (a rendition is up to a few hundred kB) go a few at a time, so the
+# copy's memory stays small however many pictures the shop has.
+BLOB_BATCH = 20
 
 
 class CopyError(Exception):
@@ -159,6 +162,16 @@ def _columns(target, table):
     ).fetchall()
 
 
+def _has_blobs(target, table):
+    return bool(
+        target.execute_sql(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = %s AND data_type = 'bytea'",
+            (table,),
+        ).fetchone()
+    )
+
+
 def _copy_table(source, target, table, deferred_columns, progress):
     columns = _columns(target, table)
     names = [name for name, _ in columns]
@@ -170,7 +183,8 @@ def _copy_table(source, target, table, deferred_columns, progress):
     insert = f'INSERT INTO "{table}" ({column_list}) VALUES %s'
     cursor = target.cursor()
     copied = 0
-    while batch := rows.fetchmany(BATCH):
+    size = BLOB_BATCH if _has_blobs(target, table) else BATCH
+    while batch := rows.fetchmany(size):
         values = [
             tuple(
                 None if empty else (bool(value) if is_bool and value is not None else value)
@@ -178,7 +192,7 @@ def _copy_table(source, target, table, deferred_columns, progress):
             )
             for row in batch
         ]
-        execute_values(cursor, insert, values, page_size=BATCH)
+        execute_values(cursor, insert, values, page_size=size)
         copied += len(values)
     progress(f"{table}: {copied} rows")
     return copied

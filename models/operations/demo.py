@@ -1,4 +1,10 @@
-"""Demo data for `flask --app shop demo` and `make run`. Running it twice changes nothing."""
+"""Demo data for `flask --app shop demo` and `make run`. Running it twice changes nothing.
+
+What customers read (the tagline, category and product names and descriptions, delivery methods)
+is written in the shop's language when the demo is loaded: English, or French for a shop whose
+locale is French (`DEMO_FRENCH`, by slug; the slugs and everything else stay the same). The lines
+it returns are the command line's, in English.
+"""
 
 import functools
 
@@ -14,6 +20,7 @@ from models.orders.order import BANK
 from models.orders.order import Order
 from models.orders.placing import cart_fingerprint
 from models.orders.placing import place_order
+from models.shop.language import shop_language
 from models.shop.settings import load_settings
 from models.shop.settings import ShopSettings
 from models.storefront.cart import add_to_cart
@@ -59,20 +66,29 @@ def load_demo_data(delivery=True):
     if not settings.bank_iban:
         with write_transaction():
             ShopSettings.update(**DEMO_BANK).where(ShopSettings.id == 1).execute()
+    words = demo_words(settings)
     if not settings.tagline:
         with write_transaction():
-            ShopSettings.update(tagline=DEMO_TAGLINE).where(ShopSettings.id == 1).execute()
+            ShopSettings.update(tagline=words.get("tagline", DEMO_TAGLINE)).where(
+                ShopSettings.id == 1
+            ).execute()
     lines = [f"Demo accounts (password: {DEMO_PASSWORD}):"]
     for email, role, first_name, last_name in DEMO_PEOPLE:
         if User.by_email(email) is None:
             create_user(email, DEMO_PASSWORD, role=role, first_name=first_name, last_name=last_name)
         lines.append(f"  {role:<8} {email}")
-    lines.append(load_demo_catalogue())
+    lines.append(load_demo_catalogue(words))
     if delivery:
-        lines.append(load_demo_delivery(settings.country))
+        lines.append(load_demo_delivery(settings.country, words))
     if has_app_context():  # placing orders renders their emails
-        lines.append(load_demo_orders())
+        lines.append(load_demo_orders(words))
     return lines
+
+
+def demo_words(settings=None):
+    """The demo's customer-facing texts in the shop's language: {} for English (the lists below),
+    else that language's texts by slug (DEMO_FRENCH)."""
+    return DEMO_WORDS.get(shop_language(settings), {})
 
 
 # (slug, name, position, description)
@@ -152,18 +168,21 @@ DEMO_PRODUCTS = [
 ]
 
 
-def load_demo_catalogue():
+def load_demo_catalogue(words=None):
     """A small catalogue with a photo of each product (drawn now: models/operations/demo_pictures.py).
     Only what is missing is added: a product, or the picture of a demo product that has none."""
+    words = words or {}
     with write_transaction():
         categories = {}
         for slug, name, position, description in DEMO_CATEGORIES:
+            name, description = words.get("categories", {}).get(slug, (name, description))
             category = Category.get_or_none(Category.slug == slug)
             if category is None:
                 category = Category.create(slug=slug, name=name, position=position, description=description)
             categories[slug] = category
         added = 0
         for category_slug, slug, name, price, stock, description in DEMO_PRODUCTS:
+            name, description = words.get("products", {}).get(slug, (name, description))
             if not Product.select().where(Product.slug == slug).exists():
                 Product.create(
                     category=categories[category_slug],
@@ -174,7 +193,7 @@ def load_demo_catalogue():
                     description=description,
                 )
                 added += 1
-    pictured = load_demo_pictures()
+    pictured = load_demo_pictures(words)
     return (
         f"Demo catalogue: {len(DEMO_CATEGORIES)} categories, {len(DEMO_PRODUCTS)} products ({added} added, "
         f"{pictured} pictures drawn)."
@@ -187,13 +206,15 @@ def demo_renditions(slug, name):
     return renditions(demo_picture(slug, name))
 
 
-def load_demo_pictures():
+def load_demo_pictures(words=None):
     """A drawn photo for each demo product without a picture; returns how many were drawn.
 
     The drawing and the WebP renditions are made outside the write transaction; a picture is
-    only given to a product that still has none when it is stored."""
+    only given to a product that still has none when it is stored. Its label is the product's
+    name in the demo's language."""
     drawn = 0
     for _, slug, name, *_ in DEMO_PRODUCTS:
+        name = (words or {}).get("products", {}).get(slug, (name,))[0]
         product = Product.get_or_none((Product.slug == slug) & Product.image.is_null())
         if product is None:
             continue
@@ -209,9 +230,9 @@ def load_demo_pictures():
 EUROPE = ["BE", "DE", "ES", "FR", "IE", "IT", "NL", "PT"]
 
 
-def demo_delivery_methods(home):
+def demo_delivery_methods(home, words=None):
     """Standard and Express at home, Europe for a few EU countries, and a pickup at the shop."""
-    return [
+    methods = [
         {
             "name": "Standard",
             "price": 490,
@@ -234,13 +255,17 @@ def demo_delivery_methods(home):
             "details": "12 Market Street. Monday to Saturday, 10:00–18:00. Bring your order number.",
         },
     ]
+    translated = (words or {}).get("delivery")
+    if not translated:
+        return methods
+    return [{**method, **texts} for method, texts in zip(methods, translated, strict=True)]
 
 
-def load_demo_delivery(home):
+def load_demo_delivery(home, words=None):
     """The demo's delivery methods, unless the shop has some already."""
     if DeliveryMethod.select().exists():
         return "Demo delivery methods: already there."
-    methods = demo_delivery_methods(home)
+    methods = demo_delivery_methods(home, words)
     for fields in methods:
         create_method({"free_above": None, "everywhere": False, **fields}, None)
     return f"Demo delivery methods: {len(methods)} ({', '.join(fields['name'] for fields in methods)})."
@@ -261,7 +286,7 @@ DEMO_ADDRESS = {
 }
 
 
-def load_demo_orders():
+def load_demo_orders(words=None):
     """Dan's orders, paid by bank transfer: one waiting, one paid, one dispatched (once only)."""
     dan = User.by_email("dan@demo.shop")
     owner = User.get(User.role == OWNER)
@@ -285,5 +310,68 @@ def load_demo_orders():
         if state in ("paid", "dispatched"):
             receive_bank_transfer(order, owner)
         if state == "dispatched":
-            dispatch([order], owner, "Royal Mail, tracking number DEMO0001GB")
+            dispatch([order], owner, (words or {}).get("dispatch", "Royal Mail, tracking number DEMO0001GB"))
     return f"Demo orders: {len(DEMO_ORDERS)} for dan@demo.shop (waiting, paid, dispatched)."
+
+
+# The demo's customer-facing texts in French (a French shop's demo), by slug. Names and
+# descriptions as a French shop writes them; amounts and slugs are the English lists'.
+DEMO_FRENCH = {
+    "tagline": "Du café torréfié en petites fournées, du thé en vrac et tout le matériel pour les "
+    "préparer chez vous.",
+    "categories": {
+        "coffee": ("Café", "Des grains entiers torréfiés chaque semaine en petites fournées."),
+        "tea": ("Thé", "Des thés en vrac de producteurs que nous connaissons personnellement."),
+        "brewing-gear": ("Matériel", "Tout ce qu’il faut pour préparer une bonne tasse chez soi."),
+    },
+    "products": {
+        "house-blend-250g": (
+            "Mélange maison, 250 g",
+            "Notre café de tous les jours : chocolat, noisette et une pointe de fruits rouges.\n\n"
+            "Parfait en espresso comme en filtre. Torréfié le lundi.",
+        ),
+        "ethiopia-guji-250g": (
+            "Éthiopie Guji, 250 g",
+            "Une origine unique lavée, aux notes de jasmin, de bergamote et de pêche. Idéal en filtre.",
+        ),
+        "decaf-colombia-250g": (
+            "Colombie décaféiné, 250 g",
+            "Décaféiné à la canne à sucre : il garde toute sa douceur caramélisée. Bientôt de retour en stock.",
+        ),
+        "assam-breakfast-100g": (
+            "Assam breakfast, 100 g",
+            "Malté et corsé, il se marie bien avec un nuage de lait. Infusez quatre minutes dans une eau "
+            "tout juste frémissante.",
+        ),
+        "sencha-100g": (
+            "Sencha, 100 g",
+            "Un thé vert frais et herbacé de Shizuoka. Infusez une minute à 70\u00a0°C.",
+        ),
+        "chamomile-flowers-50g": (
+            "Fleurs de camomille, 50 g",
+            "Des capitules entiers, doux comme le miel et apaisants. Sans théine.",
+        ),
+        "pour-over-dripper": (
+            "Dripper en céramique",
+            "Un dripper taille 02 émaillé blanc mat. Il s’adapte à la plupart des tasses et carafes.",
+        ),
+        "paper-filters-100": (
+            "Filtres en papier, paquet de 100",
+            "Filtres non blanchis taille 02, pour le dripper.",
+        ),
+    },
+    # In the order of demo_delivery_methods().
+    "delivery": [
+        {"name": "Standard", "estimate": "2 à 4 jours ouvrés"},
+        {"name": "Express", "estimate": "Le jour ouvré suivant"},
+        {"name": "Europe", "estimate": "4 à 7 jours ouvrés"},
+        {
+            "name": "Retrait en boutique",
+            "estimate": "Prêt le jour ouvré suivant",
+            "details": "12 Market Street. Du lundi au samedi, de 10\u00a0h à 18\u00a0h. Munissez-vous de votre "
+            "numéro de commande.",
+        },
+    ],
+    "dispatch": "La Poste, numéro de suivi DEMO0001GB",
+}
+DEMO_WORDS = {"fr": DEMO_FRENCH}

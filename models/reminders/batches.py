@@ -34,6 +34,7 @@ from models.orders.order import CANCELLED as ORDER_CANCELLED
 from models.orders.order import Order
 from models.orders.order import OrderPayment
 from models.reminders.messages import compose
+from models.reminders.messages import reminder_language
 from models.reminders.messages import reminder_links
 from models.reminders.messages import unsubscribe_headers
 from models.reminders.plan import plan
@@ -45,6 +46,7 @@ from models.reminders.records import SENT
 from models.reminders.settings import load_reminder_settings
 from models.reminders.windows import open_window
 from models.reminders.windows import Window
+from models.shop.language import in_language
 from models.shop.mail import send_text
 from payments import PaymentError
 from payments import PENDING
@@ -193,15 +195,21 @@ def send_one(reminder_id, now):
             return 0
         if not _decide(reminder_id, SENT, now):
             return 0
-        subject, text = compose(reminder.order, reminder.segment, now)
+        # Written in the order's language (the default wording, the sentences and amounts the
+        # placeholders give, the links' words), whatever language the jobs process runs in.
+        language = reminder_language(reminder.order)
+        with in_language(language):
+            subject, text = compose(reminder.order, reminder.segment, now)
+            links = reminder_links(reminder.order)
         message = send_text(
             reminder.user.email,
             f"payment_reminder_{reminder.segment}",
             subject,
             text,
             headers=unsubscribe_headers(reminder.user_id),
-            links=reminder_links(reminder.order),
+            links=links,
             expires_at=reminder.batch.window_end,  # its "pay before" is the window's dispatch
+            language=language,
         )
         Reminder.update(outbox_message=message.id).where(Reminder.id == reminder_id).execute()
     return 1

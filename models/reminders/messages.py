@@ -5,6 +5,12 @@ substitution of known names by text (no expressions, no attribute access, no
 template language), so nothing the owner writes can run; the HTML version is
 that text in the shop's fixed email layout (models/shop/mail.py). `{{` and `}}`
 write a literal brace.
+
+Languages: the shop's default wording exists in every language the shop speaks
+(DEFAULT_TEMPLATES are messages of the catalogues). Until the owner edits a segment's text, each
+reminder is written from the default in the order's language (`reminder_language`); a text the
+owner saved is used as written, for every customer. Saving the default wording unchanged (or
+"Restore the original text") removes the owner's text, so the defaults speak every language again.
 """
 
 import datetime
@@ -13,6 +19,8 @@ import re
 from babel.dates import format_datetime
 from babel.dates import format_time
 from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from itsdangerous import BadData
 from itsdangerous import URLSafeSerializer
 from peewee import CharField
@@ -49,58 +57,74 @@ from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.user import User
 
+# The placeholders' names are the same in every language (the owner types them); their
+# descriptions are in the page's language.
 PLACEHOLDERS = {
-    "first_name": "The customer's first name",
-    "order_number": "The order's number",
-    "order_total": "The order's total",
-    "amount_due": "What is still to pay",
-    "deadline": 'The next dispatch, e.g. "Pay before 11:00 today and your order leaves with today\'s dispatch."',
-    "cancel_deadline": "When the unpaid order is cancelled, as a sentence",
-    "how_to_pay": "Bank details and reference, or how to pay by card",
-    "pay_url": "The order's payment page (pay, or switch between card and bank transfer)",
-    "shop_name": "The shop's name",
-    "contact_email": "The shop's contact email",
-    "contact_phone": "The shop's contact phone",
-    "group_name": "The customer's group",
-    "group_perks": "What the customer's group gets",
-    "paid_orders": "How many orders the customer has paid",
-    "total_spent": "What the customer has spent with the shop",
+    "first_name": lazy_gettext("The customer's first name"),
+    "order_number": lazy_gettext("The order's number"),
+    "order_total": lazy_gettext("The order's total"),
+    "amount_due": lazy_gettext("What is still to pay"),
+    "deadline": lazy_gettext(
+        "The next dispatch, e.g. “Pay before 11:00 today and your order leaves with today's dispatch.”"
+    ),
+    "cancel_deadline": lazy_gettext("When the unpaid order is cancelled, as a sentence"),
+    "how_to_pay": lazy_gettext("Bank details and reference, or how to pay by card"),
+    "pay_url": lazy_gettext("The order's payment page (pay, or switch between card and bank transfer)"),
+    "shop_name": lazy_gettext("The shop's name"),
+    "contact_email": lazy_gettext("The shop's contact email"),
+    "contact_phone": lazy_gettext("The shop's contact phone"),
+    "group_name": lazy_gettext("The customer's group"),
+    "group_perks": lazy_gettext("What the customer's group gets"),
+    "paid_orders": lazy_gettext("How many orders the customer has paid"),
+    "total_spent": lazy_gettext("What the customer has spent with the shop"),
 }
 
+# The shop's own wording, read in the language of the reminder (or of the owner's page). The
+# {placeholders} stay as they are in every language.
 DEFAULT_TEMPLATES = {
     NEW: (
-        "Your order {order_number} is waiting for payment",
-        "Hello {first_name},\n\n"
-        "Thank you for ordering from {shop_name}. Your order {order_number} of {order_total} "
-        "is waiting for payment of {amount_due}.\n\n"
-        "{deadline} {cancel_deadline}\n\n"
-        "{how_to_pay}\n\n"
-        "Pay now, or switch between card and bank transfer (no need to sign in):\n{pay_url}\n\n"
-        "Is this your first order with us? If anything is unclear, just reply or write to "
-        "{contact_email}. We are happy to help.",
+        lazy_gettext("Your order {order_number} is waiting for payment"),
+        lazy_gettext(
+            "Hello {first_name},\n\n"
+            "Thank you for ordering from {shop_name}. Your order {order_number} of {order_total} "
+            "is waiting for payment of {amount_due}.\n\n"
+            "{deadline} {cancel_deadline}\n\n"
+            "{how_to_pay}\n\n"
+            "Pay now, or switch between card and bank transfer (no need to sign in):\n{pay_url}\n\n"
+            "Is this your first order with us? If anything is unclear, just reply or write to "
+            "{contact_email}. We are happy to help."
+        ),
     ),
     RETURNING: (
-        "Your order {order_number} is waiting for payment",
-        "Hello {first_name},\n\n"
-        "Good to see you back at {shop_name}! Your order {order_number} of {order_total} "
-        "is waiting for payment of {amount_due}.\n\n"
-        "{deadline} {cancel_deadline}\n\n"
-        "{how_to_pay}\n\n"
-        "Pay now, or switch between card and bank transfer (no need to sign in):\n{pay_url}\n\n"
-        "As a {group_name} member: {group_perks}",
+        lazy_gettext("Your order {order_number} is waiting for payment"),
+        lazy_gettext(
+            "Hello {first_name},\n\n"
+            "Good to see you back at {shop_name}! Your order {order_number} of {order_total} "
+            "is waiting for payment of {amount_due}.\n\n"
+            "{deadline} {cancel_deadline}\n\n"
+            "{how_to_pay}\n\n"
+            "Pay now, or switch between card and bank transfer (no need to sign in):\n{pay_url}\n\n"
+            "As a {group_name} member: {group_perks}"
+        ),
     ),
     LOYAL: (
-        "Your order {order_number} is waiting for payment",
-        "Hello {first_name},\n\n"
-        "Thank you for staying with {shop_name}: {paid_orders} orders and {total_spent} so far. "
-        "Your order {order_number} of {order_total} is waiting for payment of {amount_due}.\n\n"
-        "{deadline} {cancel_deadline}\n\n"
-        "{how_to_pay}\n\n"
-        "Pay now, or switch between card and bank transfer (no need to sign in):\n{pay_url}\n\n"
-        "Your {group_name} perks: {group_perks}",
+        lazy_gettext("Your order {order_number} is waiting for payment"),
+        lazy_gettext(
+            "Hello {first_name},\n\n"
+            "Thank you for staying with {shop_name}: {paid_orders} orders and {total_spent} so far. "
+            "Your order {order_number} of {order_total} is waiting for payment of {amount_due}.\n\n"
+            "{deadline} {cancel_deadline}\n\n"
+            "{how_to_pay}\n\n"
+            "Pay now, or switch between card and bank transfer (no need to sign in):\n{pay_url}\n\n"
+            "Your {group_name} perks: {group_perks}"
+        ),
     ),
 }
-SEGMENT_LABELS = {NEW: "New customers", RETURNING: "Returning customers", LOYAL: "Loyal customers"}
+SEGMENT_LABELS = {
+    NEW: lazy_gettext("New customers"),
+    RETURNING: lazy_gettext("Returning customers"),
+    LOYAL: lazy_gettext("Loyal customers"),
+}
 
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 
@@ -124,19 +148,39 @@ def fill(text, values):
     return PLACEHOLDER.sub(replace, text)
 
 
+def default_template(segment):
+    """(subject, body) of the shop's own wording for the segment, in the active language."""
+    subject, body = DEFAULT_TEMPLATES[segment]
+    return str(subject), str(body)
+
+
 def template_for(segment):
-    """(subject, body) of the segment's template: the owner's, or the default."""
+    """(subject, body) of the segment's template: the owner's, or the default in the active language."""
     saved = ReminderTemplate.get_or_none(ReminderTemplate.segment == segment)
     if saved is not None:
         return saved.subject, saved.body
-    return DEFAULT_TEMPLATES[segment]
+    return default_template(segment)
 
 
 def save_template(segment, subject, body, actor=None):
-    """Save the owner's text for the segment (audited)."""
+    """Save the owner's text for the segment (audited). The shop's own wording (in the language
+    the owner reads it in) is not kept as the owner's text: the defaults apply again, in every
+    language."""
     if segment not in SEGMENTS:
         raise ValueError(segment)
     before_subject, before_body = template_for(segment)
+    if (subject, body) == default_template(segment):
+        with write_transaction():
+            if (before_subject, before_body) != (subject, body):
+                audit(
+                    actor,
+                    "reminder_template_changed",
+                    f"payment reminder to {segment} customers",
+                    before={"subject": before_subject, "body": before_body},
+                    after={"subject": subject, "body": body},
+                )
+            ReminderTemplate.delete().where(ReminderTemplate.segment == segment).execute()
+        return
     with write_transaction():
         if (before_subject, before_body) != (subject, body):
             audit(
@@ -190,50 +234,82 @@ def save_category_paragraphs(wanted, actor=None):
 
 
 def _when(moment, now, tz, locale):
-    """ "11:00 today", "11:00 tomorrow" or "11:00 on Monday 24 November" (shop time)."""
+    """("today" | "tomorrow" | "later", the time, the day) of `moment` in shop time."""
     local, today = moment.astimezone(tz), now.astimezone(tz).date()
     time = format_time(local, "HH:mm", locale=locale)
+    day = format_datetime(local, "EEEE d MMMM", locale=locale)
     if local.date() == today:
-        return f"{time} today"
+        return "today", time, day
     if local.date() == today + datetime.timedelta(days=1):
-        return f"{time} tomorrow"
-    return f"{time} on {format_datetime(local, 'EEEE d MMMM', locale=locale)}"
+        return "tomorrow", time, day
+    return "later", time, day
 
 
 def deadline_sentence(now, tz, locale):
     dispatch = next_dispatch(now)
     if dispatch is None:
-        return "Pay soon and we will send your order as soon as we can."
-    when = _when(dispatch, now, tz, locale)
-    day = when.split(" ", 1)[1]
-    leaves = (
-        "today's dispatch"
-        if day == "today"
-        else ("tomorrow's dispatch" if day == "tomorrow" else "that day's dispatch")
+        return gettext("Pay soon and we will send your order as soon as we can.")
+    when, time, day = _when(dispatch, now, tz, locale)
+    if when == "today":
+        return gettext("Pay before %(time)s today and your order leaves with today's dispatch.", time=time)
+    if when == "tomorrow":
+        return gettext(
+            "Pay before %(time)s tomorrow and your order leaves with tomorrow's dispatch.", time=time
+        )
+    return gettext(
+        "Pay before %(time)s on %(day)s and your order leaves with that day's dispatch.", time=time, day=day
     )
-    return f"Pay before {when} and your order leaves with {leaves}."
 
 
 def cancel_sentence(order, now, tz, locale):
     if order.auto_cancel_at is None:
         return ""
     moment = order.auto_cancel_at.replace(tzinfo=datetime.UTC)
-    return f"If it is still unpaid at {_when(moment, now, tz, locale)}, it will be cancelled."
+    when, time, day = _when(moment, now, tz, locale)
+    if when == "today":
+        return gettext("If it is still unpaid at %(time)s today, it will be cancelled.", time=time)
+    if when == "tomorrow":
+        return gettext("If it is still unpaid at %(time)s tomorrow, it will be cancelled.", time=time)
+    return gettext("If it is still unpaid at %(time)s on %(day)s, it will be cancelled.", time=time, day=day)
 
 
 def how_to_pay(order, shop):
     """The ways this customer can pay this order now, in a sentence or two (the {how_to_pay} placeholder)."""
     if order.payment_method == BANK and order.bank_amount:
-        parts = [f"Transfer {format_money(order.bank_amount)} to {shop.bank_account_name or shop.shop_name}"]
-        if shop.bank_iban:
-            parts.append(f"IBAN or account number {shop.bank_iban}")
-        if shop.bank_bic:
-            parts.append(f"BIC or sort code {shop.bank_bic}")
-        said = ", ".join(parts) + f", with the reference {order.number}."
+        values = {
+            "amount": format_money(order.bank_amount),
+            "name": shop.bank_account_name or shop.shop_name,
+            "iban": shop.bank_iban,
+            "bic": shop.bank_bic,
+            "reference": order.number,
+        }
+        if shop.bank_iban and shop.bank_bic:
+            said = gettext(
+                "Transfer %(amount)s to %(name)s, IBAN or account number %(iban)s, BIC or sort code "
+                "%(bic)s, with the reference %(reference)s.",
+                **values,
+            )
+        elif shop.bank_iban:
+            said = gettext(
+                "Transfer %(amount)s to %(name)s, IBAN or account number %(iban)s, with the reference "
+                "%(reference)s.",
+                **values,
+            )
+        elif shop.bank_bic:
+            said = gettext(
+                "Transfer %(amount)s to %(name)s, BIC or sort code %(bic)s, with the reference %(reference)s.",
+                **values,
+            )
+        else:
+            said = gettext("Transfer %(amount)s to %(name)s, with the reference %(reference)s.", **values)
     else:
-        said = f"You can pay {format_money(order.due)} by card on the payment page in a minute."
+        said = gettext(
+            "You can pay %(amount)s by card on the payment page in a minute.", amount=format_money(order.due)
+        )
     if order.payment_method != BANK and can_pay_from_account(order):
-        said += " On the payment page you can also pay from your account funds or credit, once signed in."
+        said += " " + gettext(
+            "On the payment page you can also pay from your account funds or credit, once signed in."
+        )
     return said
 
 
@@ -258,7 +334,7 @@ def values_for(order, now):
     group = settings_for(user)
     paid_orders, spent = customer_history(user, now)
     return {
-        "first_name": unlinkable(user.first_name or "there"),
+        "first_name": unlinkable(user.first_name or gettext("there")),
         "order_number": order.number,
         "order_total": format_money(order.total),
         "amount_due": format_money(order.due),
@@ -299,7 +375,7 @@ def compose(order, segment, now, subject=None, body=None):
     text = fill(body if body is not None else saved_body, values)
     extra = category_paragraphs(order)
     unsubscribe = absolute_url("reminders.unsubscribe", token=opt_out_token(order.user_id))
-    footer = f"Don't want payment reminders? Stop them here:\n{unsubscribe}"
+    footer = gettext("Don't want payment reminders? Stop them here:") + f"\n{unsubscribe}"
     text = "\n\n".join([text.strip(), *extra, footer])
     return fill(subject if subject is not None else saved_subject, values).replace("\n", " ").strip(), text
 
@@ -308,7 +384,16 @@ def reminder_links(order):
     """The words on the reminder's links in its HTML part (models/shop/mail.py, send_text's links):
     the pay link a button, the opt-out a plain link."""
     unsubscribe = absolute_url("reminders.unsubscribe", token=opt_out_token(order.user_id))
-    return {pay_link(order): f"Pay order {order.number}", unsubscribe: Quiet("Stop payment reminders")}
+    return {
+        pay_link(order): gettext("Pay order %(number)s", number=order.number),
+        unsubscribe: Quiet(gettext("Stop payment reminders")),
+    }
+
+
+def reminder_language(order):
+    """The language a reminder about `order` is written in: the order's, else its customer's
+    account language, else the shop's default (None)."""
+    return order.language or order.user.language or None
 
 
 def unsubscribe_headers(user_id):

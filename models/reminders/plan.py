@@ -11,6 +11,8 @@ from collections import namedtuple
 from dataclasses import asdict
 from dataclasses import dataclass
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext
 from peewee import Case
 from peewee import fn
 from peewee import JOIN
@@ -44,20 +46,20 @@ SEGMENTS = (NEW, RETURNING, LOYAL)
 
 # Why an order awaiting payment gets no reminder, in the order the rules are tried.
 REASONS = {
-    "marketplace": "Ordered on a marketplace",
-    "cancelled": "Cancelled or closed",
-    "not_newest": "The customer has a newer unpaid order",
-    "payment_confirming": "A card payment is being confirmed",
-    "cancel_soon": "Cancelled automatically soon",
-    "too_recent": "Placed too recently",
-    "opted_out": "The customer opted out (or the account is closed or blocked)",
-    "group_off": "The customer's group gets no reminders",
-    "paid_today": "The customer paid an order today",
-    "paid_reorder": "The customer ordered again soon after and paid that order",
-    "already_sent": "Already reminded in this window",
-    "order_limit": "Reminded the most times allowed",
-    "daily_limit": "The customer was reminded today",
-    "outside_window": "No reminder window is open",
+    "marketplace": lazy_gettext("Ordered on a marketplace"),
+    "cancelled": lazy_gettext("Cancelled or closed"),
+    "not_newest": lazy_gettext("The customer has a newer unpaid order"),
+    "payment_confirming": lazy_gettext("A card payment is being confirmed"),
+    "cancel_soon": lazy_gettext("Cancelled automatically soon"),
+    "too_recent": lazy_gettext("Placed too recently"),
+    "opted_out": lazy_gettext("The customer opted out (or the account is closed or blocked)"),
+    "group_off": lazy_gettext("The customer's group gets no reminders"),
+    "paid_today": lazy_gettext("The customer paid an order today"),
+    "paid_reorder": lazy_gettext("The customer ordered again soon after and paid that order"),
+    "already_sent": lazy_gettext("Already reminded in this window"),
+    "order_limit": lazy_gettext("Reminded the most times allowed"),
+    "daily_limit": lazy_gettext("The customer was reminded today"),
+    "outside_window": lazy_gettext("No reminder window is open"),
 }
 
 
@@ -410,4 +412,6 @@ class _Facts:
 
 
 def describe_reason(reason):
-    return REASONS.get(reason, reason)
+    """The reason in English words, for the command line (pages show REASONS in their language)."""
+    with force_locale("en"):
+        return str(REASONS.get(reason, reason))

@@ -1,5 +1,6 @@
 """Credit: drawn by paid orders, paid back, owed, limits and their use, requests decided."""
 
+from flask_babel import gettext
 from peewee import Case
 from peewee import fn
 
@@ -43,33 +44,35 @@ def credit(scope):
     decided = _credit_requests_decided(scope)
     return Report(
         key="credit",
-        title="Credit",
+        title=gettext("Credit"),
         columns=[
-            Column("period", "Period", "text"),
-            Column("drawn", "Drawn on credit"),
-            Column("repaid", "Paid back"),
+            Column("period", gettext("Period"), "text"),
+            Column("drawn", gettext("Drawn on credit")),
+            Column("repaid", gettext("Paid back")),
         ],
         rows=rows,
         chart=Chart(
-            "Drawn on credit and paid back",
+            gettext("Drawn on credit and paid back"),
             column_of(rows, "period"),
             [
-                Series("Drawn", column_of(rows, "drawn"), "series-2"),
-                Series("Paid back", column_of(rows, "repaid"), "series-1"),
+                Series(gettext("Drawn"), column_of(rows, "drawn"), "series-2"),
+                Series(gettext("Paid back"), column_of(rows, "repaid"), "series-1"),
             ],
         ),
         summary=[
-            ("Customers using credit now", now["using"], "count"),
-            ("Owed now", now["owed"], "money"),
-            ("Credit limits extended", now["limits"], "money"),
-            ("Utilisation", share_of(now["owed"], now["limits"]), "percent"),
-            ("Credit requests approved", decided["approved"], "count"),
-            ("Credit approved", decided["approved_amount"], "money"),
-            ("Credit requests declined", decided["declined"], "count"),
+            (gettext("Customers using credit now"), now["using"], "count"),
+            (gettext("Owed now"), now["owed"], "money"),
+            (gettext("Credit limits extended"), now["limits"], "money"),
+            (gettext("Utilisation"), share_of(now["owed"], now["limits"]), "percent"),
+            (gettext("Credit requests approved"), decided["approved"], "count"),
+            (gettext("Credit approved"), decided["approved_amount"], "money"),
+            (gettext("Credit requests declined"), decided["declined"], "count"),
         ],
         notes=[
-            "Drawn: the part of paid orders (placed in the period) that took balances below zero. "
-            "Owed, limits and utilisation are as of now; requests are those decided in the period."
+            gettext(
+                "Drawn: the part of paid orders (placed in the period) that took balances below zero. "
+                "Owed, limits and utilisation are as of now; requests are those decided in the period."
+            )
         ],
     )
 

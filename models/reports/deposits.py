@@ -2,6 +2,8 @@
 
 from collections import defaultdict
 
+from flask_babel import gettext
+
 from models.reports.scope import average_of
 from models.reports.scope import bucket_labels
 from models.reports.scope import bucket_start
@@ -41,28 +43,28 @@ def deposits(scope):
     bonus = sum(row["bonus"] for row in rows)
     return Report(
         key="deposits",
-        title="Deposits",
+        title=gettext("Deposits"),
         columns=[
-            Column("period", "Period", "text"),
-            Column("count", "Top-ups", "count"),
-            Column("total", "Deposited"),
-            Column("average", "Average top-up"),
-            Column("bonus", "Bonus given"),
+            Column("period", gettext("Period"), "text"),
+            Column("count", gettext("Top-ups"), "count"),
+            Column("total", gettext("Deposited")),
+            Column("average", gettext("Average top-up")),
+            Column("bonus", gettext("Bonus given")),
         ],
         rows=rows,
         chart=Chart(
-            "Deposited and bonus given",
+            gettext("Deposited and bonus given"),
             column_of(rows, "period"),
             [
-                Series("Deposited", column_of(rows, "total"), "series-1"),
-                Series("Bonus given", column_of(rows, "bonus"), "series-2"),
+                Series(gettext("Deposited"), column_of(rows, "total"), "series-1"),
+                Series(gettext("Bonus given"), column_of(rows, "bonus"), "series-2"),
             ],
         ),
         summary=[
-            ("Top-ups", count, "count"),
-            ("Deposited", total, "money"),
-            ("Average top-up", average_of(total, count), "money"),
-            ("Bonus given", bonus, "money"),
+            (gettext("Top-ups"), count, "count"),
+            (gettext("Deposited"), total, "money"),
+            (gettext("Average top-up"), average_of(total, count), "money"),
+            (gettext("Bonus given"), bonus, "money"),
         ],
-        notes=["Top-ups paid by card; bonuses are the shop's money and shown apart."],
+        notes=[gettext("Top-ups paid by card; bonuses are the shop's money and shown apart.")],
     )

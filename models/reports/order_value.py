@@ -4,6 +4,8 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
+from babel.numbers import format_decimal
+from flask_babel import gettext
 from peewee import Case
 from peewee import fn
 
@@ -28,6 +30,7 @@ from models.reports.scope import Report
 from models.reports.scope import Scope
 from models.reports.scope import Series
 from models.shop.audit import AuditEntry
+from models.shop.language import active_locale
 from models.shop.language import format_money
 from models.shop.settings import load_settings
 
@@ -62,37 +65,39 @@ def order_value(scope):
         rows.append({**_value_row(label, with_funds, without), "changes": "; ".join(changes[index])})
     return Report(
         key="order-value",
-        title="Order value",
+        title=gettext("Order value"),
         columns=[
-            Column("period", "Period", "text"),
-            Column("funds_orders", "Orders (funds)", "count"),
-            Column("funds_average", "Average (funds)"),
-            Column("funds_median", "Median (funds)"),
-            Column("other_orders", "Orders (other)", "count"),
-            Column("other_average", "Average (other)"),
-            Column("other_median", "Median (other)"),
-            Column("changes", "Setting changed", "text"),
+            Column("period", gettext("Period"), "text"),
+            Column("funds_orders", gettext("Orders (funds)"), "count"),
+            Column("funds_average", gettext("Average (funds)")),
+            Column("funds_median", gettext("Median (funds)")),
+            Column("other_orders", gettext("Orders (other)"), "count"),
+            Column("other_average", gettext("Average (other)")),
+            Column("other_median", gettext("Median (other)")),
+            Column("changes", gettext("Setting changed"), "text"),
         ],
         rows=rows,
         chart=Chart(
-            "Median order value",
+            gettext("Median order value"),
             column_of(rows, "period"),
             [
-                Series("Paid with funds", column_of(rows, "funds_median"), "series-1"),
-                Series("Paid without funds", column_of(rows, "other_median"), "series-3"),
+                Series(gettext("Paid with funds"), column_of(rows, "funds_median"), "series-1"),
+                Series(gettext("Paid without funds"), column_of(rows, "other_median"), "series-3"),
             ],
             markers=[(marker.bucket_index, marker.text) for marker in markers],
         ),
         summary=[
-            ("Median with funds", median(all_with), "money"),
-            ("Median without funds", median(all_without), "money"),
-            ("Average with funds", average_of(sum(all_with), len(all_with)), "money"),
-            ("Average without funds", average_of(sum(all_without), len(all_without)), "money"),
+            (gettext("Median with funds"), median(all_with), "money"),
+            (gettext("Median without funds"), median(all_without), "money"),
+            (gettext("Average with funds"), average_of(sum(all_with), len(all_with)), "money"),
+            (gettext("Average without funds"), average_of(sum(all_without), len(all_without)), "money"),
         ],
         notes=[
-            "Order value before the funds discount (what the basket was worth). “Funds”: orders paid "
-            "at least in part from the customer's positive balance; “other”: the rest. “Setting "
-            "changed”: the funds discount or the top-up minimum, of the shop or a group."
+            gettext(
+                "Order value before the funds discount (what the basket was worth). “Funds”: orders paid "
+                "at least in part from the customer's positive balance; “other”: the rest. “Setting "
+                "changed”: the funds discount or the top-up minimum, of the shop or a group."
+            )
         ],
     )
 
@@ -116,7 +121,15 @@ class Marker:
     text: str
 
 
-WATCHED_SETTINGS = {"topup_min": "top-up minimum", "funds_discount_bp": "funds discount"}
+WATCHED_SETTINGS = ("topup_min", "funds_discount_bp")
+
+
+def _change_text(name, where, before, after):
+    """ "shop default: funds discount 0 % → 3 %" in the page's language."""
+    values = {"where": where, "before": _setting_text(name, before), "after": _setting_text(name, after)}
+    if name == "topup_min":
+        return gettext("%(where)s: top-up minimum %(before)s → %(after)s", **values)
+    return gettext("%(where)s: funds discount %(before)s → %(after)s", **values)
 
 
 def setting_changes(scope):
@@ -139,12 +152,12 @@ def setting_changes(scope):
         if not changed:
             continue
         day = entry.at.replace(tzinfo=datetime.UTC).astimezone(zone).date()
-        where = "shop default" if entry.action == "settings_changed" else after.get("name") or entry.target
-        text = "; ".join(
-            f"{where}: {WATCHED_SETTINGS[name]} {_setting_text(name, before.get(name))} → "
-            f"{_setting_text(name, after.get(name))}"
-            for name in changed
+        where = (
+            gettext("shop default")
+            if entry.action == "settings_changed"
+            else after.get("name") or entry.target
         )
+        text = "; ".join(_change_text(name, where, before.get(name), after.get(name)) for name in changed)
         index = starts.index(bucket_start(day, scope.bucket))
         markers.append(Marker(day, index, text))
     return markers
@@ -161,7 +174,7 @@ def _setting_text(name, value):
     if value is None:
         return "?"
     if name == "funds_discount_bp":
-        return f"{int(value) / 100:g} %"
+        return gettext("%(number)s %%", number=format_decimal(int(value) / 100, locale=active_locale()))
 
     return format_money(int(value))
 

@@ -1,5 +1,7 @@
 """Every report by name, with its title: what the reports pages and CSVs offer."""
 
+from flask_babel import lazy_gettext
+
 from models.reports.credit import credit
 from models.reports.deposits import deposits
 from models.reports.order_value import order_value
@@ -20,11 +22,11 @@ REPORTS = {
 
 
 REPORT_TITLES = {
-    "sales": "Sales",
-    "deposits": "Deposits",
-    "roll-forward": "Funds roll-forward",
-    "usage": "How orders are paid",
-    "order-value": "Order value",
-    "credit": "Credit",
-    "reminders": "Reminders",
+    "sales": lazy_gettext("Sales"),
+    "deposits": lazy_gettext("Deposits"),
+    "roll-forward": lazy_gettext("Funds roll-forward"),
+    "usage": lazy_gettext("How orders are paid"),
+    "order-value": lazy_gettext("Order value"),
+    "credit": lazy_gettext("Credit"),
+    "reminders": lazy_gettext("Reminders"),
 }

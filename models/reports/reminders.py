@@ -3,6 +3,9 @@
 import datetime
 from collections import defaultdict
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
+
 from models.base import db
 from models.orders.order import Order
 from models.reminders.batches import recovered_orders
@@ -24,7 +27,11 @@ from models.reports.scope import share_of
 from models.reports.scope import where_all
 from models.shop.settings import load_settings
 
-SEGMENT_LABELS = {"new": "New", "returning": "Returning", "loyal": "Loyal"}
+SEGMENT_LABELS = {
+    "new": lazy_gettext("New"),
+    "returning": lazy_gettext("Returning"),
+    "loyal": lazy_gettext("Loyal"),
+}
 
 
 def reminders(scope):
@@ -61,7 +68,7 @@ def reminders(scope):
     segment_order = {segment: number for number, segment in enumerate(SEGMENTS)}
     rows = [
         {
-            "segment": SEGMENT_LABELS.get(segment, segment),
+            "segment": str(SEGMENT_LABELS.get(segment, segment)),
             "window": window,
             "sent": figures["sent"],
             "paid": figures["paid"],
@@ -77,34 +84,38 @@ def reminders(scope):
     paid_total = sum(row["paid"] for row in rows)
     return Report(
         key="reminders",
-        title="Payment reminders",
+        title=gettext("Payment reminders"),
         columns=[
-            Column("segment", "Customers", "text"),
-            Column("window", "Dispatch window", "text"),
-            Column("sent", "Sent", "count"),
-            Column("paid", "Paid within 48 h", "count"),
-            Column("rate", "Paid share", "percent"),
-            Column("amount", "Amount recovered"),
+            Column("segment", gettext("Customers"), "text"),
+            Column("window", gettext("Dispatch window"), "text"),
+            Column("sent", gettext("Sent"), "count"),
+            Column("paid", gettext("Paid within 48 h"), "count"),
+            Column("rate", gettext("Paid share"), "percent"),
+            Column("amount", gettext("Amount recovered")),
         ],
         rows=rows,
         chart=Chart(
-            "Reminders sent and orders paid within 48 hours",
+            gettext("Reminders sent and orders paid within 48 hours"),
             bucket_labels(scope),
             [
-                Series("Sent", [per_bucket[start]["sent"] for start in starts], "series-3"),
-                Series("Paid within 48 h", [per_bucket[start]["paid"] for start in starts], "series-1"),
+                Series(gettext("Sent"), [per_bucket[start]["sent"] for start in starts], "series-3"),
+                Series(
+                    gettext("Paid within 48 h"), [per_bucket[start]["paid"] for start in starts], "series-1"
+                ),
             ],
             kind="count",
         ),
         summary=[
-            ("Reminders sent", sent_total, "count"),
-            ("Orders paid within 48 h", paid_total, "count"),
-            ("Paid share", share_of(paid_total, sent_total), "percent"),
-            ("Amount recovered", sum(row["amount"] for row in rows), "money"),
+            (gettext("Reminders sent"), sent_total, "count"),
+            (gettext("Orders paid within 48 h"), paid_total, "count"),
+            (gettext("Paid share"), share_of(paid_total, sent_total), "percent"),
+            (gettext("Amount recovered"), sum(row["amount"] for row in rows), "money"),
         ],
         notes=[
-            "An order paid within 48 hours of a reminder counts once, for the last reminder sent before "
-            "the payment."
+            gettext(
+                "An order paid within 48 hours of a reminder counts once, for the last reminder sent before "
+                "the payment."
+            )
         ],
     )
 
@@ -133,6 +144,6 @@ def _window_label(mode, dispatch_at, window_start, window_end, zone):
     """A batch's window as the owner set it up: the dispatch it comes before, or its hour."""
     if mode == "dispatch":
         local = (dispatch_at or window_end).replace(tzinfo=datetime.UTC).astimezone(zone)
-        return f"before the {local:%H:%M} dispatch"
+        return gettext("before the %(time)s dispatch", time=f"{local:%H:%M}")
     local = window_start.replace(tzinfo=datetime.UTC).astimezone(zone)
-    return f"{local:%H:%M} (hours after the order)"
+    return gettext("%(time)s (hours after the order)", time=f"{local:%H:%M}")

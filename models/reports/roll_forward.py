@@ -1,5 +1,7 @@
 """The funds roll-forward: opening balance + every kind of movement = closing balance, checked."""
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import fn
 
 from models.funds.history import CATEGORY_LABELS
@@ -17,16 +19,16 @@ from models.reports.scope import where_all
 
 # What each ledger category does to customers' balances, in roll-forward order.
 ROLL_FORWARD_LINES = (
-    ("deposit", "Deposits (top-ups)"),
-    ("repayment", "Paid back (credit repayments)"),
-    ("bonus", "Bonuses"),
-    ("bonus_reversal", "Bonuses taken back"),
-    ("reward", "Affiliate rewards"),
-    ("refund_in", "Refunds into funds"),
-    ("adjustment", "Adjustments"),
-    ("hold", "Spent on orders (held)"),
-    ("release", "Holds released (cancelled orders)"),
-    ("refund_out", "Refunded out to cards"),
+    ("deposit", lazy_gettext("Deposits (top-ups)")),
+    ("repayment", lazy_gettext("Paid back (credit repayments)")),
+    ("bonus", lazy_gettext("Bonuses")),
+    ("bonus_reversal", lazy_gettext("Bonuses taken back")),
+    ("reward", lazy_gettext("Affiliate rewards")),
+    ("refund_in", lazy_gettext("Refunds into funds")),
+    ("adjustment", lazy_gettext("Adjustments")),
+    ("hold", lazy_gettext("Spent on orders (held)")),
+    ("release", lazy_gettext("Holds released (cancelled orders)")),
+    ("refund_out", lazy_gettext("Refunded out to cards")),
 )
 
 
@@ -51,32 +53,34 @@ def roll_forward(scope):
     ]
     computed = opening + sum(moved.values())
     closing = _cached_balances(scope) - _entries_sum(scope, Entry.local_date > scope.last)
-    rows = [{"line": "Opening balance", "amount": opening}]
-    rows += [{"line": label, "amount": moved.get(category, 0)} for category, label in lines]
-    rows.append({"line": "Closing balance", "amount": computed})
+    rows = [{"line": gettext("Opening balance"), "amount": opening}]
+    rows += [{"line": str(label), "amount": moved.get(category, 0)} for category, label in lines]
+    rows.append({"line": gettext("Closing balance"), "amount": computed})
     held, owed = _held_and_owed_on(scope)
     notes = [
-        "Customers' account balances: money they hold is positive, credit they owe negative. "
-        "Money on hold for unpaid orders has left their balances (Spent on orders) and comes "
-        "back if the order is cancelled."
+        gettext(
+            "Customers' account balances: money they hold is positive, credit they owe negative. "
+            "Money on hold for unpaid orders has left their balances (Spent on orders) and comes "
+            "back if the order is cancelled."
+        )
     ]
     if closing != computed:
-        notes.append("The lines do not add up to the accounts' balances: run the ledger check.")
+        notes.append(gettext("The lines do not add up to the accounts' balances: run the ledger check."))
     return Report(
         key="roll-forward",
-        title="Funds roll-forward",
-        columns=[Column("line", "Line", "text"), Column("amount", "Amount")],
+        title=gettext("Funds roll-forward"),
+        columns=[Column("line", gettext("Line"), "text"), Column("amount", gettext("Amount"))],
         rows=rows,
         chart=Chart(
-            "Movements in the period",
-            [label for _, label in lines],
-            [Series("Amount", [moved.get(category, 0) for category, _ in lines], "series-1")],
+            gettext("Movements in the period"),
+            [str(label) for _, label in lines],
+            [Series(gettext("Amount"), [moved.get(category, 0) for category, _ in lines], "series-1")],
         ),
         summary=[
-            ("Closing balance (accounts)", closing, "money"),
-            ("Difference", closing - computed, "money"),
-            ("Held for customers at the end", held, "money"),
-            ("Owed by customers at the end", owed, "money"),
+            (gettext("Closing balance (accounts)"), closing, "money"),
+            (gettext("Difference"), closing - computed, "money"),
+            (gettext("Held for customers at the end"), held, "money"),
+            (gettext("Owed by customers at the end"), owed, "money"),
         ],
         notes=notes,
     )

@@ -37,6 +37,8 @@ How it is counted
 import datetime
 from dataclasses import dataclass
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import Case
 from peewee import fn
 from peewee import Select
@@ -59,11 +61,11 @@ from models.shop.settings import load_settings
 from payments import FAILED
 
 PAYMENT_PARTS = (
-    ("funds_used", "Funds"),
-    ("credit_used", "Credit"),
-    ("card_amount", "Card"),
-    ("bank_amount", "Bank transfer"),
-    ("marketplace_amount", "Marketplace"),
+    ("funds_used", lazy_gettext("Funds")),
+    ("credit_used", lazy_gettext("Credit")),
+    ("card_amount", lazy_gettext("Card")),
+    ("bank_amount", lazy_gettext("Bank transfer")),
+    ("marketplace_amount", lazy_gettext("Marketplace")),
 )
 FIGURES = ("orders", "goods", "delivery", "discount", "refunds", "net") + tuple(
     part for part, _ in PAYMENT_PARTS
@@ -91,40 +93,44 @@ def sales(scope):
         figures = {key: int(value or 0) for key, value in figures.items()}
         figures["net"] = figures["goods"] + figures["delivery"] - figures["discount"] - figures["refunds"]
         rows.append({"period": label, **figures})
-    totals = {"period": "Total", **{key: sum(row[key] for row in rows) for key in FIGURES}}
+    totals = {"period": gettext("Total"), **{key: sum(row[key] for row in rows) for key in FIGURES}}
     notes = [
-        "Orders: orders paid in the period, counted on the day they were paid, even if they were "
-        "cancelled or refunded later. Refunds count on the day they were made. Discount: the "
-        "discount for paying with funds. Net sales: goods + delivery − discount − refunds. Funds, "
-        "credit, card, bank transfer and marketplace: how the orders were paid, before refunds."
+        gettext(
+            "Orders: orders paid in the period, counted on the day they were paid, even if they were "
+            "cancelled or refunded later. Refunds count on the day they were made. Discount: the "
+            "discount for paying with funds. Net sales: goods + delivery − discount − refunds. Funds, "
+            "credit, card, bank transfer and marketplace: how the orders were paid, before refunds."
+        )
     ]
     if not totals["orders"] and not totals["refunds"]:
-        notes.insert(0, "No orders were paid and nothing was refunded in this period.")
+        notes.insert(0, gettext("No orders were paid and nothing was refunded in this period."))
     return TotalledReport(
         key="sales",
-        title="Sales",
+        title=gettext("Sales"),
         columns=[
-            Column("period", "Period", "text"),
-            Column("orders", "Orders", "count"),
-            Column("goods", "Goods"),
-            Column("delivery", "Delivery"),
-            Column("discount", "Discount"),
-            Column("refunds", "Refunds"),
-            Column("net", "Net sales"),
+            Column("period", gettext("Period"), "text"),
+            Column("orders", gettext("Orders"), "count"),
+            Column("goods", gettext("Goods")),
+            Column("delivery", gettext("Delivery")),
+            Column("discount", gettext("Discount")),
+            Column("refunds", gettext("Refunds")),
+            Column("net", gettext("Net sales")),
         ]
-        + [Column(part, label) for part, label in PAYMENT_PARTS],
+        + [Column(part, str(label)) for part, label in PAYMENT_PARTS],
         rows=rows,
         totals=totals,
         chart=Chart(
-            "Net sales", column_of(rows, "period"), [Series("Net sales", column_of(rows, "net"), "series-1")]
+            gettext("Net sales"),
+            column_of(rows, "period"),
+            [Series(gettext("Net sales"), column_of(rows, "net"), "series-1")],
         ),
         summary=[
-            ("Paid orders", totals["orders"], "count"),
-            ("Net sales", totals["net"], "money"),
-            ("Goods", totals["goods"], "money"),
-            ("Delivery", totals["delivery"], "money"),
-            ("Funds discount", totals["discount"], "money"),
-            ("Refunds", totals["refunds"], "money"),
+            (gettext("Paid orders"), totals["orders"], "count"),
+            (gettext("Net sales"), totals["net"], "money"),
+            (gettext("Goods"), totals["goods"], "money"),
+            (gettext("Delivery"), totals["delivery"], "money"),
+            (gettext("Funds discount"), totals["discount"], "money"),
+            (gettext("Refunds"), totals["refunds"], "money"),
         ],
         notes=notes,
     )

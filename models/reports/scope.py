@@ -7,24 +7,27 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from babel.dates import format_date
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import Case
 from peewee import fn
 
 from models.funds.ledger import Entry
 from models.funds.ledger import LedgerAccount
 from models.orders.order import Order
+from models.shop.language import active_locale
 from models.shop.settings import load_settings
 from models.users.user import User
 
-BUCKETS = {"day": "Day", "week": "Week", "month": "Month"}
+BUCKETS = {"day": lazy_gettext("Day"), "week": lazy_gettext("Week"), "month": lazy_gettext("Month")}
 
 
 PRESETS = {
-    "7d": "Last 7 days",
-    "this_month": "This month",
-    "last_month": "Last month",
-    "this_year": "This year",
-    "custom": "Between dates…",
+    "7d": lazy_gettext("Last 7 days"),
+    "this_month": lazy_gettext("This month"),
+    "last_month": lazy_gettext("Last month"),
+    "this_year": lazy_gettext("This year"),
+    "custom": lazy_gettext("Between dates…"),
 }
 
 
@@ -202,13 +205,17 @@ def bucket_label(start, scope, locale):
         return format_date(start, "MMM y", locale=locale)
     first = max(start, scope.first)
     day_format = "d MMM y" if scope.first.year != scope.last.year else "d MMM"
+    day = format_date(first, day_format, locale=locale)
     if scope.bucket == "week":
-        return ("from " if first != start else "w/c ") + format_date(first, day_format, locale=locale)
-    return format_date(first, day_format, locale=locale)
+        # "w/c": the week commencing on that day; "from": a week cut by the period's first day.
+        return gettext("from %(day)s", day=day) if first != start else gettext("w/c %(day)s", day=day)
+    return day
 
 
 def bucket_labels(scope):
-    locale = load_settings().locale
+    """The buckets' labels in the page's language (a CSV is written in the language of the page it
+    is downloaded from)."""
+    locale = active_locale()
     return [bucket_label(start, scope, locale) for start in bucket_starts(scope)]
 
 

@@ -1,5 +1,7 @@
 """How orders are paid: the share paid with funds, with credit and by other methods, and the funds discount."""
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import fn
 
 from models.orders.order import Order
@@ -15,11 +17,11 @@ from models.reports.scope import Series
 from models.reports.scope import share_of
 
 PAYMENT_PARTS = (
-    ("funds_used", "Funds"),
-    ("credit_used", "Credit"),
-    ("card_amount", "Card"),
-    ("bank_amount", "Bank transfer"),
-    ("marketplace_amount", "Marketplace"),
+    ("funds_used", lazy_gettext("Funds")),
+    ("credit_used", lazy_gettext("Credit")),
+    ("card_amount", lazy_gettext("Card")),
+    ("bank_amount", lazy_gettext("Bank transfer")),
+    ("marketplace_amount", lazy_gettext("Marketplace")),
 )
 
 
@@ -45,35 +47,38 @@ def usage(scope):
     other = totals["card_amount"] + totals["bank_amount"] + totals["marketplace_amount"]
     return Report(
         key="usage",
-        title="How orders are paid",
+        title=gettext("How orders are paid"),
         columns=[
-            Column("period", "Period", "text"),
-            Column("orders", "Orders", "count"),
-            Column("value", "Value"),
+            Column("period", gettext("Period"), "text"),
+            Column("orders", gettext("Orders"), "count"),
+            Column("value", gettext("Value")),
         ]
-        + [Column(part, label) for part, label in PAYMENT_PARTS]
-        + [Column("discount", "Funds discount"), Column("funds_share", "Funds share", "percent")],
+        + [Column(part, str(label)) for part, label in PAYMENT_PARTS]
+        + [
+            Column("discount", gettext("Funds discount")),
+            Column("funds_share", gettext("Funds share"), "percent"),
+        ],
         rows=rows,
         chart=Chart(
-            "Order value by how it was paid",
+            gettext("Order value by how it was paid"),
             column_of(rows, "period"),
             [
-                Series("Funds", column_of(rows, "funds_used"), "series-1"),
-                Series("Credit", column_of(rows, "credit_used"), "series-2"),
+                Series(gettext("Funds"), column_of(rows, "funds_used"), "series-1"),
+                Series(gettext("Credit"), column_of(rows, "credit_used"), "series-2"),
                 Series(
-                    "Other methods",
+                    gettext("Other methods"),
                     [row["card_amount"] + row["bank_amount"] + row["marketplace_amount"] for row in rows],
                     "series-3",
                 ),
             ],
         ),
         summary=[
-            ("Paid orders", totals["orders"], "count"),
-            ("Order value", totals["value"], "money"),
-            ("Paid with funds", share_of(totals["funds_used"], totals["value"]), "percent"),
-            ("Paid with credit", share_of(totals["credit_used"], totals["value"]), "percent"),
-            ("Paid other ways", share_of(other, totals["value"]), "percent"),
-            ("Discount for paying with funds", totals["discount"], "money"),
+            (gettext("Paid orders"), totals["orders"], "count"),
+            (gettext("Order value"), totals["value"], "money"),
+            (gettext("Paid with funds"), share_of(totals["funds_used"], totals["value"]), "percent"),
+            (gettext("Paid with credit"), share_of(totals["credit_used"], totals["value"]), "percent"),
+            (gettext("Paid other ways"), share_of(other, totals["value"]), "percent"),
+            (gettext("Discount for paying with funds"), totals["discount"], "money"),
         ],
-        notes=["Orders placed in the period and paid (later refunds are not taken off)."],
+        notes=[gettext("Orders placed in the period and paid (later refunds are not taken off).")],
     )

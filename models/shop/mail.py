@@ -24,6 +24,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from flask import render_template
+from flask_babel import get_translations
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from markupsafe import escape
 from markupsafe import Markup
 
@@ -101,14 +104,35 @@ class _ShopSettingsWords:
 
 
 def _email_templates():
-    """The app's Jinja environment with every shown value passed through `_as_in_email`."""
+    """The app's Jinja environment with every shown value passed through `_as_in_email`, and its
+    own `_`/`gettext`/`ngettext` (`_email_gettext`)."""
     extensions = current_app.extensions
     if "shop_email_templates" not in extensions:
         # A cache of its own: templates compiled without the finalize must never be reused here.
-        extensions["shop_email_templates"] = current_app.jinja_env.overlay(
-            finalize=_as_in_email, cache_size=100
-        )
+        overlay = current_app.jinja_env.overlay(finalize=_as_in_email, cache_size=100)
+        overlay.globals = {
+            **overlay.globals,
+            "_": _email_gettext,
+            "gettext": _email_gettext,
+            "ngettext": _email_ngettext,
+        }
+        extensions["shop_email_templates"] = overlay
     return extensions["shop_email_templates"]
+
+
+# The shop's sentences in an email template are its own words (ShopWords), and what fills their
+# placeholders is shown as any value is (`_as_in_email`): a customer's name stays unlinkable, the
+# shop's contact address or name as written. Jinja's new-style gettext: `%` is always applied, so
+# a message writes a literal percent sign as %%.
+def _email_gettext(message, **variables):
+    translated = get_translations().ugettext(message)
+    return ShopWords(translated % {name: _as_in_email(value) for name, value in variables.items()})
+
+
+def _email_ngettext(singular, plural, num, **variables):
+    variables.setdefault("num", num)
+    translated = get_translations().ungettext(singular, plural, num)
+    return ShopWords(translated % {name: _as_in_email(value) for name, value in variables.items()})
 
 
 def send_templated(to, kind, subject, template, secrets=(), unasked=False, language=None, **context):
@@ -208,21 +232,29 @@ def _queue(to, kind, subject, text, html, **fields):
 # items are a table. The footer says who sent it and why the reader got it (`WHY`).
 
 # Why the reader got the message, by kind (the footer); a kind not listed has an account.
+WHY_OWNER = lazy_gettext("You get this email as the shop's contact address.")
+WHY_MOVE = lazy_gettext("You get this email because someone asked to move an account to this address.")
 WHY = {
-    "new_order_owner": "You get this email as the shop's contact address.",
-    "new_orders_digest_owner": "You get this email as the shop's contact address.",
-    "order_late_payment_owner": "You get this email as the shop's contact address.",
-    "confirm_email": "You get this email because this address was used to create an account with us.",
-    "already_registered": "You get this email because someone asked to register this address with us.",
-    "sign_in_code": "You get this email because someone asked to sign in with this address.",
-    "reset_password": "You get this email because someone asked to reset the password for this address.",
-    "set_password": "You get this email because we opened an account for this address.",
-    "confirm_new_email": "You get this email because someone asked to move an account to this address.",
-    "email_change_taken": "You get this email because someone asked to move an account to this address.",
+    "new_order_owner": WHY_OWNER,
+    "new_orders_digest_owner": WHY_OWNER,
+    "order_late_payment_owner": WHY_OWNER,
+    "confirm_email": lazy_gettext(
+        "You get this email because this address was used to create an account with us."
+    ),
+    "already_registered": lazy_gettext(
+        "You get this email because someone asked to register this address with us."
+    ),
+    "sign_in_code": lazy_gettext("You get this email because someone asked to sign in with this address."),
+    "reset_password": lazy_gettext(
+        "You get this email because someone asked to reset the password for this address."
+    ),
+    "set_password": lazy_gettext("You get this email because we opened an account for this address."),
+    "confirm_new_email": WHY_MOVE,
+    "email_change_taken": WHY_MOVE,
 }
-WHY_ORDER = "You get this email because you ordered from us."
-WHY_REMINDER = "You get this email because an order of yours is waiting for payment."
-WHY_ACCOUNT = "You get this email because you have an account with us."
+WHY_ORDER = lazy_gettext("You get this email because you ordered from us.")
+WHY_REMINDER = lazy_gettext("You get this email because an order of yours is waiting for payment.")
+WHY_ACCOUNT = lazy_gettext("You get this email because you have an account with us.")
 
 
 def why_sent(kind):
@@ -238,7 +270,11 @@ def why_sent(kind):
 
 def _layout(settings, subject, kind, body):
     return render_template(
-        "email/_layout.html", body=Markup("\n").join(body), shop=settings, subject=subject, why=why_sent(kind)
+        "email/_layout.html",
+        body=Markup("\n").join(body),
+        shop=settings,
+        subject=subject,
+        why=str(why_sent(kind)),
     )
 
 
@@ -307,9 +343,11 @@ class _Blocks:
         html = self._render("_code.html", code=value)
         return self._add(_Block(str(value), html, self._render("_code.html", code=value, inline=True)))
 
-    def order_items(self, lines, total, heading="What you ordered"):
+    def order_items(self, lines, total, heading=None):
         """An order's lines (`order.lines`: its products, then any discount and delivery line, each
-        with its name and amount) and its total: in both parts from email/_order_items.*."""
+        with its name and amount) and its total: in both parts from email/_order_items.*.
+        `heading`: what the list is called (by default "What you ordered")."""
+        heading = heading or gettext("What you ordered")
         rows = [_item_row(line) for line in lines]
         context = {"rows": rows, "total": format_money(total), "heading": heading}
         text = self._render("_order_items.txt", **context)
@@ -319,7 +357,9 @@ class _Blocks:
         """Facts to copy, such as bank details: (label, value) pairs, "Label: value" lines in the text
         part, a shaded box with each value large under its label in the HTML part."""
         rows = [(label, value) for label, value in rows if value]
-        text = "\n".join(f"{label}: {_as_in_email(value)}" for label, value in rows)
+        text = "\n".join(
+            gettext("%(label)s: %(value)s", label=label, value=_as_in_email(value)) for label, value in rows
+        )
         return self._add(_Block(text, self._render("_details.html", rows=rows)))
 
     def as_text(self, marked):
@@ -334,7 +374,7 @@ class _Blocks:
         if match:
             return self.blocks[int(match.group(1))]
         if URL.fullmatch(stripped) and _is_shops(stripped):
-            label = self.links.get(stripped, "Open the page")
+            label = self.links[stripped] if stripped in self.links else gettext("Open the page")
             stripped = ShopWords(stripped)  # under the shop's address: its own link
             quiet = isinstance(label, Quiet)
             html, inline = self._button(stripped, label, quiet=quiet)
@@ -346,7 +386,7 @@ def _item_row(line):
     """(quantity or None, name, amount) of an order line as the items list shows it."""
     kind = getattr(line, "kind", "product")
     if kind == "delivery" and not line.line_total:
-        amount = "Free"
+        amount = gettext("Free")
     else:
         amount = format_money(line.line_total)
     return (line.quantity if kind == "product" else None, line.name, amount)

@@ -20,6 +20,8 @@ import secrets
 from dataclasses import dataclass
 from dataclasses import field
 
+from flask_babel import gettext
+from flask_babel import ngettext
 from peewee import CharField
 from peewee import Check
 from peewee import DateTimeField
@@ -153,29 +155,48 @@ def limit_for(product):
 
 def _capped_message(product, quantity):
     if quantity == MAX_QUANTITY and product.stock > MAX_QUANTITY:
-        return f"You can have at most {MAX_QUANTITY} of one product in your cart; it now has {quantity} of {product.name}."
-    return f"Only {product.stock} of {product.name} in stock: your cart now has {quantity}."
+        return gettext(
+            "You can have at most %(limit)s of one product in your cart; it now has %(quantity)s of %(name)s.",
+            limit=MAX_QUANTITY,
+            quantity=quantity,
+            name=product.name,
+        )
+    return ngettext(
+        "Only %(num)s of %(name)s in stock: your cart now has %(quantity)s.",
+        "Only %(num)s of %(name)s in stock: your cart now has %(quantity)s.",
+        product.stock,
+        name=product.name,
+        quantity=quantity,
+    )
 
 
 def add_to_cart(product_id, quantity, user=None, visitor_key=None):
     """Put `quantity` more of a product in the cart (as many as there are, if fewer)."""
     if not 1 <= quantity <= MAX_QUANTITY:
-        raise CartError(f"Choose a quantity from 1 to {MAX_QUANTITY}.")
+        raise CartError(gettext("Choose a quantity from 1 to %(limit)s.", limit=MAX_QUANTITY))
     with write_transaction():
         product = Product.get_or_none((Product.id == product_id) & Product.active)
         if product is None:
-            raise CartError("That product is no longer available.")
+            raise CartError(gettext("That product is no longer available."))
         if product.stock == 0:
-            raise CartError(f"{product.name} is out of stock.")
+            raise CartError(gettext("%(name)s is out of stock.", name=product.name))
         cart = _cart_to_change(user, visitor_key)
         line = CartLine.get_or_none((CartLine.cart == cart) & (CartLine.product == product))
         have = line.quantity if line else 0
         limit = limit_for(product)
         if have >= limit:
             raise CartError(
-                f"Your cart already has {have} of {product.name}, all we have in stock."
+                gettext(
+                    "Your cart already has %(quantity)s of %(name)s, all we have in stock.",
+                    quantity=have,
+                    name=product.name,
+                )
                 if limit == product.stock
-                else f"Your cart already has {have} of {product.name}, the most one order can have."
+                else gettext(
+                    "Your cart already has %(quantity)s of %(name)s, the most one order can have.",
+                    quantity=have,
+                    name=product.name,
+                )
             )
         total = min(have + quantity, limit)
         if line is None:
@@ -184,13 +205,17 @@ def add_to_cart(product_id, quantity, user=None, visitor_key=None):
             CartLine.update(quantity=total).where(CartLine.id == line.id).execute()
     if total < have + quantity:
         return CartChange(product, total, _capped_message(product, total), capped=True)
-    return CartChange(product, total, f"Added {quantity} × {product.name} to your cart.")
+    return CartChange(
+        product,
+        total,
+        gettext("Added %(quantity)s × %(name)s to your cart.", quantity=quantity, name=product.name),
+    )
 
 
 def set_quantity(product_id, quantity, user=None, visitor_key=None):
     """Change a line to `quantity` (0 removes it), capped at the stock."""
     if not 0 <= quantity <= MAX_QUANTITY:
-        raise CartError(f"Choose a quantity from 0 to {MAX_QUANTITY}.")
+        raise CartError(gettext("Choose a quantity from 0 to %(limit)s.", limit=MAX_QUANTITY))
     with write_transaction():
         cart = find_cart(user, visitor_key)
         line = None
@@ -204,21 +229,31 @@ def set_quantity(product_id, quantity, user=None, visitor_key=None):
             )
         if line is None:
             if quantity == 0:
-                return CartChange(None, 0, "That item is no longer in your cart.")
-            raise CartError("That item is no longer in your cart.")
+                return CartChange(None, 0, gettext("That item is no longer in your cart."))
+            raise CartError(gettext("That item is no longer in your cart."))
         product = line.product
         if quantity == 0:
             line.delete_instance()
-            return CartChange(product, 0, f"Removed {product.name} from your cart.")
+            return CartChange(product, 0, gettext("Removed %(name)s from your cart.", name=product.name))
         if not product.active:
-            raise CartError(f"{product.name} is no longer available. Please remove it from your cart.")
+            raise CartError(
+                gettext(
+                    "%(name)s is no longer available. Please remove it from your cart.", name=product.name
+                )
+            )
         if product.stock == 0:
-            raise CartError(f"{product.name} is out of stock. Please remove it from your cart.")
+            raise CartError(
+                gettext("%(name)s is out of stock. Please remove it from your cart.", name=product.name)
+            )
         total = min(quantity, limit_for(product))
         CartLine.update(quantity=total).where(CartLine.id == line.id).execute()
     if total < quantity:
         return CartChange(product, total, _capped_message(product, total), capped=True)
-    return CartChange(product, total, f"Your cart now has {total} of {product.name}.")
+    return CartChange(
+        product,
+        total,
+        gettext("Your cart now has %(quantity)s of %(name)s.", quantity=total, name=product.name),
+    )
 
 
 def remove_from_cart(product_id, user=None, visitor_key=None):
@@ -240,12 +275,20 @@ def cart_summary(cart):
     for line in lines:
         product = line.product
         if not product.active:
-            items.append(CartItem(product, line.quantity, "No longer available", buyable=False))
+            items.append(CartItem(product, line.quantity, gettext("No longer available"), buyable=False))
         elif product.stock == 0:
-            items.append(CartItem(product, line.quantity, "Out of stock", buyable=False))
+            items.append(CartItem(product, line.quantity, gettext("Out of stock"), buyable=False))
         elif line.quantity > product.stock:
             items.append(
-                CartItem(product, line.quantity, f"Only {product.stock} left: please lower the quantity")
+                CartItem(
+                    product,
+                    line.quantity,
+                    ngettext(
+                        "Only %(num)s left: please lower the quantity",
+                        "Only %(num)s left: please lower the quantity",
+                        product.stock,
+                    ),
+                )
             )
         else:
             items.append(CartItem(product, line.quantity))

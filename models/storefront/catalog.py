@@ -24,6 +24,8 @@ earlier versions is no longer used: migration 0033 moved its pictures into the d
 import re
 import unicodedata
 
+from flask_babel import format_number
+from flask_babel import gettext
 from peewee import BooleanField
 from peewee import Case
 from peewee import CharField
@@ -227,13 +229,13 @@ def _resolve_slug(model, typed, name, fallback, exclude_id, errors):
     """The slug to store: the typed one if free, else one made from the name."""
     if typed:
         if not SLUG_PATTERN.match(typed) or len(typed) > SLUG_MAX:
-            errors["slug"] = "Use lowercase letters, digits and single hyphens, like green-tea."
+            errors["slug"] = gettext("Use lowercase letters, digits and single hyphens, like green-tea.")
             return None
         query = model.select().where(model.slug == typed)
         if exclude_id is not None:
             query = query.where(model.id != exclude_id)
         if query.exists():
-            errors["slug"] = "Another one already uses that web address. Choose a different one."
+            errors["slug"] = gettext("Another one already uses that web address. Choose a different one.")
             return None
         return typed
     return _free_slug(model, slugify(name) or fallback, exclude_id)
@@ -255,13 +257,13 @@ def _check_category(fields, category=None):
     errors = {}
     name = (fields.get("name") or "").strip()
     if not name:
-        errors["name"] = "Give the category a name."
+        errors["name"] = gettext("Give the category a name.")
     else:
         query = Category.select().where(fn.LOWER(Category.name) == name.lower())
         if category is not None:
             query = query.where(Category.id != category.id)
         if query.exists():
-            errors["name"] = "Another category already has that name."
+            errors["name"] = gettext("Another category already has that name.")
     slug = _resolve_slug(
         Category, fields.get("slug") or "", name, "category", category.id if category else None, errors
     )
@@ -286,7 +288,9 @@ def create_category(fields, actor):
                 position=next_category_position() if position is None else position,
             )
         except IntegrityError:
-            raise CatalogInvalid({"name": "Another category was just saved with that name."}) from None
+            raise CatalogInvalid(
+                {"name": gettext("Another category was just saved with that name.")}
+            ) from None
         audit(actor, "category_created", f"category {category.id}", after=_category_snapshot(category))
     return category
 
@@ -337,22 +341,24 @@ def _check_product(fields, actor, product=None):
     errors = {}
     name = (fields.get("name") or "").strip()
     if not name:
-        errors["name"] = "Give the product a name."
+        errors["name"] = gettext("Give the product a name.")
     elif len(name) > NAME_MAX:
-        errors["name"] = f"Use at most {NAME_MAX} characters."
+        errors["name"] = gettext("Use at most %(number)s characters.", number=NAME_MAX)
     price = fields.get("price")
     if product is not None and price is not None and price != product.price and not actor.is_owner:
-        errors["price"] = "Only the owner changes prices. Ask them, or leave the price as it is."
+        errors["price"] = gettext("Only the owner changes prices. Ask them, or leave the price as it is.")
     elif price is None and product is None:
-        errors["price"] = "Enter a price, like 4.50."
+        errors["price"] = gettext("Enter a price, like 4.50.")
     elif price is not None and not 0 < price <= MONEY_MAX:
-        errors["price"] = "Enter a price above zero and below 1,000,000."
+        errors["price"] = gettext("Enter a price above zero and below 1,000,000.")
     stock = fields.get("stock")
     if stock is None or not 0 <= stock <= STOCK_MAX:
-        errors["stock"] = f"Enter how many are in stock, from 0 to {STOCK_MAX:,}."
+        errors["stock"] = gettext(
+            "Enter how many are in stock, from 0 to %(number)s.", number=format_number(STOCK_MAX)
+        )
     category_id = fields.get("category_id")
     if category_id is None or not Category.select().where(Category.id == category_id).exists():
-        errors["category_id"] = "Choose a category."
+        errors["category_id"] = gettext("Choose a category.")
     slug = _resolve_slug(
         Product, fields.get("slug") or "", name, "product", product.id if product else None, errors
     )
@@ -377,7 +383,9 @@ def create_product(fields, actor, image=None):
                 **_image_columns(image),
             )
         except IntegrityError:
-            raise CatalogInvalid({"slug": "Another product was just saved with that web address."}) from None
+            raise CatalogInvalid(
+                {"slug": gettext("Another product was just saved with that web address.")}
+            ) from None
         audit(actor, "product_created", f"product {product.id}", after=_product_snapshot(product))
     return product
 

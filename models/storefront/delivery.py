@@ -29,6 +29,7 @@ delivery apart from the goods; the order-value report counts goods only.
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from peewee import BooleanField
 from peewee import CharField
 from peewee import DateTimeField
@@ -218,23 +219,35 @@ def checked_offer(method_id, country, goods_value, seen_prices):
     method = DeliveryMethod.get_or_none(DeliveryMethod.id == method_id) if method_id else None
     if method is None or not method.active:
         raise DeliveryUnavailable(
-            "The delivery method you chose is no longer offered. Please choose another one."
+            gettext("The delivery method you chose is no longer offered. Please choose another one.")
         )
     if not method.serves(country):
         if not country:
-            raise DeliveryUnavailable(f"{method.name} needs a delivery address. Please choose one.")
+            raise DeliveryUnavailable(
+                gettext("%(method)s needs a delivery address. Please choose one.", method=method.name)
+            )
         raise DeliveryUnavailable(
-            f"{method.name} doesn't deliver to {country_label(country)}. "
-            "Please choose another delivery method or address."
+            gettext(
+                "%(method)s doesn't deliver to %(country)s. Please choose another delivery method or address.",
+                method=method.name,
+                country=country_label(country),
+            )
         )
     offer = Offer.of(method, goods_value)
     shown = seen_prices.get(method.id)
     if shown is None:
-        raise DeliveryUnavailable(f"Please check the delivery of your order again: {method.name} changed.")
+        raise DeliveryUnavailable(
+            gettext("Please check the delivery of your order again: %(method)s changed.", method=method.name)
+        )
     if shown != offer.price:
         raise DeliveryUnavailable(
-            f"The delivery price of {method.name} changed from {format_money(shown)} to "
-            f"{format_money(offer.price)}. Please check your order again."
+            gettext(
+                "The delivery price of %(method)s changed from %(before)s to %(after)s. "
+                "Please check your order again.",
+                method=method.name,
+                before=format_money(shown),
+                after=format_money(offer.price),
+            )
         )
     return offer
 
@@ -269,36 +282,36 @@ def _checked(fields):
     errors = {}
     name = (fields.get("name") or "").strip()
     if not name:
-        errors["name"] = "Give the method a name, like Standard delivery."
+        errors["name"] = gettext("Give the method a name, like Standard delivery.")
     elif len(name) > NAME_MAX:
-        errors["name"] = f"Use at most {NAME_MAX} characters."
+        errors["name"] = gettext("Use at most %(number)s characters.", number=NAME_MAX)
     price = fields.get("price")
     if price is None:
-        errors["price"] = "Enter a price, like 4.90, or 0 if it is free."
+        errors["price"] = gettext("Enter a price, like 4.90, or 0 if it is free.")
     elif not 0 <= price <= MONEY_MAX:
-        errors["price"] = "Enter a price from 0 to 1,000,000."
+        errors["price"] = gettext("Enter a price from 0 to 1,000,000.")
     free_above = fields.get("free_above")
     if free_above is not None and not 0 < free_above <= MONEY_MAX:
-        errors["free_above"] = "Enter an order value above zero, or leave it empty."
+        errors["free_above"] = gettext("Enter an order value above zero, or leave it empty.")
     pickup = bool(fields.get("pickup"))
     codes = sorted(set(fields.get("countries") or []))
     known = country_names(active_locale())
     if any(code not in known for code in codes):
-        errors["countries"] = "Choose countries from the list."
+        errors["countries"] = gettext("Choose countries from the list.")
     if pickup:
         codes = []  # a pickup is offered wherever the customer lives
     elif fields.get("everywhere") is False and not codes:
-        errors["countries"] = "Choose at least one country, or choose every country."
+        errors["countries"] = gettext("Choose at least one country, or choose every country.")
     elif fields.get("everywhere"):
         codes = []
     estimate = (fields.get("estimate") or "").strip()
     if len(estimate) > ESTIMATE_MAX:
-        errors["estimate"] = f"Use at most {ESTIMATE_MAX} characters."
+        errors["estimate"] = gettext("Use at most %(number)s characters.", number=ESTIMATE_MAX)
     details = (fields.get("details") or "").strip()
     if len(details) > DETAILS_MAX:
-        errors["details"] = f"Keep it under {DETAILS_MAX} characters."
+        errors["details"] = gettext("Keep it under %(number)s characters.", number=DETAILS_MAX)
     if pickup and not details:
-        errors["details"] = "Say where and when customers collect their order."
+        errors["details"] = gettext("Say where and when customers collect their order.")
     if errors:
         raise DeliveryInvalid(errors)
     return {

@@ -32,6 +32,8 @@ import secrets
 import warnings
 from dataclasses import dataclass
 
+from flask_babel import format_number
+from flask_babel import gettext
 from peewee import BlobField
 from peewee import CharField
 from peewee import DateTimeField
@@ -126,9 +128,9 @@ def valid_key(key):
 def decode(data):
     """The upload as a Pillow image, upright and in RGB or RGBA; ImageRejected if it isn't one we take."""
     if not data:
-        raise ImageRejected("That file is empty. Choose the picture again.")
+        raise ImageRejected(gettext("That file is empty. Choose the picture again."))
     if len(data) > IMAGE_MAX_BYTES:
-        raise ImageRejected("That picture is larger than 2 MB. Save a smaller copy and try again.")
+        raise ImageRejected(gettext("That picture is larger than 2 MB. Save a smaller copy and try again."))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -136,18 +138,28 @@ def decode(data):
             width, height = image.size  # from the header: nothing is decoded yet
             if width * height > IMAGE_MAX_PIXELS:
                 raise ImageRejected(
-                    f"That picture has too many pixels ({width:,} × {height:,}). "
-                    "Save a copy at most 6,000 pixels wide and try again."
+                    gettext(
+                        "That picture has too many pixels (%(width)s × %(height)s). "
+                        "Save a copy at most 6,000 pixels wide and try again.",
+                        width=format_number(width),
+                        height=format_number(height),
+                    )
                 )
             image.seek(0)  # an animated picture: its first frame
             image.load()
             image = ImageOps.exif_transpose(image)
     except UnidentifiedImageError:
-        raise ImageRejected("Choose a JPEG, PNG or WebP picture. That file is another kind.") from None
+        raise ImageRejected(
+            gettext("Choose a JPEG, PNG or WebP picture. That file is another kind.")
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected("That picture has too many pixels. Save a smaller copy and try again.") from None
+        raise ImageRejected(
+            gettext("That picture has too many pixels. Save a smaller copy and try again.")
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError):
-        raise ImageRejected("That picture looks damaged or cut short. Try saving it again.") from None
+        raise ImageRejected(
+            gettext("That picture looks damaged or cut short. Try saving it again.")
+        ) from None
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     icc_profile = image.info.get("icc_profile")
     image = image.convert("RGBA" if has_alpha else "RGB")

@@ -9,7 +9,8 @@
   }
   root.hidden = false;
   document.getElementById("card-unavailable").hidden = true;
-  var stripe = Stripe(root.dataset.publishableKey);
+  // Stripe.js writes its own messages (a declined card…) in the page's language.
+  var stripe = Stripe(root.dataset.publishableKey, { locale: root.dataset.locale || "auto" });
   var card = stripe.elements().create("card", { hidePostalCode: true });
   card.mount("#card-element");
   var form = document.getElementById("stripe-pay-form");
@@ -19,7 +20,7 @@
 
   function finish(result) {
     if (result && result.error) {
-      errors.textContent = result.error.message || "The card payment didn't go through. Please try again.";
+      errors.textContent = result.error.message || root.dataset.failedMessage;
       button.disabled = false;
       return;
     }

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_no_horizontal_scroll
+from tests.browser.conftest import MOBILE
 from tests.browser.conftest import new_page
 
 pytestmark = pytest.mark.browser
@@ -60,3 +61,17 @@ def test_sold_out_comes_last_and_says_so(page):
     assert sold_out == sorted(sold_out) and sold_out[-1], sold_out
     page.get_by_role("link", name="Tea Loose-leaf").click()
     expect(page.get_by_role("heading", level=1, name="Tea")).to_be_visible()
+
+
+def test_a_phone_sees_the_first_products_without_scrolling(browser, live_server):
+    """The hero stays compact on a 390×844 phone: New in's first row (pictures, names, prices) shows
+    on the first screen, so the picture the visitor waits for is in view (issue 22's LCP)."""
+    context, page = new_page(browser, live_server, MOBILE, is_mobile=True, has_touch=True)
+    try:
+        page.goto("/")
+        first_row = page.locator("section[aria-labelledby=new-in] ul.product-grid > li").filter(visible=True)
+        for card in first_row.all()[:2]:
+            box = card.bounding_box()
+            assert box["y"] + box["height"] <= MOBILE["height"], f"{card.inner_text()!r} ends at {box}"
+    finally:
+        context.close()

@@ -127,6 +127,10 @@ def test_nginx_serves_the_copies_gzipped_with_the_long_cache(tmp_path):
             assert status == 200 and "immutable" not in headers.get("Cache-Control", "")
             status, headers, _ = get("/static/js/shop.00000000.js")
             assert status == 404 and headers["X-From"] == "app"
+            status, headers, _ = get("/static/manifest.webmanifest")
+            assert status == 200 and headers["Content-Type"] == "application/manifest+json"
+            status, headers, _ = get("/static/css/shop.css")
+            assert status == 200 and headers["Content-Type"] == "text/css"  # the standard types are kept
     finally:
         app.shutdown()
         app.server_close()

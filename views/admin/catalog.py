@@ -11,6 +11,7 @@ from flask import Blueprint
 from flask import flash
 from flask import request
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from forms.storefront import CategoryForm
@@ -125,7 +126,7 @@ def product_page(form, product, image=None, status=200):
 def new_product():
     form = product_form()
     if not form.category_id.choices:
-        flash("Add a category first: every product belongs to one.", "info")
+        flash(gettext("Add a category first: every product belongs to one."), "info")
         return redirect_after_post(url_for(".new_category"))
     if not form.is_submitted():
         return product_page(form, None)
@@ -137,7 +138,7 @@ def new_product():
         except CatalogInvalid as invalid:
             show_errors(form, invalid)
         else:
-            flash(f"{product.name} is added.", "success")
+            flash(gettext("%(name)s is added.", name=product.name), "success")
             return redirect_after_post(url_for(".products"))
     if image_error:
         form.image.errors.append(image_error)
@@ -161,7 +162,7 @@ def edit_product(product_id):
             show_errors(form, invalid)
         else:
             delete_unused_image(unused)
-            flash(f"{form.name.data} is saved.", "success")
+            flash(gettext("%(name)s is saved.", name=form.name.data), "success")
             return redirect_after_post(url_for(".products"))
     if image_error:
         form.image.errors.append(image_error)
@@ -173,10 +174,13 @@ def set_active(product_id, action):
     product = row_or_404(Product, product_id)
     product = set_product_active(product, action == "activate", actor())
     if product.active:
-        flash(f"{product.name} is back in the shop.", "success")
+        flash(gettext("%(name)s is back in the shop.", name=product.name), "success")
     else:
         flash(
-            f"{product.name} is hidden from the shop. Carts that hold it show it as no longer available.",
+            gettext(
+                "%(name)s is hidden from the shop. Carts that hold it show it as no longer available.",
+                name=product.name,
+            ),
             "success",
         )
     return redirect_after_post(url_for(".products"))
@@ -217,7 +221,7 @@ def new_category():
         except CatalogInvalid as invalid:
             show_errors(form, invalid)
         else:
-            flash(f"Category {category.name} is added.", "success")
+            flash(gettext("Category %(name)s is added.", name=category.name), "success")
             return redirect_after_post(url_for(".categories"))
     return category_page(form, None, status=422)
 
@@ -235,6 +239,6 @@ def edit_category(category_id):
         except CatalogInvalid as invalid:
             show_errors(form, invalid)
         else:
-            flash(f"Category {category.name} is saved.", "success")
+            flash(gettext("Category %(name)s is saved.", name=category.name), "success")
             return redirect_after_post(url_for(".categories"))
     return category_page(form, category, status=422)

@@ -9,6 +9,7 @@ from flask import Blueprint
 from flask import flash
 from flask import request
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from forms.fields import country_choices
@@ -90,7 +91,7 @@ def save(form, method):
         except DeliveryInvalid as invalid:
             show_errors(form, invalid.errors)
         else:
-            flash(f"{saved.name} is saved.", "success")
+            flash(gettext("%(name)s is saved.", name=saved.name), "success")
             return redirect_after_post(url_for(".index"))
     else:  # the rules beyond the fields' own checks, all at once
         show_errors(
@@ -133,10 +134,13 @@ def edit(method_id):
 def set_active(method_id, action):
     method = set_method_active(row_or_404(DeliveryMethod, method_id), action == "show", actor())
     if method.active:
-        flash(f"{method.name} is offered at checkout again.", "success")
+        flash(gettext("%(name)s is offered at checkout again.", name=method.name), "success")
     else:
         flash(
-            f"{method.name} is hidden: checkout no longer offers it. Orders placed with it keep it.",
+            gettext(
+                "%(name)s is hidden: checkout no longer offers it. Orders placed with it keep it.",
+                name=method.name,
+            ),
             "success",
         )
     return redirect_after_post(url_for(".index"))

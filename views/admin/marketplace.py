@@ -14,6 +14,8 @@ from flask import abort
 from flask import Blueprint
 from flask import flash
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -32,6 +34,7 @@ from models.marketplace.json_api import JSON_EXAMPLE
 from models.marketplace.json_api import MAX_API_BYTES
 from models.marketplace.json_api import MAX_API_ORDERS
 from models.marketplace.results import MarketplaceImport
+from models.marketplace.results import reason_text
 from models.marketplace.results import recent_imports
 from models.shop.mail import absolute_url
 from models.users.user import User
@@ -53,6 +56,12 @@ TEMPLATE = "admin/marketplace/import.html"
 @bp.app_template_filter("channel_label")
 def channel_label_filter(channel):
     return channel_label(channel or "")
+
+
+@bp.app_template_filter("reason_text")
+def reason_text_filter(reason):
+    """An import's reason or warning in the page's language (models/marketplace/results.py)."""
+    return reason_text(reason)
 
 
 def actor():
@@ -114,20 +123,47 @@ def index():
         form.file.errors.extend(report.file_errors)
     else:
         form.file.errors.append(
-            "No order in this file could be imported. The report below says why, line by line; "
-            "correct the file and upload it again."
+            gettext(
+                "No order in this file could be imported. The report below says why, line by line; "
+                "correct the file and upload it again."
+            )
         )
     return import_page(form, report=report, status=422)
 
 
 def summary(report):
-    parts = [f"{report.imported} imported"]
+    """The import in one sentence: a whole sentence for each case (pieces glued don't translate)."""
+    figures = {"imported": report.imported, "already": report.already_imported, "rejected": report.rejected}
+    count = len(report.results)
+    if report.already_imported and report.rejected:
+        return ngettext(
+            "%(num)d order in the file: %(imported)d imported, %(already)d already imported before, "
+            "%(rejected)d rejected (see why below).",
+            "%(num)d orders in the file: %(imported)d imported, %(already)d already imported before, "
+            "%(rejected)d rejected (see why below).",
+            count,
+            **figures,
+        )
     if report.already_imported:
-        parts.append(f"{report.already_imported} already imported before")
+        return ngettext(
+            "%(num)d order in the file: %(imported)d imported, %(already)d already imported before.",
+            "%(num)d orders in the file: %(imported)d imported, %(already)d already imported before.",
+            count,
+            **figures,
+        )
     if report.rejected:
-        parts.append(f"{report.rejected} rejected (see why below)")
-    noun = "order" if len(report.results) == 1 else "orders"
-    return f"{len(report.results)} {noun} in the file: " + ", ".join(parts) + "."
+        return ngettext(
+            "%(num)d order in the file: %(imported)d imported, %(rejected)d rejected (see why below).",
+            "%(num)d orders in the file: %(imported)d imported, %(rejected)d rejected (see why below).",
+            count,
+            **figures,
+        )
+    return ngettext(
+        "%(num)d order in the file: %(imported)d imported.",
+        "%(num)d orders in the file: %(imported)d imported.",
+        count,
+        **figures,
+    )
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -137,8 +173,11 @@ def too_large(error):
         return error_response(413)
     form = ImportUploadForm(formdata=None)  # the body is not read again
     form.file.errors = [
-        f"The file is too large. Upload at most {MAX_UPLOAD_BYTES // 1_000_000} MB at a time: "
-        "split a bigger export into several files (orders already imported are skipped)."
+        gettext(
+            "The file is too large. Upload at most %(megabytes)d MB at a time: split a bigger export "
+            "into several files (orders already imported are skipped).",
+            megabytes=MAX_UPLOAD_BYTES // 1_000_000,
+        )
     ]
     return import_page(form, status=413)
 
@@ -189,7 +228,7 @@ def revoke():
     if not form.validate():
         abort(400)
     if revoke_token(actor()):
-        flash("The API token is revoked: requests with it are refused from now on.", "success")
+        flash(gettext("The API token is revoked: requests with it are refused from now on."), "success")
     else:
-        flash("There was no API token to revoke.", "info")
+        flash(gettext("There was no API token to revoke."), "info")
     return redirect_after_post(url_for(".index"))

@@ -13,11 +13,14 @@ import datetime
 from collections import Counter
 
 from babel.dates import format_date
+from babel.dates import format_time
 from flask import Blueprint
 from flask import flash
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from peewee import fn
 from peewee import JOIN
@@ -42,7 +45,6 @@ from models.reminders.messages import save_template
 from models.reminders.messages import SEGMENT_LABELS
 from models.reminders.messages import template_for
 from models.reminders.messages import unknown_placeholders
-from models.reminders.plan import describe_reason
 from models.reminders.plan import plan
 from models.reminders.plan import REASONS
 from models.reminders.plan import SEGMENTS
@@ -76,20 +78,64 @@ HISTORY_ON_OVERVIEW = 10
 BATCHES_PER_PAGE = 25
 REMINDERS_PER_PAGE = 100
 NEEDS_OWNER_ROWS = 20
-PERIODS = {"30": "Last 30 days", "all": "All time"}
+PERIODS = {"30": lazy_gettext("Last 30 days"), "all": lazy_gettext("All time")}
 TEMPLATE_URL = f"/templates/<any({', '.join(SEGMENTS)}):segment>"
 SEGMENT_NOTES = {
-    "new": "Customers with no paid order yet: how to pay, an offer of help, the shop's contact details.",
-    "returning": "Customers with one paid order: a warm welcome back and their member privileges.",
-    "loyal": "Customers with two or more paid orders: their group's perks and what they have spent.",
+    "new": lazy_gettext(
+        "Customers with no paid order yet: how to pay, an offer of help, the shop's contact details."
+    ),
+    "returning": lazy_gettext(
+        "Customers with one paid order: a warm welcome back and their member privileges."
+    ),
+    "loyal": lazy_gettext(
+        "Customers with two or more paid orders: their group's perks and what they have spent."
+    ),
+}
+# The heading of a segment's message page and the words of the flash messages about it.
+SEGMENT_TITLES = {
+    "new": lazy_gettext("Message to new customers"),
+    "returning": lazy_gettext("Message to returning customers"),
+    "loyal": lazy_gettext("Message to loyal customers"),
+}
+SAVED = {
+    "new": lazy_gettext("The message to new customers is saved."),
+    "returning": lazy_gettext("The message to returning customers is saved."),
+    "loyal": lazy_gettext("The message to loyal customers is saved."),
+}
+RESTORED = {
+    "new": lazy_gettext("The message to new customers is back to the original text."),
+    "returning": lazy_gettext("The message to returning customers is back to the original text."),
+    "loyal": lazy_gettext("The message to loyal customers is back to the original text."),
+}
+# The message a planned reminder uses (the plan's `template`: a segment's key).
+TEMPLATE_LABELS = {
+    "new": lazy_gettext("New"),
+    "returning": lazy_gettext("Returning"),
+    "loyal": lazy_gettext("Loyal"),
+}
+# A reminder's state and its message's delivery state, as the batch page shows them.
+STATE_LABELS = {
+    PLANNED: lazy_gettext("planned"),
+    SENT: lazy_gettext("sent"),
+    CANCELLED: lazy_gettext("cancelled"),
+}
+MESSAGE_STATE_LABELS = {
+    "queued": lazy_gettext("queued"),
+    "sending": lazy_gettext("sending"),
+    "sent": lazy_gettext("sent"),
+    "failed": lazy_gettext("failed"),
+    "unknown": lazy_gettext("unknown"),
 }
 # Why a planned reminder was not sent: the plan's reasons, and the two only sending knows.
 CANCEL_REASONS = {
     **REASONS,
-    WINDOW_CLOSED: "The window closed before it could be sent",
-    "paid": "Paid before it was sent",
+    WINDOW_CLOSED: lazy_gettext("The window closed before it could be sent"),
+    "paid": lazy_gettext("Paid before it was sent"),
 }
-MODE_LABELS = {"dispatch": "In the window before each dispatch", AFTER_ORDER: "A set time after the order"}
+MODE_LABELS = {
+    "dispatch": lazy_gettext("In the window before each dispatch"),
+    AFTER_ORDER: lazy_gettext("A set time after the order"),
+}
 
 
 def now():
@@ -108,20 +154,30 @@ def _hhmm(moment):
     return moment.strftime("%H:%M")
 
 
+def _time(moment):
+    return format_time(moment, "HH:mm", locale=active_locale())
+
+
 def describe_window(start, end, dispatch_at=None):
-    """ "Monday 23 November, 10:00–11:00, before the 11:00 dispatch" in shop time (aware instants)."""
+    """ "Monday 23 November, 10:00–11:00, before the 11:00 dispatch" in shop time (aware instants),
+    in the page's language."""
     shop = shop_settings()
     start, end = start.astimezone(shop.tz), end.astimezone(shop.tz)
-    day = format_date(start, "EEEE d MMMM", locale=active_locale())
-    if end.date() == start.date() or end.time() == datetime.time(0):
-        text = f"{day}, {_hhmm(start)}–{_hhmm(end)}"
-    else:
-        text = (
-            f"{day}, {_hhmm(start)} – {format_date(end, 'EEEE d MMMM', locale=active_locale())}, {_hhmm(end)}"
-        )
-    if dispatch_at is not None:
-        text += f", before the {_hhmm(dispatch_at.astimezone(shop.tz))} dispatch"
-    return text
+    values = {
+        "day": format_date(start, "EEEE d MMMM", locale=active_locale()),
+        "start": _time(start),
+        "end": _time(end),
+        "end_day": format_date(end, "EEEE d MMMM", locale=active_locale()),
+    }
+    same_day = end.date() == start.date() or end.time() == datetime.time(0)
+    if dispatch_at is None:
+        if same_day:
+            return gettext("%(day)s, %(start)s–%(end)s", **values)
+        return gettext("%(day)s, %(start)s – %(end_day)s, %(end)s", **values)
+    values["dispatch"] = _time(dispatch_at.astimezone(shop.tz))
+    if same_day:
+        return gettext("%(day)s, %(start)s–%(end)s, before the %(dispatch)s dispatch", **values)
+    return gettext("%(day)s, %(start)s – %(end_day)s, %(end)s, before the %(dispatch)s dispatch", **values)
 
 
 def describe_batch(batch):
@@ -167,6 +223,8 @@ def index():
         more_batches=ReminderBatch.select().count() > len(batches),
         needs_owner=_unknown_deliveries(),
         overview_url=_overview_url,
+        reasons=REASONS,
+        template_labels=TEMPLATE_LABELS,
     )
 
 
@@ -198,7 +256,7 @@ def _preview(window, moment):
         "reminders": the_plan.reminders[:PREVIEW_ROWS],
         "reminder_count": len(the_plan.reminders),
         "excluded": [
-            (item, emails.get(item.customer_id, ""), describe_reason(item.reason)) for item in shown
+            (item, emails.get(item.customer_id, ""), REASONS.get(item.reason, item.reason)) for item in shown
         ],
         "excluded_count": len(excluded),
         "excluded_total": len(the_plan.excluded),
@@ -267,6 +325,8 @@ def batch(batch_id):
         reminders=reminders,
         cancel_reasons=CANCEL_REASONS,
         segment_labels=SEGMENT_LABELS,
+        state_labels=STATE_LABELS,
+        message_state_labels=MESSAGE_STATE_LABELS,
         page=page,
     )
 
@@ -310,7 +370,7 @@ def settings():
             )
         return render("admin/reminders/settings.html", **context)
     update_reminder_settings(form.changes(current), actor())
-    flash("Reminder settings saved.", "success")
+    flash(gettext("Reminder settings saved."), "success")
     return redirect_after_post(url_for("admin.reminders.settings"))
 
 
@@ -349,8 +409,9 @@ def _template_context(segment, form, preview):
         "form": form,
         "segment": segment,
         "segment_label": SEGMENT_LABELS[segment],
+        "segment_title": SEGMENT_TITLES[segment],
         "segment_note": SEGMENT_NOTES[segment],
-        "placeholders": PLACEHOLDERS,
+        "placeholders": {name: str(description) for name, description in PLACEHOLDERS.items()},
         "preview": preview,
     }
 
@@ -370,7 +431,7 @@ def edit_template(segment):
             return render_invalid(page, fragment=fragment, **context)
         return render(page, **context)
     save_template(segment, form.subject.data, form.body.data, actor())
-    flash(f"The message to {SEGMENT_LABELS[segment].lower()} is saved.", "success")
+    flash(str(SAVED[segment]), "success")
     return redirect_after_post(url_for("admin.reminders.edit_template", segment=segment))
 
 
@@ -388,7 +449,7 @@ def preview_template(segment):
 @owner_required
 def restore_template(segment):
     save_template(segment, *DEFAULT_TEMPLATES[segment], actor())
-    flash(f"The message to {SEGMENT_LABELS[segment].lower()} is back to the original text.", "success")
+    flash(str(RESTORED[segment]), "success")
     return redirect_after_post(url_for("admin.reminders.edit_template", segment=segment))
 
 
@@ -409,5 +470,5 @@ def categories():
     save_category_paragraphs(
         {category.id: form[f"category_{category.id}"].data or "" for category in categories}, actor()
     )
-    flash("Category paragraphs saved.", "success")
+    flash(gettext("Category paragraphs saved."), "success")
     return redirect_after_post(url_for("admin.reminders.categories"))

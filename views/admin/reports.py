@@ -8,6 +8,7 @@ the report's body and shows a progress bar meanwhile.
 
 from decimal import Decimal
 
+import babel
 from babel.numbers import format_currency
 from babel.numbers import format_decimal
 from babel.numbers import get_currency_precision
@@ -16,6 +17,8 @@ from flask import Blueprint
 from flask import make_response
 from flask import request
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 
 from forms.reports import ReportFilterForm
 from models.reports.registry import REPORT_TITLES
@@ -35,14 +38,34 @@ from views.settings import shop_settings
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 DESCRIPTIONS = {
-    "sales": "Orders by the day they were paid, even if cancelled or refunded later: goods, delivery, funds "
-    "discount, refunds on the day they were made, net sales and how the orders were paid.",
-    "deposits": "Top-ups: how many, how much and the average, per day, week or month; bonuses apart.",
-    "roll-forward": "Opening balance, every kind of movement and the closing balance, checked against the ledger.",
-    "usage": "How much of the order value was paid with funds, with credit and other ways; the funds discount.",
-    "order-value": "Average and median order with and without funds, and when the discount or top-up minimum changed.",
-    "credit": "Credit drawn and paid back, what is owed against the limits, credit requests decided.",
-    "reminders": "Reminders sent, orders paid within 48 hours and the money, by customer segment and dispatch window.",
+    "sales": lazy_gettext(
+        "Orders by the day they were paid, even if cancelled or refunded later: goods, delivery, funds "
+        "discount, refunds on the day they were made, net sales and how the orders were paid."
+    ),
+    "deposits": lazy_gettext(
+        "Top-ups: how many, how much and the average, per day, week or month; bonuses apart."
+    ),
+    "roll-forward": lazy_gettext(
+        "Opening balance, every kind of movement and the closing balance, checked against the ledger."
+    ),
+    "usage": lazy_gettext(
+        "How much of the order value was paid with funds, with credit and other ways; the funds discount."
+    ),
+    "order-value": lazy_gettext(
+        "Average and median order with and without funds, and when the discount or top-up minimum changed."
+    ),
+    "credit": lazy_gettext(
+        "Credit drawn and paid back, what is owed against the limits, credit requests decided."
+    ),
+    "reminders": lazy_gettext(
+        "Reminders sent, orders paid within 48 hours and the money, by customer segment and dispatch window."
+    ),
+}
+# How the period's days are grouped, after its dates ("1 Dec – 7 Dec · by day").
+BUCKET_PHRASES = {
+    "day": lazy_gettext("by day"),
+    "week": lazy_gettext("by week"),
+    "month": lazy_gettext("by month"),
 }
 
 
@@ -81,6 +104,7 @@ def show(key):
         drawing=_drawing(report),
         csv_url=url_for(".download", key=key, **form.filter_args()),
         format_cell=format_cell,
+        bucket_labels=BUCKET_PHRASES,
     )
     return render("admin/reports/report.html", fragment="admin/reports/_body.html", **context)
 
@@ -91,9 +115,11 @@ def download(key):
     form = ReportFilterForm(request.args)
     scope, _ = form.scope(shop_today())
     if scope is None:
-        problems = "; ".join(error for errors in form.errors.values() for error in errors)
+        problems = "; ".join(str(error) for errors in form.errors.values() for error in errors)
         return make_response(
-            f"These filters cannot be used: {problems}\n", 422, {"Content-Type": "text/plain"}
+            gettext("These filters cannot be used: %(problems)s", problems=problems) + "\n",
+            422,
+            {"Content-Type": "text/plain; charset=utf-8"},
         )
     report = report_function(scope)
     # The table's rows (and its totals row, if any) under its column labels, money as plain
@@ -123,7 +149,8 @@ def format_cell(value, kind):
     if kind == "money":
         return money(value)
     if kind == "percent":
-        return format_decimal(value, "#,##0.0", locale=active_locale()) + " %"
+        # A percentage as the language writes it ("12.5 %", « 12,5 % » with a no-break space).
+        return gettext("%(number)s %%", number=format_decimal(value, "#,##0.0", locale=active_locale()))
     if kind == "count":
         return grouped(value)
     return value
@@ -134,7 +161,10 @@ def _format_tick(value, kind):
         return format_decimal(value, "#,##0.#", locale=active_locale())
     settings = shop_settings()
     units = Decimal(int(value)).scaleb(-get_currency_precision(settings.currency))
-    return format_currency(units, settings.currency, "¤#,##0", locale=active_locale(), currency_digits=False)
+    # The language's own currency pattern without decimals: "€50" in English, "50 €" in French.
+    pattern = babel.Locale.parse(active_locale()).currency_formats["standard"].pattern
+    whole = pattern.split(";")[0].replace(".00", "")
+    return format_currency(units, settings.currency, whole, locale=active_locale(), currency_digits=False)
 
 
 def _drawing(report):

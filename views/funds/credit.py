@@ -10,6 +10,7 @@ from flask import flash
 from flask import redirect
 from flask import request
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 
@@ -108,7 +109,7 @@ def ask():
     except GroupError as error:
         form.amount.errors.append(str(error))
         return overview(form=form, status=422)
-    flash("Your request is with the shop; we'll email you the decision.", "success")
+    flash(gettext("Your request is with the shop; we'll email you the decision."), "success")
     return redirect_after_post(url_for("credit.overview"))
 
 
@@ -162,7 +163,9 @@ def start_repayment():
     except PaymentError:
         form.amount.errors = [
             *form.amount.errors,
-            "The payment provider is not answering. Nothing was charged; please try again in a minute.",
+            gettext(
+                "The payment provider is not answering. Nothing was charged; please try again in a minute."
+            ),
         ]
         return repay(form=form, status=422)
     if started.state != "pending":

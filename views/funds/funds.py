@@ -13,6 +13,7 @@ from flask import flash
 from flask import redirect
 from flask import request
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from flask_login import login_required
 
@@ -126,7 +127,9 @@ def top_up():
         except PaymentError:
             form.amount.errors = [
                 *form.amount.errors,
-                "The payment provider is not answering. Nothing was charged; please try again in a minute.",
+                gettext(
+                    "The payment provider is not answering. Nothing was charged; please try again in a minute."
+                ),
             ]
         else:
             if started.state != "pending":
@@ -146,7 +149,10 @@ def ask_for_refund():
         except RefundRequestError as error:
             form.amount.errors = [*form.amount.errors, str(error)]
         else:
-            flash("Your refund request is with the shop. We'll email you when it has decided.", "success")
+            flash(
+                gettext("Your refund request is with the shop. We'll email you when it has decided."),
+                "success",
+            )
             return redirect_after_post(url_for("funds.overview", _anchor="refunds"))
     return overview(status=422, refund_form=form)
 
@@ -213,7 +219,7 @@ def history_csv():
         (
             [
                 local_time(entry.created_at, "yyyy-MM-dd HH:mm:ss"),
-                spreadsheet_text(description),
+                spreadsheet_text(str(description)),
                 entry.category,
                 money(entry.amount),
                 money(entry.balance_after),

@@ -20,6 +20,7 @@ from flask import request
 from flask import Response
 from flask import session
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from peewee import OperationalError
 
@@ -265,7 +266,7 @@ def change_country():
 def change_line(product_id):
     form = QuantityForm()
     if not form.validate_on_submit():
-        error = next(iter(form.quantity.errors), "Enter a quantity, like 2.")
+        error = next(iter(form.quantity.errors), None) or gettext("Enter a quantity, like 2.")
         return cart_page(422, problem_for=product_id, problem=error, typed=form.quantity._value())
     return apply_change(product_id, lambda: set_quantity(product_id, form.quantity.data, **cart_owner()))
 

@@ -24,6 +24,9 @@ from forms.fields import MoneyField
 from forms.fields import plain_text
 from forms.fields import WholeNumberField
 from models.orders.owner_emails import DIGEST_HOUR
+from models.shop.language import active_locale
+from models.shop.language import country_name
+from models.shop.language import LANGUAGES
 from models.shop.settings import NEW_ORDER_EMAILS
 
 KNOWN_CURRENCIES = set(list_currencies())
@@ -51,11 +54,18 @@ CHOOSE_LOCALE = lazy_gettext("Choose the shop's language and region from the lis
 
 
 def locale_label(code):
-    """A locale as its own speakers write it, with its code: "Français (France) · fr_FR"."""
+    """A locale as the list shows it: its language named in that language (as the footer's
+    selector does) and its region in the page's language, with its code: "Français (Belgique) ·
+    fr_BE" on a French page, "Français (Belgium) · fr_BE" on an English one. A locale of a
+    language the shop doesn't speak is named wholly in the page's language."""
     try:
-        name = babel.Locale.parse(code).get_display_name()
+        locale = babel.Locale.parse(code)
     except (ValueError, babel.UnknownLocaleError):
         return code
+    if locale.language in LANGUAGES and locale.territory:
+        name = f"{LANGUAGES[locale.language]} ({country_name(locale.territory)})"
+    else:
+        name = locale.get_display_name(active_locale())
     return f"{name[:1].upper()}{name[1:]} · {code}"
 
 
@@ -164,8 +174,14 @@ class ShopSettingsForm(FlaskForm):
         ),
         minimum=1,
         maximum=365,
-        noun=lazy_gettext("number of days"),
-        missing=lazy_gettext("Enter a number of days, like 30."),
+        # Whole sentences per problem: a noun glued into a shared sentence can't agree in French.
+        messages={
+            "missing": lazy_gettext("Enter a number of days, like 30."),
+            "negative": lazy_gettext("The number of days can't be negative."),
+            "not_whole": lazy_gettext("Enter the number of days as a whole number using digits, like 30."),
+            "too_small": lazy_gettext("The number of days must be at least %(minimum)s."),
+            "too_large": lazy_gettext("The number of days can be at most %(maximum)s."),
+        },
     )
     new_order_emails = SelectField(
         lazy_gettext("Emails about new orders"),

@@ -84,8 +84,9 @@ def test_an_owner_whose_account_is_in_french_gets_the_owner_pages_in_french(owne
 
     settings = owner_client.get("/admin/settings").get_data(as_text=True)
     assert "Langue et région de la boutique" in settings
-    assert '<option selected value="en_GB">English (United Kingdom) · en_GB</option>' in settings
-    assert "Français (France) · fr_FR" in settings  # each locale in its own language
+    # Each language named in that language (as the footer's selector), each region in the page's.
+    assert '<option selected value="en_GB">English (Royaume-Uni) · en_GB</option>' in settings
+    assert "Français (Belgique) · fr_BE" in settings
 
     # A mistake: the French message, with French typography, and every typed value kept.
     response = post_form(owner_client, "/admin/settings", dict(VALID_SETTINGS, timezone="Mars/Olympus"))

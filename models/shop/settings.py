@@ -10,6 +10,7 @@ import datetime
 import os
 import zoneinfo
 
+from flask_babel import lazy_gettext
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import IntegerField
@@ -36,11 +37,12 @@ ENV_DEFAULTS = {
 }
 
 
-# The owner's choice of emails about new orders, in the words of the settings page.
+# The owner's choice of emails about new orders, in the words of the settings page (the key is
+# what is stored; the words are read in the page's language).
 NEW_ORDER_EMAILS = {
-    "each": "An email for each new order",
-    "daily": "One email a day, listing the previous day's new orders",
-    "none": "No emails about new orders",
+    "each": lazy_gettext("An email for each new order"),
+    "daily": lazy_gettext("One email a day, listing the previous day's new orders"),
+    "none": lazy_gettext("No emails about new orders"),
 }
 
 

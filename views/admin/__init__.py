@@ -10,6 +10,8 @@ from flask import current_app
 from flask import flash
 from flask import request
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_login import login_required
 
@@ -25,8 +27,12 @@ from models.reports.order_value import order_value_hints
 from models.shop.mail import absolute_url
 from models.shop.mail import public_url
 from models.shop.outbox import counts_by_state
+from models.shop.outbox import FAILED as OUTBOX_FAILED
 from models.shop.outbox import OutboxMessage
+from models.shop.outbox import QUEUED
 from models.shop.outbox import send_again
+from models.shop.outbox import SENDING
+from models.shop.outbox import SENT
 from models.shop.outbox import STATES as OUTBOX_STATES
 from models.shop.outbox import UNKNOWN
 from models.shop.settings import shop_today
@@ -61,12 +67,26 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 OUTBOX_PAGE_SIZE = 25
 
+# An outbox message's state in words (the state itself is what is stored).
+OUTBOX_STATE_LABELS = {
+    QUEUED: lazy_gettext("Queued"),
+    SENDING: lazy_gettext("Sending"),
+    SENT: lazy_gettext("Sent"),
+    OUTBOX_FAILED: lazy_gettext("Failed"),
+    UNKNOWN: lazy_gettext("Unknown"),
+}
+
 
 @bp.before_request
 @login_required
 @staff_required
 def require_staff():
     """Every admin page, this blueprint's and its children's, needs staff or owner."""
+
+
+@bp.context_processor
+def admin_helpers():
+    return {"outbox_state": lambda state: OUTBOX_STATE_LABELS.get(state, state)}
 
 
 AREAS = (
@@ -135,11 +155,13 @@ def settings():
     if currency_locked:
         changes["currency"] = current.currency
     update_settings(changes, current_user)
-    flash("Settings saved.", "success")
+    flash(gettext("Settings saved."), "success")
     return redirect_after_post(url_for("admin.settings"))
 
 
-NOT_SENT_AGAIN = "This message carried a private link or code, so it is not sent again: the customer can ask for a new one."
+NOT_SENT_AGAIN = lazy_gettext(
+    "This message carried a private link or code, so it is not sent again: the customer can ask for a new one."
+)
 
 
 def secrets_masked():
@@ -185,10 +207,10 @@ def outbox_message(message_id):
 def outbox_send_again(message_id):
     message = row_or_404(OutboxMessage, message_id)
     if message.state != UNKNOWN:
-        flash("Only messages whose delivery is unknown can be sent again.", "error")
+        flash(gettext("Only messages whose delivery is unknown can be sent again."), "error")
     elif message.carried_secrets:
-        flash(NOT_SENT_AGAIN, "error")
+        flash(str(NOT_SENT_AGAIN), "error")
     else:
         send_again(message, current_user)
-        flash("The message is queued to be sent again.", "success")
+        flash(gettext("The message is queued to be sent again."), "success")
     return redirect_after_post(url_for("admin.outbox_message", message_id=message.id))

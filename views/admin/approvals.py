@@ -9,6 +9,7 @@ from flask import abort
 from flask import Blueprint
 from flask import flash
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from forms.funds import CreditDecisionForm
@@ -17,10 +18,14 @@ from forms.refunds import RefundApprovalForm
 from forms.refunds import RefundDeclineForm
 from models.funds.adjustments import decide_adjustment
 from models.funds.adjustments import pending_adjustments
+from models.funds.adjustments import PendingAdjustment
+from models.funds.adjustments import REASONS
+from models.funds.credit_requests import CreditRequest
 from models.funds.credit_requests import decide_credit
 from models.funds.credit_requests import pending_credit_requests
 from models.funds.ledger import Declined
 from models.groups.applications import decide
+from models.groups.applications import GroupApplication
 from models.groups.applications import pending_applications
 from models.groups.group import GroupError
 from models.refunds.requests import AlreadyDecided
@@ -32,12 +37,19 @@ from models.refunds.requests import RequestNotFound
 from payments import FAILED
 from payments import SUCCEEDED
 from views.formatting import money
+from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.security import fresh_password_required
 from views.security import owner_required
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
+
+
+@bp.context_processor
+def approval_helpers():
+    # An adjustment's reason in the words of the adjustment form (the code is what is stored).
+    return {"adjustment_reason": lambda code: REASONS.get(code, code)}
 
 
 def approvals_page(form=None, status=200, failed_id=None, refund_form=None, failed_refund=None):
@@ -74,24 +86,33 @@ def index():
 @bp.post("/applications/<id:application_id>/<any(approve, reject):decision>")
 @owner_required
 def decide_application(application_id, decision):
+    # An unknown id is 404 before anything else (the models' messages are in the reader's language,
+    # so no view tells "not found" from their words).
+    row_or_404(GroupApplication, application_id)
     form = ApplicationDecisionForm()
     if not form.validate_on_submit():
         return approvals_page(form, 422)
     try:
         application = decide(application_id, decision == "approve", current_user, form.reason.data or "")
     except GroupError as error:
-        if "doesn't exist" in str(error):
-            abort(404)
         form.reason.errors.append(str(error))
         return approvals_page(form, 422, failed_id=application_id)
-    verb = "approved" if decision == "approve" else "rejected"
-    flash(f"Application from {application.user.email} {verb}; they have been emailed.", "success")
+    if decision == "approve":
+        message = gettext(
+            "Application from %(email)s approved; they have been emailed.", email=application.user.email
+        )
+    else:
+        message = gettext(
+            "Application from %(email)s rejected; they have been emailed.", email=application.user.email
+        )
+    flash(message, "success")
     return redirect_after_post(url_for(".index"))
 
 
 @bp.post("/credit/<id:request_id>/<any(approve, decline):decision>")
 @owner_required
 def decide_credit_request(request_id, decision):
+    row_or_404(CreditRequest, request_id)
     form = CreditDecisionForm()
     if not form.validate_on_submit():
         return approvals_page(status=422)
@@ -104,11 +125,17 @@ def decide_credit_request(request_id, decision):
             note=form.note.data or "",
         )
     except GroupError as error:
-        if "doesn't exist" in str(error):
-            abort(404)
         flash(str(error), "error")
         return approvals_page(status=422)
-    flash(f"Credit request from {request_row.user.email} {decision}d; they have been emailed.", "success")
+    if decision == "approve":
+        message = gettext(
+            "Credit request from %(email)s approved; they have been emailed.", email=request_row.user.email
+        )
+    else:
+        message = gettext(
+            "Credit request from %(email)s declined; they have been emailed.", email=request_row.user.email
+        )
+    flash(message, "success")
     return redirect_after_post(url_for(".index"))
 
 
@@ -116,19 +143,22 @@ def decide_credit_request(request_id, decision):
 @owner_required
 @fresh_password_required()
 def decide_adjustment_request(adjustment_id, decision):
+    row_or_404(PendingAdjustment, adjustment_id)
     try:
         decide_adjustment(adjustment_id, decision == "approve", current_user._get_current_object())
     except Declined:
         flash(
-            "That adjustment would take the balance below the customer's credit; it stays waiting.", "error"
+            gettext("That adjustment would take the balance below the customer's credit; it stays waiting."),
+            "error",
         )
         return approvals_page(status=422)
     except GroupError as error:
-        if "doesn't exist" in str(error):
-            abort(404)
         flash(str(error), "error")
         return approvals_page(status=422)
-    flash(f"Adjustment {decision}d.", "success")
+    flash(
+        gettext("Adjustment approved.") if decision == "approve" else gettext("Adjustment declined."),
+        "success",
+    )
     return redirect_after_post(url_for(".index"))
 
 
@@ -157,18 +187,33 @@ def approve_refund(request_id):
     who = request_row.user.email
     if refused:
         flash(
-            f"The payment provider refused {money(sum(refund.amount for refund in refused))} of the "
-            f"refund for {who}; that money is back in their balance. See their funds page to try again.",
+            gettext(
+                "The payment provider refused %(amount)s of the refund for %(email)s; that money is back "
+                "in their balance. See their funds page to try again.",
+                amount=money(sum(refund.amount for refund in refused)),
+                email=who,
+            ),
             "error",
         )
     elif waiting:
         flash(
-            f"Refund for {who} approved: {money(waiting)} is being confirmed by the payment provider; "
-            "we keep asking. They have been emailed.",
+            gettext(
+                "Refund for %(email)s approved: %(amount)s is being confirmed by the payment provider; "
+                "we keep asking. They have been emailed.",
+                email=who,
+                amount=money(waiting),
+            ),
             "success",
         )
     else:
-        flash(f"Refunded {money(paid)} to the card of {who}; they have been emailed.", "success")
+        flash(
+            gettext(
+                "Refunded %(amount)s to the card of %(email)s; they have been emailed.",
+                amount=money(paid),
+                email=who,
+            ),
+            "success",
+        )
     return redirect_after_post(url_for(".index"))
 
 
@@ -188,5 +233,10 @@ def decline_refund(request_id):
     except RefundRequestError as error:
         form.reason.errors = [*form.reason.errors, str(error)]
         return approvals_page(status=422, refund_form=form, failed_refund=request_id)
-    flash(f"Refund request from {request_row.user.email} declined; they have been emailed.", "success")
+    flash(
+        gettext(
+            "Refund request from %(email)s declined; they have been emailed.", email=request_row.user.email
+        ),
+        "success",
+    )
     return redirect_after_post(url_for(".index"))

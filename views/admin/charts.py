@@ -10,6 +10,8 @@ named lines (the roll-forward), whose long labels need the room.
 import math
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 # Narrow enough that 12-unit text stays readable on a 360 px phone; CSS caps the width on desktops.
 WIDTH = 420
 COLUMN_HEIGHT = 220
@@ -94,7 +96,12 @@ def columns(chart, format_value, format_tick):
         for index, value in enumerate(series.values):
             x = PLOT_LEFT + index * slot + slot * 0.1 + number * bar
             y1, y2 = sorted((y_of(value), y_of(0)))
-            title = f"{chart.labels[index]}, {series.label}: {format_value(value)}"
+            title = gettext(
+                "%(period)s, %(series)s: %(value)s",
+                period=chart.labels[index],
+                series=series.label,
+                value=format_value(value),
+            )
             shapes.append(
                 Shape(round(x, 1), round(y1, 1), round(bar, 1), round(y2 - y1, 1), series.css, title)
             )
@@ -126,7 +133,16 @@ def bars(chart, format_value):
         width = abs(value) * scale
         x = zero - width if value < 0 else zero
         css = series.css if value >= 0 else "series-negative"
-        shapes.append(Shape(round(x, 1), y + 18, round(width, 1), 14, css, f"{name}: {format_value(value)}"))
+        shapes.append(
+            Shape(
+                round(x, 1),
+                y + 18,
+                round(width, 1),
+                14,
+                css,
+                gettext("%(name)s: %(value)s", name=name, value=format_value(value)),
+            )
+        )
     height = PLOT_TOP + len(chart.labels) * BAR_ROW
     lines = [Line(round(zero, 1), PLOT_TOP + 16, round(zero, 1), height, "chart__zero")]
     return Drawing(WIDTH, height, shapes, labels, lines)

@@ -7,6 +7,7 @@ alone, after a fresh sign-in, and at most what the customer owes.
 from flask import Blueprint
 from flask import flash
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from forms.funds import BankPaymentForm
@@ -63,5 +64,5 @@ def record_payment(customer_id):
     except GroupError as error:
         form.amount.errors.append(str(error))
         return bank_payment(customer_id, form=form, status=422)
-    flash(f"Recorded a bank payment of {money(form.amount.data)}.", "success")
+    flash(gettext("Recorded a bank payment of %(amount)s.", amount=money(form.amount.data)), "success")
     return redirect_after_post(url_for("admin.funds.customer_funds", customer_id=customer.id))

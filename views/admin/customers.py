@@ -13,6 +13,8 @@ from flask import Blueprint
 from flask import flash
 from flask import request
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from peewee import IntegrityError
 
@@ -37,6 +39,7 @@ from models.groups.group import group_of
 from models.groups.group import GroupError
 from models.groups.management import group_change
 from models.groups.management import put_in_group
+from models.shop.language import format_percent_bp
 from models.users.security_log import events_of
 from models.users.user import CREATED_BY_OWNER
 from models.users.user import CUSTOMER
@@ -56,11 +59,11 @@ from views.settings import shop_settings
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
 PER_PAGE = 25
-EMAIL_TAKEN = "There is already an account with this email address."
+EMAIL_TAKEN = lazy_gettext("There is already an account with this email address.")
 SOURCES = {
-    SELF_REGISTERED: "Registered on the website",
-    CREATED_BY_OWNER: "Created by the shop",
-    FROM_MARKETPLACE: "Came with a marketplace order",
+    SELF_REGISTERED: lazy_gettext("Registered on the website"),
+    CREATED_BY_OWNER: lazy_gettext("Created by the shop"),
+    FROM_MARKETPLACE: lazy_gettext("Came with a marketplace order"),
 }
 
 
@@ -70,6 +73,7 @@ def customer_helpers():
         "phone_display": phone_display,
         "phone_example": phone_example(),
         "source_label": lambda source: SOURCES.get(source, source),
+        "percent_bp": format_percent_bp,
     }
 
 
@@ -135,7 +139,7 @@ def group_form(current, formdata=None):
     """The form that puts a customer into another group: every open group but theirs."""
     form = CustomerGroupForm(formdata=formdata)
     form.group_id.choices = [
-        (g.id, f"{g.name} (the default group)" if g.is_default else g.name)
+        (g.id, gettext("%(group)s (the default group)", group=g.name) if g.is_default else g.name)
         for g in active_groups()
         if g.id != current.id
     ]
@@ -167,7 +171,10 @@ def change_group(customer_id):
                     seen_from or current,
                 )
                 if change is None:  # the same confirmation, sent again
-                    flash(f"{customer.display_name} is in {group.name}.", "success")
+                    flash(
+                        gettext("%(name)s is in %(group)s.", name=customer.display_name, group=group.name),
+                        "success",
+                    )
                 else:
                     flash(moved_message(change), "success")
                 return redirect_after_post(url_for(".show", customer_id=customer.id) + "#group-heading")
@@ -185,13 +192,24 @@ def change_group(customer_id):
 
 def moved_message(change):
     name = change.customer.display_name
+    before, after = change.before.name, change.after.name
+    if change.is_removal and change.emails_customer:
+        return gettext(
+            "%(name)s is no longer in %(before)s: they are back in %(after)s. We've emailed them.",
+            name=name,
+            before=before,
+            after=after,
+        )
     if change.is_removal:
-        text = f"{name} is no longer in {change.before.name}: they are back in {change.after.name}."
-    else:
-        text = f"{name} is now in {change.after.name}."
+        return gettext(
+            "%(name)s is no longer in %(before)s: they are back in %(after)s.",
+            name=name,
+            before=before,
+            after=after,
+        )
     if change.emails_customer:
-        text += " We've emailed them."
-    return text
+        return gettext("%(name)s is now in %(after)s. We've emailed them.", name=name, after=after)
+    return gettext("%(name)s is now in %(after)s.", name=name, after=after)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -217,12 +235,16 @@ def new():
             taken, existing = True, User.by_email(form.email.data)
         else:
             flash(
-                f"{customer.display_name} is added. We've emailed {customer.email} a link to choose a password.",
+                gettext(
+                    "%(name)s is added. We've emailed %(email)s a link to choose a password.",
+                    name=customer.display_name,
+                    email=customer.email,
+                ),
                 "success",
             )
             return redirect_after_post(url_for(".show", customer_id=customer.id))
     if taken:
-        form.email.errors.append(EMAIL_TAKEN)
+        form.email.errors.append(str(EMAIL_TAKEN))
     keep_typed(form, "email", "phone")
     return render_invalid(
         "admin/customers/new.html",
@@ -251,7 +273,7 @@ def edit(customer_id):
             by=current_user._get_current_object(),
             client=request_client(),
         )
-        flash("Details saved.", "success")
+        flash(gettext("Details saved."), "success")
         return redirect_after_post(url_for(".show", customer_id=customer.id))
     if request.method == "POST":
         keep_typed(form, "phone")
@@ -271,7 +293,10 @@ def block(customer_id):
     if customer.blocked_at is None:
         set_blocked(customer, True, current_user._get_current_object(), client=request_client())
     flash(
-        f"{customer.display_name}'s account is paused: they are signed out and can't sign in or order.",
+        gettext(
+            "%(name)s's account is paused: they are signed out and can't sign in or order.",
+            name=customer.display_name,
+        ),
         "success",
     )
     return redirect_after_post(url_for(".show", customer_id=customer.id))
@@ -283,5 +308,5 @@ def unblock(customer_id):
     customer = customer_or_404(customer_id)
     if customer.blocked_at is not None:
         set_blocked(customer, False, current_user._get_current_object(), client=request_client())
-    flash(f"{customer.display_name}'s account is active again.", "success")
+    flash(gettext("%(name)s's account is active again.", name=customer.display_name), "success")
     return redirect_after_post(url_for(".show", customer_id=customer.id))

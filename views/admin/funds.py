@@ -11,6 +11,7 @@ from flask import abort
 from flask import Blueprint
 from flask import flash
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -79,11 +80,15 @@ def _refund_form(summary, **kwargs):
     offered = [
         item for item in summary.top_ups if summary.cap_for(item) > 0 or item.top_up.id == form.top_up.data
     ]
-    form.top_up.choices = [SelectChoice("", "Choose a top-up")] + [
+    form.top_up.choices = [SelectChoice("", gettext("Choose a top-up"))] + [
         SelectChoice(
             str(item.top_up.id),
-            f"Top-up {item.top_up.id} of {local_date(item.top_up.created_at)}: "
-            f"up to {money(summary.cap_for(item))}",
+            gettext(
+                "Top-up %(number)s of %(date)s: up to %(amount)s",
+                number=item.top_up.id,
+                date=local_date(item.top_up.created_at),
+                amount=money(summary.cap_for(item)),
+            ),
         )
         for item in offered
     ]
@@ -115,15 +120,17 @@ def adjust_balance(customer_id):
             form.idempotency_key.data or new_key(),
         )
     except Declined:
-        form.amount.errors.append("That would take the balance below what the customer's credit allows.")
+        form.amount.errors.append(
+            gettext("That would take the balance below what the customer's credit allows.")
+        )
         return _page(customer, form=form, status=422)
     except GroupError as error:
         form.amount.errors.append(str(error))
         return _page(customer, form=form, status=422)
     if outcome == "queued":
-        flash("That is above the staff limit, so it waits in Approvals for the owner.", "info")
+        flash(gettext("That is above the staff limit, so it waits in Approvals for the owner."), "info")
     else:
-        flash("Balance adjusted.", "success")
+        flash(gettext("Balance adjusted."), "success")
     return redirect_after_post(url_for("admin.funds.customer_funds", customer_id=customer.id))
 
 
@@ -165,25 +172,41 @@ def refund(customer_id):
 
 
 def _outcome_message(result):
-    what = f"{money(result.amount)} to the card of top-up {result.top_up_id}"
+    """The flash after a refund to a card: sentences of their own, joined with spaces."""
+    amount, top_up = money(result.amount), result.top_up_id
     if result.state == SUCCEEDED:
-        message = f"Refunded {what}."
+        sentences = [
+            gettext("Refunded %(amount)s to the card of top-up %(top_up)s.", amount=amount, top_up=top_up)
+        ]
         if result.bonus_reversal:
-            message += f" Bonus taken back: {money(result.bonus_reversal)}."
+            sentences.append(gettext("Bonus taken back: %(amount)s.", amount=money(result.bonus_reversal)))
         if result.bonus_shortfall:
-            message += (
-                f" {money(result.bonus_shortfall)} more bonus was due back, but the balance didn't hold it."
+            sentences.append(
+                gettext(
+                    "%(amount)s more bonus was due back, but the balance didn't hold it.",
+                    amount=money(result.bonus_shortfall),
+                )
             )
-        return message + " The customer has been emailed.", "success"
+        sentences.append(gettext("The customer has been emailed."))
+        return " ".join(sentences), "success"
     if result.state == FAILED:
         return (
-            f"The payment provider refused the refund of {what}: {result.failure} "
-            "Nothing was refunded, and the money is back in the customer's balance.",
+            gettext(
+                "The payment provider refused the refund of %(amount)s to the card of top-up %(top_up)s: "
+                "%(reason)s Nothing was refunded, and the money is back in the customer's balance.",
+                amount=amount,
+                top_up=top_up,
+                reason=result.failure,
+            ),
             "error",
         )
     return (
-        f"The refund of {what} is being confirmed: the payment provider hasn't answered yet. "
-        "The money is set aside, and the provider is asked again automatically until it answers; "
-        "it is never refunded twice.",
+        gettext(
+            "The refund of %(amount)s to the card of top-up %(top_up)s is being confirmed: the payment "
+            "provider hasn't answered yet. The money is set aside, and the provider is asked again "
+            "automatically until it answers; it is never refunded twice.",
+            amount=amount,
+            top_up=top_up,
+        ),
         "info",
     )

@@ -7,6 +7,8 @@ from flask import Blueprint
 from flask import flash
 from flask import request
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import ngettext
 from flask_login import current_user
 
 from forms.groups import GroupForm
@@ -19,12 +21,19 @@ from models.groups.group import SETTING_FIELDS
 from models.groups.management import create_group
 from models.groups.management import retire_group
 from models.groups.management import update_group
+from models.shop.language import format_percent_bp
 from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
 from views.security import owner_required
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
+
+
+@bp.context_processor
+def group_helpers():
+    return {"percent_bp": format_percent_bp}
+
 
 GROUP_FIELDS = (
     "name",
@@ -53,10 +62,10 @@ def new():
     form = GroupForm()
     if form.validate_on_submit():
         if name_taken(form.name.data):
-            form.name.errors.append("Another group already has that name.")
+            form.name.errors.append(gettext("Another group already has that name."))
         else:
             group = create_group(group_fields(form), current_user)
-            flash(f"Group {group.name} created.", "success")
+            flash(gettext("Group %(name)s created.", name=group.name), "success")
             return redirect_after_post(url_for(".index"))
     status = 422 if request.method == "POST" else 200
     return render("admin/groups/form.html", form=form, group=None, status=status)
@@ -69,12 +78,14 @@ def edit(group_id):
     form = GroupForm(obj=group)
     if form.validate_on_submit():
         if name_taken(form.name.data, group):
-            form.name.errors.append("Another group already has that name.")
+            form.name.errors.append(gettext("Another group already has that name."))
         elif group.is_default and not form.is_default.data:
-            form.is_default.errors.append("Make another group the default instead; there must always be one.")
+            form.is_default.errors.append(
+                gettext("Make another group the default instead; there must always be one.")
+            )
         else:
             update_group(group, group_fields(form), current_user)
-            flash(f"Group {group.name} saved.", "success")
+            flash(gettext("Group %(name)s saved.", name=group.name), "success")
             return redirect_after_post(url_for(".index"))
     status = 422 if request.method == "POST" else 200
     return render("admin/groups/form.html", form=form, group=group, status=status)
@@ -92,7 +103,15 @@ def retire(group_id):
         except GroupError as error:
             form.move_to.errors.append(str(error))
         else:
-            flash(f"{group.name} is retired; {moved} member(s) moved.", "success")
+            flash(
+                ngettext(
+                    "%(name)s is retired; %(num)d member moved.",
+                    "%(name)s is retired; %(num)d members moved.",
+                    moved,
+                    name=group.name,
+                ),
+                "success",
+            )
             return redirect_after_post(url_for(".index"))
     status = 422 if request.method == "POST" else 200
     return render(

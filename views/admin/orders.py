@@ -11,6 +11,8 @@ from flask import Blueprint
 from flask import flash
 from flask import request
 from flask import url_for
+from flask_babel import gettext
+from flask_babel import ngettext
 from flask_login import current_user
 
 from forms.orders import ConfirmForm
@@ -32,6 +34,7 @@ from models.orders.order import OrderLine
 from models.orders.order import OrderPayment
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import products_of
+from models.orders.order import SHOP_CHANNEL
 from models.orders.order import STATUS_LABELS
 from models.orders.search import channels
 from models.orders.search import matching
@@ -63,6 +66,19 @@ PER_PAGE = 50
 BULK_MAX = 200
 
 
+@bp.context_processor
+def order_helpers():
+    return {
+        "channel_label": channel_label,
+        "status_label": lambda status: STATUS_LABELS.get(status, status),
+    }
+
+
+def channel_label(channel):
+    """Where an order came from in words: the shop itself, or a marketplace by its name."""
+    return gettext("Shop") if channel == SHOP_CHANNEL else channel.capitalize()
+
+
 def _filters(form):
     return OrderFilters(
         status=form.status.data if form.status.data in STATUS_LABELS else "",
@@ -86,11 +102,13 @@ def _period(form):
 @bp.get("")
 def index():
     form = OrderFilterForm(request.args)
-    form.channel.choices = [("", "Any channel")] + [(c, c.capitalize()) for c in channels()]
+    form.channel.choices = [("", gettext("Any channel"))] + [(c, channel_label(c)) for c in channels()]
     form.validate()
     filters = _filters(form)
     if filters.period == "custom" and not (filters.date_from or filters.date_to):
-        form.date_from.errors = list(form.date_from.errors) + ["Enter a first day, a last day or both."]
+        form.date_from.errors = list(form.date_from.errors) + [
+            gettext("Enter a first day, a last day or both.")
+        ]
     query = matching(filters, shop_today())
     summary = totals(query)
     page = counted_page(summary.count, PER_PAGE)
@@ -118,17 +136,23 @@ def dispatch_many():
     back = request.form.get("back", "")
     back = back if back.startswith(url_for(".index")) else url_for(".index")
     if not form.validate_on_submit():
-        flash("The note is too long or has characters we can't send. Nothing was dispatched.", "error")
+        flash(
+            gettext("The note is too long or has characters we can't send. Nothing was dispatched."), "error"
+        )
         return redirect_after_post(back)
     if not ids:
-        flash("Tick the paid orders to dispatch first.", "error")
+        flash(gettext("Tick the paid orders to dispatch first."), "error")
         return redirect_after_post(back)
     chosen = list(Order.select().where(Order.id.in_(ids)))
     done = dispatch(chosen, current_user._get_current_object(), form.note.data or "")
     skipped = len(chosen) - len(done)
-    message = f"{len(done)} {'order' if len(done) == 1 else 'orders'} marked dispatched."
+    message = ngettext("%(num)d order marked dispatched.", "%(num)d orders marked dispatched.", len(done))
     if skipped:
-        message += f" {skipped} skipped: only paid orders can be dispatched."
+        message += " " + ngettext(
+            "%(num)d skipped: only paid orders can be dispatched.",
+            "%(num)d skipped: only paid orders can be dispatched.",
+            skipped,
+        )
     flash(message, "success" if done else "error")
     return redirect_after_post(back)
 
@@ -169,14 +193,21 @@ def dispatch_one(order_id):
     if form.validate_on_submit() and dispatch(
         [order], current_user._get_current_object(), form.note.data or ""
     ):
-        flash(f"Order {order.number} is marked dispatched; the customer is told.", "success")
+        flash(
+            gettext("Order %(number)s is marked dispatched; the customer is told.", number=order.number),
+            "success",
+        )
     elif not form.errors:
         flash(
-            f"Order {order.number} is {order.status_label.lower()}: only paid orders can be dispatched.",
+            gettext(
+                "Order %(number)s is %(status)s: only paid orders can be dispatched.",
+                number=order.number,
+                status=str(order.status_label).lower(),
+            ),
             "error",
         )
     else:
-        flash("The note is too long or has characters we can't send. Nothing changed.", "error")
+        flash(gettext("The note is too long or has characters we can't send. Nothing changed."), "error")
     return redirect_after_post(url_for(".show", order_id=order.id))
 
 
@@ -184,9 +215,9 @@ def dispatch_one(order_id):
 def complete_one(order_id):
     order = row_or_404(Order, order_id)
     if ConfirmForm().validate_on_submit() and complete([order], current_user._get_current_object()):
-        flash(f"Order {order.number} is completed.", "success")
+        flash(gettext("Order %(number)s is completed.", number=order.number), "success")
     else:
-        flash("Only a dispatched order can be completed.", "error")
+        flash(gettext("Only a dispatched order can be completed."), "error")
     return redirect_after_post(url_for(".show", order_id=order.id))
 
 
@@ -197,9 +228,9 @@ def cancel(order_id):
     if ConfirmForm().validate_on_submit() and cancel_order(
         order, current_user._get_current_object(), "Cancelled by the shop"
     ):
-        flash(f"Order {order.number} is cancelled; the customer is told.", "success")
+        flash(gettext("Order %(number)s is cancelled; the customer is told.", number=order.number), "success")
     else:
-        flash("Only an unpaid order can be cancelled this way.", "error")
+        flash(gettext("Only an unpaid order can be cancelled this way."), "error")
     return redirect_after_post(url_for(".show", order_id=order.id))
 
 
@@ -222,13 +253,23 @@ def bank_transfer(order_id):
 def _bank_message(order, outcome):
     amount = money(order.bank_amount)
     if outcome == REINSTATED:
-        return f"{amount} received. Order {order.number} was cancelled; it is reinstated and paid."
-    if outcome == CREDITED:
-        return (
-            f"{amount} received for cancelled order {order.number}, which couldn't be reinstated: "
-            "it is in the customer's account funds."
+        return gettext(
+            "%(amount)s received. Order %(number)s was cancelled; it is reinstated and paid.",
+            amount=amount,
+            number=order.number,
         )
-    return f"{amount} received. Order {order.number} is paid; the customer is told."
+    if outcome == CREDITED:
+        return gettext(
+            "%(amount)s received for cancelled order %(number)s, which couldn't be reinstated: "
+            "it is in the customer's account funds.",
+            amount=amount,
+            number=order.number,
+        )
+    return gettext(
+        "%(amount)s received. Order %(number)s is paid; the customer is told.",
+        amount=amount,
+        number=order.number,
+    )
 
 
 @bp.post("/<id:order_id>/refund")
@@ -274,7 +315,7 @@ def cancel_paid(order_id):
     except OrderRefundError as problem:
         flash(str(problem), "error")
         return redirect_after_post(url_for(".show", order_id=order.id))
-    message = f"Order {order.number} is cancelled and its stock put back."
+    message = gettext("Order %(number)s is cancelled and its stock put back.", number=order.number)
     if result is not None:
         message += " " + _refund_message(order, result)
     flash(message, "success")
@@ -282,14 +323,18 @@ def cancel_paid(order_id):
 
 
 def _refund_message(order, result):
+    """ "Refund of €30.00: €10.00 into the customer's account, €20.00 to the card (refunded)."."""
     parts = []
     if result.to_account:
-        parts.append(f"{money(result.to_account)} into the customer's account")
+        parts.append(gettext("%(amount)s into the customer's account", amount=money(result.to_account)))
     if result.to_card:
-        state = {PENDING: "being confirmed by the provider", FAILED: "refused by the provider"}.get(
-            result.card_state, "refunded"
-        )
-        parts.append(f"{money(result.to_card)} to the card ({state})")
+        amount = money(result.to_card)
+        if result.card_state == PENDING:
+            parts.append(gettext("%(amount)s to the card (being confirmed by the provider)", amount=amount))
+        elif result.card_state == FAILED:
+            parts.append(gettext("%(amount)s to the card (refused by the provider)", amount=amount))
+        else:
+            parts.append(gettext("%(amount)s to the card (refunded)", amount=amount))
     if result.to_bank:
-        parts.append(f"{money(result.to_bank)} for you to pay back by bank transfer")
-    return f"Refund of {money(result.amount)}: " + ", ".join(parts) + "."
+        parts.append(gettext("%(amount)s for you to pay back by bank transfer", amount=money(result.to_bank)))
+    return gettext("Refund of %(amount)s: %(parts)s.", amount=money(result.amount), parts=", ".join(parts))

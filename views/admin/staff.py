@@ -4,6 +4,7 @@ from flask import Blueprint
 from flask import flash
 from flask import request
 from flask import url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from forms.accounts import EmailOnlyForm
@@ -28,7 +29,7 @@ def index():
         except GroupError as error:
             form.email.errors.append(str(error))
         else:
-            flash(f"{user.email} is now staff.", "success")
+            flash(gettext("%(email)s is now staff.", email=user.email), "success")
             return redirect_after_post(url_for(".index"))
     status = 422 if request.method == "POST" else 200
     return render("admin/staff/index.html", form=form, members=staff_members(), status=status)
@@ -39,7 +40,7 @@ def index():
 def revoke(user_id):
     try:
         user = revoke_staff(user_id, current_user)
-        flash(f"{user.email} is no longer staff.", "success")
+        flash(gettext("%(email)s is no longer staff.", email=user.email), "success")
     except GroupError as error:
         flash(str(error), "error")
     return redirect_after_post(url_for(".index"))

@@ -1,4 +1,4 @@
-"""Accounts in French: the pages and messages of translations/parts/accounts.po, and the language a
+"""Accounts in French: the pages and messages of translations/fr/LC_MESSAGES/messages.po, and the language a
 customer chooses for their account (at registration, in My Account)."""
 
 import re
@@ -16,7 +16,7 @@ from tests.accounts.test_register import DETAILS
 from tests.conftest import csrf_token
 from tests.conftest import post_form
 
-PART = Path(__file__).resolve().parents[2] / "translations" / "parts" / "accounts.po"
+PART = Path(__file__).resolve().parents[2] / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 FRENCH = {"Accept-Language": "fr"}
 
 

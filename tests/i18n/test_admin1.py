@@ -2,7 +2,7 @@
 language chosen on the settings page, and a pseudo-translation that finds any text of these pages
 left unmarked.
 
-The catalogues used are built from this part (translations/parts/admin1.po) into a temporary
+The catalogues used are built from this part (translations/fr/LC_MESSAGES/messages.po) into a temporary
 translations folder: the merged catalogue may not hold these messages yet."""
 
 import datetime
@@ -23,7 +23,7 @@ from tests.conftest import post_form
 from tests.factories import new_paid_order
 from tests.shop.test_admin import VALID_SETTINGS
 
-PART = Path(__file__).resolve().parents[2] / "translations" / "parts" / "admin1.po"
+PART = Path(__file__).resolve().parents[2] / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 # The owner's pages this part marked: their main content must be all translated text or data.
 PAGES = (
     "/admin/",

@@ -1,5 +1,5 @@
 """The funds pages and every email in French (issue 23): nothing left unmarked in their templates,
-the French of translations/parts/funds.po on the pages and in the messages, and no English of
+the French of translations/fr/LC_MESSAGES/messages.po on the pages and in the messages, and no English of
 theirs left in any account or funds message once the shop writes in French."""
 
 import re
@@ -30,7 +30,7 @@ from tests.i18n.test_pseudo import UNTRANSLATED
 from tests.i18n.test_pseudo import words_babel_writes
 from tests.shop import test_email_links as emails
 
-PART = TRANSLATIONS / "parts" / "funds.po"
+PART = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
 TEMPLATES = [
     path
     for folder in ("templates/funds", "templates/email")

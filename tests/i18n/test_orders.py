@@ -1,7 +1,7 @@
 """Orders in French (issue 23): the pages of a customer whose browser asks for French, the order
 remembering the language it was placed in, and its emails in that language whoever sends them.
 
-The catalogue used is this part's own (translations/parts/orders.po), compiled into a temporary
+The catalogue used is this part's own (translations/fr/LC_MESSAGES/messages.po), compiled into a temporary
 translations folder: the merged catalogue may not hold these messages yet."""
 
 import re
@@ -26,7 +26,7 @@ from tests.conftest import sign_in
 from tests.factories import fund
 from tests.factories import new_order
 
-PART = Path(__file__).resolve().parents[2] / "translations" / "parts" / "orders.po"
+PART = Path(__file__).resolve().parents[2] / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 
 
 @pytest.fixture

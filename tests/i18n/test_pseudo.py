@@ -156,7 +156,7 @@ def crawl(client, role):
             continue
         parser = ShownText()
         parser.feed(response.get_data(as_text=True))
-        shown[path] = " ".join(parser.parts)
+        shown[path] = WEB_ADDRESS.sub(" ", " ".join(parser.parts))  # addresses are not words
         for href in parser.links:
             parts = urlsplit(urldefrag(href)[0])
             if not parts.scheme and not parts.netloc and parts.path.startswith("/"):

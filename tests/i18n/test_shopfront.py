@@ -1,5 +1,5 @@
 """The storefront in French: its pages and messages read from the shopfront part catalogue
-(translations/parts/shopfront.po, compiled here into a translations folder of the test's own),
+(translations/fr/LC_MESSAGES/messages.po, compiled here into a translations folder of the test's own),
 WTForms' own messages in French too, and a pseudo-translation that shows every string of the
 storefront's pages is marked."""
 
@@ -23,7 +23,7 @@ from models.values import country_names
 from payments.sandbox import SandboxProvider
 from tests.conftest import post_form
 
-PART = Path(__file__).parents[2] / "translations" / "parts" / "shopfront.po"
+PART = Path(__file__).parents[2] / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
 FRENCH = {"Accept-Language": "fr"}
 NNBSP, NBSP = "\u202f", "\u00a0"
 

@@ -17,6 +17,7 @@ from flask import session
 from flask_babel import Babel
 from flask_login import current_user
 
+from forms.translations import translation_fields
 from models.shop.language import active_language
 from models.shop.language import LANGUAGES
 from models.shop.language import locale_for
@@ -38,6 +39,7 @@ def init_app(app):
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.register_blueprint(bp)
     app.add_template_global(owner_text)  # {{ owner_text(group, "perks") }}: in the reader's language
+    app.add_template_global(translation_fields)  # the owner's form fields for the other languages
 
     @app.context_processor
     def language_context():

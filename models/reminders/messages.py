@@ -47,12 +47,16 @@ from models.reminders.plan import RETURNING
 from models.reminders.plan import SEGMENTS
 from models.reminders.windows import next_dispatch
 from models.shop.audit import audit
+from models.shop.language import active_language
 from models.shop.language import active_locale
 from models.shop.language import format_money
+from models.shop.language import shop_language
 from models.shop.mail import absolute_url
 from models.shop.mail import Quiet
 from models.shop.mail import unlinkable
 from models.shop.settings import load_settings
+from models.shop.texts import save_translations
+from models.shop.texts import translation
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.user import User
@@ -154,21 +158,36 @@ def default_template(segment):
     return str(subject), str(body)
 
 
-def template_for(segment):
-    """(subject, body) of the segment's template: the owner's, or the default in the active language."""
+def template_for(segment, language=None):
+    """(subject, body) of the segment's template for a reader of `language` (the active one unless
+    told): the owner's wording in that language, else the owner's in the shop's language, else the
+    shop's own default in the reader's language."""
     saved = ReminderTemplate.get_or_none(ReminderTemplate.segment == segment)
-    if saved is not None:
-        return saved.subject, saved.body
-    return default_template(segment)
+    if saved is None:
+        return default_template(segment)
+    language = language or active_language()
+    if language != shop_language():
+        subject = translation("reminder_template", segment, "subject", language)
+        body = translation("reminder_template", segment, "body", language)
+        if subject and body:
+            return subject, body
+    return saved.subject, saved.body
 
 
-def save_template(segment, subject, body, actor=None):
-    """Save the owner's text for the segment (audited). The shop's own wording (in the language
-    the owner reads it in) is not kept as the owner's text: the defaults apply again, in every
-    language."""
+def save_template(segment, subject, body, actor=None, translated=None):
+    """Save the owner's text for the segment (audited), and `translated` ({field: {language:
+    text}}: the same in other languages). The shop's own wording (in the language the owner reads
+    it in) is not kept as the owner's text: the defaults apply again, in every language."""
     if segment not in SEGMENTS:
         raise ValueError(segment)
-    before_subject, before_body = template_for(segment)
+    with write_transaction():
+        for field, texts in (translated or {}).items():
+            save_translations("reminder_template", segment, field, texts)
+        _save_template(segment, subject, body, actor)
+
+
+def _save_template(segment, subject, body, actor):
+    before_subject, before_body = template_for(segment, shop_language())
     if (subject, body) == default_template(segment):
         with write_transaction():
             if (before_subject, before_body) != (subject, body):

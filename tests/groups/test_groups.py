@@ -277,7 +277,7 @@ def test_owner_grants_and_revokes_staff_with_audit(owner_client, customer, owner
     actions = [e.action for e in AuditEntry.select().order_by(AuditEntry.id)]
     assert actions == ["staff_granted", "staff_revoked"]
     audit_page = owner_client.get("/admin/audit").get_data(as_text=True)
-    assert "staff granted" in audit_page and customer.email in audit_page
+    assert "Staff access given" in audit_page and customer.email in audit_page
 
 
 def test_granting_staff_to_unknown_email_is_a_clear_error(owner_client):

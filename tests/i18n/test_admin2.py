@@ -140,6 +140,23 @@ def test_an_owners_own_text_is_sent_as_written_to_everyone(app, owner, make_cust
     assert "Arrêtez-les ici" in message.text_body  # what the shop adds is in her language
 
 
+def test_the_owners_french_wording_goes_to_french_customers(app, owner, make_customer, make_product):
+    french = unpaid_order(app, make_customer, make_product, "Zoé", "fr")
+    translated = {
+        "subject": {"fr": "Commande {order_number} : à régler"},
+        "body": {"fr": "Chère {first_name}, merci."},
+    }
+    with app.test_request_context():
+        save_template(
+            "new", "Order {order_number}: please pay", "Dear {first_name}, please pay.", owner, translated
+        )
+        plan_batch(open_window(AT), AT)
+        assert send_planned(AT) == 1
+    message = sent_reminder(french)
+    assert message.subject.startswith(f"Commande {french.number} : à régler")
+    assert "Chère Zoé, merci." in message.text_body
+
+
 def test_the_demo_is_written_in_the_shops_language(app):
     french_shop = SimpleNamespace(locale="fr_FR")
     assert demo_words(SimpleNamespace(locale="en_GB")) == {}

@@ -16,6 +16,11 @@ from flask_login import current_user
 from flask_login import login_required
 
 from forms.shop import ShopSettingsForm
+from forms.translations import fill_translations
+from forms.translations import is_twin
+from forms.translations import translations_in
+from forms.translations import with_other_languages
+from models.base import write_transaction
 from models.funds.credit import overdue_customers
 from models.funds.ledger import latest_check
 from models.funds.ledger import money_has_moved
@@ -37,6 +42,8 @@ from models.shop.outbox import STATES as OUTBOX_STATES
 from models.shop.outbox import UNKNOWN
 from models.shop.settings import shop_today
 from models.shop.settings import update_settings
+from models.shop.texts import save_translations
+from models.shop.texts import translations
 from models.users.user import count_by_role
 from models.users.user import CUSTOMER
 from payments import configured_name as configured_provider
@@ -128,7 +135,9 @@ def dashboard():
 @owner_required
 def settings():
     current = shop_settings()
-    form = ShopSettingsForm(obj=current)
+    form = with_other_languages(ShopSettingsForm, "tagline")(obj=current)
+    if request.method != "POST":
+        fill_translations(form, "tagline", translations("shop_settings", current.id, "tagline"))
     currency_locked = money_has_moved()
     if currency_locked:
         form.currency.render_kw = {"readonly": True}
@@ -150,11 +159,13 @@ def settings():
     changes = {
         name: "" if field.data is None else field.data
         for name, field in form._fields.items()
-        if name != "csrf_token"
+        if name != "csrf_token" and not is_twin(name)
     }
     if currency_locked:
         changes["currency"] = current.currency
-    update_settings(changes, current_user)
+    with write_transaction():
+        update_settings(changes, current_user)
+        save_translations("shop_settings", current.id, "tagline", translations_in(form, "tagline"))
     flash(gettext("Settings saved."), "success")
     return redirect_after_post(url_for("admin.settings"))
 

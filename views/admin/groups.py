@@ -13,6 +13,10 @@ from flask_login import current_user
 
 from forms.groups import GroupForm
 from forms.groups import RetireGroupForm
+from forms.translations import fill_translations
+from forms.translations import translations_in
+from forms.translations import with_other_languages
+from models.base import write_transaction
 from models.groups.group import active_groups
 from models.groups.group import CustomerGroup
 from models.groups.group import GroupError
@@ -22,6 +26,8 @@ from models.groups.management import create_group
 from models.groups.management import retire_group
 from models.groups.management import update_group
 from models.shop.language import format_percent_bp
+from models.shop.texts import save_translations
+from models.shop.texts import translations
 from views.lookups import row_or_404
 from views.rendering import redirect_after_post
 from views.rendering import render
@@ -46,6 +52,11 @@ GROUP_FIELDS = (
 )
 
 
+def group_form(**kwargs):
+    """The group form, with the perks in each of the shop's other languages."""
+    return with_other_languages(GroupForm, "perks")(**kwargs)
+
+
 @bp.get("")
 def index():
     retired = (
@@ -59,12 +70,14 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @owner_required
 def new():
-    form = GroupForm()
+    form = group_form()
     if form.validate_on_submit():
         if name_taken(form.name.data):
             form.name.errors.append(gettext("Another group already has that name."))
         else:
-            group = create_group(group_fields(form), current_user)
+            with write_transaction():
+                group = create_group(group_fields(form), current_user)
+                save_translations("customer_group", group.id, "perks", translations_in(form, "perks"))
             flash(gettext("Group %(name)s created.", name=group.name), "success")
             return redirect_after_post(url_for(".index"))
     status = 422 if request.method == "POST" else 200
@@ -75,7 +88,9 @@ def new():
 @owner_required
 def edit(group_id):
     group = active_group(group_id)
-    form = GroupForm(obj=group)
+    form = group_form(obj=group)
+    if request.method != "POST":
+        fill_translations(form, "perks", translations("customer_group", group.id, "perks"))
     if form.validate_on_submit():
         if name_taken(form.name.data, group):
             form.name.errors.append(gettext("Another group already has that name."))
@@ -84,7 +99,9 @@ def edit(group_id):
                 gettext("Make another group the default instead; there must always be one.")
             )
         else:
-            update_group(group, group_fields(form), current_user)
+            with write_transaction():
+                update_group(group, group_fields(form), current_user)
+                save_translations("customer_group", group.id, "perks", translations_in(form, "perks"))
             flash(gettext("Group %(name)s saved.", name=group.name), "success")
             return redirect_after_post(url_for(".index"))
     status = 422 if request.method == "POST" else 200

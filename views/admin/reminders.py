@@ -29,6 +29,9 @@ from forms.reminders import category_paragraphs_form
 from forms.reminders import ReminderSettingsForm
 from forms.reminders import ReminderTemplateForm
 from forms.reminders import WEEKDAY_NAMES
+from forms.translations import field_name
+from forms.translations import translations_in
+from forms.translations import with_other_languages
 from models.base import as_aware_utc
 from models.base import to_naive_utc
 from models.orders.order import Order
@@ -59,8 +62,11 @@ from models.reminders.settings import update_reminder_settings
 from models.reminders.settings import WEEKDAYS
 from models.reminders.windows import next_window
 from models.shop.language import active_locale
+from models.shop.language import shop_language
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import UNKNOWN
+from models.shop.texts import other_languages
+from models.shop.texts import translations
 from models.storefront.catalog import all_categories
 from models.users.user import User
 from views.lookups import row_or_404
@@ -416,11 +422,23 @@ def _template_context(segment, form, preview):
     }
 
 
+# The owner may write a reminder in each of the shop's other languages too (forms/translations.py).
+TRANSLATED = ("subject", "body")
+
+
 @bp.route(TEMPLATE_URL, methods=["GET", "POST"])
 @owner_required
 def edit_template(segment):
-    subject, body = template_for(segment)
-    form = ReminderTemplateForm(data={"subject": subject, "body": body})
+    subject, body = template_for(segment, shop_language())
+    data = {"subject": subject, "body": body}
+    for name in TRANSLATED:
+        data.update(
+            {
+                field_name(name, lang): text
+                for lang, text in translations("reminder_template", segment, name).items()
+            }
+        )
+    form = with_other_languages(ReminderTemplateForm, *TRANSLATED)(data=data)
     page, fragment = "admin/reminders/template.html", "admin/reminders/_template_form.html"
     if request.method == "POST" and request.form.get("action") == "preview":
         # Show the typed text filled in; nothing is saved or refused yet.
@@ -430,7 +448,8 @@ def edit_template(segment):
         if request.method == "POST":
             return render_invalid(page, fragment=fragment, **context)
         return render(page, **context)
-    save_template(segment, form.subject.data, form.body.data, actor())
+    translated = {name: translations_in(form, name) for name in TRANSLATED}
+    save_template(segment, form.subject.data, form.body.data, actor(), translated)
     flash(str(SAVED[segment]), "success")
     return redirect_after_post(url_for("admin.reminders.edit_template", segment=segment))
 
@@ -448,7 +467,10 @@ def preview_template(segment):
 @bp.post(f"{TEMPLATE_URL}/restore")
 @owner_required
 def restore_template(segment):
-    save_template(segment, *DEFAULT_TEMPLATES[segment], actor())
+    cleared = {
+        name: dict.fromkeys(other_languages(), "") for name in TRANSLATED
+    }  # the owner's, in every language
+    save_template(segment, *DEFAULT_TEMPLATES[segment], actor(), cleared)
     flash(str(RESTORED[segment]), "success")
     return redirect_after_post(url_for("admin.reminders.edit_template", segment=segment))
 

@@ -24,7 +24,7 @@ def with_other_languages(form_class, *names):
     twins = {}
     for name in names:
         unbound = getattr(form_class, name)
-        kwargs = {**dict(zip(FIELD_ARGUMENTS, unbound.args)), **unbound.kwargs}
+        kwargs = {**dict(zip(FIELD_ARGUMENTS, unbound.args, strict=False)), **unbound.kwargs}
         label = kwargs.pop("label", None) or name
         kwargs.pop("description", None)
         render_kw = kwargs.pop("render_kw", None) or {}

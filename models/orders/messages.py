@@ -214,8 +214,9 @@ def late_payment_case(order, outcome):
     return LATE_ALREADY_PAID
 
 
-def _paid_how(order, payment):
-    """How an order was paid other than by `payment`, in words ("by bank transfer")."""
+def _paid_how(order, payment, for_owner=False):
+    """How an order was paid other than by `payment`, in words ("by bank transfer"); the account
+    is "your account" to the customer, "the customer's account" to the owner."""
     other_card = (
         OrderPayment.select()
         .where(
@@ -232,6 +233,8 @@ def _paid_how(order, payment):
         return lazy_gettext("by bank transfer")
     if getattr(order, "marketplace_amount", 0):
         return lazy_gettext("on the marketplace")
+    if for_owner:
+        return lazy_gettext("from the customer's account")
     return lazy_gettext("from your account")
 
 
@@ -248,6 +251,7 @@ def tell_about_late_payment(order, payment, outcome):
         "case": case,
         "reason": cancel_reason(order),
         "paid_how": _paid_how(order, payment) if case == LATE_ALREADY_PAID else "",
+        "paid_how_for_owner": _paid_how(order, payment, for_owner=True) if case == LATE_ALREADY_PAID else "",
     }
     claim_first_email(order)  # the customer now knows of the order; no "waiting for payment" after this
     mail_customer(

@@ -133,9 +133,10 @@ def _memo(referred, why, due, taken):
 
 
 def _tell(order, account, referred, why, due, taken, actor, now):
-    """The owner reads it in the order's history; the affiliate is emailed."""
+    """The order's history says it (never whose reward: the customer who ordered reads that history
+    too, and the affiliate is someone else); the affiliate is emailed."""
     affiliate = User.get_by_id(account.user_id)
-    note = f"Affiliate reward taken back from {affiliate.email}: {format_money(taken)} of {format_money(due)}"
+    note = f"Referral reward taken back from whoever referred this customer: {format_money(taken)} of {format_money(due)}"
     if taken < due:
         note += f"; {format_money(due - taken)} was no longer in their balance and is not taken back"
     record_event(order, order.status, order.status, actor, note + ".", now)

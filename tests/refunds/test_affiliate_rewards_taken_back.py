@@ -111,7 +111,7 @@ def test_a_full_refund_takes_the_reward_back_once(friend, affiliate, owner, tea)
     assert system_account(PROMOTIONS).balance == promotions
     assert balance(friend) == PRICE  # the customer's refund is untouched by it
     (event,) = OrderEvent.select().where(OrderEvent.note.startswith("Affiliate reward"))
-    assert event.note == "Affiliate reward taken back from aff@example.com: €5.00 of €5.00."
+    assert event.note == "Referral reward taken back from whoever referred this customer: €5.00 of €5.00."
     (mail,) = affiliate_emails(affiliate)
     assert "Ana L.'s first order" in mail.text_body and "was refunded" in mail.text_body
     assert "We took the €5.00 back" in mail.text_body
@@ -169,7 +169,7 @@ def test_only_what_the_affiliate_still_holds_is_taken_back_and_the_shortfall_rec
     )
     (event,) = OrderEvent.select().where(OrderEvent.note.startswith("Affiliate reward"))
     assert event.note == (
-        "Affiliate reward taken back from aff@example.com: €2.00 of €5.00; "
+        "Referral reward taken back from whoever referred this customer: €2.00 of €5.00; "
         "€3.00 was no longer in their balance and is not taken back."
     )
     assert "We took back €2.00" in affiliate_emails(affiliate)[0].text_body

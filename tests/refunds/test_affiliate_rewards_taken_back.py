@@ -110,7 +110,7 @@ def test_a_full_refund_takes_the_reward_back_once(friend, affiliate, owner, tea)
     assert balance(affiliate) == 0
     assert system_account(PROMOTIONS).balance == promotions
     assert balance(friend) == PRICE  # the customer's refund is untouched by it
-    (event,) = OrderEvent.select().where(OrderEvent.note.startswith("Affiliate reward"))
+    (event,) = OrderEvent.select().where(OrderEvent.note.startswith("Referral reward"))
     assert event.note == "Referral reward taken back from whoever referred this customer: €5.00 of €5.00."
     (mail,) = affiliate_emails(affiliate)
     assert "Ana L.'s first order" in mail.text_body and "was refunded" in mail.text_body
@@ -167,7 +167,7 @@ def test_only_what_the_affiliate_still_holds_is_taken_back_and_the_shortfall_rec
     assert reversal.memo == (
         "Referral reward taken back: Ana L.'s first order was refunded (€2.00 of €5.00, all your balance still held)"
     )
-    (event,) = OrderEvent.select().where(OrderEvent.note.startswith("Affiliate reward"))
+    (event,) = OrderEvent.select().where(OrderEvent.note.startswith("Referral reward"))
     assert event.note == (
         "Referral reward taken back from whoever referred this customer: €2.00 of €5.00; "
         "€3.00 was no longer in their balance and is not taken back."

@@ -196,6 +196,10 @@ def test_every_email_is_written_in_marked_messages(french_settings, make_custome
     for part, text in parts.items():
         left = english_left(text, allowed)
         assert not left, f"{kind} {part}: English left: {' '.join(left)}"
+    for link in re.findall(r"https?://\S+", message.text_body):  # and every link still answers
+        client = emails.recipient_client(french_settings, to)
+        response = client.get(link.removeprefix("http://shop.test"), follow_redirects=True)
+        assert response.status_code == 200, f"{kind}: {link} answered {response.status_code}"
 
 
 def test_the_check_finds_an_unmarked_word(french_shop):

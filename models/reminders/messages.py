@@ -372,7 +372,8 @@ def values_for(order, now):
 
 
 def category_paragraphs(order):
-    """The owner's extra paragraph for each product category in the order, once each."""
+    """The owner's extra paragraph for each product category in the order, once each (as the
+    owner wrote it in the active language, else in the shop's)."""
     categories = (
         Product.select(Product.category)
         .join(OrderLine, on=(OrderLine.product_id == Product.id))
@@ -384,7 +385,16 @@ def category_paragraphs(order):
         .where(CategoryParagraph.category.in_(categories))
         .order_by(CategoryParagraph.category)
     )
-    return [row.text.strip() for row in rows if row.text.strip()]
+    language = active_language()
+    texts = [
+        (
+            language != shop_language()
+            and translation("reminder_category_paragraph", row.category_id, "text", language)
+        )
+        or row.text
+        for row in rows
+    ]
+    return [text.strip() for text in texts if text.strip()]
 
 
 def compose(order, segment, now, subject=None, body=None):

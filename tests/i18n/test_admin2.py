@@ -18,6 +18,7 @@ from models.operations.demo import load_demo_catalogue
 from models.operations.demo import load_demo_delivery
 from models.orders.order import BANK
 from models.orders.order import Order
+from models.orders.order import OrderLine
 from models.reminders.batches import plan_batch
 from models.reminders.batches import send_planned
 from models.reminders.messages import save_template
@@ -27,6 +28,7 @@ from models.shop.outbox import OutboxMessage
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.storefront.delivery import DeliveryMethod
+from tests.conftest import post_form
 from tests.conftest import sign_in
 from tests.factories import placed_order
 
@@ -155,6 +157,27 @@ def test_the_owners_french_wording_goes_to_french_customers(app, owner, make_cus
     message = sent_reminder(french)
     assert message.subject.startswith(f"Commande {french.number} : à régler")
     assert "Chère Zoé, merci." in message.text_body
+
+
+def test_the_owners_category_paragraph_in_french_goes_to_french_customers(
+    app, owner_client, make_customer, make_product
+):
+    french = unpaid_order(app, make_customer, make_product, "Zoé", "fr")
+    english = unpaid_order(app, make_customer, make_product, "Zoe", "en")
+    category = Product.get_by_id(OrderLine.get(OrderLine.order == french.id).product_id).category_id
+    form = {
+        f"category_{category}": "Keep the beans cool.",
+        f"category_{category}__fr": "Gardez les grains au frais.",
+    }
+    page = owner_client.get("/admin/reminders/categories").get_data(as_text=True)
+    assert f'name="category_{category}__fr"' in page
+    response = post_form(owner_client, "/admin/reminders/categories", form)
+    assert response.status_code == 303
+    with app.test_request_context():
+        plan_batch(open_window(AT), AT)
+        assert send_planned(AT) == 2
+    assert "Gardez les grains au frais." in sent_reminder(french).text_body
+    assert "Keep the beans cool." in sent_reminder(english).text_body
 
 
 def test_the_demo_is_written_in_the_shops_language(app):

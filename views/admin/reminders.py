@@ -30,10 +30,12 @@ from forms.reminders import ReminderSettingsForm
 from forms.reminders import ReminderTemplateForm
 from forms.reminders import WEEKDAY_NAMES
 from forms.translations import field_name
+from forms.translations import fill_translations
 from forms.translations import translations_in
 from forms.translations import with_other_languages
 from models.base import as_aware_utc
 from models.base import to_naive_utc
+from models.base import write_transaction
 from models.orders.order import Order
 from models.reminders.batches import recent_batches
 from models.reminders.batches import results
@@ -66,6 +68,7 @@ from models.shop.language import shop_language
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import UNKNOWN
 from models.shop.texts import other_languages
+from models.shop.texts import save_translations
 from models.shop.texts import translations
 from models.storefront.catalog import all_categories
 from models.users.user import User
@@ -483,14 +486,21 @@ def restore_template(segment):
 def categories():
     categories = all_categories()
     texts = {row.category_id: row.text for row in CategoryParagraph.select()}
-    form = category_paragraphs_form(categories, texts)
+    names = {category.id: f"category_{category.id}" for category in categories}
+    form = with_other_languages(type(category_paragraphs_form(categories, texts)), *names.values())()
+    if request.method != "POST":
+        for category_id, name in names.items():
+            fill_translations(form, name, translations("reminder_category_paragraph", category_id, "text"))
     context = {"form": form, "categories": categories}
     if not form.validate_on_submit():
         if request.method == "POST":
             return render_invalid("admin/reminders/categories.html", **context)
         return render("admin/reminders/categories.html", **context)
-    save_category_paragraphs(
-        {category.id: form[f"category_{category.id}"].data or "" for category in categories}, actor()
-    )
+    with write_transaction():
+        save_category_paragraphs(
+            {category_id: form[name].data or "" for category_id, name in names.items()}, actor()
+        )
+        for category_id, name in names.items():
+            save_translations("reminder_category_paragraph", category_id, "text", translations_in(form, name))
     flash(gettext("Category paragraphs saved."), "success")
     return redirect_after_post(url_for("admin.reminders.categories"))

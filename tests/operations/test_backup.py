@@ -274,7 +274,11 @@ def test_a_dump_that_cannot_be_read_back_is_removed_and_the_job_fails(database_u
     with_password = database_url.replace("postgresql://postgres@", "postgresql://postgres:s3cret-word@")
     assert with_password != database_url
     shop = create_app(app_config(with_password, tmp_path, BACKUP_DIR=str(tmp_path / "backups")))
-    with shop.app_context(), connection(), pytest.raises(BackupError, match="cannot be read back, so it was removed"):
+    with (
+        shop.app_context(),
+        connection(),
+        pytest.raises(BackupError, match="cannot be read back, so it was removed"),
+    ):
         nightly_backup(datetime.datetime(2026, 12, 1, 2, 5, tzinfo=WINTER_LONDON))
     assert list((tmp_path / "backups").iterdir()) == []  # neither the dump nor its .partial
     seen = json.loads(notes.read_text())

@@ -338,3 +338,16 @@ def test_restore_refuses_a_backup_of_the_other_kind(app, tmp_path):
     into_postgres = runner.invoke(args=["restore", str(copy), "--into", "postgresql://shop@/nowhere"])
     assert into_postgres.exit_code == 1 and "flask copy-to-postgres" in into_postgres.output
     assert not (tmp_path / "new.sqlite3").exists()
+
+
+@sqlite_only
+def test_restore_into_another_sqlite_file_asks_nothing_and_leaves_the_shop_alone(app, customer, tmp_path):
+    fund(customer, 700)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["backup", f"{tmp_path}/backups/"]).exit_code == 0
+    (backup,) = (tmp_path / "backups").glob("shop-*.sqlite3")
+    elsewhere = tmp_path / "elsewhere.sqlite3"
+    done = runner.invoke(args=["restore", str(backup), "--into", f"sqlite:///{elsewhere}"])
+    assert done.exit_code == 0, done.output
+    assert entry_count(elsewhere) == 2 and check_file(elsewhere) == []
+    assert Entry.select().count() == 2  # the shop's own database is as it was

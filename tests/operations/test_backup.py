@@ -1,10 +1,15 @@
 """Backups of the live SQLite database (models/operations/backup.py, `flask backup` / `flask restore`,
-the nightly job): consistent while another process writes payments, checked, restorable."""
+the nightly job): consistent while another process writes payments, checked, restorable; on
+PostgreSQL pg_dump files, read back before they are kept, restored into an empty database."""
 
 import datetime
+import json
 import multiprocessing
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
@@ -12,24 +17,37 @@ import pytest
 from jobs.backup import nightly_backup
 from jobs.lock import acquire_lock
 from models.base import bind_database
+from models.base import connection
 from models.base import db
+from models.base import make_database
 from models.funds.customer_accounts import account_for
+from models.funds.ledger import check_ledger
 from models.funds.ledger import Entry
+from models.funds.ledger import Journal
 from models.funds.ledger import LedgerAccount
 from models.funds.ledger import Leg
 from models.funds.ledger import PROVIDER_CLEARING
 from models.funds.ledger import SALES
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
+from models.operations import backup as backup_module
 from models.operations.backup import BackupError
 from models.operations.backup import check_file
 from models.operations.backup import make_backup
+from models.operations.backup import pg_program
 from models.operations.backup import restore_backup
+from models.operations.backup import SQLITE_MAGIC
+from models.orders.order import Order
+from models.users.user import User
 from shop import create_app
 from tests.conftest import app_config
+from tests.conftest import POSTGRES_URL
+from tests.conftest import postgres_url
 from tests.factories import fund
+from tests.factories import placed_order
 
-pytestmark = pytest.mark.sqlite_only
+sqlite_only = pytest.mark.sqlite_only(reason="SQLite backups (PostgreSQL's are pg_dump files, below)")
+postgres_only = pytest.mark.skipif(not POSTGRES_URL, reason="needs a PostgreSQL server (make test-postgres)")
 
 context = multiprocessing.get_context("forkserver")
 context.set_forkserver_preload(["models.funds.ledger"])
@@ -64,6 +82,7 @@ def entry_count(path):
         connection.close()
 
 
+@sqlite_only
 def test_backups_of_a_database_being_written_to_are_consistent_and_restore(app, customer, tmp_path):
     account = account_for(customer)
     started, stop, written = context.Event(), context.Event(), context.Value("i", 0)
@@ -96,6 +115,7 @@ def test_backups_of_a_database_being_written_to_are_consistent_and_restore(app, 
     assert entry_count(kept) == counts[1] and entry_count(target) == counts[2]
 
 
+@sqlite_only
 def test_a_folder_target_gets_a_dated_name_and_an_existing_file_is_never_overwritten(app, tmp_path):
     moment = datetime.datetime(2026, 12, 3, 1, 30, tzinfo=datetime.UTC)
     path = make_backup(tmp_path, moment).path
@@ -106,6 +126,7 @@ def test_a_folder_target_gets_a_dated_name_and_an_existing_file_is_never_overwri
         make_backup(tmp_path, moment)
 
 
+@sqlite_only
 def test_a_damaged_backup_is_refused_and_nothing_changes(app, tmp_path):
     damaged = tmp_path / "damaged.sqlite3"
     damaged.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
@@ -124,6 +145,7 @@ def deposited_700(customer):
     return account_for(customer)
 
 
+@sqlite_only
 def test_a_backup_whose_ledger_does_not_add_up_fails_its_check(app, customer, tmp_path):
     account = deposited_700(customer)
     path = make_backup(tmp_path / "copy.sqlite3").path
@@ -137,6 +159,7 @@ def test_a_backup_whose_ledger_does_not_add_up_fails_its_check(app, customer, tm
         restore_backup(path, tmp_path / "elsewhere.sqlite3")
 
 
+@sqlite_only
 def test_a_shop_whose_ledger_has_drift_is_still_backed_up_and_the_drift_reported(app, customer, tmp_path):
     account = deposited_700(customer)
     LedgerAccount.update(balance=LedgerAccount.balance + 5).where(LedgerAccount.id == account.id).execute()
@@ -146,6 +169,7 @@ def test_a_shop_whose_ledger_has_drift_is_still_backed_up_and_the_drift_reported
     LedgerAccount.update(balance=LedgerAccount.balance - 5).where(LedgerAccount.id == account.id).execute()
 
 
+@sqlite_only
 def test_the_nightly_backup_runs_once_a_shop_day_after_two_and_keeps_the_newest(app, tmp_path):
     app.config.update(BACKUP_DIR=str(tmp_path / "backups"), BACKUP_KEEP=2)
     london = datetime.timezone(datetime.timedelta(0))  # the shop's zone in winter
@@ -160,6 +184,7 @@ def test_the_nightly_backup_runs_once_a_shop_day_after_two_and_keeps_the_newest(
     assert names == ["shop-20261202-020500.sqlite3", "shop-20261203-020500.sqlite3"]
 
 
+@sqlite_only
 def test_restore_replaces_the_database_only_while_the_scheduler_is_stopped(template_database, tmp_path):
 
     shop_file = tmp_path / "other-shop.sqlite3"
@@ -180,6 +205,7 @@ def test_restore_replaces_the_database_only_while_the_scheduler_is_stopped(templ
     assert check_file(shop_file) == []
 
 
+@sqlite_only
 def test_backup_and_restore_commands(app, tmp_path):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["backup", str(tmp_path)])
@@ -190,3 +216,138 @@ def test_backup_and_restore_commands(app, tmp_path):
     assert refused.exit_code == 1 and "Aborted" in refused.output
     missing = runner.invoke(args=["restore", "--yes", str(tmp_path / "nothing.sqlite3")])
     assert missing.exit_code == 1 and "There is no backup" in missing.output
+
+
+# PostgreSQL: pg_dump files --------------------------------------------------------------------
+
+WINTER_LONDON = datetime.timezone(datetime.timedelta(0))
+
+
+def pg_listing(path):
+    """What `pg_restore --list` says of the dump at `path` (it fails on a file it cannot read)."""
+    return subprocess.run(
+        [pg_program("pg_restore"), "--list", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+
+
+@postgres_only
+def test_the_nightly_backup_on_postgresql_is_a_dump_read_back_and_keeps_the_newest(app, customer, tmp_path):
+    fund(customer, 700)
+    app.config.update(BACKUP_DIR=str(tmp_path / "backups"), BACKUP_KEEP=2)
+    with app.app_context():
+        assert nightly_backup(datetime.datetime(2026, 12, 1, 1, 59, tzinfo=WINTER_LONDON)) is None
+        for day in (1, 2, 3):
+            assert nightly_backup(datetime.datetime(2026, 12, day, 2, 5, tzinfo=WINTER_LONDON)) is not None
+            assert nightly_backup(datetime.datetime(2026, 12, day, 23, 0, tzinfo=WINTER_LONDON)) is None
+    names = sorted(path.name for path in (tmp_path / "backups").iterdir())
+    assert names == ["shop-20261202-020500.dump", "shop-20261203-020500.dump"]  # no .partial left
+    for name in names:
+        listing = pg_listing(tmp_path / "backups" / name)
+        assert "TABLE DATA public entry" in listing and "TABLE DATA public ledger_account" in listing
+
+
+FAKE_PG_DUMP = """#!{python}
+# The real pg_dump, then its file cut in half, as a full disk or a killed dump leaves it; it
+# notes what it was given, to show where the password went.
+import json, os, subprocess, sys
+with open({notes!r}, "w") as notes:
+    json.dump({{"argv": sys.argv[1:], "password": os.environ.get("PGPASSWORD")}}, notes)
+done = subprocess.run([{real!r}, *sys.argv[1:]])
+output = sys.argv[sys.argv.index("--file") + 1]
+os.truncate(output, os.path.getsize(output) // 2)
+sys.exit(done.returncode)
+"""
+
+
+@postgres_only
+def test_a_dump_that_cannot_be_read_back_is_removed_and_the_job_fails(database_url, tmp_path, monkeypatch):
+    notes, fake = tmp_path / "pg_dump-notes.json", tmp_path / "pg_dump"
+    real = backup_module.pg_program("pg_dump")
+    fake.write_text(FAKE_PG_DUMP.format(python=sys.executable, notes=str(notes), real=real))
+    fake.chmod(0o755)
+    monkeypatch.setattr(
+        backup_module,
+        "pg_program",
+        lambda name, found=backup_module.pg_program: str(fake) if name == "pg_dump" else found(name),
+    )
+    # A password in DATABASE_URL (the test server trusts local users, so any password does).
+    with_password = database_url.replace("postgresql://postgres@", "postgresql://postgres:s3cret-word@")
+    assert with_password != database_url
+    shop = create_app(app_config(with_password, tmp_path, BACKUP_DIR=str(tmp_path / "backups")))
+    with (
+        shop.app_context(),
+        connection(),
+        pytest.raises(BackupError, match="cannot be read back, so it was removed"),
+    ):
+        nightly_backup(datetime.datetime(2026, 12, 1, 2, 5, tzinfo=WINTER_LONDON))
+    assert list((tmp_path / "backups").iterdir()) == []  # neither the dump nor its .partial
+    seen = json.loads(notes.read_text())
+    assert seen["password"] == "s3cret-word"  # in the child's environment…
+    assert not any("s3cret" in argument for argument in seen["argv"])  # …never on its command line
+    assert "--format=custom" in seen["argv"]
+
+
+def shop_counts(database=None):
+    tables = (User, Order, Journal, Entry, LedgerAccount)
+    return {table.__name__: table.select().bind(database or table._meta.database).count() for table in tables}
+
+
+@pytest.fixture
+def new_postgres_database(postgres_admin):
+    name = f"shop_restore_{os.getpid()}"
+    postgres_admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    postgres_admin.execute_sql(f'CREATE DATABASE "{name}"')
+    yield postgres_url(name)
+    postgres_admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@postgres_only
+def test_flask_restore_loads_a_dump_into_an_empty_database_and_refuses_one_with_tables(
+    app, customer, make_product, new_postgres_database, tmp_path
+):
+    with app.test_request_context():
+        placed_order(customer, (make_product(price=1200), 2), funds=5000)
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["backup", f"{tmp_path}/backups/"])
+    assert made.exit_code == 0, made.output
+    assert "read back whole by pg_restore" in made.output
+    (dump,) = (tmp_path / "backups").glob("shop-*.dump")
+
+    done = runner.invoke(args=["restore", str(dump), "--into", new_postgres_database])
+    assert done.exit_code == 0, done.output
+    assert "into the empty database" in done.output and "The ledger check passes on it" in done.output
+    restored = make_database(new_postgres_database)
+    with restored.connection_context():
+        assert shop_counts(restored) == shop_counts()
+        assert shop_counts()["Order"] == 1 and shop_counts()["Entry"] >= 4
+        assert check_ledger(restored) == []
+
+    again = runner.invoke(args=["restore", str(dump), "--into", new_postgres_database])
+    assert again.exit_code == 1 and "The target database is not empty" in again.output
+    over_the_shop = runner.invoke(args=["restore", str(dump)])  # the shop's own database has tables
+    assert over_the_shop.exit_code == 1 and "restore into a new, empty database" in over_the_shop.output
+
+
+def test_restore_refuses_a_backup_of_the_other_kind(app, tmp_path):
+    runner = app.test_cli_runner()
+    dump, copy = tmp_path / "fake.dump", tmp_path / "fake.sqlite3"
+    dump.write_bytes(b"PGDMP" + b"\x00" * 100)
+    copy.write_bytes(SQLITE_MAGIC + b"\x00" * 100)
+    into_sqlite = runner.invoke(args=["restore", str(dump), "--into", f"sqlite:///{tmp_path}/new.sqlite3"])
+    assert into_sqlite.exit_code == 1 and "it restores only into PostgreSQL" in into_sqlite.output
+    into_postgres = runner.invoke(args=["restore", str(copy), "--into", "postgresql://shop@/nowhere"])
+    assert into_postgres.exit_code == 1 and "flask copy-to-postgres" in into_postgres.output
+    assert not (tmp_path / "new.sqlite3").exists()
+
+
+@sqlite_only
+def test_restore_into_another_sqlite_file_asks_nothing_and_leaves_the_shop_alone(app, customer, tmp_path):
+    fund(customer, 700)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["backup", f"{tmp_path}/backups/"]).exit_code == 0
+    (backup,) = (tmp_path / "backups").glob("shop-*.sqlite3")
+    elsewhere = tmp_path / "elsewhere.sqlite3"
+    done = runner.invoke(args=["restore", str(backup), "--into", f"sqlite:///{elsewhere}"])
+    assert done.exit_code == 0, done.output
+    assert entry_count(elsewhere) == 2 and check_file(elsewhere) == []
+    assert Entry.select().count() == 2  # the shop's own database is as it was

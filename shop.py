@@ -20,8 +20,11 @@ from jobs import operations
 from jobs import reminders
 from jobs import scheduler
 from models.base import bind_database
+from models.base import is_postgres_url
 from models.reactions import connect as connect_reactions
 from models.shop.mail import base_url_problem
+from models.signing import key_list
+from models.signing import signing_keys
 from models.users import passwords
 from payments import configuration_problems as payment_configuration_problems
 from views import init_app as init_views
@@ -35,8 +38,7 @@ def create_app(test_config=None):
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.update(test_config)
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    configure_secret_keys(app)
 
     problems = payment_configuration_problems(app.config)
     if problems:
@@ -55,6 +57,30 @@ def create_app(test_config=None):
 
     register_commands(app)
     return app
+
+
+def configure_secret_keys(app):
+    """SECRET_KEY signs, SECRET_KEY_FALLBACKS (older keys) still verify: the session (Flask),
+    the CSRF tokens (Flask-WTF, given the same list) and the shop's own links (models/signing.py).
+
+    On SQLite (one host) a key made on first start in instance/secret_key stands in for a missing
+    SECRET_KEY. On PostgreSQL the shop may run on several hosts, which must share one key: a
+    host's own file would make every other host's sessions, forms and links invalid there."""
+    config = app.config
+    config["SECRET_KEY_FALLBACKS"] = key_list(config.get("SECRET_KEY_FALLBACKS"))
+    if not config.get("SECRET_KEY"):
+        if is_postgres_url(config["DATABASE_URL"]):
+            raise RuntimeError(
+                "SECRET_KEY is not set. On PostgreSQL the shop may run on several hosts, and they"
+                " must all sign sessions, forms and emailed links with the same key: set SECRET_KEY"
+                " in the environment (/etc/shop.env) of every host, e.g. to the output of"
+                " `python3 -c 'import secrets; print(secrets.token_hex(32))'`, or to the content"
+                " of instance/secret_key to keep what the shop signed on SQLite valid."
+                " (README, Secret keys and rotation.)"
+            )
+        config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    if not config.get("WTF_CSRF_SECRET_KEY"):
+        config["WTF_CSRF_SECRET_KEY"] = signing_keys(config)
 
 
 # No inline scripts or styles, nothing from elsewhere (a payment provider's page adds its origins).
@@ -78,6 +104,8 @@ def default_config(instance_path):
     base_url = env.get("SHOP_BASE_URL", "http://127.0.0.1:5000")
     return {
         "SECRET_KEY": env.get("SECRET_KEY"),
+        # Older keys that still verify what they signed, during a rotation (README, Secret keys).
+        "SECRET_KEY_FALLBACKS": key_list(env.get("SECRET_KEY_FALLBACKS", "")),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'shop.sqlite3')}",
         "DATABASE_BUSY_TIMEOUT": float(env.get("DATABASE_BUSY_TIMEOUT", "10")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),

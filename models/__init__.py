@@ -18,6 +18,7 @@ check this in `make lint`).
     shop         settings, audit list, outbox and mail, throttling, heartbeats
     users        the User row, passwords, emailed tokens, the security log
     base.py, dialect.py, values.py   the database, SQL that differs by engine, value checks
+    signing.py   the secret keys (SECRET_KEY and its fallbacks) and the signers made from them
 """
 
 # User's group and default addresses are foreign keys to tables defined above users (Peewee's

@@ -45,7 +45,7 @@ def make_database(url, busy_timeout=BUSY_TIMEOUT_SECONDS):
     such as `sslmode=require` work too.
     """
     parts = urlsplit(url)
-    if parts.scheme in ("postgres", "postgresql"):
+    if is_postgres_url(url):
         params = {
             "user": unquote(parts.username) if parts.username else None,
             "password": unquote(parts.password) if parts.password else None,
@@ -56,6 +56,10 @@ def make_database(url, busy_timeout=BUSY_TIMEOUT_SECONDS):
         return PostgresqlDatabase(unquote(parts.path.lstrip("/")), autoconnect=False, **params)
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else url
     return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=busy_timeout, autoconnect=False)
+
+
+def is_postgres_url(url):
+    return urlsplit(url).scheme in ("postgres", "postgresql")
 
 
 def bind_database(url, busy_timeout=BUSY_TIMEOUT_SECONDS):

@@ -26,8 +26,8 @@ from flask import redirect
 from flask import render_template
 from flask import url_for
 from itsdangerous import BadData
-from itsdangerous import URLSafeSerializer
 
+from models.signing import serializer
 from payments.interface import BadNotification
 from payments.interface import configured_name
 from payments.interface import FAILED
@@ -192,7 +192,7 @@ def _call(method, *args, **kwargs):
 
 
 def _pay_token_signer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=PAY_TOKEN_SALT)
+    return serializer(PAY_TOKEN_SALT)
 
 
 # The pay page -----------------------------------------------------------------------------

@@ -7,8 +7,6 @@ address in clear), so guesses spread over many addresses slow the guessers, neve
 own phone or laptop; a new device can still sign in with an emailed code.
 """
 
-import hashlib
-import hmac
 from functools import wraps
 
 from flask import after_this_request
@@ -18,6 +16,7 @@ from flask_babel import ngettext
 from werkzeug.exceptions import TooManyRequests
 
 from models.shop import throttle
+from models.signing import keyed_digests
 
 KNOWN_DEVICE_COOKIE = "known_device"
 KNOWN_DEVICE_DAYS = 365
@@ -44,14 +43,15 @@ def keys_for(action, email=None):
 def sign_in_keys(email):
     """keys_for a password sign-in, plus the account's own counter unless this is a known device."""
     keys = keys_for("sign-in", email)
-    if _device_tag(email) not in _known_tags():
+    if not set(_device_tags(email)) & set(_known_tags()):
         keys["everywhere"] = f"sign-in:any:{_normal(email)}"
     return keys
 
 
 def remember_device(email):
     """After a sign-in: this browser is one of the account's own devices from now on."""
-    tags = [_device_tag(email)] + [tag for tag in _known_tags() if tag != _device_tag(email)]
+    current, *older = _device_tags(email)
+    tags = [current] + [tag for tag in _known_tags() if tag != current and tag not in older]
 
     @after_this_request
     def set_cookie(response):
@@ -66,16 +66,14 @@ def remember_device(email):
         return response
 
 
-def _device_tag(email):
-    key = (
-        current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
-    )
-    digest = hmac.new(key, b"known-device\0" + _normal(email).encode(), hashlib.sha256).hexdigest()
-    return digest[:32]
+def _device_tags(email):
+    """The account's tag under SECRET_KEY first, then under each fallback key: a device signed in
+    before a key rotation stays known (and gets the new tag at its next sign-in)."""
+    return [digest[:32] for digest in keyed_digests(b"known-device\0" + _normal(email).encode())]
 
 
 def _known_tags():
-    return request.cookies.get(KNOWN_DEVICE_COOKIE, "")[:200].split(".")
+    return [tag for tag in request.cookies.get(KNOWN_DEVICE_COOKIE, "")[:200].split(".") if tag]
 
 
 def refuse_if_throttled(keys, alternative=""):

@@ -4,22 +4,22 @@ payment (order placed, cancelled, payment reminders).
 It opens the order's payment page, or a clear "already paid" or "cancelled" page, without
 signing in. It never expires: it is only good for paying that order (or ordering the same
 again), for as long as the order can be paid. The token is the order id and its customer's
-id, signed with the app's SECRET_KEY under its own salt; anything else (tampered, truncated,
-another salt) is no order at all.
+id, signed with the app's SECRET_KEY under its own salt (a link signed before a key rotation
+still opens while its key is among SECRET_KEY_FALLBACKS: models/signing.py); anything else
+(tampered, truncated, another salt) is no order at all.
 """
 
-from flask import current_app
 from itsdangerous import BadData
-from itsdangerous import URLSafeSerializer
 
 from models.orders.order import Order
 from models.shop.mail import absolute_url
+from models.signing import serializer
 
 PAY_LINK_SALT = "order-pay-link"
 
 
 def _pay_link_signer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=PAY_LINK_SALT)
+    return serializer(PAY_LINK_SALT)
 
 
 def pay_link_token(order):

@@ -18,11 +18,9 @@ import re
 
 from babel.dates import format_datetime
 from babel.dates import format_time
-from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext
 from itsdangerous import BadData
-from itsdangerous import URLSafeSerializer
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import fn
@@ -57,6 +55,7 @@ from models.shop.mail import unlinkable
 from models.shop.settings import load_settings
 from models.shop.texts import save_translations
 from models.shop.texts import translation
+from models.signing import serializer
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
 from models.users.user import User
@@ -437,7 +436,7 @@ OPT_OUT_SALT = "reminder-opt-out"
 
 
 def _signer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=OPT_OUT_SALT)
+    return serializer(OPT_OUT_SALT)
 
 
 def opt_out_token(user_id):

@@ -27,6 +27,7 @@ def with_other_languages(form_class, *names):
         kwargs = {**dict(zip(FIELD_ARGUMENTS, unbound.args, strict=False)), **unbound.kwargs}
         label = kwargs.pop("label", None) or name
         kwargs.pop("description", None)
+        kwargs.pop("default", None)  # a twin starts empty: the default-language text is the field's
         render_kw = kwargs.pop("render_kw", None) or {}
         validators = [Optional()] + [
             validator

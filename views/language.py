@@ -6,6 +6,7 @@ default language. The selector is a form that POSTs the choice and comes back to
 the cart, a registration draft and the sign-in are all in the session and stay as they were.
 """
 
+from urllib.parse import unquote
 from urllib.parse import urlsplit
 
 from flask import abort
@@ -76,9 +77,11 @@ def choose():
 def page_to_return_to():
     """The page the selector was on: its path from the form, with the query string (a report's
     period, a search) from the Referer when the browser sent one for that same page. The form
-    never repeats a query string, so nothing someone put in a link is written into a page."""
-    path = safe_next(request.form.get("next"), "/")
+    never repeats a query string, so nothing someone put in a link is written into a page. A page
+    that answered a POST sends no path: then the Referer's page (this site's only), else "/"."""
     referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and referrer.path == path and referrer.query:
-        return safe_next(f"{path}?{referrer.query}", path)
+    same_site = referrer.netloc == request.host
+    path = safe_next(request.form.get("next"), None) or (same_site and safe_next(referrer.path, None)) or "/"
+    if same_site and unquote(referrer.path) == unquote(path) and referrer.query:
+        return safe_next(f"{referrer.path}?{referrer.query}", path)
     return path

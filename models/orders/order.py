@@ -194,7 +194,30 @@ def _refund(m):
     return gettext("Refund of %(amount)s: %(parts)s", amount=_money(m["amount"]), parts=", ".join(parts))
 
 
+def _referral_reward_taken_back(m):
+    if m["left"]:
+        return gettext(
+            "Referral reward taken back from whoever referred this customer: %(taken)s of %(due)s; "
+            "%(left)s was no longer in their balance and is not taken back.",
+            taken=_money(m["taken"]),
+            due=_money(m["due"]),
+            left=_money(m["left"]),
+        )
+    return gettext(
+        "Referral reward taken back from whoever referred this customer: %(taken)s of %(due)s.",
+        taken=_money(m["taken"]),
+        due=_money(m["due"]),
+    )
+
+
 NOTES_WITH_AMOUNTS = (
+    (
+        re.compile(
+            r"Referral reward taken back from whoever referred this customer: (?P<taken>.+?) of (?P<due>.+?)"
+            r"(?:; (?P<left>.+?) was no longer in their balance and is not taken back)?\."
+        ),
+        _referral_reward_taken_back,
+    ),
     (re.compile(r"Card payment of (?P<amount>.+?) credited to account funds"), _card_payment_credited),
     (
         re.compile(r"Bank transfer of (?P<amount>.+?) received and credited to account funds"),
@@ -216,7 +239,7 @@ NOTES_WITH_AMOUNTS = (
 )
 
 
-AMOUNT_NAMES = ("amount", "funds", "credit")
+AMOUNT_NAMES = ("amount", "funds", "credit", "taken", "due", "left")
 
 
 def _amounts(match):

@@ -48,11 +48,13 @@ from models.shop.audit import audit
 from models.shop.language import active_language
 from models.shop.language import active_locale
 from models.shop.language import format_money
+from models.shop.language import in_language
 from models.shop.language import shop_language
 from models.shop.mail import absolute_url
 from models.shop.mail import Quiet
 from models.shop.mail import unlinkable
 from models.shop.settings import load_settings
+from models.shop.texts import owner_text
 from models.shop.texts import save_translations
 from models.shop.texts import translation
 from models.signing import serializer
@@ -151,25 +153,29 @@ def fill(text, values):
     return PLACEHOLDER.sub(replace, text)
 
 
-def default_template(segment):
-    """(subject, body) of the shop's own wording for the segment, in the active language."""
+def default_template(segment, language=None):
+    """(subject, body) of the shop's own wording for the segment, in `language` (the active one
+    unless told)."""
     subject, body = DEFAULT_TEMPLATES[segment]
-    return str(subject), str(body)
+    if language is None:
+        return str(subject), str(body)
+    with in_language(language):
+        return str(subject), str(body)
 
 
 def template_for(segment, language=None):
     """(subject, body) of the segment's template for a reader of `language` (the active one unless
-    told): the owner's wording in that language, else the owner's in the shop's language, else the
-    shop's own default in the reader's language."""
-    saved = ReminderTemplate.get_or_none(ReminderTemplate.segment == segment)
-    if saved is None:
-        return default_template(segment)
+    told): the owner's wording in that language (both written), else the owner's in the shop's
+    language, else the shop's own default in the reader's language."""
     language = language or active_language()
     if language != shop_language():
         subject = translation("reminder_template", segment, "subject", language)
         body = translation("reminder_template", segment, "body", language)
         if subject and body:
             return subject, body
+    saved = ReminderTemplate.get_or_none(ReminderTemplate.segment == segment)
+    if saved is None:
+        return default_template(segment, language)
     return saved.subject, saved.body
 
 
@@ -187,7 +193,7 @@ def save_template(segment, subject, body, actor=None, translated=None):
 
 def _save_template(segment, subject, body, actor):
     before_subject, before_body = template_for(segment, shop_language())
-    if (subject, body) == default_template(segment):
+    if (subject, body) == default_template(segment, shop_language()):
         with write_transaction():
             if (before_subject, before_body) != (subject, body):
                 audit(
@@ -364,7 +370,7 @@ def values_for(order, now):
         "contact_email": shop.contact_email,
         "contact_phone": shop.contact_phone,
         "group_name": unlinkable(group.group_name),
-        "group_perks": unlinkable(order.user.group.perks if order.user.group_id else ""),
+        "group_perks": unlinkable(owner_text(order.user.group, "perks") if order.user.group_id else ""),
         "paid_orders": paid_orders,
         "total_spent": format_money(spent),
     }

@@ -3,6 +3,7 @@ the payment reminders, with this part's catalogue compiled into a translations f
 
 import datetime
 import re
+from html import escape
 from html import unescape
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,6 +22,7 @@ from models.orders.order import Order
 from models.orders.order import OrderLine
 from models.reminders.batches import plan_batch
 from models.reminders.batches import send_planned
+from models.reminders.messages import DEFAULT_TEMPLATES
 from models.reminders.messages import save_template
 from models.reminders.records import Reminder
 from models.reminders.windows import open_window
@@ -189,3 +191,10 @@ def test_the_demo_is_written_in_the_shops_language(app):
     assert Product.get(Product.slug == "house-blend-250g").name == "Mélange maison, 250 g"
     assert Category.get(Category.slug == "coffee").name == "Café"
     assert {method.name for method in DeliveryMethod.select()} >= {"Retrait en boutique", "Standard"}
+
+
+def test_the_reminder_editor_shows_the_shops_own_wording_whatever_the_owners_page_language(owner_client):
+    page = owner_client.get("/admin/reminders/templates/new", headers=FRENCH).get_data(as_text=True)
+    english_subject = str(DEFAULT_TEMPLATES["new"][0])
+    assert 'lang="fr"' in page
+    assert f'value="{escape(english_subject)}"' in page  # the shop's language is English

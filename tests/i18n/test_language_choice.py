@@ -99,3 +99,14 @@ def test_pages_read_the_french_catalogue_shipped_in_translations(client):
     french = client.get("/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert 'aria-label="Langue"' in french
     assert 'aria-label="Language"' in client.get("/").get_data(as_text=True)
+
+
+def test_from_a_page_that_answered_a_post_the_choice_goes_back_to_the_form_page(client):
+    response = client.post(
+        "/language",
+        data={"language": "fr", "csrf_token": csrf_token(client, "/")},
+        headers={"Referer": "http://localhost/p/some-product?from=home"},
+    )
+    assert response.headers["Location"] == "/p/some-product?from=home"
+    no_referrer = client.post("/language", data={"language": "en", "csrf_token": csrf_token(client, "/")})
+    assert no_referrer.headers["Location"] == "/"

@@ -17,6 +17,7 @@ from models.orders.cancelling import cancel_order
 from models.orders.fulfilment import dispatch
 from models.orders.order import note_text
 from models.orders.order import Order
+from models.shop.language import in_language
 from models.shop.outbox import OutboxMessage
 from models.storefront.cart import add_to_cart
 from models.storefront.catalog import Category
@@ -139,3 +140,11 @@ def test_the_shops_notes_read_back_in_the_readers_language_with_their_amounts(ap
     with app.test_request_context(headers={"Accept-Language": "en"}):
         for stored in notes:
             assert str(note_text(stored)) == stored.replace("1 hours", "1 hour"), stored
+
+
+def test_the_referral_note_reads_back_in_french(app):
+    note = "Referral reward taken back from whoever referred this customer: €2.00 of €5.00; €3.00 was no longer in their balance and is not taken back."
+    with app.app_context(), in_language("fr"):
+        assert str(note_text(note)).startswith(
+            "Récompense de parrainage reprise au parrain de ce client\u00a0: 2,00\u00a0€ sur 5,00\u00a0€"
+        )

@@ -21,6 +21,8 @@ PAGE_SIZE = 50
 
 ACTIONS = {
     "adjustment_declined": lazy_gettext("Balance adjustment declined"),
+    "application_approved": lazy_gettext("Group application approved"),
+    "application_rejected": lazy_gettext("Group application declined"),
     "adjustment_requested": lazy_gettext("Balance adjustment requested"),
     "balance_adjusted": lazy_gettext("Balance adjusted"),
     "bank_payment_recorded": lazy_gettext("Bank payment recorded"),
@@ -69,12 +71,14 @@ ACTIONS = {
 TARGETS = {
     "shop settings": lazy_gettext("shop settings"),
     "payment reminders": lazy_gettext("payment reminders"),
-    "shop": lazy_gettext("shop"),
 }
 
 
 # Targets the shop wrote as "<kind> <id>" (models' audit calls): the kind in the page's language.
 NUMBERED_TARGETS = {
+    "customer": lazy_gettext("customer %(id)s"),
+    "user": lazy_gettext("user %(id)s"),
+    "order": lazy_gettext("order %(id)s"),
     "product": lazy_gettext("product %(id)s"),
     "category": lazy_gettext("category %(id)s"),
     "group": lazy_gettext("group %(id)s"),

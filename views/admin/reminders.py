@@ -42,7 +42,7 @@ from models.reminders.batches import results
 from models.reminders.batches import WINDOW_CLOSED
 from models.reminders.messages import CategoryParagraph
 from models.reminders.messages import compose
-from models.reminders.messages import DEFAULT_TEMPLATES
+from models.reminders.messages import default_template
 from models.reminders.messages import PLACEHOLDERS
 from models.reminders.messages import sample_order
 from models.reminders.messages import save_category_paragraphs
@@ -473,7 +473,7 @@ def restore_template(segment):
     cleared = {
         name: dict.fromkeys(other_languages(), "") for name in TRANSLATED
     }  # the owner's, in every language
-    save_template(segment, *DEFAULT_TEMPLATES[segment], actor(), cleared)
+    save_template(segment, *default_template(segment, shop_language()), actor(), cleared)
     flash(str(RESTORED[segment]), "success")
     return redirect_after_post(url_for("admin.reminders.edit_template", segment=segment))
 

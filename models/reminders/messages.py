@@ -187,7 +187,7 @@ def save_template(segment, subject, body, actor=None, translated=None):
         raise ValueError(segment)
     with write_transaction():
         for field, texts in (translated or {}).items():
-            save_translations("reminder_template", segment, field, texts)
+            save_translations("reminder_template", segment, field, texts, actor)
         _save_template(segment, subject, body, actor)
 
 

@@ -12,6 +12,7 @@ from peewee import TextField
 
 from models.base import BaseModel
 from models.base import utcnow
+from models.shop.audit import audit
 from models.shop.language import active_language
 from models.shop.language import LANGUAGES
 from models.shop.language import shop_language
@@ -57,10 +58,20 @@ def translations(owner_kind, owner_key, field):
     return {row.language: row.text for row in rows}
 
 
-def save_translations(owner_kind, owner_key, field, texts):
+def save_translations(owner_kind, owner_key, field, texts, actor=None):
     """Keep `texts` ({language: text}) for this field, inside the caller's write transaction; an
-    empty text removes that language's (its readers get the default-language text again)."""
+    empty text removes that language's (its readers get the default-language text again). Each
+    change is audited, like the default-language text's."""
+    before = translations(owner_kind, owner_key, field)
     for language, text in texts.items():
+        if (text or "").strip() != before.get(language, "").strip():
+            audit(
+                actor,
+                "translation_changed",
+                f"{owner_kind} {owner_key}: {field} ({language})",
+                before={field: before.get(language, "")},
+                after={field: text or ""},
+            )
         where = (
             (TranslatedText.owner_kind == owner_kind)
             & (TranslatedText.owner_key == str(owner_key))

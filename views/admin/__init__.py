@@ -165,7 +165,9 @@ def settings():
         changes["currency"] = current.currency
     with write_transaction():
         update_settings(changes, current_user)
-        save_translations("shop_settings", current.id, "tagline", translations_in(form, "tagline"))
+        save_translations(
+            "shop_settings", current.id, "tagline", translations_in(form, "tagline"), current_user
+        )
     flash(gettext("Settings saved."), "success")
     return redirect_after_post(url_for("admin.settings"))
 

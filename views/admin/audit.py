@@ -64,6 +64,7 @@ ACTIONS = {
     "settings_changed": lazy_gettext("Shop settings changed"),
     "staff_granted": lazy_gettext("Staff access given"),
     "staff_revoked": lazy_gettext("Staff access removed"),
+    "translation_changed": lazy_gettext("Text in another language changed"),
 }
 
 

@@ -77,7 +77,9 @@ def new():
         else:
             with write_transaction():
                 group = create_group(group_fields(form), current_user)
-                save_translations("customer_group", group.id, "perks", translations_in(form, "perks"))
+                save_translations(
+                    "customer_group", group.id, "perks", translations_in(form, "perks"), current_user
+                )
             flash(gettext("Group %(name)s created.", name=group.name), "success")
             return redirect_after_post(url_for(".index"))
     status = 422 if request.method == "POST" else 200
@@ -101,7 +103,9 @@ def edit(group_id):
         else:
             with write_transaction():
                 update_group(group, group_fields(form), current_user)
-                save_translations("customer_group", group.id, "perks", translations_in(form, "perks"))
+                save_translations(
+                    "customer_group", group.id, "perks", translations_in(form, "perks"), current_user
+                )
             flash(gettext("Group %(name)s saved.", name=group.name), "success")
             return redirect_after_post(url_for(".index"))
     status = 422 if request.method == "POST" else 200

@@ -501,6 +501,8 @@ def categories():
             {category_id: form[name].data or "" for category_id, name in names.items()}, actor()
         )
         for category_id, name in names.items():
-            save_translations("reminder_category_paragraph", category_id, "text", translations_in(form, name))
+            save_translations(
+                "reminder_category_paragraph", category_id, "text", translations_in(form, name), actor()
+            )
     flash(gettext("Category paragraphs saved."), "success")
     return redirect_after_post(url_for("admin.reminders.categories"))

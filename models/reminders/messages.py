@@ -192,40 +192,32 @@ def save_template(segment, subject, body, actor=None, translated=None):
 
 
 def _save_template(segment, subject, body, actor):
+    """Inside save_template's transaction: audit a change, then keep the owner's text, or none
+    when it is the shop's own wording."""
     before_subject, before_body = template_for(segment, shop_language())
-    if (subject, body) == default_template(segment, shop_language()):
-        with write_transaction():
-            if (before_subject, before_body) != (subject, body):
-                audit(
-                    actor,
-                    "reminder_template_changed",
-                    f"payment reminder to {segment} customers",
-                    before={"subject": before_subject, "body": before_body},
-                    after={"subject": subject, "body": body},
-                )
-            ReminderTemplate.delete().where(ReminderTemplate.segment == segment).execute()
-        return
-    with write_transaction():
-        if (before_subject, before_body) != (subject, body):
-            audit(
-                actor,
-                "reminder_template_changed",
-                f"payment reminder to {segment} customers",
-                before={"subject": before_subject, "body": before_body},
-                after={"subject": subject, "body": body},
-            )
-        (
-            ReminderTemplate.insert(segment=segment, subject=subject, body=body, updated_at=utcnow())
-            .on_conflict(
-                conflict_target=[ReminderTemplate.segment],
-                update={
-                    ReminderTemplate.subject: subject,
-                    ReminderTemplate.body: body,
-                    ReminderTemplate.updated_at: utcnow(),
-                },
-            )
-            .execute()
+    if (before_subject, before_body) != (subject, body):
+        audit(
+            actor,
+            "reminder_template_changed",
+            f"payment reminder to {segment} customers",
+            before={"subject": before_subject, "body": before_body},
+            after={"subject": subject, "body": body},
         )
+    if (subject, body) == default_template(segment, shop_language()):
+        ReminderTemplate.delete().where(ReminderTemplate.segment == segment).execute()
+        return
+    (
+        ReminderTemplate.insert(segment=segment, subject=subject, body=body, updated_at=utcnow())
+        .on_conflict(
+            conflict_target=[ReminderTemplate.segment],
+            update={
+                ReminderTemplate.subject: subject,
+                ReminderTemplate.body: body,
+                ReminderTemplate.updated_at: utcnow(),
+            },
+        )
+        .execute()
+    )
 
 
 def save_category_paragraphs(wanted, actor=None):

@@ -137,6 +137,12 @@ def default_config(instance_path):
         "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "20")),
         "MAIL_FROM": env.get("MAIL_FROM", ""),
         "JOBS_LOCK_PATH": env.get("JOBS_LOCK_PATH") or os.path.join(instance_path, "jobs.lock"),
+        # PostgreSQL: the scheduler's lock connection, straight to the server (never through
+        # PgBouncer in transaction mode); empty: DATABASE_URL (jobs/leadership.py).
+        "JOBS_DATABASE_URL": env.get("JOBS_DATABASE_URL", ""),
+        "JOBS_TICK_SECONDS": float(env.get("JOBS_TICK_SECONDS", "60")),
+        "JOBS_LEADER_CHECK_SECONDS": float(env.get("JOBS_LEADER_CHECK_SECONDS", "5")),
+        "JOBS_STANDBY_RETRY_SECONDS": float(env.get("JOBS_STANDBY_RETRY_SECONDS", "5")),
         # The nightly backup (jobs/backup.py); an empty BACKUP_DIR turns it off.
         "BACKUP_DIR": env.get("BACKUP_DIR", os.path.join(instance_path, "backups")),
         "BACKUP_KEEP": int(env.get("BACKUP_KEEP", "14")),

@@ -68,8 +68,16 @@ def run_scheduler(app):
         print(f"Mail settings are wrong: {error}", file=sys.stderr)
         sys.exit(2)
     signal.signal(signal.SIGTERM, stop_on_sigterm)
+    leadership = scheduler = None
     try:
         leadership = lead(app.config)  # a standby waits here
+        if not smtp.host:
+            log.warning("SMTP_HOST is not set: messages stay in the outbox (see /admin/outbox)")
+        scheduler = scheduler_with_jobs(app, smtp, leadership)
+        scheduler.start()
+        log.info("scheduler started (pid %s)", os.getpid())
+        while not leadership.lost.wait(app.config["JOBS_LEADER_CHECK_SECONDS"]):
+            leadership.still_held()
     except AlreadyRunning:
         print(
             "Another scheduler is already running for this shop "
@@ -78,28 +86,30 @@ def run_scheduler(app):
         )
         sys.exit(1)
     except (KeyboardInterrupt, SystemExit):
+        stop_when_asked(leadership, scheduler)
+        return
+    stop_at_once(scheduler)
+
+
+def stop_when_asked(leadership, scheduler):
+    """SIGTERM or Ctrl-C: finish the jobs in flight (a mail half-sent would turn `unknown`)
+    before giving up the lead lets another scheduler start."""
+    if leadership is None:
         log.info("stopped while waiting to lead")
         return
-    if not smtp.host:
-        log.warning("SMTP_HOST is not set: messages stay in the outbox (see /admin/outbox)")
-    scheduler = scheduler_with_jobs(app, smtp, leadership)
-    scheduler.start()
-    log.info("scheduler started (pid %s)", os.getpid())
-    try:
-        while not leadership.lost.wait(app.config["JOBS_LEADER_CHECK_SECONDS"]):
-            leadership.still_held()
-    except (KeyboardInterrupt, SystemExit):
-        log.info("stopping: waiting for running jobs to finish")
-        # Finish the jobs in flight (a mail half-sent would turn `unknown`) before the lock lets
-        # another scheduler start.
+    log.info("stopping: waiting for running jobs to finish")
+    if scheduler is not None and scheduler.running:
         scheduler.shutdown(wait=True)
-        leadership.release()
-        log.info("scheduler stopped")
-        return
-    # Another host may lead already: not one more step. Jobs in flight end with the process, as
-    # if it had been killed (the outbox and the daily jobs' claims are made for that).
+    leadership.release()
+    log.info("scheduler stopped")
+
+
+def stop_at_once(scheduler):
+    """The lead is lost and another host may lead already: not one more step. Jobs in flight end
+    with the process, as if it had been killed (the outbox's claims and the daily jobs' job_run
+    rows are made for that); systemd starts the service again, as a standby."""
     scheduler.shutdown(wait=False)
-    log.error("scheduler stopped at once: this process no longer leads; exiting (a restart stands by)")
+    log.error("scheduler stopped at once: this process no longer leads; exiting")
     logging.shutdown()
     os._exit(LOST_LEAD_EXIT_STATUS)
 

@@ -109,7 +109,7 @@ def lead(config):
     if not is_postgres_url(url):
         return FileLeadership(acquire_lock(config["JOBS_LOCK_PATH"]))
     retry = config["JOBS_STANDBY_RETRY_SECONDS"]
-    waiting_said = False
+    said_waiting = False
     while True:
         try:
             connection = lock_connection(url)
@@ -120,15 +120,10 @@ def lead(config):
             time.sleep(retry)
             continue
         try:
-            while True:
-                with connection.cursor() as cursor:
-                    cursor.execute(advisory_locks.TRY_LOCK_SQL, advisory_locks.keys(advisory_locks.SCHEDULER))
-                    if cursor.fetchone()[0]:
-                        log.info("leading: this process runs the shop's scheduler")
-                        return PostgresLeadership(connection)
-                if not waiting_said:
+            while not try_lock(connection):
+                if not said_waiting:
                     log.info("waiting to lead: another process runs the shop's scheduler")
-                    waiting_said = True
+                    said_waiting = True
                 time.sleep(retry)
         except psycopg2.Error as error:
             log.warning(
@@ -136,9 +131,18 @@ def lead(config):
             )
             connection.close()
             time.sleep(retry)
+            continue
         except BaseException:  # SIGTERM or Ctrl-C while standing by
             connection.close()
             raise
+        log.info("leading: this process runs the shop's scheduler")
+        return PostgresLeadership(connection)
+
+
+def try_lock(connection):
+    with connection.cursor() as cursor:
+        cursor.execute(advisory_locks.TRY_LOCK_SQL, advisory_locks.keys(advisory_locks.SCHEDULER))
+        return cursor.fetchone()[0]
 
 
 def lock_connection(url):

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from jobs.leadership import lock_connection
 from models.base import make_database
 from models.base import write_transaction
 from models.funds.ledger import LedgerCheckRun
@@ -229,3 +230,17 @@ def test_a_migrate_that_waits_too_long_for_another_hosts_gives_up_with_a_message
         with pytest.raises(MigrationLockTimeout, match="Another host has been migrating the database"):
             apply_migrations(timeout=0.5)
     assert apply_migrations() == []  # the lock went with the other host's connection
+
+
+def test_the_lock_connection_adds_its_keepalives_to_the_urls_own_server_settings(app, database_url):
+    connection = lock_connection(f"{database_url}&options=-c%20statement_timeout%3D4000")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "4s"
+            # Read back as set (on a Unix socket the server ignores them and SHOW says 0).
+            cursor.execute("SELECT setting, source FROM pg_settings WHERE name = 'tcp_keepalives_count'")
+            assert cursor.fetchone()[1] == "client"
+        assert connection.autocommit
+    finally:
+        connection.close()

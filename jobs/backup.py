@@ -15,7 +15,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from jobs.lock import scheduler_stopped
+from jobs.leadership import scheduler_stopped
 from models.base import is_sqlite
 from models.base import make_database
 from models.operations.backup import backup_name_format

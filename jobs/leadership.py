@@ -5,7 +5,8 @@ SQLite (one host): the lock file in the instance folder (jobs/lock.py); a second
 PostgreSQL (maybe several hosts): the scheduler's advisory lock (models/operations/advisory_locks.py),
 held on a connection of its own, opened here with psycopg2 and nothing else on it (not from a
 pool, not through PgBouncer in transaction mode: JOBS_DATABASE_URL may name the server directly).
-The process that gets the lock leads; the others stand by, asking again every few seconds, and
+Commands that must not run beside the jobs (restore, copy-to-postgres) take the same lock
+(`scheduler_stopped`). The process that gets the lock leads; the others stand by, asking again every few seconds, and
 take over within seconds of the leader's connection ending. The leader proves it still holds the
 lock every few seconds and before each job; when it cannot (connection lost, backend terminated,
 lock gone), it stops at once: another host may already lead.
@@ -17,13 +18,17 @@ server that went away as fast; TCP_USER_TIMEOUT bounds a query whose answer neve
 (On a Unix socket none of this applies: the kernel tells both ends at once.)
 """
 
+import contextlib
 import logging
 import threading
 import time
 
+import click
 import psycopg2
+from flask import current_app
 
 from jobs.lock import acquire_lock
+from jobs.lock import AlreadyRunning
 from models.base import is_postgres_url
 from models.base import make_database
 from models.operations import advisory_locks
@@ -99,15 +104,48 @@ class PostgresLeadership:
             pass
 
 
+def hold_now(config):
+    """The scheduler's lock if nobody holds it, else raise AlreadyRunning (no waiting)."""
+    url = jobs_database_url(config)
+    if not is_postgres_url(url):
+        return FileLeadership(acquire_lock(config["JOBS_LOCK_PATH"]))
+    connection = lock_connection(url)
+    if not try_lock(connection):
+        connection.close()
+        raise AlreadyRunning("the scheduler's advisory lock")
+    return PostgresLeadership(connection)
+
+
+@contextlib.contextmanager
+def scheduler_stopped():
+    """Hold the scheduler's lock (refused while a `flask jobs` leads), so no job writes meanwhile
+    and no standby starts leading: for restore and copy-to-postgres."""
+    try:
+        held = hold_now(current_app.config)
+    except AlreadyRunning:
+        on_every_host = " on every host" if is_postgres_url(jobs_database_url(current_app.config)) else ""
+        raise click.ClickException(
+            f"The scheduler is running (flask jobs): stop the shop's services{on_every_host} first."
+        ) from None
+    try:
+        yield
+    finally:
+        held.release()
+
+
+def jobs_database_url(config):
+    return config["JOBS_DATABASE_URL"] or config["DATABASE_URL"]
+
+
 def lead(config):
     """Become the shop's one scheduler: a FileLeadership or PostgresLeadership.
 
     On SQLite raises jobs.lock.AlreadyRunning when another process holds the lock file. On PostgreSQL
     waits (standby) until this process gets the lock, asking every JOBS_STANDBY_RETRY_SECONDS.
     """
-    url = config["JOBS_DATABASE_URL"] or config["DATABASE_URL"]
+    url = jobs_database_url(config)
     if not is_postgres_url(url):
-        return FileLeadership(acquire_lock(config["JOBS_LOCK_PATH"]))
+        return hold_now(config)
     retry = config["JOBS_STANDBY_RETRY_SECONDS"]
     said_waiting = False
     while True:

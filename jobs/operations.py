@@ -3,7 +3,7 @@
 import click
 from flask.cli import with_appcontext
 
-from jobs.lock import scheduler_stopped
+from jobs.leadership import scheduler_stopped
 from models.base import connection
 from models.operations.copy_database import copy_to_postgres
 from models.operations.copy_database import CopyError

@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from jobs.leadership import hold_now
 from jobs.leadership import lock_connection
 from models.base import make_database
 from models.base import write_transaction
 from models.funds.ledger import LedgerCheckRun
 from models.operations import advisory_locks
+from models.operations.backup import PG_DUMP_MAGIC
 from models.operations.daily_jobs import JobRun
 from models.operations.migrate import apply_migrations
 from models.operations.migrate import MigrationLockTimeout
@@ -244,3 +246,15 @@ def test_the_lock_connection_adds_its_keepalives_to_the_urls_own_server_settings
         assert connection.autocommit
     finally:
         connection.close()
+
+
+def test_restoring_into_the_shops_database_is_refused_while_a_scheduler_leads_on_any_host(app, tmp_path):
+    dump = tmp_path / "shop.dump"
+    dump.write_bytes(PG_DUMP_MAGIC + b"\0" * 64)
+    leader = hold_now(app.config)  # another host's `flask jobs`
+    try:
+        refused = app.test_cli_runner().invoke(args=["restore", str(dump)])
+    finally:
+        leader.release()
+    assert refused.exit_code == 1
+    assert "stop the shop's services on every host first" in refused.output

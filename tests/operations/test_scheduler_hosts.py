@@ -1,5 +1,6 @@
 """Several hosts on one PostgreSQL database (issue 25): one `flask jobs` leads, the others stand
-by and take over when it dies; a leader that loses its lock stops; `flask migrate` run by two
+by and take over when it dies, and no mail, reminder, cancellation or daily job is done twice
+across the takeover; a leader that loses its lock stops; `flask migrate` run by two
 hosts at once migrates once. Real processes, each with its own instance folder, as hosts run
 them; short intervals (JOBS_*_SECONDS) keep them quick."""
 
@@ -26,6 +27,10 @@ from models.operations.migrate import apply_migrations
 from models.operations.migrate import MigrationLockTimeout
 from models.orders.order import CANCELLED
 from models.orders.order import Order
+from models.reminders.records import Reminder
+from models.reminders.records import SENT as REMINDER_SENT
+from models.reminders.settings import AFTER_ORDER
+from models.reminders.settings import update_reminder_settings
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import send_mail
 from models.shop.outbox import SENT
@@ -106,19 +111,39 @@ def a_zone_past_three_oclock():
     return next(zone for zone in zones if datetime.datetime.now(ZoneInfo(zone)).hour >= 3)
 
 
+def remind_at_any_hour():
+    """Payment reminders every hour of the day, one per order: a planted order is reminded at the
+    next tick whatever the time the test runs."""
+    update_reminder_settings(
+        {"mode": AFTER_ORDER, "quiet_start": "00:00", "quiet_end": "00:00", "max_per_order": 1}
+    )
+
+
 def plant_work(customer, number):
-    """A message to deliver and an unpaid order past its cancellation time."""
+    """A message to deliver, an unpaid order past its cancellation time, and an order to remind
+    of its payment (another customer's). Returns the two orders."""
+    now = datetime.datetime.now(datetime.UTC)
     with write_transaction():
         send_mail(f"planted-{number}@example.com", f"Planted {number}", "Hello.")
-        order = factories.new_order(customer)
-    return order
+        to_cancel = factories.new_order(customer)
+        to_remind = factories.new_order(
+            factories.new_customer(),
+            now - datetime.timedelta(hours=3),
+            auto_cancel_at=now + datetime.timedelta(days=3),
+        )
+    return to_cancel, to_remind
+
+
+def reminded(order):
+    return Reminder.select().where((Reminder.order == order.id) & (Reminder.state == REMINDER_SENT)).count()
 
 
 def test_one_host_leads_the_other_takes_over_when_it_is_killed_and_nothing_is_done_twice(
     app, customer, database_url, start_host, tmp_path
 ):
     update_settings({"timezone": a_zone_past_three_oclock()})
-    first_order = plant_work(customer, 1)
+    remind_at_any_hour()
+    first_order, first_reminded = plant_work(customer, 1)
     recorder = Recorder()
     with running_smtp(recorder) as port:
         smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_SECURITY": "none"}
@@ -128,19 +153,23 @@ def test_one_host_leads_the_other_takes_over_when_it_is_killed_and_nothing_is_do
         wait_until(says(standby, "waiting to lead"))
 
         wait_until(lambda: Order.get_by_id(first_order.id).status == CANCELLED)
+        wait_until(lambda: reminded(first_reminded))
         wait_until(lambda: JobRun.select().where(JobRun.finished_at.is_null(False)).count() == 2)
         wait_until(lambda: not OutboxMessage.select().where(OutboxMessage.state != SENT).exists())
         assert "leading" not in standby.log()
 
         leader.send_signal(signal.SIGKILL)
         leader.wait(5)
-        second_order = plant_work(customer, 2)
+        second_order, second_reminded = plant_work(customer, 2)
         wait_until(says(standby, "leading: this process runs the shop's scheduler"))
         wait_until(lambda: Order.get_by_id(second_order.id).status == CANCELLED)
+        wait_until(lambda: reminded(second_reminded))
         wait_until(lambda: OutboxMessage.get_or_none(to_address="planted-2@example.com", state=SENT))
         wait_until(lambda: not OutboxMessage.select().where(OutboxMessage.state != SENT).exists())
         time.sleep(1.5)  # another tick and the backup job's first run on the new leader
 
+    assert reminded(first_reminded) == reminded(second_reminded) == 1
+    assert Reminder.select().where(Reminder.order.in_([first_reminded.id, second_reminded.id])).count() == 2
     messages = list(OutboxMessage.select())
     assert all(message.attempts == 1 for message in messages)
     assert sorted(received.rcpt_tos[0] for received in recorder.received) == sorted(

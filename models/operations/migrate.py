@@ -38,10 +38,25 @@ def apply_migrations(environ=None, timeout=MIGRATE_LOCK_TIMEOUT_SECONDS):
     On PostgreSQL it holds the migrations' lock meanwhile: hosts starting together migrate one
     after the other, and the later ones find nothing left to do.
     """
-    with migrations_lock(timeout):
+    with migrations_lock(timeout), no_statement_limit():
         applied = runner().up()
         seed_settings(environ)
     return applied
+
+
+@contextlib.contextmanager
+def no_statement_limit():
+    """A new index on a large table may take longer than a page's DATABASE_STATEMENT_TIMEOUT: on
+    PostgreSQL the migrations run without it (the lock limit stays: a migration waiting behind
+    the shop's transactions gives up rather than queue every page behind it)."""
+    if is_sqlite():
+        yield
+        return
+    db.execute_sql("SET statement_timeout = 0")
+    try:
+        yield
+    finally:
+        db.execute_sql("RESET statement_timeout")  # the connection's own (a pooled one is reused)
 
 
 @contextlib.contextmanager

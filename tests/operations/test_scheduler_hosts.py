@@ -17,10 +17,13 @@ import pytest
 
 from jobs.leadership import hold_now
 from jobs.leadership import lock_connection
+from models.base import connection
+from models.base import db
 from models.base import make_database
 from models.base import write_transaction
 from models.funds.ledger import LedgerCheckRun
 from models.operations import advisory_locks
+from models.operations import migrate
 from models.operations.backup import PG_DUMP_MAGIC
 from models.operations.daily_jobs import JobRun
 from models.operations.migrate import apply_migrations
@@ -35,7 +38,9 @@ from models.shop.outbox import OutboxMessage
 from models.shop.outbox import send_mail
 from models.shop.outbox import SENT
 from models.shop.settings import update_settings
+from shop import create_app
 from tests import factories
+from tests.conftest import app_config
 from tests.conftest import POSTGRES_URL
 from tests.conftest import postgres_url
 from tests.conftest import TEST_ENVIRONMENT
@@ -287,3 +292,28 @@ def test_restoring_into_the_shops_database_is_refused_while_a_scheduler_leads_on
         leader.release()
     assert refused.exit_code == 1
     assert "stop the shop's services on every host first" in refused.output
+
+
+def test_migrations_run_without_the_pages_statement_limit(app, database_url, tmp_path, monkeypatch):
+    handle = db.obj
+    limited = create_app(app_config(database_url, tmp_path / "limited", DATABASE_STATEMENT_TIMEOUT=2))
+    seen = []
+
+    class Runner:
+        def up(self):
+            seen.append(statement_timeout())
+            return []
+
+    monkeypatch.setattr(migrate, "runner", Runner)
+    try:
+        with limited.app_context(), connection():
+            assert statement_timeout() == "2s"
+            assert apply_migrations() == []
+            assert statement_timeout() == "2s"  # the pooled connection goes back with its limit
+    finally:
+        db.initialize(handle)  # the test's own open connection
+    assert seen == ["0"]
+
+
+def statement_timeout():
+    return db.execute_sql("SHOW statement_timeout").fetchone()[0]

@@ -206,6 +206,12 @@ def test_a_leader_that_loses_its_lock_stops_at_once_and_exits_for_a_restart(
     wait_until(says(standby, "leading: this process runs the shop's scheduler"))
     assert lock_holder(database_url) != holder
 
+    another = start_host("host-c", database_url, "jobs")
+    wait_until(says(another, "waiting to lead"))
+    another.send_signal(signal.SIGTERM)  # a standby stopped by systemd
+    assert another.wait(10) == 0, another.log()
+    assert "stopped while waiting to lead" in another.log()
+
     standby.send_signal(signal.SIGTERM)
     assert standby.wait(10) == 0, standby.log()
     assert "scheduler stopped" in standby.log()

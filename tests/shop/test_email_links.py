@@ -61,6 +61,7 @@ from models.refunds.requests import approve_refund_request
 from models.refunds.requests import decline_refund_request
 from models.refunds.requests import request_refund
 from models.refunds.top_ups import refund_to_card
+from models.withdrawals.statements import record_withdrawal
 from models.shop.outbox import finish
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import SENT
@@ -394,6 +395,26 @@ def trigger_order_refunded(app, make_customer, owner):
     return customer.email
 
 
+def _withdrawn(app, make_customer, owner):
+    """A withdrawal statement from part of a paid order (its acknowledgement and the owner's email)."""
+    customer, order = _paid_order(app, make_customer, owner)
+    line = order.lines.where(OrderLine.kind == "product").get()
+    with app.test_request_context():
+        record_withdrawal(
+            order, f"Camille {TYPED}", customer.email, {line.id: 1}, "original", "mail-wd-key-01"
+        )
+    return customer
+
+
+def trigger_order_withdrawal(app, make_customer, owner):
+    return _withdrawn(app, make_customer, owner).email
+
+
+def trigger_order_withdrawal_owner(app, make_customer, owner):
+    _withdrawn(app, make_customer, owner)
+    return load_settings().contact_email
+
+
 def trigger_affiliate_reward_taken_back(app, make_customer, owner):
 
     affiliate = make_customer(group=CustomerGroup.get(CustomerGroup.name == "Affiliate"))
@@ -439,6 +460,8 @@ KINDS = {
     "order_bank_received": trigger_order_bank_received,
     "order_dispatched": trigger_order_dispatched,
     "order_refunded": trigger_order_refunded,
+    "order_withdrawal": trigger_order_withdrawal,
+    "order_withdrawal_owner": trigger_order_withdrawal_owner,
 }
 
 

@@ -27,6 +27,7 @@ from tests.browser.conftest import new_page
 from tests.browser.conftest import OWNER_EMAIL
 from tests.browser.conftest import ROOT
 from tests.browser.conftest import sign_in
+from tests.browser.test_refunds import html_errors
 
 pytestmark = pytest.mark.browser
 
@@ -109,9 +110,16 @@ def withdrawn(live_database, order):
 
 
 def check_page(page, shots, name):
-    """No sideways scrolling, and a full-page screenshot."""
+    """No sideways scrolling, a full-page screenshot, and the page kept for the HTML checker."""
     assert_no_horizontal_scroll(page)
-    page.screenshot(path=str(shots / f"withdrawal-{name}-{page.viewport_size['width']}.png"), full_page=True)
+    stem = f"withdrawal-{name}-{page.viewport_size['width']}"
+    page.screenshot(path=str(shots / f"{stem}.png"), full_page=True)
+    (shots / f"{stem}.html").write_text(page.content())
+
+
+def assert_valid_html(shots):
+    """The Nu HTML Checker over every page the test kept (as the crawl runs it)."""
+    assert html_errors(sorted(shots.glob("withdrawal-*.html"))) == []
 
 
 def axe(page):

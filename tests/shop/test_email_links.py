@@ -61,7 +61,6 @@ from models.refunds.requests import approve_refund_request
 from models.refunds.requests import decline_refund_request
 from models.refunds.requests import request_refund
 from models.refunds.top_ups import refund_to_card
-from models.withdrawals.statements import record_withdrawal
 from models.shop.outbox import finish
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import SENT
@@ -77,6 +76,7 @@ from models.users.tokens import AccountToken
 from models.users.tokens import digest
 from models.users.user import CUSTOMER
 from models.users.user import User
+from models.withdrawals.statements import record_withdrawal
 from payments import sandbox
 from tests.conftest import TEST_PASSWORD
 

@@ -6,8 +6,8 @@ from models.orders.order import Order
 from models.orders.placing import place_order
 from models.refunds.orders import refundable
 from models.storefront.delivery import DeliveryMethod
-from models.storefront.delivery import offers_for
 from models.storefront.delivery import offers_fingerprint
+from models.storefront.delivery import offers_for
 from models.withdrawals.refunds import refund_amount
 from models.withdrawals.refunds import refund_withdrawal
 from models.withdrawals.statements import record_withdrawal

@@ -2,10 +2,12 @@
 signed link from the emails, the statement, its summary, "Confirm withdrawal", the
 acknowledgement, and the owner's refund in Approvals."""
 
+import datetime
 import re
 
 import pytest
 
+from models.orders.order import Order
 from models.orders.order import OrderEvent
 from models.orders.withdrawal_period import withdrawal_token
 from models.refunds.orders import OrderRefund
@@ -166,3 +168,15 @@ def test_the_owner_refunds_a_partial_withdrawal_from_approvals(client, order, ur
     assert mails("order_refunded")
     post_form(client, f"/admin/approvals/withdrawals/{withdrawal.id}/refund", page="/admin/approvals")
     assert OrderRefund.select().count() == 1
+
+
+def test_after_the_period_the_link_says_so_with_the_day_it_ended(client, order, url):
+    Order.update(
+        status="completed",
+        dispatched_at=datetime.datetime(2026, 1, 2),
+        delivered_at=datetime.datetime(2026, 1, 5, 10),
+    ).where(Order.id == order.id).execute()
+    page = client.get(url).get_data(as_text=True)
+    assert "The time to withdraw from this order ended with 19 Jan 2026, 14 days after delivery." in page
+    assert "Confirm withdrawal" not in page and 'name="name"' not in page
+    assert "Write to us at" in page

@@ -51,6 +51,7 @@ from models.orders.order import OrderPayment
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import SHOP_CHANNEL
 from models.orders.pay_link import pay_link
+from models.orders.withdrawal_period import withdrawal_link
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
 from models.shop.settings import load_settings
@@ -72,6 +73,7 @@ def mail_customer(order, kind, subject, **extra):
         order=order,
         order_url=_order_url(order),
         pay_url=pay_link(order),  # works without signing in: see pay_link
+        withdraw_url=withdrawal_link(order),  # None when nothing can be withdrawn
         lines=order_lines(order),
         **extra,
     )

@@ -32,7 +32,6 @@ from models.base import BaseModel
 from models.orders.order import Order
 from models.orders.order import OrderLine
 from models.shop.settings import load_settings
-from models.shop.settings import VAT_INCLUDED
 
 
 class OrderVat(BaseModel):
@@ -57,7 +56,7 @@ class VatLine:
 
 def vat_applies():
     """Whether the shop charges VAT (else "VAT not applicable, art. 293 B du CGI")."""
-    return load_settings().vat_mode == VAT_INCLUDED
+    return load_settings().charges_vat
 
 
 def vat_in(gross, rate_bp):

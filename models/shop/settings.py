@@ -96,6 +96,11 @@ class ShopSettings(BaseModel):
         table_name = "shop_settings"
 
     @property
+    def charges_vat(self):
+        """Prices include VAT (else "VAT not applicable, art. 293 B du CGI")."""
+        return self.vat_mode == VAT_INCLUDED
+
+    @property
     def tz(self):
         return zoneinfo.ZoneInfo(self.timezone)
 

@@ -46,6 +46,7 @@ from models.storefront.pictures import rendition_widths
 from models.storefront.pictures import renditions_of_upload
 from models.storefront.pictures import store_renditions
 from models.storefront.pictures import valid_key
+from models.storefront.vat_rates import default_rate
 from models.storefront.vat_rates import VatRate
 from models.values import MONEY_MAX
 
@@ -334,6 +335,7 @@ def _product_snapshot(product):
         "price": product.price,
         "stock": product.stock,
         "active": product.active,
+        "vat_rate": product.vat_rate_id,
         "image": product.image or "",
         "description": product.description,
     }
@@ -383,6 +385,7 @@ def create_product(fields, actor, image=None):
                 category=fields["category_id"],
                 stock=fields["stock"],
                 active=bool(fields.get("active", True)),
+                vat_rate=fields.get("vat_rate_id") or default_rate().id,
                 **_image_columns(image),
             )
         except IntegrityError:
@@ -410,6 +413,8 @@ def update_product(product, fields, actor, image=None, remove_image=False):
         product.category = fields["category_id"]
         product.stock = fields["stock"]
         product.active = bool(fields.get("active", product.active))
+        if fields.get("vat_rate_id") is not None:
+            product.vat_rate = fields["vat_rate_id"]
         if image is not None:
             for column, value in _image_columns(image).items():
                 setattr(product, column, value)

@@ -22,6 +22,7 @@ from models.base import BaseModel
 from models.base import utcnow
 from models.base import write_transaction
 from models.shop.audit import audit
+from models.shop.language import format_percent_bp
 
 NAME_MAX = 60
 RATE_MAX_BP = 10000  # 100 %
@@ -58,6 +59,19 @@ def all_rates():
 def offered_rates():
     """The rates a product may be given (not archived), highest first."""
     return list(VatRate.select().where(~VatRate.archived).order_by(VatRate.rate_bp.desc(), VatRate.id))
+
+
+def rate_label(rate):
+    """ "Standard rate (20 %)", in the page's language."""
+    return f"{rate.name} ({format_percent_bp(rate.rate_bp)})"
+
+
+def rate_choices(current_id=None):
+    """[(id, label)] for a product's form: the offered rates, and its own if archived since."""
+    rates = offered_rates()
+    if current_id is not None and all(rate.id != current_id for rate in rates):
+        rates.append(VatRate.get_by_id(current_id))
+    return [(rate.id, rate_label(rate)) for rate in rates]
 
 
 def default_rate():

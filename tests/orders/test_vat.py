@@ -3,6 +3,7 @@ funds discount shared in proportion, rates copied onto the lines, never rewritte
 "VAT not applicable" mode; marketplace imports; the helpers the invoices use."""
 
 from models.marketplace.csv_upload import import_csv
+from models.operations.demo import load_demo_catalogue
 from models.orders.account_payment import pay_from_account
 from models.orders.order import BANK
 from models.orders.order import OrderLine
@@ -159,3 +160,10 @@ def test_marketplace_orders_record_their_rates_and_shipping_shares(app):
     # Shipping 300 shared 1000 : 1900 → 103.4 and 196.6: 103 and 197 (largest remainder).
     assert [(row.rate_bp, row.gross) for row in rows] == [(2000, 1000 + 103), (550, 1900 + 197)]
     assert sorted(line.vat_rate_bp or 0 for line in OrderLine.select()) == [0, 550, 2000]
+
+
+def test_the_demo_gives_food_the_reduced_rate_and_gear_the_standard_one(app):
+    load_demo_catalogue()
+    rates = {p.slug: VatRate.get_by_id(p.vat_rate_id).rate_bp for p in Product.select()}
+    assert rates["house-blend-250g"] == rates["sencha-100g"] == 550
+    assert rates["pour-over-dripper"] == 2000

@@ -200,13 +200,16 @@ class ShopSettingsForm(FlaskForm):
         validate_choice=False,  # AnyOf says it in words
     )
     vat_mode = SelectField(
-        lazy_gettext("VAT"),
+        lazy_gettext("How prices carry VAT"),
         description=lazy_gettext(
             "Prices are entered and shown VAT included. A shop under the VAT exemption threshold "
             "charges none: its pages, receipts and invoices say “VAT not applicable, art. 293 B du CGI”."
         ),
         choices=[SelectChoice(value, label) for value, label in VAT_MODES.items()],
-        validators=[AnyOf(list(VAT_MODES), lazy_gettext("Choose how your prices carry VAT."))],
+        validators=[
+            InputRequired(lazy_gettext("Choose how your prices carry VAT.")),
+            AnyOf(list(VAT_MODES), lazy_gettext("Choose how your prices carry VAT.")),
+        ],
         validate_choice=False,  # AnyOf says it in words
     )
     vat_distance_selling_under_threshold = BooleanField(

@@ -164,9 +164,9 @@ class ProductForm(FlaskForm):
             "too_large": lazy_gettext("The stock can be at most %(maximum)s."),
         },
     )
-    vat_rate_id = IdSelectField(
-        lazy_gettext("VAT rate"), validators=[DataRequired(lazy_gettext("Choose a VAT rate."))]
-    )  # the view offers the rates
+    # The view offers the rates. Left out of a post (an older form): the default for a new
+    # product, unchanged for an existing one.
+    vat_rate_id = IdSelectField(lazy_gettext("VAT rate"), validators=[Optional()])
     active = BooleanField(lazy_gettext("Show in the shop"), default=True)
     image = FileField(
         lazy_gettext("Picture file"),

@@ -23,6 +23,7 @@ from wtforms.validators import Optional
 from forms.fields import clean_text
 from forms.fields import MoneyField
 from forms.fields import plain_text
+from forms.fields import Required
 from forms.fields import WholeNumberField
 from models.orders.owner_emails import DIGEST_HOUR
 from models.shop.language import active_locale
@@ -206,10 +207,8 @@ class ShopSettingsForm(FlaskForm):
             "charges none: its pages, receipts and invoices say “VAT not applicable, art. 293 B du CGI”."
         ),
         choices=[SelectChoice(value, label) for value, label in VAT_MODES.items()],
-        validators=[
-            InputRequired(lazy_gettext("Choose how your prices carry VAT.")),
-            AnyOf(list(VAT_MODES), lazy_gettext("Choose how your prices carry VAT.")),
-        ],
+        # Required only marks it (a select always has a choice); left out of a post, it stays as it is.
+        validators=[Required(), AnyOf(list(VAT_MODES), lazy_gettext("Choose how your prices carry VAT."))],
         validate_choice=False,  # AnyOf says it in words
     )
     vat_distance_selling_under_threshold = BooleanField(

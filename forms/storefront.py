@@ -25,6 +25,7 @@ from forms.fields import IdSelectField
 from forms.fields import MoneyField
 from forms.fields import PercentField
 from forms.fields import plain_text
+from forms.fields import Required
 from forms.fields import WholeNumberField
 from models.storefront.cart import MAX_QUANTITY
 from models.storefront.catalog import NAME_MAX
@@ -164,9 +165,9 @@ class ProductForm(FlaskForm):
             "too_large": lazy_gettext("The stock can be at most %(maximum)s."),
         },
     )
-    # The view offers the rates. Left out of a post (an older form): the default for a new
-    # product, unchanged for an existing one.
-    vat_rate_id = IdSelectField(lazy_gettext("VAT rate"), validators=[Optional()])
+    # The view offers the rates; the select always has one chosen (Required: no "(optional)").
+    # Left out of a post (an older form): the default for a new product, unchanged otherwise.
+    vat_rate_id = IdSelectField(lazy_gettext("VAT rate"), validators=[Optional(), Required()])
     active = BooleanField(lazy_gettext("Show in the shop"), default=True)
     image = FileField(
         lazy_gettext("Picture file"),

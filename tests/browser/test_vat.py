@@ -44,6 +44,11 @@ def test_customer_pages(browser, live_server, shots, viewport):
     page.goto("/p/house-blend-250g")
     assert page.locator(".vat-note").count() == 1 and page.locator(".vat-note").inner_text() == "VAT included"
     look(page, shots, "product", viewport)
+    with page.expect_response(lambda response: response.url.endswith("/add")):
+        page.get_by_role("button", name="Add to cart").click()
+    page.goto("/cart")
+    assert page.locator(".vat-note").count() == 1
+    look(page, shots, "cart", viewport)
     sign_in(page, "dan@demo.shop")
     page.goto("/account/orders")
     page.goto(page.locator("main a[href^='/account/orders/']").first.get_attribute("href"))

@@ -6,6 +6,7 @@ import babel
 from babel.numbers import list_currencies
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import EmailField
 from wtforms import SelectField
 from wtforms import StringField
@@ -22,12 +23,14 @@ from wtforms.validators import Optional
 from forms.fields import clean_text
 from forms.fields import MoneyField
 from forms.fields import plain_text
+from forms.fields import Required
 from forms.fields import WholeNumberField
 from models.orders.owner_emails import DIGEST_HOUR
 from models.shop.language import active_locale
 from models.shop.language import country_name
 from models.shop.language import LANGUAGES
 from models.shop.settings import NEW_ORDER_EMAILS
+from models.shop.settings import VAT_MODES
 
 KNOWN_CURRENCIES = set(list_currencies())
 TAGLINE_MAX = 120
@@ -196,6 +199,26 @@ class ShopSettingsForm(FlaskForm):
             AnyOf(list(NEW_ORDER_EMAILS), lazy_gettext("Choose which emails about new orders you want.")),
         ],
         validate_choice=False,  # AnyOf says it in words
+    )
+    vat_mode = SelectField(
+        lazy_gettext("How prices carry VAT"),
+        description=lazy_gettext(
+            "Prices are entered and shown VAT included. A shop under the VAT exemption threshold "
+            "charges none: its pages, receipts and invoices say “VAT not applicable, art. 293 B du CGI”."
+        ),
+        choices=[SelectChoice(value, label) for value, label in VAT_MODES.items()],
+        # Required only marks it (a select always has a choice); left out of a post, it stays as it is.
+        validators=[Required(), AnyOf(list(VAT_MODES), lazy_gettext("Choose how your prices carry VAT."))],
+        validate_choice=False,  # AnyOf says it in words
+    )
+    vat_distance_selling_under_threshold = BooleanField(
+        lazy_gettext(
+            "I stay under the €10,000 EU distance-selling threshold: my country's VAT applies to all EU consumers"
+        ),
+        description=lazy_gettext(
+            "Sales to consumers in other EU countries. Above the threshold the customer's country's "
+            "VAT is due, usually declared through the One-Stop-Shop, which this shop doesn't handle."
+        ),
     )
     bank_details_note = TextAreaField(
         lazy_gettext("Note shown with the bank details"),

@@ -23,7 +23,9 @@ from wtforms.validators import Optional
 from forms.fields import clean_text
 from forms.fields import IdSelectField
 from forms.fields import MoneyField
+from forms.fields import PercentField
 from forms.fields import plain_text
+from forms.fields import Required
 from forms.fields import WholeNumberField
 from models.storefront.cart import MAX_QUANTITY
 from models.storefront.catalog import NAME_MAX
@@ -34,6 +36,7 @@ from models.storefront.delivery import ESTIMATE_MAX
 from models.storefront.delivery import MAX_DAYS
 from models.storefront.delivery import NAME_MAX as DELIVERY_NAME_MAX
 from models.storefront.pictures import valid_key
+from models.storefront.vat_rates import NAME_MAX as VAT_NAME_MAX
 
 QUANTITY_MESSAGES = {
     "missing": lazy_gettext("Enter a quantity, like 2."),
@@ -163,6 +166,9 @@ class ProductForm(FlaskForm):
             "too_large": lazy_gettext("The stock can be at most %(maximum)s."),
         },
     )
+    # The view offers the rates; the select always has one chosen (Required: no "(optional)").
+    # Left out of a post (an older form): the default for a new product, unchanged otherwise.
+    vat_rate_id = IdSelectField(lazy_gettext("VAT rate"), validators=[Optional(), Required()])
     active = BooleanField(lazy_gettext("Show in the shop"), default=True)
     withdrawal_exclusion = SelectField(
         lazy_gettext("Right of withdrawal (14 days)"),
@@ -189,6 +195,30 @@ class ProductForm(FlaskForm):
     def validate_pending_image(self, field):
         if field.data and not valid_key(field.data):
             field.data = ""
+
+
+class VatRateForm(FlaskForm):
+    """A VAT rate (Admin → Catalogue → VAT rates, the owner's)."""
+
+    name = StringField(
+        lazy_gettext("Name"),
+        description=lazy_gettext("Like Standard rate or Reduced rate (books, food)."),
+        validators=[
+            DataRequired(lazy_gettext("Give the rate a name, like Standard rate.")),
+            Length(
+                max=VAT_NAME_MAX,
+                message=lazy_gettext("Use at most %(number)s characters.", number=VAT_NAME_MAX),
+            ),
+            plain_text,
+        ],
+        filters=[clean_text],
+    )
+    rate_bp = PercentField(
+        lazy_gettext("Rate (%)"),
+        description=lazy_gettext("Like 20 or 5.5."),
+        validators=[InputRequired(lazy_gettext("Enter a rate, like 20 or 5.5."))],
+    )
+    is_default = BooleanField(lazy_gettext("The default rate: new products get it"))
 
 
 class DeliveryMethodForm(FlaskForm):

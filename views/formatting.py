@@ -21,6 +21,7 @@ from markupsafe import Markup
 from forms.fields import national_phone
 from models.shop.language import active_locale
 from models.shop.language import country_name as settings_country_name
+from models.shop.language import format_percent_bp
 from views.settings import shop_settings
 
 
@@ -36,6 +37,7 @@ def init_app(app):
     app.add_template_filter(country_name)
     app.add_template_filter(phone)
     app.add_template_filter(duration)
+    app.add_template_filter(format_percent_bp, name="percent_bp")  # 550 -> "5.5%"
 
 
 def money(minor_units, currency=None):

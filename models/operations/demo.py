@@ -34,6 +34,8 @@ from models.storefront.delivery import DeliveryMethod
 from models.storefront.delivery import offers_fingerprint
 from models.storefront.delivery import offers_for
 from models.storefront.pictures import renditions
+from models.storefront.vat_rates import default_rate
+from models.storefront.vat_rates import VatRate
 from models.users.user import CUSTOMER
 from models.users.user import OWNER
 from models.users.user import STAFF
@@ -97,6 +99,9 @@ DEMO_CATEGORIES = [
     ("tea", "Tea", 20, "Loose-leaf teas from growers we know by name."),
     ("brewing-gear", "Brewing gear", 30, "Everything to make a good cup at home."),
 ]
+
+# Coffee and tea are food: the reduced rate (5.5 % in France); brewing gear the standard rate.
+DEMO_VAT_BP = {"coffee": 550, "tea": 550, "brewing-gear": 2000}
 
 # (category slug, slug, name, price in minor units, stock, description)
 DEMO_PRODUCTS = [
@@ -191,6 +196,7 @@ def load_demo_catalogue(words=None):
                     price=price,
                     stock=stock,
                     description=description,
+                    vat_rate=_demo_rate(category_slug),
                 )
                 added += 1
     pictured = load_demo_pictures(words)
@@ -204,6 +210,12 @@ def load_demo_catalogue(words=None):
 def demo_renditions(slug, name):
     """The WebP renditions of a demo product's photo, drawn once per process (about 0.2 s each)."""
     return renditions(demo_picture(slug, name))
+
+
+def _demo_rate(category_slug):
+    """The seeded rate the demo gives a category's products (the default if the owner removed it)."""
+    rate = VatRate.get_or_none((VatRate.rate_bp == DEMO_VAT_BP[category_slug]) & ~VatRate.archived)
+    return rate or default_rate()
 
 
 def load_demo_pictures(words=None):

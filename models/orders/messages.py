@@ -51,6 +51,7 @@ from models.orders.order import OrderPayment
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import SHOP_CHANNEL
 from models.orders.pay_link import pay_link
+from models.orders.vat import order_vat_lines
 from models.orders.withdrawal_period import withdrawal_link
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
@@ -79,6 +80,13 @@ def mail_customer(order, kind, subject, **extra):
     )
 
 
+class OrderLines(list):
+    """An order's lines for its emails, with the VAT it recorded per rate (`vat_lines`, shown
+    under the total by email/_order_items.*; [] for orders placed before VAT)."""
+
+    vat_lines = ()
+
+
 def order_lines(order):
     """The order's lines as its emails list them (email/_order_items.*): the products in the order
     they were added, then any discount and delivery line. These copies are never saved: their
@@ -86,7 +94,9 @@ def order_lines(order):
     lines = list(order.lines.order_by(OrderLine.id))
     for line in lines:
         line.name = line.label
-    return sorted(lines, key=lambda line: line.kind != "product")  # a stable sort: ids stay in order
+    ordered = OrderLines(sorted(lines, key=lambda line: line.kind != "product"))  # stable: ids stay in order
+    ordered.vat_lines = order_vat_lines(order)
+    return ordered
 
 
 def _order_url(order):

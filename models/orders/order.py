@@ -434,6 +434,9 @@ class OrderLine(BaseModel):
     # Why the product was excluded from the right of withdrawal when ordered ("" = it wasn't),
     # copied from Product.withdrawal_exclusion so a later change doesn't alter the order's rights.
     withdrawal_exclusion = CharField(default="")
+    # A product line's VAT rate when the order was placed (basis points; None before VAT was
+    # recorded, and on delivery, shipping and discount lines): models/orders/vat.py.
+    vat_rate_bp = IntegerField(null=True)
 
     class Meta:
         table_name = "order_line"

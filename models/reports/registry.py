@@ -9,9 +9,11 @@ from models.reports.reminders import reminders
 from models.reports.roll_forward import roll_forward
 from models.reports.sales import sales
 from models.reports.usage import usage
+from models.reports.vat import vat
 
 REPORTS = {
     "sales": sales,
+    "vat": vat,
     "deposits": deposits,
     "roll-forward": roll_forward,
     "usage": usage,
@@ -23,6 +25,7 @@ REPORTS = {
 
 REPORT_TITLES = {
     "sales": lazy_gettext("Sales"),
+    "vat": lazy_gettext("VAT"),
     "deposits": lazy_gettext("Deposits"),
     "roll-forward": lazy_gettext("Funds roll-forward"),
     "usage": lazy_gettext("How orders are paid"),

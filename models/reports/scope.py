@@ -82,6 +82,7 @@ class Report:
     chart: Chart | None = None
     summary: list = field(default_factory=list)  # (label, value, kind)
     notes: list = field(default_factory=list)
+    links: list = field(default_factory=list)  # (text, key of another report), under the notes
 
 
 def preset_days(preset, today):

@@ -31,6 +31,7 @@ from markupsafe import escape
 from markupsafe import Markup
 
 from models.shop.language import format_money
+from models.shop.language import format_percent_bp
 from models.shop.language import in_language
 from models.shop.language import supported
 from models.shop.outbox import send_mail
@@ -350,7 +351,14 @@ class _Blocks:
         `heading`: what the list is called (by default "What you ordered")."""
         heading = heading or gettext("What you ordered")
         rows = [_item_row(line) for line in lines]
-        context = {"rows": rows, "total": format_money(total), "heading": heading}
+        vat_lines = getattr(lines, "vat_lines", ())  # models/orders/messages.OrderLines
+        context = {
+            "rows": rows,
+            "total": format_money(total),
+            "heading": heading,
+            "vat_rows": [_vat_row(vat) for vat in vat_lines if vat.rate_bp],
+            "vat_not_applicable": bool(vat_lines) and not any(vat.rate_bp for vat in vat_lines),
+        }
         text = self._render("_order_items.txt", **context)
         return self._add(_Block(str(text), self._render("_order_items.html", **context)))
 
@@ -381,6 +389,11 @@ class _Blocks:
             html, inline = self._button(stripped, label, quiet=quiet)
             return _Block(stripped, html, inline, quiet=quiet)
         return None
+
+
+def _vat_row(vat):
+    """("of which VAT 20 %", amount) of one of an order's VAT lines."""
+    return gettext("of which VAT %(rate)s", rate=format_percent_bp(vat.rate_bp)), format_money(vat.vat)
 
 
 def _item_row(line):

@@ -47,6 +47,8 @@ from models.storefront.pictures import rendition_widths
 from models.storefront.pictures import renditions_of_upload
 from models.storefront.pictures import store_renditions
 from models.storefront.pictures import valid_key
+from models.storefront.vat_rates import default_rate
+from models.storefront.vat_rates import VatRate
 from models.values import MONEY_MAX
 
 STOCK_MAX = 1_000_000
@@ -87,6 +89,8 @@ class Product(BaseModel):
     active = BooleanField(default=True, index=True)
     # Why it is excluded from the right of withdrawal ("" = it isn't): WITHDRAWAL_EXCLUSIONS.
     withdrawal_exclusion = CharField(default="")
+    # The product's VAT rate (models/storefront/vat_rates.py); None: the shop's default rate.
+    vat_rate = ForeignKeyField(VatRate, null=True, on_delete="RESTRICT", index=True, backref="products")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 
@@ -358,6 +362,7 @@ def _product_snapshot(product):
         "stock": product.stock,
         "active": product.active,
         "withdrawal_exclusion": product.withdrawal_exclusion,
+        "vat_rate": product.vat_rate_id,
         "image": product.image or "",
         "description": product.description,
     }
@@ -410,6 +415,7 @@ def create_product(fields, actor, image=None):
                 stock=fields["stock"],
                 active=bool(fields.get("active", True)),
                 withdrawal_exclusion=fields.get("withdrawal_exclusion") or "",
+                vat_rate=fields.get("vat_rate_id") or default_rate().id,
                 **_image_columns(image),
             )
         except IntegrityError:
@@ -438,6 +444,8 @@ def update_product(product, fields, actor, image=None, remove_image=False):
         product.stock = fields["stock"]
         product.active = bool(fields.get("active", product.active))
         product.withdrawal_exclusion = fields.get("withdrawal_exclusion", product.withdrawal_exclusion) or ""
+        if fields.get("vat_rate_id") is not None:
+            product.vat_rate = fields["vat_rate_id"]
         if image is not None:
             for column, value in _image_columns(image).items():
                 setattr(product, column, value)

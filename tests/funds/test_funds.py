@@ -234,6 +234,7 @@ def test_approve_credits_once_and_shows_the_new_balance(customer_client, custome
     assert response.location == f"/account/funds/top-ups/{top_up.id}"
     html = customer_client.get(response.location).get_data(as_text=True)
     assert "25.00 added to your balance" in html
+    assert "no VAT is charged on a top-up; VAT is charged on the goods when you spend them" in html
     assert balance_of(customer) == 2500
     # The notification was delivered to the real endpoint and accepted.
     assert SandboxNotification.get().last_status == 200

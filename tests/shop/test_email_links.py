@@ -54,6 +54,7 @@ from models.orders.order import OrderLine
 from models.orders.owner_emails import send_new_order_digest
 from models.orders.placing import cart_fingerprint
 from models.orders.placing import place_order
+from models.orders.vat import record_order_vat
 from models.orders.waiting_email import send_waiting_emails
 from models.refunds.orders import cancel_paid_order
 from models.refunds.orders import refund_order
@@ -636,10 +637,11 @@ def order_with_three_items(app, make_customer, items=THREE_ITEMS):
     for quantity, name, price, kind in rows:
         OrderLine.create(
             order=order, product_id=product.id, name=name, unit_price=price, quantity=quantity,
-            line_total=quantity * price, kind=kind,
+            line_total=quantity * price, kind=kind, vat_rate_bp=2000 if kind == "product" else None,
         )  # fmt: skip
     total = sum(line.line_total for line in OrderLine.select().where(OrderLine.order == order.id))
     Order.update(total=total, bank_amount=total).where(Order.id == order.id).execute()
+    record_order_vat(order)  # its VAT as placing it would have: 20 % on 47.45
     order = Order.get_by_id(order.id)
     with app.test_request_context():
         mail_customer(order, "order_placed", f"Order {order.number}: thank you, here is how to pay")
@@ -662,6 +664,7 @@ def test_an_order_email_lists_every_line_products_first_then_discount_and_delive
         "Funds discount: -€1.50",
         "Tracked parcel: €4.95",
         "Total: €47.45",
+        "of which VAT 20%: €7.91",
     ]
     items = re.search(r'class="items".*?</table>', message.html_body, flags=re.S).group(0)
     rows = [
@@ -674,6 +677,7 @@ def test_an_order_email_lists_every_line_products_first_then_discount_and_delive
         "Funds discount -€1.50",
         "Tracked parcel €4.95",
         "Total €47.45",
+        "of which VAT 20% €7.91",
     ]
     assert_reads_well_on_a_phone("order_placed", message)
 

@@ -61,6 +61,7 @@ from views.admin import orders
 from views.admin import reminders
 from views.admin import reports
 from views.admin import staff
+from views.admin import vat_rates
 from views.lookups import row_or_404
 from views.pagination import counted_page
 from views.rendering import redirect_after_post
@@ -98,6 +99,7 @@ def admin_helpers():
 
 AREAS = (
     catalog,
+    vat_rates,
     delivery,
     customers,
     funds,

@@ -33,6 +33,8 @@ from models.storefront.catalog import update_product
 from models.storefront.pictures import IMAGE_MAX_BYTES
 from models.storefront.pictures import ImageRejected
 from models.storefront.pictures import stored_picture
+from models.storefront.vat_rates import default_rate
+from models.storefront.vat_rates import rate_choices
 from views.lookups import row_or_404
 from views.pagination import uncounted_page
 from views.rendering import redirect_after_post
@@ -76,11 +78,16 @@ def product_form(product=None):
                 "stock": product.stock,
                 "active": product.active,
                 "withdrawal_exclusion": product.withdrawal_exclusion,
+                "vat_rate_id": product.vat_rate_id,
             }
         )
     form.category_id.choices = [(c.id, c.name) for c in all_categories()]
+    form.vat_rate_id.choices = rate_choices(product.vat_rate_id if product else None)
+    if product is None and not form.is_submitted():
+        form.vat_rate_id.data = default_rate().id
     if product is not None and not current_user.is_owner:
         del form.price  # shown as text: only the owner changes a price
+        del form.vat_rate_id  # and the VAT rate that goes with it
     return form
 
 
@@ -89,8 +96,9 @@ def product_fields(form):
         name: form[name].data
         for name in ("name", "slug", "description", "category_id", "stock", "active", "withdrawal_exclusion")
     }
-    if "price" in form:
-        fields["price"] = form.price.data
+    for owners_only in ("price", "vat_rate_id"):
+        if owners_only in form:
+            fields[owners_only] = form[owners_only].data
     return fields
 
 

@@ -41,6 +41,7 @@ from models.orders.search import matching
 from models.orders.search import OrderFilters
 from models.orders.search import PERIODS
 from models.orders.search import totals
+from models.orders.vat import order_vat_lines
 from models.refunds.orders import cancel_paid_order
 from models.refunds.orders import OrderRefundError
 from models.refunds.orders import refund_order
@@ -168,6 +169,7 @@ def _page(order, refund_form=None, cancel_form=None, status=200):
         customer=User.get_by_id(order.user_id),
         lines=lines,
         products=products_of(lines),  # pictures help whoever packs the order
+        vat_lines=order_vat_lines(order),  # "of which VAT 20 %" under the total
         payments=list(order.payments.order_by(OrderPayment.id)),
         refunds=refunds_of(order),
         events=history_of(order),

@@ -42,6 +42,10 @@ DESCRIPTIONS = {
         "Orders by the day they were paid, even if cancelled or refunded later: goods, delivery, funds "
         "discount, refunds on the day they were made, net sales and how the orders were paid."
     ),
+    "vat": lazy_gettext(
+        "Sales per VAT rate with their base and VAT, refunds taken off on the day they were made: "
+        "for the VAT return. Top-ups are not sales."
+    ),
     "deposits": lazy_gettext(
         "Top-ups: how many, how much and the average, per day, week or month; bonuses apart."
     ),

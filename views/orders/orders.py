@@ -59,6 +59,7 @@ from models.orders.pay_link import pay_link_token
 from models.orders.progress import next_step
 from models.orders.progress import PREPARING
 from models.orders.reorder import order_again as put_back_in_cart
+from models.orders.vat import order_vat_lines
 from models.orders.withdrawal_period import withdrawal_token
 from models.reminders.windows import next_dispatch_to_announce
 from models.withdrawals.statements import can_withdraw
@@ -146,6 +147,7 @@ def show(order_id):
         paying=paying,  # a card payment being confirmed: no cancelling meanwhile
         lines=lines,
         products=products_of(lines),
+        vat_lines=order_vat_lines(order),  # "of which VAT 20 %" under the total
         events=history_of(order),
         note_text=note_text,  # the shop's own notes in the reader's language
         status_labels=STATUS_LABELS,

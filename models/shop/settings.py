@@ -74,6 +74,12 @@ class ShopSettings(BaseModel):
     auto_cancel_hours = IntegerField(default=72)
     # The owner's emails about new shop orders: NEW_ORDER_EMAILS (models/orders/owner_emails.py).
     new_order_emails = CharField(default="each")
+    # The seller's legal identity on invoices and credit notes (migration 0039; "" = not given).
+    legal_name = TextField(default="")  # the registered name; the shop's name when ""
+    legal_address = TextField(default="")  # lines, as on an envelope
+    company_number = TextField(default="")  # SIREN or SIRET in France, Companies House number in the UK
+    vat_number = TextField(default="")
+    legal_mentions = TextField(default="")  # legal form, share capital, register (RCS), as one line
     updated_at = DateTimeField(default=utcnow)
     revision = IntegerField(default=1)
 
@@ -83,6 +89,11 @@ class ShopSettings(BaseModel):
     @property
     def tz(self):
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def missing_legal_identity(self):
+        """The names of the legal-identity settings an invoice needs that the owner hasn't given."""
+        return [name for name in ("legal_address", "company_number") if not getattr(self, name).strip()]
 
     @property
     def takes_bank_transfers(self):

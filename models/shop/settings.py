@@ -91,11 +91,6 @@ class ShopSettings(BaseModel):
         return zoneinfo.ZoneInfo(self.timezone)
 
     @property
-    def missing_legal_identity(self):
-        """The names of the legal-identity settings an invoice needs that the owner hasn't given."""
-        return [name for name in ("legal_address", "company_number") if not getattr(self, name).strip()]
-
-    @property
     def takes_bank_transfers(self):
         """Bank transfer is offered only once the owner has published the account to pay into."""
         return bool(self.bank_iban.strip())

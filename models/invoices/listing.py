@@ -7,8 +7,8 @@ document, a credit note's as negative amounts, so a column adds up to the period
 
 from dataclasses import dataclass
 
-from models.invoices.document import credit_note_document
 from models.invoices.document import CREDIT_NOTE
+from models.invoices.document import credit_note_document
 from models.invoices.document import INVOICE
 from models.invoices.document import invoice_document
 from models.orders.invoice import Invoice
@@ -31,8 +31,15 @@ class Entry:
     refers_to: str = ""
 
 
+def count_documents(first, last):
+    return (
+        Invoice.select().where(Invoice.local_date.between(first, last)).count()
+        + CreditNote.select().where(CreditNote.local_date.between(first, last)).count()
+    )
+
+
 def documents_in(first, last, limit=PAGE_SIZE, offset=0):
-    """(entries on this page, how many in all) of the documents issued from `first` to `last`."""
+    """One page of the documents issued from `first` to `last`: invoices, then credit notes."""
     invoices = (
         Invoice.select(Invoice, Order.number, Order.total)
         .join(Order)
@@ -45,13 +52,12 @@ def documents_in(first, last, limit=PAGE_SIZE, offset=0):
         .where(CreditNote.local_date.between(first, last))
         .order_by(CreditNote.number)
     )
-    count = invoices.count() + notes.count()
     entries = [_invoice_entry(i) for i in invoices.limit(limit).offset(offset)]
     left = limit - len(entries)
     if left > 0:
         skip = max(0, offset - invoices.count())
         entries += [_note_entry(n) for n in notes.limit(left).offset(skip)]
-    return entries, count
+    return entries
 
 
 def _invoice_entry(invoice):

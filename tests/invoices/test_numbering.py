@@ -11,8 +11,8 @@ from models.orders.invoice import Invoice
 from models.orders.invoice import invoice_of
 from models.orders.order import BANK
 from models.orders.order import Order
-from models.refunds.credit_notes import CreditNote
 from models.refunds.credit_notes import credit_notes_of
+from models.refunds.credit_notes import CreditNote
 from models.refunds.orders import cancel_paid_order
 from models.refunds.orders import refund_order
 from models.shop.settings import ShopSettings

@@ -31,9 +31,13 @@ from models.orders.order import Order
 from models.orders.order import OrderEvent
 from models.orders.order import OrderLine
 from models.orders.order import PAID
+from models.orders.vat import line_rate_bp
+from models.orders.vat import record_order_vat
 from models.shop.audit import audit
 from models.shop.settings import shop_today
 from models.storefront.catalog import Product
+from models.storefront.vat_rates import default_rate
+from models.storefront.vat_rates import rate_bp_of
 from models.users.security_log import NO_CLIENT
 from models.users.security_log import record_event
 from models.users.user import CUSTOMER
@@ -130,6 +134,7 @@ def _save(checked, result, context, actor, via):
                 unit_price=item.unit_price,
                 quantity=item.quantity,
                 line_total=item.unit_price * item.quantity,
+                vat_rate_bp=line_rate_bp(_rate_bp(item)),
             )
         if checked.shipping_cost:
             OrderLine.create(
@@ -141,6 +146,7 @@ def _save(checked, result, context, actor, via):
                 line_total=checked.shipping_cost,
                 kind="shipping",
             )
+        record_order_vat(order)
         label = channel_label(checked.channel)
         who = f"by {actor.email} ({via})" if actor is not None else f"through the {via}"
         note = f"Imported from {label} (order {checked.order_ref}) {who}."
@@ -208,6 +214,12 @@ def _customer(checked, context):
         created_at=context.now,
     )
     return user, True
+
+
+def _rate_bp(item):
+    """The VAT rate of a line: its product's, or the shop's default for an item the shop doesn't know."""
+    product = Product.get_or_none(Product.id == item.product.id) if item.product is not None else None
+    return rate_bp_of(product) if product is not None else default_rate().rate_bp
 
 
 def _take_stock(item, short):

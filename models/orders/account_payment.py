@@ -38,6 +38,7 @@ from models.orders.order import OrderError
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
 from models.orders.paid import mark_paid
+from models.orders.vat import record_order_vat
 from models.shop.language import format_money
 
 
@@ -147,6 +148,7 @@ def _apply(order, breakdown, now):
         raise OrderError(gettext("This order changed a moment ago. Please check it again."))
     if breakdown.discount:
         add_funds_discount(order, breakdown.discount, breakdown.discount_bp)
+        record_order_vat(order)  # a smaller total: the same rates, shared again
     parts = [f"{format_money(breakdown.funds_used)} from account funds"] if breakdown.funds_used else []
     if breakdown.credit_used:
         parts.append(f"{format_money(breakdown.credit_used)} on account")

@@ -425,6 +425,9 @@ class OrderLine(BaseModel):
     # product | delivery (the chosen method, its price; 0 when free) | discount (negative) |
     # shipping (a marketplace order's shipping cost)
     kind = CharField(default="product")
+    # A product line's VAT rate when the order was placed (basis points; None before VAT was
+    # recorded, and on delivery, shipping and discount lines): models/orders/vat.py.
+    vat_rate_bp = IntegerField(null=True)
 
     class Meta:
         table_name = "order_line"

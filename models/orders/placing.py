@@ -40,6 +40,8 @@ from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
 from models.orders.owner_emails import tell_owner_new_order
 from models.orders.paid import mark_paid
+from models.orders.vat import line_rate_bp
+from models.orders.vat import record_order_vat
 from models.shop.language import active_language
 from models.shop.language import format_money
 from models.shop.language import supported
@@ -52,6 +54,7 @@ from models.storefront.delivery import checked_offer
 from models.storefront.delivery import delivery_in_use
 from models.storefront.delivery import DeliveryUnavailable
 from models.storefront.delivery import parse_offers_fingerprint
+from models.storefront.vat_rates import rate_bp_of
 
 
 def cart_fingerprint(summary):
@@ -161,6 +164,7 @@ def place_order(
                     unit_price=product.price,
                     quantity=quantity,
                     line_total=product.price * quantity,
+                    vat_rate_bp=line_rate_bp(rate_bp_of(product)),
                 )
             if offer is not None:
                 OrderLine.create(
@@ -174,6 +178,7 @@ def place_order(
                 )
             if breakdown.discount:
                 add_funds_discount(order, breakdown.discount, breakdown.discount_bp)
+            record_order_vat(order)
             if order.held:
                 transfer(
                     hold_key(order, "hold"),

@@ -11,6 +11,7 @@ import os
 import zoneinfo
 
 from flask_babel import lazy_gettext
+from peewee import BooleanField
 from peewee import CharField
 from peewee import DateTimeField
 from peewee import IntegerField
@@ -46,6 +47,16 @@ NEW_ORDER_EMAILS = {
 }
 
 
+# How prices carry VAT, in the words of the settings page. "not_applicable": a shop under the
+# VAT exemption threshold (France: art. 293 B du CGI) charges none.
+VAT_INCLUDED = "included"
+VAT_NOT_APPLICABLE = "not_applicable"
+VAT_MODES = {
+    VAT_INCLUDED: lazy_gettext("VAT included in prices"),
+    VAT_NOT_APPLICABLE: lazy_gettext("VAT not applicable (art. 293 B du CGI)"),
+}
+
+
 class ShopSettings(BaseModel):
     shop_name = CharField()
     # A short line under the shop's name on the home page ("" shows none).
@@ -74,6 +85,10 @@ class ShopSettings(BaseModel):
     auto_cancel_hours = IntegerField(default=72)
     # The owner's emails about new shop orders: NEW_ORDER_EMAILS (models/orders/owner_emails.py).
     new_order_emails = CharField(default="each")
+    # VAT (models/orders/vat.py): VAT_MODES; and the owner's statement that sales to consumers in
+    # other EU countries stay under the EU distance-selling threshold (the shop's VAT applies).
+    vat_mode = CharField(default="included")
+    vat_distance_selling_under_threshold = BooleanField(default=False)
     # The seller's legal identity on invoices and credit notes (migration 0039; "" = not given).
     legal_name = TextField(default="")  # the registered name; the shop's name when ""
     legal_address = TextField(default="")  # lines, as on an envelope

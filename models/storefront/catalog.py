@@ -46,6 +46,7 @@ from models.storefront.pictures import rendition_widths
 from models.storefront.pictures import renditions_of_upload
 from models.storefront.pictures import store_renditions
 from models.storefront.pictures import valid_key
+from models.storefront.vat_rates import VatRate
 from models.values import MONEY_MAX
 
 STOCK_MAX = 1_000_000
@@ -75,6 +76,8 @@ class Product(BaseModel):
     image_height = IntegerField(null=True)
     stock = IntegerField(default=0, constraints=[Check("stock >= 0")])
     active = BooleanField(default=True, index=True)
+    # The product's VAT rate (models/storefront/vat_rates.py); None: the shop's default rate.
+    vat_rate = ForeignKeyField(VatRate, null=True, on_delete="RESTRICT", index=True, backref="products")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 

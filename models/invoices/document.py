@@ -54,7 +54,7 @@ class Line:
     description: str
     quantity: int
     unit_price_without_vat: int
-    rate_bp: int | None  # None: VAT does not apply
+    rates: tuple  # its VAT rate; delivery and the funds discount share the goods' rates
     total: int  # with VAT, as the customer paid it
 
 
@@ -105,7 +105,8 @@ def invoice_document(order):
     invoice = invoice_of(order)
     if invoice is None:
         return None
-    applies = vat.vat_applies()
+    vat_lines = vat.order_vat_lines(order)
+    applies = _vat_applies(vat_lines)
     return Document(
         kind=INVOICE,
         number=invoice.number,
@@ -117,8 +118,8 @@ def invoice_document(order):
         pickup=order.delivery_pickup,
         seller=_seller(invoice),
         buyer=_buyer(invoice),
-        lines=[_line(line, applies) for line in order.lines.order_by(OrderLine.id)],
-        rates=[_rate_total(v) for v in vat.order_vat_lines(order)] if applies else [],
+        lines=[_line(line, vat_lines, applies) for line in order.lines.order_by(OrderLine.id)],
+        rates=[_rate_total(v) for v in vat_lines] if applies else [],
         total=order.total,
         vat_applies=applies,
         payments=_payments(order),
@@ -131,7 +132,7 @@ def credit_note_document(note):
     """A credit note: the amount given back, split by VAT rate like the order it corrects."""
     order = note.order
     invoice = note.invoice
-    applies = vat.vat_applies()
+    applies = _vat_applies(vat.order_vat_lines(order))
     seller = _seller(invoice) if invoice is not None else _current_seller()
     buyer = _buyer(invoice) if invoice is not None else _order_buyer(order)
     split = vat.split_by_rate(order, note.amount) if applies else []
@@ -209,17 +210,25 @@ def _lines(text):
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def _line(line, applies):
-    rate = line.vat_rate_bp if applies else None
-    return Line(
-        description=str(line.label),
-        quantity=line.quantity,
-        unit_price_without_vat=vat.unit_price_without_vat(line.unit_price, rate)
-        if applies
-        else line.unit_price,
-        rate_bp=rate,
-        total=line.line_total,
-    )
+def _vat_applies(vat_lines):
+    """Whether the order was sold with VAT: what it recorded when it was placed (a shop in the
+    "VAT not applicable" mode records rate 0); the shop's mode for an order placed before VAT
+    was recorded."""
+    if vat_lines:
+        return any(line.rate_bp for line in vat_lines)
+    return vat.vat_applies()
+
+
+def _line(line, vat_lines, applies):
+    if not applies or not vat_lines:
+        return Line(str(line.label), line.quantity, line.unit_price, (), line.line_total)
+    if line.vat_rate_bp is not None:
+        unit = vat.unit_price_without_vat(line.unit_price, line.vat_rate_bp)
+        return Line(str(line.label), line.quantity, unit, (line.vat_rate_bp,), line.line_total)
+    # Delivery and the funds discount carry the goods' rates in proportion, as the order's VAT does.
+    parts = vat.split_lines(vat_lines, line.unit_price)
+    unit = sum(part.base for part in parts)
+    return Line(str(line.label), line.quantity, unit, tuple(p.rate_bp for p in parts), line.line_total)
 
 
 def _rate_total(vat_line):

@@ -124,7 +124,7 @@ def _lines(pdf, document):
         for line in document.lines:
             cells = [line.description, str(line.quantity), _money(line.unit_price_without_vat)]
             if document.vat_applies:
-                cells.append(_rate(line.rate_bp))
+                cells.append(_rates_text(line.rates))
             cells.append(_money(line.total))
             table.row(cells)
     pdf.ln(4)
@@ -181,6 +181,10 @@ def _money(amount):
 
 def _rate(rate_bp):
     return format_percent_bp(rate_bp) if rate_bp is not None else ""
+
+
+def _rates_text(rates):
+    return " / ".join(_rate(rate) for rate in rates)
 
 
 def _day(day):

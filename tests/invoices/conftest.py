@@ -21,6 +21,8 @@ def seller(app):
 
 
 @pytest.fixture
-def buyer(ctx, make_customer, seller):
-    """A customer, inside the test's request context (for the links in the order emails)."""
+def buyer(app, make_customer, seller):
+    """A customer. Tests that place or pay orders without the test client ask for `ctx` too (the
+    links in the order emails); those with the client make theirs in a request context of their
+    own (a shared one would cache the CSRF token)."""
     return make_customer()

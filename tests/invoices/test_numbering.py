@@ -24,6 +24,11 @@ from tests.factories import placed_order
 UTC = datetime.UTC
 
 
+@pytest.fixture(autouse=True)
+def request_context(ctx):
+    """The order emails' links need one; these tests use no test client."""
+
+
 def bank_order(buyer, make_product, key):
     return placed_order(buyer, (make_product(price=3000, stock=5), 1), key=key, method=BANK)
 

@@ -88,6 +88,8 @@ class Document:
     rates: list  # RateTotal per rate, empty when VAT does not apply
     total: int
     vat_applies: bool
+    recipient: Party | None = None  # where it was delivered (from the order: informative)
+    delivery_method: str = ""
     payments: list = field(default_factory=list)
     payment_terms: datetime.date | None = None  # due date of what was paid on account
     refers_to: str = ""  # a credit note: the number of the invoice it corrects
@@ -122,6 +124,8 @@ def invoice_document(order):
         rates=[_rate_total(v) for v in vat_lines] if applies else [],
         total=order.total,
         vat_applies=applies,
+        recipient=_recipient(order),
+        delivery_method=order.delivery_name,
         payments=_payments(order),
         payment_terms=_due_on_account(order, invoice.local_date),
         missing=_missing(invoice, applies),
@@ -196,13 +200,27 @@ def _buyer(invoice):
     )
 
 
+def _recipient(order):
+    """The delivery address as the order keeps it (None for a pickup, or once erased)."""
+    if order.delivery_pickup or not order.shipping_name:
+        return None
+    return _address_party(order, "shipping")
+
+
 def _order_buyer(order):
-    town = " ".join(p for p in (order.billing_city, order.billing_region, order.billing_postal_code) if p)
+    return _address_party(order, "billing")
+
+
+def _address_party(order, which):
+    def part(name):
+        return getattr(order, f"{which}_{name}")
+
+    town = " ".join(p for p in (part("city"), part("region"), part("postal_code")) if p)
     return Party(
-        name=order.billing_name,
-        company=order.billing_company,
-        address=tuple(p for p in (order.billing_line1, order.billing_line2, town) if p),
-        country=order.billing_country,
+        name=part("name"),
+        company=part("company"),
+        address=tuple(p for p in (part("line1"), part("line2"), town) if p),
+        country=part("country"),
     )
 
 

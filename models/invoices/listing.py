@@ -41,13 +41,13 @@ def count_documents(first, last):
 def documents_in(first, last, limit=PAGE_SIZE, offset=0):
     """One page of the documents issued from `first` to `last`: invoices, then credit notes."""
     invoices = (
-        Invoice.select(Invoice, Order.number, Order.total)
+        Invoice.select(Invoice, Order.id, Order.number, Order.total)
         .join(Order)
         .where(Invoice.local_date.between(first, last))
         .order_by(Invoice.number)
     )
     notes = (
-        CreditNote.select(CreditNote, Order.number)
+        CreditNote.select(CreditNote, Order.id, Order.number, Order.billing_name)
         .join(Order)
         .where(CreditNote.local_date.between(first, last))
         .order_by(CreditNote.number)

@@ -80,7 +80,20 @@ def _parties(pdf, document):
     _party(pdf, gettext("Seller"), _seller_lines(document.seller), pdf.l_margin, y, width)
     seller_bottom = pdf.get_y()
     _party(pdf, gettext("Billed to"), _buyer_lines(document.buyer), pdf.l_margin + width + 8, y, width)
-    pdf.set_y(max(seller_bottom, pdf.get_y()) + 6)
+    pdf.set_y(max(seller_bottom, pdf.get_y()) + 4)
+    if document.pickup:
+        _note(pdf, gettext("Collected at the shop"), document.delivery_method)
+    elif document.recipient:
+        place = ", ".join(_buyer_lines(document.recipient) + [document.delivery_method])
+        _note(pdf, gettext("Delivered to"), place.rstrip(", "))
+    pdf.ln(2)
+
+
+def _note(pdf, heading, text):
+    pdf.set_font(FONT, "B", 10)
+    pdf.cell(0, 6, heading, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 10)
+    pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
 
 
 def _party(pdf, heading, lines, x, y, width):

@@ -81,6 +81,7 @@ def issue_invoice(order, now):
     existing = invoice_of(order)
     if existing is not None:
         return existing
+    now = now or utcnow()
     day, number = document_number(INVOICES, now)
     return Invoice.create(
         number=number,

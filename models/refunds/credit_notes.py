@@ -57,6 +57,7 @@ def issue_credit_note(refund, amount, now):
     earlier = CreditNote.get_or_none(CreditNote.order_refund_id == refund.id)
     if earlier is not None or amount <= 0:
         return earlier
+    now = now or utcnow()
     order = Order.get_by_id(refund.order_id)
     invoice = invoice_of(order)
     day, number = document_number(CREDIT_NOTES, now, PREFIX)

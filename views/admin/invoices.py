@@ -34,7 +34,7 @@ from views.pagination import counted_page
 from views.rendering import render
 from views.settings import shop_settings
 
-bp = Blueprint("invoices", __name__, url_prefix="/reports/invoices")
+bp = Blueprint("invoices", __name__, url_prefix="/reports")
 
 PERIOD_FILTERS = ("period", "date_from", "date_to")
 
@@ -46,7 +46,7 @@ def _period():
     return form, scope, notes, args
 
 
-@bp.get("")
+@bp.get("/invoices")
 def index():
     form, scope, notes, args = _period()
     context = {"form": form, "notes": notes, "filter_args": args, "titles": TITLES}
@@ -65,7 +65,7 @@ def index():
     )
 
 
-@bp.get(".csv")
+@bp.get("/invoices.csv")
 def download():
     _, scope, _, _ = _period()
     if scope is None:
@@ -107,7 +107,7 @@ def _decimal(minor_units):
     return str(Decimal(minor_units).scaleb(-get_currency_precision(shop_settings().currency)))
 
 
-@bp.get("/<id:invoice_id>.pdf")
+@bp.get("/invoices/<id:invoice_id>.pdf")
 def invoice_pdf(invoice_id):
     invoice = Invoice.get_or_none(Invoice.id == invoice_id)
     if invoice is None:
@@ -115,7 +115,7 @@ def invoice_pdf(invoice_id):
     return pdf_response(invoice_document(invoice.order))
 
 
-@bp.get("/credit-notes/<id:note_id>.pdf")
+@bp.get("/invoices/credit-notes/<id:note_id>.pdf")
 def credit_note_pdf(note_id):
     note = CreditNote.get_or_none(CreditNote.id == note_id)
     if note is None:

@@ -293,6 +293,11 @@ LEGAL_DETAILS = {
 }
 
 
+def missing_legal_details():
+    """What the next invoice would lack of the seller's legal details, in words (for the owner)."""
+    return _missing_seller(_current_seller(), vat.vat_applies())
+
+
 def _missing(invoice, applies):
     return _missing_seller(_seller(invoice), applies)
 

@@ -100,8 +100,8 @@ def _party(pdf, heading, lines, x, y, width):
     pdf.set_xy(x, y)
     pdf.set_font(FONT, "B", 10)
     pdf.cell(width, 6, heading, new_x="LEFT", new_y="NEXT")
-    pdf.set_font(FONT, "", 10)
-    for line in lines:
+    for number, line in enumerate(lines):
+        pdf.set_font(FONT, "B" if number == 0 else "", 10)  # the name stands out
         pdf.multi_cell(width, 5, line, new_x="LEFT", new_y="NEXT")
 
 
@@ -125,14 +125,21 @@ def _buyer_lines(buyer):
 def _lines(pdf, document):
     pdf.set_font(FONT, "", 9)
     headings = [gettext("Item"), gettext("Qty"), gettext("Unit price excl. VAT")]
-    widths = (80, 14, 32)
+    widths = (68, 12, 38)
     if document.vat_applies:
         headings.append(gettext("VAT rate"))
-        widths += (20,)
+        widths += (26,)
     headings.append(gettext("Amount"))
-    widths += (28,)
+    widths += (30,)
     align = ("LEFT",) + ("RIGHT",) * (len(headings) - 1)
-    with pdf.table(col_widths=widths, text_align=align, headings_style=HEADINGS, line_height=6) as table:
+    with pdf.table(
+        col_widths=widths,
+        width=sum(widths),
+        text_align=align,
+        headings_style=HEADINGS,
+        line_height=6,
+        borders_layout="HORIZONTAL_LINES",
+    ) as table:
         table.row(headings)
         for line in document.lines:
             cells = [line.description, str(line.quantity), _money(line.unit_price_without_vat)]
@@ -147,7 +154,13 @@ def _rates(pdf, document):
     pdf.set_font(FONT, "", 9)
     headings = [gettext("VAT rate"), gettext("Base excl. VAT"), gettext("VAT"), gettext("Total incl. VAT")]
     with pdf.table(
-        col_widths=(30, 35, 30, 35), width=130, align="RIGHT", text_align="RIGHT", headings_style=HEADINGS
+        col_widths=(30, 35, 30, 35),
+        width=130,
+        align="RIGHT",
+        text_align="RIGHT",
+        headings_style=HEADINGS,
+        line_height=6,
+        borders_layout="HORIZONTAL_LINES",
     ) as table:
         table.row(headings)
         for rate in document.rates:
@@ -156,13 +169,20 @@ def _rates(pdf, document):
 
 
 def _total(pdf, document):
-    pdf.set_font(FONT, "B", 12)
     label = gettext("Total refunded") if document.kind == CREDIT_NOTE else gettext("Total")
-    pdf.cell(0, 8, f"{label}: {_money(document.total)}", align="R", new_x="LMARGIN", new_y="NEXT")
+    _figure(pdf, label, _money(document.total), bold=True, size=12)
     pdf.set_font(FONT, "", 9)
     if not document.vat_applies:
         pdf.cell(0, 6, str(VAT_NOT_APPLICABLE), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
+
+
+def _figure(pdf, label, amount, bold=False, size=10, width=80):
+    """A label and its amount on one line, right-aligned in the page's last `width` mm."""
+    pdf.set_font(FONT, "B" if bold else "", size)
+    pdf.set_x(pdf.l_margin + pdf.epw - width)
+    pdf.cell(width - 35, 8 if bold else 6, label)
+    pdf.cell(35, 8 if bold else 6, amount, align="R", new_x="LMARGIN", new_y="NEXT")
 
 
 def _payment(pdf, document):
@@ -172,10 +192,10 @@ def _payment(pdf, document):
             pdf.multi_cell(0, 5, gettext("Reason: %(reason)s", reason=document.reason))
         return
     pdf.set_font(FONT, "B", 10)
-    pdf.cell(0, 6, gettext("How it was paid"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, "", 10)
+    pdf.set_x(pdf.l_margin + pdf.epw - 80)
+    pdf.cell(80, 6, gettext("How it was paid"), new_x="LMARGIN", new_y="NEXT")
     for payment in document.payments:
-        pdf.cell(0, 5, f"{payment.label}: {_money(payment.amount)}", new_x="LMARGIN", new_y="NEXT")
+        _figure(pdf, str(payment.label), _money(payment.amount))
     if document.payment_terms:
         pdf.ln(2)
         pdf.multi_cell(0, 5, payment_terms_text(document))

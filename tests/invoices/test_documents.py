@@ -2,6 +2,8 @@
 
 import datetime
 import io
+import os
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -167,7 +169,11 @@ def test_the_pdf_carries_the_number_the_parties_and_the_totals(ctx, order):
     ):
         assert expected in text, expected
     with in_language("fr"):
-        french = pdf_text(document_pdf(document))
+        french_pdf = document_pdf(document)
+        french = pdf_text(french_pdf)
+    if os.environ.get("SCREENSHOT_DIR"):  # to look at: pdftoppm -png invoice-fr.pdf
+        Path(os.environ["SCREENSHOT_DIR"], "invoice-en.pdf").write_bytes(document_pdf(document))
+        Path(os.environ["SCREENSHOT_DIR"], "invoice-fr.pdf").write_bytes(french_pdf)
     assert "Facture 2026-000001" in french and "33,86\u00a0€" in french and "10 mars 2026" in french
 
 

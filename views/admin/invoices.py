@@ -18,6 +18,7 @@ from flask_babel import gettext
 from forms.reports import ReportFilterForm
 from models.invoices.document import credit_note_document
 from models.invoices.document import invoice_document
+from models.invoices.document import missing_legal_details
 from models.invoices.document import TITLES
 from models.invoices.listing import count_documents
 from models.invoices.listing import csv_rows
@@ -49,7 +50,13 @@ def _period():
 @bp.get("/invoices")
 def index():
     form, scope, notes, args = _period()
-    context = {"form": form, "notes": notes, "filter_args": args, "titles": TITLES}
+    context = {
+        "form": form,
+        "notes": notes,
+        "filter_args": args,
+        "titles": TITLES,
+        "missing": missing_legal_details(),
+    }
     if scope is None:
         return render("admin/invoices/index.html", status=422, **context)
     count = count_documents(scope.first, scope.last)

@@ -214,6 +214,7 @@ class ShopSettingsForm(FlaskForm):
     legal_address = TextAreaField(
         lazy_gettext("Registered address"),
         description=lazy_gettext("As on an envelope, one line per line."),
+        render_kw={"rows": 4},
         validators=[Optional(), Length(max=300), plain_text],
         filters=[clean_text],
     )

@@ -1,6 +1,7 @@
 """Invoices and credit notes in a real browser: the customer's invoice, credit note and documents
 list, and the owner's list, at 1280 and 390 px (screenshots to $SCREENSHOT_DIR when set)."""
 
+import itertools
 import json
 import os
 import re
@@ -59,9 +60,12 @@ with app.test_request_context(), connection():
 """
 
 
+_numbers = itertools.count(1)
+
+
 @pytest.fixture
-def documents(live_server, live_database, tmp_path, request):
-    email = f"invoices-{request.node.name[-12:].strip('[]')}@example.com".replace("_", "-")
+def documents(live_server, live_database, tmp_path):
+    email = f"invoices{next(_numbers)}@example.com"  # one live database for every browser test
     done = subprocess.run(
         [sys.executable, "-c", MAKE_DOCUMENTS, str(live_database), str(tmp_path), email, DEMO_PASSWORD],
         cwd=ROOT,

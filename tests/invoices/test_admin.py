@@ -89,5 +89,5 @@ def test_a_period_that_cannot_be_read_is_422(app, owner):
     page = client.get("/admin/reports/invoices?period=custom&date_from=2026-05-01")
     assert page.status_code == 422
     # No legal identity in the settings yet: the owner is told what the invoices lack.
-    assert "lack the seller&#39;s address, the company number, the VAT number" in page.get_data(as_text=True)
+    assert "lack the seller's address, the company number, the VAT number" in page.get_data(as_text=True)
     assert client.get("/admin/reports/invoices.csv?period=nonsense").status_code == 422

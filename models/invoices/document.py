@@ -51,7 +51,7 @@ class Party:
 
 @dataclass(frozen=True)
 class Line:
-    description: str
+    description: object  # a lazy string for the funds discount: read in the document's language
     quantity: int
     unit_price_without_vat: int
     rates: tuple  # its VAT rate; delivery and the funds discount share the goods' rates
@@ -239,14 +239,14 @@ def _vat_applies(vat_lines):
 
 def _line(line, vat_lines, applies):
     if not applies or not vat_lines:
-        return Line(str(line.label), line.quantity, line.unit_price, (), line.line_total)
+        return Line(line.label, line.quantity, line.unit_price, (), line.line_total)
     if line.vat_rate_bp is not None:
         unit = vat.unit_price_without_vat(line.unit_price, line.vat_rate_bp)
-        return Line(str(line.label), line.quantity, unit, (line.vat_rate_bp,), line.line_total)
+        return Line(line.label, line.quantity, unit, (line.vat_rate_bp,), line.line_total)
     # Delivery and the funds discount carry the goods' rates in proportion, as the order's VAT does.
     parts = vat.split_lines(vat_lines, line.unit_price)
     unit = sum(part.base for part in parts)
-    return Line(str(line.label), line.quantity, unit, tuple(p.rate_bp for p in parts), line.line_total)
+    return Line(line.label, line.quantity, unit, tuple(p.rate_bp for p in parts), line.line_total)
 
 
 def _rate_total(vat_line):

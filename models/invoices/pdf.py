@@ -142,7 +142,7 @@ def _lines(pdf, document):
     ) as table:
         table.row(headings)
         for line in document.lines:
-            cells = [line.description, str(line.quantity), _money(line.unit_price_without_vat)]
+            cells = [str(line.description), str(line.quantity), _money(line.unit_price_without_vat)]
             if document.vat_applies:
                 cells.append(_rates_text(line.rates))
             cells.append(_money(line.total))

@@ -226,6 +226,43 @@ class ShopSettingsForm(FlaskForm):
         filters=[clean_text],
     )
 
+    # The seller's legal identity on invoices and credit notes (models/orders/invoice.py copies it
+    # into each one as it is issued).
+    legal_name = StringField(
+        lazy_gettext("Legal name"),
+        description=lazy_gettext("The registered name of the business. Left empty, the shop's name is used."),
+        validators=[Optional(), Length(max=120), plain_text],
+        filters=[clean_text],
+    )
+    legal_address = TextAreaField(
+        lazy_gettext("Registered address"),
+        description=lazy_gettext("As on an envelope, one line per line."),
+        render_kw={"rows": 4},
+        validators=[Optional(), Length(max=300), plain_text],
+        filters=[clean_text],
+    )
+    company_number = StringField(
+        lazy_gettext("Company number"),
+        description=lazy_gettext("SIREN or SIRET in France, the Companies House number in the UK."),
+        validators=[Optional(), Length(max=60), plain_text],
+        filters=[clean_text],
+    )
+    vat_number = StringField(
+        lazy_gettext("VAT number"),
+        description=lazy_gettext("Required on invoices when you charge VAT."),
+        validators=[Optional(), Length(max=40), plain_text],
+        filters=[clean_text],
+    )
+    legal_mentions = StringField(
+        lazy_gettext("Other legal mentions"),
+        description=lazy_gettext(
+            "Optional, printed as written: legal form, share capital, register, e.g. "
+            "“SAS with a share capital of €10,000, RCS Paris 123 456 789”."
+        ),
+        validators=[Optional(), Length(max=200), plain_text],
+        filters=[clean_text],
+    )
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.locale.choices = locale_choices(self.locale.object_data)

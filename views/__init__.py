@@ -31,6 +31,7 @@ from views.health import bp as health_bp
 from views.lookups import IdConverter
 from views.marketplace.api import bp as api_bp
 from views.orders.checkout import bp as checkout_bp
+from views.orders.documents import bp as documents_bp
 from views.orders.orders import bp as orders_bp
 from views.orders.withdrawal import bp as withdrawal_bp
 from views.reminders.unsubscribe import bp as reminders_bp
@@ -52,6 +53,7 @@ BLUEPRINTS = (
     credit_bp,
     checkout_bp,
     orders_bp,
+    documents_bp,
     api_bp,
     reminders_bp,
     withdrawal_bp,

@@ -27,6 +27,8 @@ from views.settings import shop_settings
 
 def init_app(app):
     app.add_template_filter(money)
+    app.add_template_filter(signed_money)
+    app.add_template_filter(vat_rate)
     app.add_template_filter(paragraphs)
     app.add_template_filter(grouped)
     app.add_template_filter(local_time)
@@ -46,6 +48,18 @@ def money(minor_units, currency=None):
     currency = currency or settings.currency
     amount = Decimal(minor_units).scaleb(-get_currency_precision(currency))
     return format_currency(amount, currency, locale=active_locale())
+
+
+def signed_money(minor_units):
+    """An amount that may be negative (a discount line), with a real minus sign: "−€2.00"."""
+    if minor_units < 0:
+        return "\u2212" + money(-minor_units)
+    return money(minor_units)
+
+
+def vat_rate(basis_points):
+    """A VAT rate in basis points as the locale writes a percentage: 2000 -> "20%" ("20 %")."""
+    return format_percent_bp(basis_points) if basis_points is not None else ""
 
 
 def duration(delta):

@@ -10,6 +10,11 @@ from models.base import utcnow
 from models.base import write_transaction
 from models.funds.customer_accounts import account_for
 from models.funds.ledger import LedgerError
+from models.orders.invoice import Invoice
+from models.orders.order import ADDRESS_PARTS
+from models.orders.order import CANCELLED
+from models.orders.order import COMPLETED
+from models.orders.order import DISPATCHED
 from models.orders.order import Order
 from models.orders.order import PENDING_PAYMENT
 from models.refunds.forfeits import forfeit_bonus
@@ -148,7 +153,8 @@ def deletion_of(user):
 
 
 def delete_account(user, password, bonus_told=0, now=None):
-    """Erase personal data, keep an anonymous shell for financial records. False if the password is wrong.
+    """Erase personal data, keep an anonymous shell for financial records and the invoices as the
+    law asks (`erase_order_contacts`). False if the password is wrong.
 
     Refused (LedgerError, nothing changed) while `deletion_of` says it can't be deleted, or when
     the bonus it would give up is no longer the `bonus_told` the customer was shown. That bonus
@@ -186,4 +192,23 @@ def delete_account(user, password, bonus_told=0, now=None):
             deleted_at=now,
         ).where(User.id == user.id).execute()
         UserSession.delete().where(UserSession.user == user).execute()  # devices and addresses go too
+        erase_order_contacts(user)
     return True
+
+
+def erase_order_contacts(user):
+    """What the deleted customer's orders keep: what the law asks, nothing more.
+
+    An invoice keeps its own copy of the buyer's name and billing address for the 10 years the law
+    asks (models/orders/invoice.py): the orders behind one, and those never paid, lose theirs once
+    they are dispatched, completed or cancelled; an order paid before invoices had their own
+    numbers keeps its billing name and address, its invoice then. Phone numbers and delivery
+    addresses go from every closed order. Orders still to dispatch keep everything: the shop
+    still has to deliver them.
+    """
+    closed = (Order.user == user.id) & Order.status.in_((DISPATCHED, COMPLETED, CANCELLED))
+    delivery = {getattr(Order, f"shipping_{part}"): "" for part in ADDRESS_PARTS}
+    Order.update({**delivery, Order.billing_phone: ""}).where(closed).execute()
+    invoiced = Order.id.in_(Invoice.select(Invoice.order))
+    billing = {getattr(Order, f"billing_{part}"): "" for part in ADDRESS_PARTS}
+    Order.update(billing).where(closed & (invoiced | Order.paid_at.is_null())).execute()

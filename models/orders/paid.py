@@ -2,7 +2,7 @@
 
 Whoever took the money (checkout with funds, a card payment, a bank transfer the owner
 records) calls `mark_paid` inside its own write transaction. It captures the order's hold,
-records the event, pays the affiliate's reward and emails the customer the receipt ("payment
+records the event, issues the invoice with the year's next number (invoice.py), pays the affiliate's reward and emails the customer the receipt ("payment
 received", messages.py), all saved with the payment or not at all.
 """
 
@@ -13,6 +13,7 @@ from models.funds.ledger import SALES
 from models.funds.ledger import system_account
 from models.funds.ledger import transfer
 from models.orders.affiliate_rewards import reward_affiliate
+from models.orders.invoice import issue_invoice
 from models.orders.messages import send_receipt
 from models.orders.order import Order
 from models.orders.order import PAID
@@ -47,6 +48,7 @@ def mark_paid(order, actor, now, note, receipt=True):
             now=now,
         )
     record_event(order, PENDING_PAYMENT, PAID, actor, note, now)
+    issue_invoice(order, now)  # its number is taken with the payment or not at all
     reward_affiliate(Order.get_by_id(order.id), now)
     if receipt:
         send_receipt(order, now)

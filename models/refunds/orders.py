@@ -65,6 +65,7 @@ from models.orders.order import OrderPayment
 from models.orders.order import PAID
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import record_event
+from models.refunds.credit_notes import issue_credit_note
 from models.refunds.gifts import CANCELLED_AFTER_PAYMENT
 from models.refunds.gifts import REFUNDED_IN_FULL
 from models.refunds.gifts import take_back_reward
@@ -282,6 +283,8 @@ def _record_refund(order, amount, destination, note, actor, key, now):
             refund.journal_key, "order_refund", _legs(order, refund), memo=_memo(order), actor=actor, now=now
         )
         record_event(order, order.status, order.status, actor, _describe(refund), now)
+        if not to_card:  # made now; a card part waits for the provider (credit_notes.py)
+            issue_credit_note(refund, amount, now)
         if refundable(Order.get_by_id(order.id)) == 0:
             why = CANCELLED_AFTER_PAYMENT if order.status == CANCELLED else REFUNDED_IN_FULL
             take_back_reward(order, why, actor, now)
@@ -350,9 +353,15 @@ def ask_provider(refund, now=None):
         )
         return OrderRefund.get_by_id(refund.id)
     with write_transaction():
-        OrderRefund.update(
-            card_state=SUCCEEDED, provider_refund_id=str(provider_refund_id), updated_at=now
-        ).where((OrderRefund.id == refund.id) & (OrderRefund.card_state == PENDING)).execute()
+        settled = (
+            OrderRefund.update(
+                card_state=SUCCEEDED, provider_refund_id=str(provider_refund_id), updated_at=now
+            )
+            .where((OrderRefund.id == refund.id) & (OrderRefund.card_state == PENDING))
+            .execute()
+        )
+        if settled:
+            issue_credit_note(refund, refund.amount, now)
     return OrderRefund.get_by_id(refund.id)
 
 
@@ -377,6 +386,7 @@ def _card_refused(refund, reason, now):
         OrderRefund.update(card_state=FAILED, failure=reason[:500], updated_at=now).where(
             OrderRefund.id == fresh.id
         ).execute()
+        issue_credit_note(fresh, fresh.amount - fresh.to_card, now)  # what did go back, if anything
         record_event(
             fresh.order,
             fresh.order.status,

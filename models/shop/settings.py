@@ -89,6 +89,12 @@ class ShopSettings(BaseModel):
     # other EU countries stay under the EU distance-selling threshold (the shop's VAT applies).
     vat_mode = CharField(default="included")
     vat_distance_selling_under_threshold = BooleanField(default=False)
+    # The seller's legal identity on invoices and credit notes (migration 0039; "" = not given).
+    legal_name = TextField(default="")  # the registered name; the shop's name when ""
+    legal_address = TextField(default="")  # lines, as on an envelope
+    company_number = TextField(default="")  # SIREN or SIRET in France, Companies House number in the UK
+    vat_number = TextField(default="")
+    legal_mentions = TextField(default="")  # legal form, share capital, register (RCS), as one line
     updated_at = DateTimeField(default=utcnow)
     revision = IntegerField(default=1)
 

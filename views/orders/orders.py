@@ -31,6 +31,7 @@ from forms.orders import PayForm
 from forms.orders import PayFromAccountForm
 from forms.orders import SwitchToBankForm
 from models.base import utcnow
+from models.invoices.document import invoice_document
 from models.orders.account_payment import account_quote
 from models.orders.account_payment import can_pay_from_account
 from models.orders.account_payment import pay_from_account as pay_order_from_account
@@ -61,6 +62,7 @@ from models.orders.progress import PREPARING
 from models.orders.reorder import order_again as put_back_in_cart
 from models.orders.vat import order_vat_lines
 from models.orders.withdrawal_period import withdrawal_token
+from models.refunds.credit_notes import credit_notes_of
 from models.reminders.windows import next_dispatch_to_announce
 from models.withdrawals.statements import can_withdraw
 from payments import PaymentError
@@ -356,8 +358,19 @@ def order_again(order_id):
 @bp.get("/<id:order_id>/invoice")
 @login_required
 def invoice(order_id):
-    """A printable invoice (a pro forma one while the order is unpaid)."""
+    """A printable invoice: the order's invoice as issued (views/orders/documents.py draws it),
+    a pro forma one while the order is unpaid, the order itself for an order paid before invoices
+    had their own numbers (its number was the invoice number)."""
     order = _order_or_404(order_id)
+    document = invoice_document(order)
+    if document is not None:
+        return render(
+            "orders/document.html",
+            document=document,
+            order=order,
+            pdf_url=("documents.invoice_pdf", {"order_id": order.id}),
+            credit_notes=credit_notes_of(order),
+        )
     return render(
         "orders/invoice.html",
         order=order,

@@ -10,9 +10,12 @@ import pytest
 from models.orders.order import Order
 from models.orders.order import OrderEvent
 from models.orders.withdrawal_period import withdrawal_token
+from models.orders.invoice import invoice_of
+from models.refunds.credit_notes import CreditNote
 from models.refunds.orders import OrderRefund
 from models.shop.outbox import OutboxMessage
 from models.shop.settings import load_settings
+from models.shop.settings import ShopSettings
 from models.withdrawals.statements import REFUNDED
 from models.withdrawals.statements import Withdrawal
 from tests.conftest import csrf_token
@@ -134,6 +137,14 @@ def test_statement_summary_confirm_acknowledgement(client, order, url):
     assert "Withdrawal received" in shown and "1 × Tea 1" in shown
 
 
+def test_the_acknowledgement_gives_the_sellers_address_for_the_goods(client, url):
+    ShopSettings.update(legal_name="Thé & Co SAS", legal_address="12 rue des Lilas\n75011 Paris").execute()
+    _withdraw(client, url)
+    text = mails("order_withdrawal")[-1].text_body
+    assert "Please send the goods back within 14 days to:\nThé & Co SAS\n12 rue des Lilas\n75011 Paris" in text
+    assert "if you need the return address" not in text
+
+
 def test_no_item_ticked_is_refused_with_the_values_kept(client, url):
     data = {k: v for k, v in _statement_form(client, url).items() if not k.startswith("line-")}
     data["name"] = "C. Martin"
@@ -166,6 +177,9 @@ def test_the_owner_refunds_a_partial_withdrawal_from_approvals(client, order, ur
     assert refund.amount == 1000  # one of two at 10.00, no funds discount, no delivery
     assert Withdrawal.get_by_id(withdrawal.id).state == REFUNDED
     assert mails("order_refunded")
+    credit_note = CreditNote.get(CreditNote.order_refund_id == refund.id)  # with its credit note
+    assert credit_note.amount == 1000 and credit_note.invoice == invoice_of(order)
+    assert credit_note.invoice_number == invoice_of(order).number
     post_form(client, f"/admin/approvals/withdrawals/{withdrawal.id}/refund", page="/admin/approvals")
     assert OrderRefund.select().count() == 1
 

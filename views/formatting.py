@@ -27,6 +27,7 @@ from views.settings import shop_settings
 def init_app(app):
     app.add_template_filter(money)
     app.add_template_filter(paragraphs)
+    app.add_template_filter(document)
     app.add_template_filter(grouped)
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
@@ -154,3 +155,15 @@ def paragraphs(text):
         Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
         for block in blocks
     )
+
+
+def document(text):
+    """A legal page's text as HTML (models/shop/legal.py): paragraphs as `paragraphs`, and a block
+    whose first line starts with "## " opens with that line as a heading. Everything is escaped."""
+    pieces = []
+    for block in re.split(r"\n\s*\n", text or ""):
+        lines = block.strip().split("\n")
+        if lines[0].startswith("## "):
+            pieces.append(Markup("<h2>{}</h2>").format(lines.pop(0).removeprefix("## ").strip()))
+        pieces.append(paragraphs("\n".join(lines)))
+    return Markup("\n").join(piece for piece in pieces if piece)

@@ -355,6 +355,9 @@ class Order(BaseModel):
     delivery_estimate = CharField(default="")
     delivery_pickup = BooleanField(default=False)
     delivery_details = TextField(default="")  # a pickup's where and when, copied (migration 0031)
+    # The terms of sale accepted at checkout (models/shop/legal.py `terms_version`); "" for orders
+    # placed elsewhere (marketplace) or before migration 0041.
+    terms_version = CharField(default="")
 
     class Meta:
         table_name = "order"

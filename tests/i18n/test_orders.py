@@ -70,7 +70,7 @@ def checkout_form(html):
     fields["billing_address"] = fields["shipping_address"] = re.search(
         r'<option[^>]*value="(\d+)"', html
     ).group(1)
-    return {**fields, "method": "card", "place": "1"}
+    return {**fields, "method": "card", "place": "1", "accept_terms": "y"}
 
 
 def test_a_french_page_places_a_french_order_whose_emails_stay_french(app, french_buyer, customer, owner):

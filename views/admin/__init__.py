@@ -56,6 +56,7 @@ from views.admin import customers
 from views.admin import delivery
 from views.admin import funds
 from views.admin import groups
+from views.admin import legal
 from views.admin import marketplace
 from views.admin import orders
 from views.admin import reminders
@@ -110,6 +111,7 @@ AREAS = (
     marketplace,
     reminders,
     reports,
+    legal,
 )
 for area in AREAS:
     bp.register_blueprint(area.bp)

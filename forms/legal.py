@@ -27,7 +27,7 @@ class LegalPageForm(FlaskForm):
         lazy_gettext("Text"),
         validators=[
             DataRequired(lazy_gettext("Write the page's text.")),
-            Length(max=PAGE_MAX),
+            Length(max=PAGE_MAX, message=lazy_gettext("Keep it under 60,000 characters.")),
             plain_text,
             filled_in,
         ],

@@ -21,6 +21,7 @@ import datetime
 import re
 from contextlib import nullcontext
 
+import phonenumbers
 from flask_babel import lazy_gettext
 from peewee import CharField
 from peewee import DateTimeField
@@ -72,7 +73,7 @@ def _row(key):
 def _values(settings):
     """What the default texts are filled with: the shop's settings, and a visible "[to fill in]"
     for what only the owner knows."""
-    phone = settings.contact_phone.strip()
+    phone = _international(settings.contact_phone.strip())
     return {
         "shop_name": settings.shop_name,
         "identity": seller_identity(settings),
@@ -85,6 +86,15 @@ def _values(settings):
         "host": FILL_IN % {"what": lazy_gettext("the host's name, postal address and phone number")},
         "mediator": FILL_IN % {"what": lazy_gettext("the mediator's name, postal address and website")},
     }
+
+
+def _international(phone):
+    """A stored phone number as anyone, anywhere, dials it: "+44 20 7123 4567"."""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def seller_identity(settings):

@@ -306,14 +306,3 @@ DEFAULTS = {
     "privacy": PRIVACY,
     "withdrawal-form": WITHDRAWAL_FORM,
 }
-
-# The guarantee information in the order's confirmation email (the terms follow it in full).
-GUARANTEE_SUMMARY = lazy_gettext(
-    "Your legal guarantees: for two years from delivery, the legal guarantee of conformity "
-    "(articles L217-3 and following of the Code de la consommation) entitles you to have goods that "
-    "are not in conformity repaired or replaced free of charge, or else to a price reduction or a "
-    "refund; and for two years from discovering a hidden defect, the guarantee against hidden "
-    "defects (articles 1641 to 1649 of the Code civil) entitles you to a price reduction or a "
-    "refund. You may withdraw from your order within 14 days of receiving it. The details are in "
-    "our terms of sale below."
-)

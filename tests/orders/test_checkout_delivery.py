@@ -353,7 +353,11 @@ def test_a_choice_changed_without_recalculating_shows_the_new_total_first(ready,
         "/checkout", data={**data, "delivery": str(express.id), "method": "bank", "place": "1"}
     )
     html = unescape(response.get_data(as_text=True))
-    assert response.status_code == 422 and "changes the total" in html and "<dt>Total</dt><dd>€34.90</dd>" in html
+    assert (
+        response.status_code == 422
+        and "changes the total" in html
+        and "<dt>Total</dt><dd>€34.90</dd>" in html
+    )
     assert Order.select().count() == 0
 
 

@@ -12,8 +12,8 @@ Markup: paragraphs separated by blank lines, a line starting "## " is a heading;
 read (pages escape everything: no HTML from the owner).
 
 The terms' version (`terms_version`) is what an order records when its customer accepts them at
-checkout: "default-<date of the default texts>" until the owner saves the terms, then
-"r<revision>-<instant saved, UTC>". Every save is audited with the text before and after, so the
+checkout: "<revision>, <when>": "0, <date of our default texts>" until the owner saves the terms,
+then "1, 2026-12-08T10:15:00Z" (the instant saved, UTC) and so on. Every save is audited with the text before and after, so the
 audit list keeps the wording of each version.
 """
 
@@ -150,11 +150,11 @@ def last_updated(key):
 
 
 def terms_version():
-    """The version of the terms of sale customers accept now (module doc)."""
+    """The version of the terms of sale customers accept now: "<revision>, <when>" (module doc)."""
     row = _row(TERMS)
     if row is None or not row.revision:
-        return f"default-{DEFAULTS_DATE}"
-    return f"r{row.revision}-{row.updated_at:%Y-%m-%dT%H:%M:%SZ}"
+        return f"0, {DEFAULTS_DATE}"
+    return f"{row.revision}, {row.updated_at:%Y-%m-%dT%H:%M:%SZ}"
 
 
 def unfilled(text):

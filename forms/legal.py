@@ -18,7 +18,10 @@ def filled_in(form, field):
     """A page is published as saved: nothing of our "[to fill in: …]" may be left in it."""
     if unfilled(field.data):
         raise ValidationError(
-            lazy_gettext("Replace each “[to fill in: …]” with your details, or take it out, before saving.")
+            lazy_gettext(
+                "%(label)s: replace each “[to fill in: …]” with your details, or take it out, before saving.",
+                label=field.label.text,
+            )
         )
 
 

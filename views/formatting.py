@@ -21,6 +21,7 @@ from markupsafe import Markup
 from forms.fields import national_phone
 from models.shop.language import active_locale
 from models.shop.language import country_name as settings_country_name
+from models.shop.legal import blocks
 from views.settings import shop_settings
 
 
@@ -158,12 +159,9 @@ def paragraphs(text):
 
 
 def document(text):
-    """A legal page's text as HTML (models/shop/legal.py): paragraphs as `paragraphs`, and a block
-    whose first line starts with "## " opens with that line as a heading. Everything is escaped."""
-    pieces = []
-    for block in re.split(r"\n\s*\n", text or ""):
-        lines = block.strip().split("\n")
-        if lines[0].startswith("## "):
-            pieces.append(Markup("<h2>{}</h2>").format(lines.pop(0).removeprefix("## ").strip()))
-        pieces.append(paragraphs("\n".join(lines)))
-    return Markup("\n").join(piece for piece in pieces if piece)
+    """A legal page's text as HTML (models/shop/legal.py `blocks`): its headings as <h2>, the rest
+    as `paragraphs`. Everything is escaped."""
+    return Markup("\n").join(
+        Markup("<h2>{}</h2>").format(part) if kind == "heading" else paragraphs(part)
+        for kind, part in blocks(text)
+    )

@@ -58,8 +58,8 @@ from models.orders.order import SHOP_CHANNEL
 from models.orders.pay_link import pay_link
 from models.shop.language import shop_language
 from models.shop.language import supported
+from models.shop.legal import blocks
 from models.shop.legal import page_text
-from models.shop.legal import plain_text
 from models.shop.legal import TERMS
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
@@ -97,7 +97,7 @@ def accepted_terms(order, user):
     the terms as they read now, which is the version the customer accepted at checkout a moment
     ago (Order.terms_version names it). The owner's words: shown as written (ShopWords)."""
     language = supported(order.language) or supported(user.language) or shop_language()
-    return ShopWords(plain_text(page_text(TERMS, language)))
+    return [(kind, ShopWords(text)) for kind, text in blocks(page_text(TERMS, language))]
 
 
 def order_lines(order):

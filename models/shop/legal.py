@@ -240,6 +240,14 @@ def form_texts(key):
     return {language: texts.get(language, "") for language in LANGUAGES}
 
 
-def plain_text(text):
-    """A page as plain text (an email): its headings without the "## "."""
-    return "\n".join(line.removeprefix(HEADING) for line in text.split("\n"))
+def blocks(text):
+    """A page's text as [(kind, text)]: ("heading", …) for a "## " line, ("paragraph", …) for the
+    rest, in order (an email shows them)."""
+    found = []
+    for block in re.split(r"\n\s*\n", text or ""):
+        lines = block.strip().split("\n")
+        if lines[0].startswith(HEADING):
+            found.append(("heading", lines.pop(0).removeprefix(HEADING).strip()))
+        if any(line.strip() for line in lines):
+            found.append(("paragraph", "\n".join(lines)))
+    return found

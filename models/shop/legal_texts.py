@@ -58,15 +58,15 @@ TERMS = [
     H(lazy_gettext("1. Scope")),
     P(
         lazy_gettext(
-            'These terms of sale apply to every order placed on this site with %(shop_name)s ("we"), '
+            "These terms of sale apply to every order placed on this site with %(shop_name)s (“we”), "
             "whose details are in our legal notice. You can reach us at %(email)s%(phone_line)s."
         )
     ),
     H(lazy_gettext("2. Your order")),
     P(
         lazy_gettext(
-            'You place an order by accepting these terms and pressing the button "Order with '
-            'obligation to pay". We confirm it by email; the confirmation includes these terms and '
+            "You place an order by accepting these terms and pressing the button “Order with "
+            "obligation to pay”. We confirm it by email; the confirmation includes these terms and "
             "the information on the legal guarantees. Your orders stay listed in My Account."
         )
     ),

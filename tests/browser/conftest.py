@@ -7,6 +7,7 @@ or a server that does not start is an error.
 """
 
 import os
+import re
 import select
 import subprocess
 import sys
@@ -174,16 +175,19 @@ def assert_no_horizontal_scroll(page):
     )
 
 
+TERMS_BOX = re.compile(r"^I have read and accept the terms of sale")
+
+
 def accept_terms(page):
     """Tick "I have read and accept the terms of sale" at checkout (issue 24). With JavaScript the
     tick recalculates the form through htmx: wait for the new form before going on."""
     javascript = page.evaluate("() => typeof htmx !== 'undefined'")
     if javascript:
         page.locator("#checkout-form").evaluate("form => { form.dataset.beforeTerms = '1' }")
-    page.get_by_role("checkbox", name="I have read and accept the terms of sale.").check()
+    page.get_by_role("checkbox", name=TERMS_BOX).check()
     if javascript:
         expect(page.locator("#checkout-form[data-before-terms]")).to_have_count(0)
-    expect(page.get_by_role("checkbox", name="I have read and accept the terms of sale.")).to_be_checked()
+    expect(page.get_by_role("checkbox", name=TERMS_BOX)).to_be_checked()
 
 
 def order_button(page):

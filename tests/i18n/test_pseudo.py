@@ -39,7 +39,7 @@ UNTRANSLATED |= {word for name in LANGUAGES.values() for word in WORD.findall(na
 # Not read as prose: scripts and styles, and code (column names, headers, URLs the owner copies).
 HIDDEN = ("script", "style", "code")
 SHOWN_ATTRIBUTES = ("title", "alt", "placeholder", "aria-label", "aria-description")
-START = {"visitor": ["/", "/sign-in", "/register", "/no-such-page"], "customer": ["/account/"], "staff": ["/admin/"],
+START = {"visitor": ["/", "/sign-in", "/register", "/no-such-page", "/legal/terms"], "customer": ["/account/"], "staff": ["/admin/"],
          "owner": ["/admin/", "/account/"]}  # fmt: skip
 ROLES = {"visitor": None, "customer": "dan@demo.shop", "staff": "staff@demo.shop", "owner": "owner@demo.shop"}
 SAME_KIND_MAX = 2

@@ -133,7 +133,7 @@ def test_a_page_with_something_left_to_fill_in_is_not_saved(app, owner_client):
     response = post_form(owner_client, "/admin/legal/notice", {"body": unfilled, "body__fr": ""})
     html = text_of(response)
     assert response.status_code == 422 and "There is a problem" in html
-    assert "Replace each “[to fill in: …]”" in html and "Director of publication" in html  # kept
+    assert "Text: replace each “[to fill in: …]”" in html and "Director of publication" in html  # kept
     listing = text_of(owner_client.get("/admin/legal/"))
     assert listing.count("default text, check it") == 2 * len(PAGES) and "[to fill in]" in listing
     with app.app_context():
@@ -212,7 +212,10 @@ def test_the_first_email_carries_the_guarantees_and_the_terms_accepted(app, make
     for body in (message.text_body, message.html_body):
         assert "legal guarantee of conformity" in body and "articles 1641 to 1649" in body
         assert "Everything we sell is tea." in body and "Médiateur Thé, 1 rue du Port, Paris." in body
-    assert f"(version {order.terms_version}):" in message.text_body
+    assert (
+        f"(version {order.terms_version}):" in message.text_body
+        and "Your legal guarantees" in message.text_body
+    )
     assert "\nOur terms\n" in message.text_body  # the heading without its markup
 
 

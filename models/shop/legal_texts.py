@@ -115,9 +115,9 @@ TERMS = [
     ),
     P(
         lazy_gettext(
-            "To withdraw, tell us clearly before the 14 days are over: from your order's page in My "
-            "Account, with the model withdrawal form linked at the foot of every page, or by writing "
-            "to %(email)s."
+            "To withdraw, tell us clearly before the 14 days are over: with the link “Withdraw from "
+            "contract here” at the foot of every page or on your order's page in My Account, with "
+            "the model withdrawal form, or by writing to %(email)s."
         )
     ),
     P(
@@ -279,7 +279,8 @@ PRIVACY = [
 WITHDRAWAL_FORM = [
     P(
         lazy_gettext(
-            "You can withdraw from an order from its page in My Account. You may also fill in and "
+            "The quickest way to withdraw from an order is the link “Withdraw from contract here” at "
+            "the foot of every page, or your order's page in My Account. You may also fill in and "
             "send us this form, or any other clear statement, by email to %(email)s or by post."
         )
     ),

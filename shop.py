@@ -21,6 +21,7 @@ from jobs import reminders
 from jobs import scheduler
 from models.base import bind_database
 from models.base import is_postgres_url
+from models.base import PostgresLimits
 from models.reactions import connect as connect_reactions
 from models.shop.mail import base_url_problem
 from models.signing import key_list
@@ -45,7 +46,9 @@ def create_app(test_config=None):
         raise RuntimeError("The payment settings are not usable: " + " ".join(problems))
     if problem := base_url_problem(app.config["SHOP_BASE_URL"]):
         raise RuntimeError(problem)
-    bind_database(app.config["DATABASE_URL"], app.config["DATABASE_BUSY_TIMEOUT"])
+    bind_database(
+        app.config["DATABASE_URL"], app.config["DATABASE_BUSY_TIMEOUT"], postgres_limits(app.config)
+    )
     connect_reactions()
     if app.config.get("PASSWORD_HASH_COST"):
         passwords.configure(**app.config["PASSWORD_HASH_COST"])
@@ -57,6 +60,15 @@ def create_app(test_config=None):
 
     register_commands(app)
     return app
+
+
+def postgres_limits(config):
+    return PostgresLimits(
+        pool_size=config["DATABASE_POOL_SIZE"],
+        pool_wait=config["DATABASE_POOL_WAIT"],
+        statement_timeout=config["DATABASE_STATEMENT_TIMEOUT"],
+        lock_timeout=config["DATABASE_LOCK_TIMEOUT"],
+    )
 
 
 def configure_secret_keys(app):
@@ -108,6 +120,11 @@ def default_config(instance_path):
         "SECRET_KEY_FALLBACKS": key_list(env.get("SECRET_KEY_FALLBACKS", "")),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{os.path.join(instance_path, 'shop.sqlite3')}",
         "DATABASE_BUSY_TIMEOUT": float(env.get("DATABASE_BUSY_TIMEOUT", "10")),
+        # PostgreSQL only (models.base.PostgresLimits; README, Several web hosts).
+        "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE", "4")),
+        "DATABASE_POOL_WAIT": float(env.get("DATABASE_POOL_WAIT", "2")),
+        "DATABASE_STATEMENT_TIMEOUT": float(env.get("DATABASE_STATEMENT_TIMEOUT", "30")),
+        "DATABASE_LOCK_TIMEOUT": float(env.get("DATABASE_LOCK_TIMEOUT", "10")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "PREFERRED_URL_SCHEME": "https" if base_url.startswith("https://") else "http",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
@@ -137,6 +154,12 @@ def default_config(instance_path):
         "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "20")),
         "MAIL_FROM": env.get("MAIL_FROM", ""),
         "JOBS_LOCK_PATH": env.get("JOBS_LOCK_PATH") or os.path.join(instance_path, "jobs.lock"),
+        # PostgreSQL: the scheduler's lock connection, straight to the server (never through
+        # PgBouncer in transaction mode); empty: DATABASE_URL (jobs/leadership.py).
+        "JOBS_DATABASE_URL": env.get("JOBS_DATABASE_URL", ""),
+        "JOBS_TICK_SECONDS": float(env.get("JOBS_TICK_SECONDS", "60")),
+        "JOBS_LEADER_CHECK_SECONDS": float(env.get("JOBS_LEADER_CHECK_SECONDS", "5")),
+        "JOBS_STANDBY_RETRY_SECONDS": float(env.get("JOBS_STANDBY_RETRY_SECONDS", "5")),
         # The nightly backup (jobs/backup.py); an empty BACKUP_DIR turns it off.
         "BACKUP_DIR": env.get("BACKUP_DIR", os.path.join(instance_path, "backups")),
         "BACKUP_KEEP": int(env.get("BACKUP_KEEP", "14")),

@@ -23,6 +23,15 @@ signs every customer in (timed apart: password hashing is slow on purpose), then
 --through-nginx puts nginx with deploy/nginx-shop.conf (TLS, a throwaway certificate, on
 loopback ports) in front, as in production; the app's own time then excludes nginx.
 
+    .venv/bin/python -m bench.load_bench --postgres URL [--hosts 2] [--customers 16] [--seconds 15]
+
+--postgres runs the shop on a database it creates on that server (URL of its maintenance database,
+e.g. what scripts/with-test-postgres.sh exports as SHOP_TEST_POSTGRES_URL) and measures instead:
+the pool's gain (My Account, closed loop, DATABASE_POOL_SIZE=4 against 0), one host against
+--hosts web hosts (each gunicorn with its own instance folder) behind an nginx load balancer
+(the mix without pauses: requests/s, p95 and how the requests were shared between the hosts),
+and a host killed in the middle of a run (what the customers saw while nginx moved to the other).
+
 The client runs on the same 2 cores as the server, so every figure includes its
 cost; read them as proportions. Everything stays on 127.0.0.1; the run is bounded
 by --seconds per phase and stops by itself.
@@ -183,9 +192,9 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def build_shop(folder, customers):
+def build_shop(folder, customers, database_url=None):
     """A migrated shop with the demo catalogue (deep stock) and `customers` with funds and an address."""
-    environment = shop_environment(folder)
+    environment = shop_environment(folder, database_url)
     os.environ.update(environment)
     from models.accounts.addresses import add_address
     from models.accounts.administration import create_user
@@ -227,10 +236,10 @@ def build_shop(folder, customers):
     return emails, slugs
 
 
-def shop_environment(folder):
+def shop_environment(folder, database_url=None):
     return {
         "SHOP_INSTANCE_PATH": str(folder / "instance"),
-        "DATABASE_URL": f"sqlite:///{folder / 'shop.sqlite3'}",
+        "DATABASE_URL": database_url or f"sqlite:///{folder / 'shop.sqlite3'}",
         "SECRET_KEY": "load-bench",
         "SHOP_BASE_URL": "http://127.0.0.1",
         "SMTP_HOST": "",
@@ -238,8 +247,12 @@ def shop_environment(folder):
     }
 
 
-def start_gunicorn(folder, port, behind_nginx=False):
-    environment = {**os.environ, **shop_environment(folder), "SHOP_BIND": f"127.0.0.1:{port}"}
+def start_gunicorn(folder, port, behind_nginx=False, database_url=None, **settings):
+    """gunicorn for the shop in `folder` (its instance folder and log there); `settings` are more
+    environment variables (DATABASE_POOL_SIZE=…)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, **shop_environment(folder, database_url), "SHOP_BIND": f"127.0.0.1:{port}"}
+    environment.update({name: str(value) for name, value in settings.items()})
     if behind_nginx:  # as /etc/shop.env has it in production
         environment.update(TRUSTED_PROXIES="1", SHOP_BASE_URL="https://127.0.0.1")
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -383,18 +396,16 @@ def closed_loop(port, browser_cookies, path, seconds, concurrency):
     return len(times) / (time.monotonic() - started), percentile(times, 95), recorder.problems
 
 
-def outcome(folder):
+def outcome():
     """Orders paid and top-ups credited in the bench shop, and its ledger check."""
-    import sqlite3
-
-    connection = sqlite3.connect(f"file:{folder / 'shop.sqlite3'}?mode=ro", uri=True)
-    orders = connection.execute('SELECT COUNT(*) FROM "order" WHERE paid_at IS NOT NULL').fetchone()[0]
-    top_ups = connection.execute("SELECT COUNT(*) FROM top_up WHERE state = 'succeeded'").fetchone()[0]
-    connection.close()
-    from models.base import connection as open_connection
+    from models.base import connection
     from models.funds.ledger import check_ledger
+    from models.funds.top_ups import TopUp
+    from models.orders.order import Order
 
-    with open_connection():
+    with connection():
+        orders = Order.select().where(Order.paid_at.is_null(False)).count()
+        top_ups = TopUp.select().where(TopUp.state == "succeeded").count()
         problems = check_ledger()
     return f"{orders} orders paid, {top_ups} top-ups credited; ledger check {'passed' if not problems else problems[:3]}"
 
@@ -416,6 +427,144 @@ def summary(times):
     return f"p50 {statistics.median(times):6.1f} ms  p95 {percentile(times, 95):6.1f}  p99 {percentile(times, 99):6.1f}"
 
 
+# Several web hosts on one PostgreSQL -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def bench_database(server_url):
+    """A new database on the PostgreSQL server at `server_url`, dropped afterwards."""
+    from models.base import make_database
+
+    admin = make_database(server_url)
+    name = f"load_bench_{os.getpid()}"
+    with admin.connection_context():
+        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlsplit(server_url)._replace(path=f"/{name}").geturl()
+    finally:
+        from models.base import db
+
+        if not db.is_closed():
+            db.close()
+        with admin.connection_context():
+            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def load_balancer(folder, port, upstream_ports):
+    """nginx spreading requests round-robin over the hosts, as a load balancer in front of them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;\n" for p in upstream_ports)
+    config = folder / "nginx.conf"
+    config.write_text(
+        f"pid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'};\nworker_processes 1;\n"
+        f"daemon off;\nevents {{}}\nhttp {{\n  access_log off;\n  upstream hosts {{\n{servers}  }}\n"
+        f"  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://hosts;\n"
+        "      proxy_set_header Host $http_host;\n"
+        "      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+        "      proxy_set_header X-Forwarded-Proto $scheme;\n      proxy_set_header X-Forwarded-Host $http_host;\n"
+        "    }\n  }\n}\n"
+    )
+    process = subprocess.Popen([nginx_site.NGINX, "-p", str(folder), "-c", str(config)])
+    if not nginx_site.listening(port, process):
+        process.kill()
+        raise SystemExit(f"nginx did not start; see {folder / 'error.log'}")
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@contextlib.contextmanager
+def hosts_running(folder, database_url, count, **settings):
+    """`count` gunicorn hosts, each with its own instance folder; yields [(port, process, log)]."""
+    hosts = []
+    try:
+        for number in range(count):
+            host_folder, port = folder / f"host-{number + 1}", free_port()
+            process = start_gunicorn(host_folder, port, database_url=database_url, **settings)
+            hosts.append((port, process, host_folder / "gunicorn.log"))
+        yield hosts
+    finally:
+        for _, process, _ in hosts:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(30)
+
+
+def requests_logged(log):
+    return len(server_times(log, 0)) if log.exists() else 0
+
+
+def mix_at_levels(port, emails, slugs, levels, seconds):
+    rows = []
+    for level in levels:
+        run, elapsed, _ = run_customers(port, emails, slugs, seconds, False, level)
+        times = run.all_times()
+        rows.append((level, len(times) / elapsed, percentile(times, 95), len(run.problems)))
+    return rows
+
+
+def print_levels(rows):
+    for level, rate, p95, errors in rows:
+        print(f"   {level:>3} at once: {rate:6.1f} requests/s, p95 {p95:6.1f} ms, errors {errors}")
+
+
+def my_account_rate(port, email, seconds):
+    browser = Browser(port, Recorder())
+    sign_in(browser, email)
+    return closed_loop(port, browser.cookies, "/account/", seconds, 4)
+
+
+def several_hosts(args, folder):
+    levels = [int(n) for n in args.levels.split(",")]
+    with bench_database(args.postgres) as database_url:
+        print(f"building a shop with {args.customers} customers on PostgreSQL…", flush=True)
+        emails, slugs = build_shop(folder, max(args.customers, *levels), database_url)
+        seconds = min(args.seconds, 15)
+
+        print("\n1. the pool (one host, My Account, closed loop, 4 at once):")
+        for pool in (0, 4):
+            with hosts_running(folder, database_url, 1, DATABASE_POOL_SIZE=pool) as [(port, _, _)]:
+                rate, p95, problems = my_account_rate(port, emails[0], seconds)
+            label = "a connection per request" if pool == 0 else f"pool of {pool}"
+            print(f"   {label:<25} {rate:6.1f} requests/s, p95 {p95:6.1f} ms, errors {len(problems)}")
+
+        print("\n2. one host, the mix without pauses:")
+        with hosts_running(folder / "one", database_url, 1) as [(port, _, _)]:
+            print_levels(mix_at_levels(port, emails, slugs, levels, seconds))
+
+        print(f"\n3. {args.hosts} hosts behind an nginx load balancer, the same mix:")
+        balancer = free_port()
+        with hosts_running(folder / "many", database_url, args.hosts, TRUSTED_PROXIES=1) as hosts:
+            with load_balancer(folder / "balancer", balancer, [port for port, _, _ in hosts]):
+                before = [requests_logged(log) for _, _, log in hosts]
+                print_levels(mix_at_levels(balancer, emails, slugs, levels, seconds))
+                served = [
+                    requests_logged(log) - start for (_, _, log), start in zip(hosts, before, strict=True)
+                ]
+                shares = ", ".join(
+                    f"host {n + 1} {100 * c / max(1, sum(served)):.0f} %" for n, c in enumerate(served)
+                )
+                print(f"   requests served: {sum(served)} ({shares})")
+
+                print(
+                    f"\n4. host 1 killed (SIGKILL) {seconds / 3:.0f} s into a {seconds:.0f} s run, 4 customers:"
+                )
+                killer = threading.Timer(seconds / 3, hosts[0][1].kill)
+                killer.start()
+                run, elapsed, _ = run_customers(balancer, emails, slugs, seconds, False, 4)
+                killer.join()
+                times = run.all_times()
+                print(
+                    f"   {len(times) / elapsed:6.1f} requests/s, p95 {percentile(times, 95):6.1f} ms, "
+                    f"errors {len(run.problems)}" + (f", e.g. {run.problems[:3]}" if run.problems else "")
+                )
+        print(f"\nwhat the customers did: {outcome()}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=50)
@@ -424,8 +573,21 @@ def main(argv=None):
     parser.add_argument(
         "--through-nginx", action="store_true", help="customers reach gunicorn through nginx over HTTPS"
     )
+    parser.add_argument(
+        "--postgres", metavar="URL", help="a PostgreSQL server (its maintenance database's URL)"
+    )
+    parser.add_argument(
+        "--hosts", type=int, default=2, help="with --postgres: web hosts behind the load balancer"
+    )
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="load-bench-"))
+    if args.postgres:
+        try:
+            several_hosts(args, folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+        return 0
     port = upstream = free_port()
     print(f"building a shop with {args.customers} customers in {folder}…", flush=True)
     emails, slugs = build_shop(folder, max(args.customers, max(int(n) for n in args.levels.split(","))))
@@ -502,7 +664,7 @@ def main(argv=None):
         print(
             f"\n4. worker memory after the runs: {', '.join(f'{s:.0f}' for s in sizes)} MB (goal under 80 MB each)"
         )
-        print(f"\nwhat the customers did: {outcome(folder)}")
+        print(f"\nwhat the customers did: {outcome()}")
     finally:
         nginx.close()
         server.send_signal(signal.SIGTERM)

@@ -31,6 +31,7 @@ from models.storefront.catalog import SLUG_MAX
 from models.storefront.catalog import STOCK_MAX
 from models.storefront.delivery import DETAILS_MAX
 from models.storefront.delivery import ESTIMATE_MAX
+from models.storefront.delivery import MAX_DAYS
 from models.storefront.delivery import NAME_MAX as DELIVERY_NAME_MAX
 from models.storefront.pictures import valid_key
 
@@ -163,6 +164,15 @@ class ProductForm(FlaskForm):
         },
     )
     active = BooleanField(lazy_gettext("Show in the shop"), default=True)
+    withdrawal_exclusion = SelectField(
+        lazy_gettext("Right of withdrawal (14 days)"),
+        choices=[
+            SelectChoice("", lazy_gettext("Applies")),
+            SelectChoice("made_to_order", lazy_gettext("Excluded: made to the customer's specifications")),
+            SelectChoice("perishable", lazy_gettext("Excluded: perishable")),
+        ],
+        default="",
+    )
     image = FileField(
         lazy_gettext("Picture file"),
         description=lazy_gettext("A JPEG, PNG or WebP of up to 2 MB. Square or 4:3 pictures look best."),
@@ -219,6 +229,16 @@ class DeliveryMethodForm(FlaskForm):
             plain_text,
         ],
         filters=[clean_text],
+    )
+    max_days = WholeNumberField(
+        lazy_gettext("Longest delivery time in days"),
+        validators=[Optional()],
+        minimum=1,
+        maximum=MAX_DAYS,
+        description=lazy_gettext(
+            "Calendar days from dispatch: the 14 days to withdraw start then for orders you "
+            "don't mark delivered. Empty counts as 30."
+        ),
     )
     pickup = BooleanField(lazy_gettext("Customers collect their order at the shop (no delivery address)"))
     details = TextAreaField(

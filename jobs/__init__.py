@@ -3,5 +3,6 @@
 
 Every job function takes `now` (timezone-aware) so tests can pass times in. tick.py lists the
 minute tick's work; scheduler.py runs the tick, mail delivery (mail.py) and the nightly backup;
-lock.py keeps it to one scheduler per shop.
+leadership.py keeps it to one scheduler per shop (the lock file of lock.py on SQLite, an advisory
+lock on PostgreSQL, where the other hosts' schedulers stand by).
 """

@@ -15,7 +15,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from jobs.lock import scheduler_stopped
+from jobs.leadership import scheduler_stopped
 from models.base import is_sqlite
 from models.base import make_database
 from models.operations.backup import backup_name_format
@@ -25,15 +25,20 @@ from models.operations.backup import make_backup
 from models.operations.backup import prune_backups
 from models.operations.backup import restore_backup
 from models.operations.backup import restore_pg_dump
+from models.operations.daily_jobs import run_once_for_day
 from models.shop.settings import load_settings
 
 BACKUP_HOUR = 2  # shop time: quiet, and before the 03:00 ledger check
+# A night's backup whose scheduler died mid-way is made again after this long (a large shop's
+# pg_dump may take a while; a second dated file does no harm and is pruned with the others).
+BACKUP_RETAKE_AFTER = datetime.timedelta(hours=1)
 log = logging.getLogger("shop.jobs")
 
 
 def nightly_backup(now):
     """Run by the scheduler as a job of its own (a copy can take a while; the minute tick
-    must not wait for it)."""
+    must not wait for it). Once per shop day whichever host leads (job_run); the backup files
+    are on the host that made them."""
     folder, keep = current_app.config["BACKUP_DIR"], current_app.config["BACKUP_KEEP"]
     if not folder or keep <= 0:
         return None  # turned off
@@ -44,6 +49,12 @@ def nightly_backup(now):
     newest = newest_backup_time(folder)
     if newest is not None and newest >= todays_slot:
         return None
+    return run_once_for_day(
+        "nightly_backup", local.date(), now, BACKUP_RETAKE_AFTER, lambda: backup_into(folder, keep, now)
+    )
+
+
+def backup_into(folder, keep, now):
     Path(folder).mkdir(parents=True, exist_ok=True)  # a folder, so each backup gets a dated name
     backup = make_backup(folder, now)
     removed = prune_backups(folder, keep)

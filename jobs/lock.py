@@ -1,12 +1,8 @@
-"""The scheduler's lock: one file lock in the instance folder, held by `flask jobs` for its whole
-life. Commands that must not run beside the jobs (restore, copy-to-postgres) take it too."""
+"""The scheduler's lock on SQLite: one file lock in the instance folder, held by `flask jobs` for
+its whole life (jobs/leadership.py; on PostgreSQL an advisory lock stands in for it)."""
 
-import contextlib
 import fcntl
 import os
-
-import click
-from flask import current_app
 
 
 class AlreadyRunning(Exception):
@@ -26,18 +22,3 @@ def acquire_lock(path):
     handle.write(str(os.getpid()))
     handle.flush()
     return handle
-
-
-@contextlib.contextmanager
-def scheduler_stopped():
-    """Hold the scheduler's lock (refused while `flask jobs` runs), so no job writes meanwhile."""
-    try:
-        lock = acquire_lock(current_app.config["JOBS_LOCK_PATH"])
-    except AlreadyRunning:
-        raise click.ClickException(
-            "The scheduler is running (flask jobs): stop the shop's services first."
-        ) from None
-    try:
-        yield
-    finally:
-        lock.close()

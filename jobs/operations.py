@@ -3,21 +3,26 @@
 import click
 from flask.cli import with_appcontext
 
-from jobs.lock import scheduler_stopped
+from jobs.leadership import scheduler_stopped
 from models.base import connection
 from models.operations.copy_database import copy_to_postgres
 from models.operations.copy_database import CopyError
 from models.operations.demo import load_demo_data
 from models.operations.migrate import apply_migrations
+from models.operations.migrate import MigrationLockTimeout
 from models.users.user import User
 
 
 @click.command("migrate")
 @with_appcontext
 def migrate_command():
-    """Apply pending schema migrations; the first time, also save the shop's settings from the environment."""
+    """Apply pending schema migrations; the first time, also save the shop's settings from the environment.
+    On PostgreSQL, hosts migrating at once take turns (the later ones find nothing to do)."""
     with connection():
-        applied = apply_migrations()
+        try:
+            applied = apply_migrations()
+        except MigrationLockTimeout as error:
+            raise click.ClickException(str(error)) from None
     click.echo("\n".join(f"applied {name}" for name in applied) or "schema is up to date")
 
 

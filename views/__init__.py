@@ -10,6 +10,7 @@ from models.groups.applications import pending_count
 from models.groups.group import group_of
 from models.refunds.requests import pending_refund_request_count
 from models.shop.legal import PAGES as LEGAL_PAGES
+from models.withdrawals.refunds import pending_withdrawal_count
 from payments import mode as payment_mode
 from payments.sandbox import bp as sandbox_bp
 from payments.stripe import bp as stripe_bp
@@ -33,6 +34,7 @@ from views.lookups import IdConverter
 from views.marketplace.api import bp as api_bp
 from views.orders.checkout import bp as checkout_bp
 from views.orders.orders import bp as orders_bp
+from views.orders.withdrawal import bp as withdrawal_bp
 from views.reminders.unsubscribe import bp as reminders_bp
 from views.settings import shop_settings
 from views.storefront.storefront import bp as storefront_bp
@@ -55,6 +57,7 @@ BLUEPRINTS = (
     api_bp,
     reminders_bp,
     legal_bp,
+    withdrawal_bp,
 )
 
 
@@ -98,7 +101,11 @@ def close_database(exc=None):
 def awaiting_approval():
     """How many decisions wait in the Approvals queue (for the admin navigation)."""
     return (
-        pending_count() + pending_credit_count() + pending_refund_request_count() + pending_adjustment_count()
+        pending_count()
+        + pending_credit_count()
+        + pending_refund_request_count()
+        + pending_adjustment_count()
+        + pending_withdrawal_count()
     )
 
 

@@ -1,14 +1,27 @@
-"""Friendly error pages in the shop's layout (a small fragment for htmx requests)."""
+"""Friendly error pages in the shop's layout (a small fragment for htmx requests).
+
+When the database is overloaded (SQLite busy; PostgreSQL out of connections, a lock wait or a
+statement over its time limit, the pool with no free connection) the answer is 503 "very busy",
+rendered without asking the database anything: the usual layout reads the settings and who is
+signed in, which would fail again.
+"""
 
 from flask import current_app
 from flask import make_response
 from flask import render_template
+from flask import request
+from flask import session
+from flask_babel import force_locale
 from flask_babel import gettext
 from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError
 from peewee import OperationalError
+from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import HTTPException
 
+from models.shop.language import LANGUAGES
+from models.shop.language import SOURCE_LANGUAGE
+from models.shop.language import supported
 from views.rendering import is_htmx
 
 MESSAGES = {
@@ -45,6 +58,7 @@ def init_app(app):
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_error)
+    app.register_error_handler(MaxConnectionsExceeded, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
@@ -90,12 +104,50 @@ def handle_http_error(error):
     return error_response(error.code, detail=getattr(error, "friendly", None), headers=headers)
 
 
-def handle_database_error(error):
+# PostgreSQL's SQLSTATEs for "too busy now, try again": too many connections, the server
+# starting or stopping, a lock wait over lock_timeout, a statement over statement_timeout.
+OVERLOAD_STATES = {"53300", "57P03", "55P03", "57014"}
+# Said while connecting, before there is a SQLSTATE (libpq's connection errors carry none).
+OVERLOAD_WORDS = (
+    "locked",
+    "busy",
+    "too many clients",
+    "too many connections",
+    "connection slots are reserved",
+)
+
+
+def database_overloaded(error):
+    if isinstance(error, MaxConnectionsExceeded):
+        return True
+    if getattr(getattr(error, "orig", None), "pgcode", None) in OVERLOAD_STATES:  # the driver's error
+        return True
     message = str(error).lower()
-    if "locked" in message or "busy" in message:
+    return any(words in message for words in OVERLOAD_WORDS)
+
+
+def handle_database_error(error):
+    if database_overloaded(error):
         current_app.logger.warning("database busy: %s", error)
-        return error_response(503, headers={"Retry-After": "5"})
+        return busy_response()
     return handle_unexpected_error(error)
+
+
+def busy_response():
+    """The 503 page with nothing from the database: in the visitor's language from the session or
+    the browser, a page of its own (errors/busy.html) or the htmx message fragment."""
+    language = supported(session.get("language")) or request.accept_languages.best_match(list(LANGUAGES))
+    language = language or SOURCE_LANGUAGE
+    title, detail = MESSAGES[503]
+    template = current_app.jinja_env.get_template("errors/_message.html" if is_htmx() else "errors/busy.html")
+    with force_locale(language):
+        body = template.render(status=503, title=str(title), detail=str(detail), language=language)
+    response = make_response(body, 503)
+    response.headers["Retry-After"] = "5"
+    if is_htmx():
+        response.headers["HX-Retarget"] = "#messages"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 def handle_unexpected_error(error):

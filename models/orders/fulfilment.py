@@ -122,8 +122,9 @@ def dispatch(orders, actor, note="", now=None):
 
 
 def complete(orders, actor, note="", now=None):
-    """Mark dispatched orders completed (delivered); returns those that changed."""
-    return _advance(orders, DISPATCHED, COMPLETED, "completed_at", actor, note or "Completed", now)
+    """Mark dispatched orders completed: delivered (a pickup: collected), which starts the 14 days
+    to withdraw (withdrawal_period.py); returns those that changed."""
+    return _advance(orders, DISPATCHED, COMPLETED, "completed_at", actor, note or "Delivered", now)
 
 
 def _advance(orders, from_status, to_status, stamp, actor, note, now, email=False):
@@ -131,8 +132,11 @@ def _advance(orders, from_status, to_status, stamp, actor, note, now, email=Fals
     changed = []
     with write_transaction():
         for order in orders:
+            stamps = {getattr(Order, stamp): now}
+            if to_status == COMPLETED:
+                stamps[Order.delivered_at] = now
             moved = (
-                Order.update({Order.status: to_status, getattr(Order, stamp): now})
+                Order.update({Order.status: to_status, **stamps})
                 .where((Order.id == order.id) & (Order.status == from_status))
                 .execute()
             )

@@ -56,6 +56,7 @@ from models.orders.order import OrderPayment
 from models.orders.order import PENDING_PAYMENT
 from models.orders.order import SHOP_CHANNEL
 from models.orders.pay_link import pay_link
+from models.orders.withdrawal_period import withdrawal_link
 from models.shop.language import shop_language
 from models.shop.language import supported
 from models.shop.legal import blocks
@@ -87,6 +88,7 @@ def mail_customer(order, kind, subject, first=False, **extra):
         order=order,
         order_url=_order_url(order),
         pay_url=pay_link(order),  # works without signing in: see pay_link
+        withdraw_url=withdrawal_link(order),  # None when nothing can be withdrawn
         lines=order_lines(order),
         **extra,
     )

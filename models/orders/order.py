@@ -93,6 +93,8 @@ NOTES = {
     "Cancelled by the shop": lazy_gettext("Cancelled by the shop"),
     "Dispatched": lazy_gettext("Dispatched"),
     "Completed": lazy_gettext("Completed"),
+    "Delivered": lazy_gettext("Delivered"),
+    "Withdrawal received": lazy_gettext("Withdrawal received"),
     "Reinstated: a card payment arrived after cancellation": lazy_gettext(
         "Reinstated: a card payment arrived after cancellation"
     ),
@@ -343,6 +345,9 @@ class Order(BaseModel):
     local_date = DateField()  # indexed with what the reports add up (Meta)
     dispatched_at = DateTimeField(null=True)
     completed_at = DateTimeField(null=True)
+    # When the owner marked it delivered (a pickup: collected); ends the withdrawal period
+    # (models/orders/withdrawal_period.py, migration 0040).
+    delivered_at = DateTimeField(null=True)
     refunded = IntegerField(default=0)  # refunds made (paid or being paid), see models/refunds/orders.py
     # When the order's first email to its customer was queued: the receipt, the bank details, "your
     # card payment didn't go through" or "waiting for payment", whichever came first (messages.py).
@@ -355,6 +360,7 @@ class Order(BaseModel):
     delivery_estimate = CharField(default="")
     delivery_pickup = BooleanField(default=False)
     delivery_details = TextField(default="")  # a pickup's where and when, copied (migration 0031)
+    delivery_max_days = IntegerField(null=True)  # the method's longest delivery time, copied (0040)
     # The terms of sale accepted at checkout (models/shop/legal.py `terms_version`); "" for orders
     # placed elsewhere (marketplace) or before migration 0041.
     terms_version = CharField(default="")
@@ -428,6 +434,9 @@ class OrderLine(BaseModel):
     # product | delivery (the chosen method, its price; 0 when free) | discount (negative) |
     # shipping (a marketplace order's shipping cost)
     kind = CharField(default="product")
+    # Why the product was excluded from the right of withdrawal when ordered ("" = it wasn't),
+    # copied from Product.withdrawal_exclusion so a later change doesn't alter the order's rights.
+    withdrawal_exclusion = CharField(default="")
 
     class Meta:
         table_name = "order_line"

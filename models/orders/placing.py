@@ -166,6 +166,7 @@ def place_order(
                     unit_price=product.price,
                     quantity=quantity,
                     line_total=product.price * quantity,
+                    withdrawal_exclusion=product.withdrawal_exclusion,
                 )
             if offer is not None:
                 OrderLine.create(
@@ -301,6 +302,7 @@ def _delivery_copy(offer):
         "delivery_estimate": offer.estimate,
         "delivery_pickup": offer.pickup,
         "delivery_details": offer.details,
+        "delivery_max_days": offer.max_days,
     }
 
 

@@ -239,6 +239,7 @@ WHY = {
     "new_order_owner": WHY_OWNER,
     "new_orders_digest_owner": WHY_OWNER,
     "order_late_payment_owner": WHY_OWNER,
+    "order_withdrawal_owner": WHY_OWNER,
     "confirm_email": lazy_gettext(
         "You get this email because this address was used to create an account with us."
     ),

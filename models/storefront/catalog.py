@@ -26,6 +26,7 @@ import unicodedata
 
 from flask_babel import format_number
 from flask_babel import gettext
+from flask_babel import lazy_gettext
 from peewee import BooleanField
 from peewee import Case
 from peewee import CharField
@@ -54,6 +55,15 @@ NAME_MAX = 120
 SLUG_MAX = 80
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
+# Why a product is excluded from the right of withdrawal (Directive 2011/83/EU, Article 16): only
+# the cases that hold whatever happens after delivery. Sealed hygiene goods and sealed recordings
+# are left out on purpose: they are excluded only once unsealed, which the shop learns when the
+# goods come back, not when the customer withdraws. {code: what the product page says}.
+WITHDRAWAL_EXCLUSIONS = {
+    "made_to_order": lazy_gettext("Made to your specifications: not covered by the right of withdrawal."),
+    "perishable": lazy_gettext("Perishable: not covered by the right of withdrawal."),
+}
+
 
 class Category(BaseModel):
     name = CharField(unique=True)
@@ -75,8 +85,15 @@ class Product(BaseModel):
     image_height = IntegerField(null=True)
     stock = IntegerField(default=0, constraints=[Check("stock >= 0")])
     active = BooleanField(default=True, index=True)
+    # Why it is excluded from the right of withdrawal ("" = it isn't): WITHDRAWAL_EXCLUSIONS.
+    withdrawal_exclusion = CharField(default="")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+
+    @property
+    def withdrawal_note(self):
+        """The product page's line about the right of withdrawal, or None when it applies."""
+        return WITHDRAWAL_EXCLUSIONS.get(self.withdrawal_exclusion)
 
     @property
     def in_stock(self):
@@ -320,7 +337,16 @@ def update_category(category, fields, actor):
 
 # Products -----------------------------------------------------------------------
 
-PRODUCT_FIELDS = ("name", "slug", "description", "price", "category_id", "stock", "active")
+PRODUCT_FIELDS = (
+    "name",
+    "slug",
+    "description",
+    "price",
+    "category_id",
+    "stock",
+    "active",
+    "withdrawal_exclusion",
+)
 
 
 def _product_snapshot(product):
@@ -331,6 +357,7 @@ def _product_snapshot(product):
         "price": product.price,
         "stock": product.stock,
         "active": product.active,
+        "withdrawal_exclusion": product.withdrawal_exclusion,
         "image": product.image or "",
         "description": product.description,
     }
@@ -359,6 +386,8 @@ def _check_product(fields, actor, product=None):
     category_id = fields.get("category_id")
     if category_id is None or not Category.select().where(Category.id == category_id).exists():
         errors["category_id"] = gettext("Choose a category.")
+    if (fields.get("withdrawal_exclusion") or "") not in ("", *WITHDRAWAL_EXCLUSIONS):
+        errors["withdrawal_exclusion"] = gettext("Choose one of the listed answers.")
     slug = _resolve_slug(
         Product, fields.get("slug") or "", name, "product", product.id if product else None, errors
     )
@@ -380,6 +409,7 @@ def create_product(fields, actor, image=None):
                 category=fields["category_id"],
                 stock=fields["stock"],
                 active=bool(fields.get("active", True)),
+                withdrawal_exclusion=fields.get("withdrawal_exclusion") or "",
                 **_image_columns(image),
             )
         except IntegrityError:
@@ -407,6 +437,7 @@ def update_product(product, fields, actor, image=None, remove_image=False):
         product.category = fields["category_id"]
         product.stock = fields["stock"]
         product.active = bool(fields.get("active", product.active))
+        product.withdrawal_exclusion = fields.get("withdrawal_exclusion", product.withdrawal_exclusion) or ""
         if image is not None:
             for column, value in _image_columns(image).items():
                 setattr(product, column, value)

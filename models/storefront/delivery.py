@@ -49,6 +49,7 @@ from models.values import MONEY_MAX
 NAME_MAX = 60
 ESTIMATE_MAX = 60
 DETAILS_MAX = 500
+MAX_DAYS = 90
 
 
 class DeliveryMethod(BaseModel):
@@ -59,6 +60,9 @@ class DeliveryMethod(BaseModel):
     estimate = CharField(default="")  # "2–4 working days", shown as written
     pickup = BooleanField(default=False)
     details = TextField(default="")  # a pickup's where and when (migration 0031)
+    # The longest delivery time in days (migration 0040): a dispatched order not marked delivered
+    # counts as delivered this many days after dispatch (models/orders/withdrawal_period.py).
+    max_days = IntegerField(null=True)
     active = BooleanField(default=True, index=True)
     position = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
@@ -97,6 +101,7 @@ class Offer:
     estimate: str
     pickup: bool
     details: str
+    max_days: int | None = None
 
     @classmethod
     def of(cls, method, goods_value):
@@ -109,6 +114,7 @@ class Offer:
             estimate=method.estimate,
             pickup=method.pickup,
             details=method.details,
+            max_days=method.max_days,
         )
 
 
@@ -264,6 +270,7 @@ def _snapshot(method):
         "estimate": method.estimate,
         "pickup": method.pickup,
         "details": method.details,
+        "max_days": method.max_days,
         "active": method.active,
     }
 
@@ -312,6 +319,9 @@ def _checked(fields):
         errors["details"] = gettext("Keep it under %(number)s characters.", number=DETAILS_MAX)
     if pickup and not details:
         errors["details"] = gettext("Say where and when customers collect their order.")
+    max_days = fields.get("max_days")
+    if max_days is not None and not 0 < max_days <= MAX_DAYS:
+        errors["max_days"] = gettext("Enter a number of days from 1 to %(number)s.", number=MAX_DAYS)
     if errors:
         raise DeliveryInvalid(errors)
     return {
@@ -322,6 +332,7 @@ def _checked(fields):
         "estimate": estimate,
         "pickup": pickup,
         "details": details if pickup else "",
+        "max_days": max_days,
     }
 
 

@@ -311,6 +311,15 @@ def form_error_states(page, role, out_dir):
         html_file.write_text(page.content())
         visit = Visit(role, "/register/email (invalid)", posted.value.status, html_file, axe_problems(page))
         visits.append(checked_on_a_phone(page, visit))
+        # The withdrawal function's first form (every page's footer links it), sent empty.
+        page.goto("/withdraw")
+        with page.expect_response(lambda r: r.request.method == "POST") as posted:
+            page.get_by_role("button", name="Continue").click()
+        page.locator(".error-summary").wait_for()
+        html_file = out_dir / slug(role, "/withdraw", "-invalid")
+        html_file.write_text(page.content())
+        visit = Visit(role, "/withdraw (invalid)", posted.value.status, html_file, axe_problems(page))
+        visits.append(checked_on_a_phone(page, visit))
     if role == "customer":
         visits.extend(cart_states(page, role, out_dir))
     if role == "owner":

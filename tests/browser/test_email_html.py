@@ -30,7 +30,7 @@ pytestmark = pytest.mark.browser
 LONG_WORD = "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessen"
 PHOTOGRAPHED = {
     "order_placed", "sign_in_code", "reset_password", "order_paid", "confirm_email", "new_orders_digest_owner",
-    "credit_statement", "new_order_owner", "order_refunded",
+    "credit_statement", "new_order_owner", "order_refunded", "order_withdrawal", "order_dispatched",
 }  # fmt: skip
 
 

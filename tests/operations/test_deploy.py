@@ -163,3 +163,10 @@ def test_the_walkthrough_finds_the_readmes_production_steps():
     assert "editor" not in ran and "SHOP_BASE_URL=https://shop.test" in ran
     assert "create-owner owner@shop.test --password-stdin" in ran
     assert "echo 'DATABASE_URL=postgresql://" in walkthrough.adapt(move)
+
+
+def test_the_jobs_service_comes_back_as_a_standby_after_losing_the_lead():
+    """A leader that loses its lock exits with status 3 (jobs/scheduler.py): systemd must start it
+    again, whatever the status, so the host stands by."""
+    unit = (ROOT / "deploy" / "shop-jobs.service").read_text()
+    assert "Restart=always" in unit.splitlines()

@@ -76,6 +76,7 @@ from models.users.tokens import AccountToken
 from models.users.tokens import digest
 from models.users.user import CUSTOMER
 from models.users.user import User
+from models.withdrawals.statements import record_withdrawal
 from payments import sandbox
 from tests.conftest import TEST_PASSWORD
 
@@ -396,6 +397,26 @@ def trigger_order_refunded(app, make_customer, owner):
     return customer.email
 
 
+def _withdrawn(app, make_customer, owner):
+    """A withdrawal statement from part of a paid order (its acknowledgement and the owner's email)."""
+    customer, order = _paid_order(app, make_customer, owner)
+    line = order.lines.where(OrderLine.kind == "product").get()
+    with app.test_request_context():
+        record_withdrawal(
+            order, f"Camille {TYPED}", customer.email, {line.id: 1}, "original", "mail-wd-key-01"
+        )
+    return customer
+
+
+def trigger_order_withdrawal(app, make_customer, owner):
+    return _withdrawn(app, make_customer, owner).email
+
+
+def trigger_order_withdrawal_owner(app, make_customer, owner):
+    _withdrawn(app, make_customer, owner)
+    return load_settings().contact_email
+
+
 def trigger_affiliate_reward_taken_back(app, make_customer, owner):
 
     affiliate = make_customer(group=CustomerGroup.get(CustomerGroup.name == "Affiliate"))
@@ -441,6 +462,8 @@ KINDS = {
     "order_bank_received": trigger_order_bank_received,
     "order_dispatched": trigger_order_dispatched,
     "order_refunded": trigger_order_refunded,
+    "order_withdrawal": trigger_order_withdrawal,
+    "order_withdrawal_owner": trigger_order_withdrawal_owner,
 }
 
 

@@ -1,9 +1,11 @@
 """The Approvals queue (/admin/approvals): group applications, credit requests, customers' refund
-requests, and balance adjustments above the staff limit.
+requests, withdrawals waiting for their refund, and balance adjustments above the staff limit.
 
 Staff see the queue; deciding is the owner's (approving an adjustment or a refund after a fresh
 sign-in, as they move money).
 """
+
+from typing import NamedTuple
 
 from flask import abort
 from flask import Blueprint
@@ -14,6 +16,7 @@ from flask_login import current_user
 
 from forms.funds import CreditDecisionForm
 from forms.groups import ApplicationDecisionForm
+from forms.orders import ConfirmForm
 from forms.refunds import RefundApprovalForm
 from forms.refunds import RefundDeclineForm
 from models.funds.adjustments import decide_adjustment
@@ -28,12 +31,20 @@ from models.groups.applications import decide
 from models.groups.applications import GroupApplication
 from models.groups.applications import pending_applications
 from models.groups.group import GroupError
+from models.refunds.orders import OrderRefundError
 from models.refunds.requests import AlreadyDecided
 from models.refunds.requests import approve_refund_request
 from models.refunds.requests import decline_refund_request
 from models.refunds.requests import pending_refund_requests
 from models.refunds.requests import RefundRequestError
 from models.refunds.requests import RequestNotFound
+from models.withdrawals.refunds import days_left
+from models.withdrawals.refunds import pending_withdrawals
+from models.withdrawals.refunds import refund_amount
+from models.withdrawals.refunds import refund_withdrawal
+from models.withdrawals.refunds import urgency
+from models.withdrawals.statements import statement_lines
+from models.withdrawals.statements import Withdrawal
 from payments import FAILED
 from payments import SUCCEEDED
 from views.formatting import money
@@ -44,6 +55,16 @@ from views.security import fresh_password_required
 from views.security import owner_required
 
 bp = Blueprint("approvals", __name__, url_prefix="/approvals")
+
+
+class Pending(NamedTuple):
+    """A withdrawal as the queue shows it."""
+
+    withdrawal: Withdrawal
+    lines: list
+    amount: int
+    urgency: str
+    days_left: int
 
 
 @bp.context_processor
@@ -72,6 +93,11 @@ def approvals_page(form=None, status=200, failed_id=None, refund_form=None, fail
         refund_requests=refund_requests,
         refund_errors=bool(refund_form and refund_form.errors),
         adjustments=pending_adjustments(),
+        withdrawals=[
+            Pending(w, statement_lines(w), refund_amount(w), urgency(w), days_left(w))
+            for w in pending_withdrawals()
+        ],
+        confirm_form=ConfirmForm(),
         form=form or ApplicationDecisionForm(),
         failed_id=failed_id,
         status=status,
@@ -239,4 +265,25 @@ def decline_refund(request_id):
         ),
         "success",
     )
+    return redirect_after_post(url_for(".index"))
+
+
+@bp.post("/withdrawals/<id:withdrawal_id>/refund")
+@owner_required
+@fresh_password_required()
+def refund_withdrawal_now(withdrawal_id):
+    withdrawal = row_or_404(Withdrawal, withdrawal_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        refund = refund_withdrawal(withdrawal, current_user._get_current_object())
+    except OrderRefundError as problem:
+        flash(str(problem), "error")
+        return approvals_page(status=422)
+    message = gettext(
+        "Withdrawal from order %(number)s refunded: %(amount)s; the customer is emailed.",
+        number=withdrawal.order.number,
+        amount=money(refund.amount),
+    )
+    flash(message, "error" if refund.card_state == FAILED else "success")
     return redirect_after_post(url_for(".index"))

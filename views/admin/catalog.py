@@ -75,6 +75,7 @@ def product_form(product=None):
                 "price": product.price,
                 "stock": product.stock,
                 "active": product.active,
+                "withdrawal_exclusion": product.withdrawal_exclusion,
             }
         )
     form.category_id.choices = [(c.id, c.name) for c in all_categories()]
@@ -85,7 +86,8 @@ def product_form(product=None):
 
 def product_fields(form):
     fields = {
-        name: form[name].data for name in ("name", "slug", "description", "category_id", "stock", "active")
+        name: form[name].data
+        for name in ("name", "slug", "description", "category_id", "stock", "active", "withdrawal_exclusion")
     }
     if "price" in form:
         fields["price"] = form.price.data

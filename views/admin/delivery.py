@@ -53,6 +53,7 @@ def method_form(method=None):
                 "price": method.price,
                 "free_above": method.free_above,
                 "estimate": method.estimate,
+                "max_days": method.max_days,
                 "pickup": method.pickup,
                 "details": method.details,
                 "everywhere": "listed" if method.countries else "all",
@@ -67,7 +68,17 @@ def method_form(method=None):
 def method_fields(form):
     fields = {
         name: form[name].data
-        for name in ("name", "price", "free_above", "estimate", "pickup", "details", "countries", "active")
+        for name in (
+            "name",
+            "price",
+            "free_above",
+            "estimate",
+            "max_days",
+            "pickup",
+            "details",
+            "countries",
+            "active",
+        )
     }
     fields["everywhere"] = form.everywhere.data != "listed"
     return fields

@@ -215,9 +215,9 @@ def dispatch_one(order_id):
 def complete_one(order_id):
     order = row_or_404(Order, order_id)
     if ConfirmForm().validate_on_submit() and complete([order], current_user._get_current_object()):
-        flash(gettext("Order %(number)s is completed.", number=order.number), "success")
+        flash(gettext("Order %(number)s is marked delivered.", number=order.number), "success")
     else:
-        flash(gettext("Only a dispatched order can be completed."), "error")
+        flash(gettext("Only a dispatched order can be marked delivered."), "error")
     return redirect_after_post(url_for(".show", order_id=order.id))
 
 

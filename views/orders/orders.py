@@ -59,7 +59,9 @@ from models.orders.pay_link import pay_link_token
 from models.orders.progress import next_step
 from models.orders.progress import PREPARING
 from models.orders.reorder import order_again as put_back_in_cart
+from models.orders.withdrawal_period import withdrawal_token
 from models.reminders.windows import next_dispatch_to_announce
+from models.withdrawals.statements import can_withdraw
 from payments import PaymentError
 from views.formatting import money
 from views.lookups import id_arg
@@ -151,6 +153,9 @@ def show(order_id):
         placed=request.args.get("placed") == "1",
         cancel_form=CancelOrderForm(),
         again_form=OrderAgainForm(),
+        withdraw_url=url_for("withdrawal.statement", token=withdrawal_token(order))
+        if can_withdraw(order)
+        else None,
     )
 
 

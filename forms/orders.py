@@ -69,6 +69,8 @@ class CheckoutForm(AccountPartForm):
         validators=[InputRequired(message=lazy_gettext("Choose how to pay the rest."))],
     )
     seen = HiddenField()
+    # Required to place the order, not to recalculate: the view checks it (views/orders/checkout.py).
+    accept_terms = BooleanField(lazy_gettext("I have read and accept the terms of sale"))
     # A second tab of the same checkout page finds the order it already placed, too.
     idempotency_key = IdempotencyKeyField()
 

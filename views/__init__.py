@@ -9,6 +9,7 @@ from models.funds.credit_requests import pending_credit_count
 from models.groups.applications import pending_count
 from models.groups.group import group_of
 from models.refunds.requests import pending_refund_request_count
+from models.shop.legal import PAGES as LEGAL_PAGES
 from models.withdrawals.refunds import pending_withdrawal_count
 from payments import mode as payment_mode
 from payments.sandbox import bp as sandbox_bp
@@ -28,6 +29,7 @@ from views.funds.credit import bp as credit_bp
 from views.funds.funds import bp as funds_bp
 from views.groups.membership import bp as membership_bp
 from views.health import bp as health_bp
+from views.legal import bp as legal_bp
 from views.lookups import IdConverter
 from views.marketplace.api import bp as api_bp
 from views.orders.checkout import bp as checkout_bp
@@ -56,6 +58,7 @@ BLUEPRINTS = (
     documents_bp,
     api_bp,
     reminders_bp,
+    legal_bp,
     withdrawal_bp,
 )
 
@@ -81,6 +84,7 @@ def init_app(app):
             "current_group": current_group,
             # "sandbox" or "test": customer pages say "Test mode" (no real money moves).
             "payment_mode": payment_mode(app.config),
+            "legal_pages": LEGAL_PAGES,  # the footer's links
         }
 
 

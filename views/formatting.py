@@ -22,6 +22,7 @@ from forms.fields import national_phone
 from models.shop.language import active_locale
 from models.shop.language import country_name as settings_country_name
 from models.shop.language import format_percent_bp
+from models.shop.legal import blocks
 from views.settings import shop_settings
 
 
@@ -30,6 +31,7 @@ def init_app(app):
     app.add_template_filter(signed_money)
     app.add_template_filter(vat_rate)
     app.add_template_filter(paragraphs)
+    app.add_template_filter(document)
     app.add_template_filter(grouped)
     app.add_template_filter(local_time)
     app.add_template_filter(local_date)
@@ -169,4 +171,13 @@ def paragraphs(text):
     return Markup("").join(
         Markup("<p>{}</p>").format(Markup("<br>\n").join(escape(line) for line in block.split("\n")))
         for block in blocks
+    )
+
+
+def document(text):
+    """A legal page's text as HTML (models/shop/legal.py `blocks`): its headings as <h2>, the rest
+    as `paragraphs`. Everything is escaped."""
+    return Markup("\n").join(
+        Markup("<h2>{}</h2>").format(part) if kind == "heading" else paragraphs(part)
+        for kind, part in blocks(text)
     )

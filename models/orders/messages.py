@@ -22,6 +22,11 @@ The order's first email: once, when the payment's outcome is known
       tick (waiting_email.py), which asks the provider first; it says "being confirmed" when a
       card payment may still succeed, else "waiting for payment", with the pay link.
 
+    Whichever it is, the first email confirms the contract (issue 24): it carries the legal
+    guarantees in short and the terms of sale the customer accepted at checkout, in full, at the
+    end of the message (email/_terms.txt): a durable copy in the customer's mailbox, in both parts,
+    with no attachment to lose or block.
+
     Later messages (a second failed attempt, a payment reminder) never repeat the first one: a
     customer retrying on the pay page sees each outcome there, and unpaid orders get reminders.
     Marketplace orders get nothing: the marketplace talks to its customers.
@@ -53,17 +58,27 @@ from models.orders.order import SHOP_CHANNEL
 from models.orders.pay_link import pay_link
 from models.orders.vat import order_vat_lines
 from models.orders.withdrawal_period import withdrawal_link
+from models.shop.language import shop_language
+from models.shop.language import supported
+from models.shop.legal import blocks
+from models.shop.legal import page_text
+from models.shop.legal import TERMS
 from models.shop.mail import absolute_url
 from models.shop.mail import send_templated
+from models.shop.mail import ShopWords
 from models.shop.settings import load_settings
 from models.users.user import User
 from payments import SUCCEEDED
 
 
-def mail_customer(order, kind, subject, **extra):
+def mail_customer(order, kind, subject, first=False, **extra):
     """Email the order's customer, in the order's language (the one it was placed in; an order
-    from before languages: the customer's account language). `subject`: a lazy string."""
+    from before languages: the customer's account language). `subject`: a lazy string. `first`:
+    this is the order's first email, the confirmation of the contract: it carries the legal
+    guarantees and the terms of sale the customer accepted (email/_terms.txt)."""
     user = User.get_by_id(order.user_id)
+    if first and order.terms_version:
+        extra["terms"] = accepted_terms(order, user)
     return send_templated(
         user.email,
         kind,
@@ -85,6 +100,14 @@ class OrderLines(list):
     under the total by email/_order_items.*; [] for orders placed before VAT)."""
 
     vat_lines = ()
+
+
+def accepted_terms(order, user):
+    """The terms of sale as the order's first email carries them, in full, in the order's language:
+    the terms as they read now, which is the version the customer accepted at checkout a moment
+    ago (Order.terms_version names it). The owner's words: shown as written (ShopWords)."""
+    language = supported(order.language) or supported(user.language) or shop_language()
+    return [(kind, ShopWords(text)) for kind, text in blocks(page_text(TERMS, language))]
 
 
 def order_lines(order):
@@ -123,9 +146,12 @@ def send_receipt(order, now=None):
     order = Order.get_by_id(order.id)
     if order.channel != SHOP_CHANNEL:
         return None
-    claim_first_email(order, now)
+    first = claim_first_email(order, now)
     return mail_customer(
-        order, "order_paid", lazy_gettext("Order %(number)s: payment received", number=order.number)
+        order,
+        "order_paid",
+        lazy_gettext("Order %(number)s: payment received", number=order.number),
+        first=first,
     )
 
 
@@ -144,6 +170,7 @@ def tell_order_placed(order, now=None):
         order,
         "order_placed",
         lazy_gettext("Order %(number)s: thank you, here is how to pay", number=order.number),
+        first=True,
     )
 
 
@@ -159,6 +186,7 @@ def tell_card_failed(payment, now=None):
         order,
         "order_card_failed",
         lazy_gettext("Order %(number)s: your card payment didn't go through", number=order.number),
+        first=True,
         payment=payment,
     )
 
@@ -178,7 +206,7 @@ def tell_still_waiting(order, pending, now=None):
         if pending is not None
         else lazy_gettext("Order %(number)s: waiting for your payment", number=order.number)
     )
-    return mail_customer(order, "order_awaiting_payment", subject, pending=pending)
+    return mail_customer(order, "order_awaiting_payment", subject, first=True, pending=pending)
 
 
 # What a card payment that didn't simply pay its unpaid order did (the late-payment emails' cases).
@@ -265,9 +293,16 @@ def tell_about_late_payment(order, payment, outcome):
         "paid_how": _paid_how(order, payment) if case == LATE_ALREADY_PAID else "",
         "paid_how_for_owner": _paid_how(order, payment, for_owner=True) if case == LATE_ALREADY_PAID else "",
     }
-    claim_first_email(order)  # the customer now knows of the order; no "waiting for payment" after this
+    first = claim_first_email(
+        order
+    )  # the customer now knows of the order; no "waiting for payment" after this
     mail_customer(
-        order, "order_late_payment", customer_subject, funds_url=absolute_url("funds.overview"), **details
+        order,
+        "order_late_payment",
+        customer_subject,
+        first=first,
+        funds_url=absolute_url("funds.overview"),
+        **details,
     )
     if settings.contact_email:
         send_templated(

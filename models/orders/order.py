@@ -361,6 +361,9 @@ class Order(BaseModel):
     delivery_pickup = BooleanField(default=False)
     delivery_details = TextField(default="")  # a pickup's where and when, copied (migration 0031)
     delivery_max_days = IntegerField(null=True)  # the method's longest delivery time, copied (0040)
+    # The terms of sale accepted at checkout (models/shop/legal.py `terms_version`); "" for orders
+    # placed elsewhere (marketplace) or before migration 0041.
+    terms_version = CharField(default="")
 
     class Meta:
         table_name = "order"

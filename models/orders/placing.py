@@ -45,6 +45,7 @@ from models.orders.vat import record_order_vat
 from models.shop.language import active_language
 from models.shop.language import format_money
 from models.shop.language import supported
+from models.shop.legal import terms_version
 from models.shop.settings import load_settings
 from models.shop.settings import shop_today
 from models.storefront.cart import CartLine
@@ -85,13 +86,16 @@ def place_order(
     now=None,
     delivery_method_id=None,
     delivery_seen="",
+    terms_accepted=False,
 ):
     """Place the order the customer saw at checkout; the same form key returns the same order.
 
     `seen` is the cart fingerprint the checkout page showed; `billing` and
     `shipping` are the customer's Address rows (`shipping` may be None for a
     pickup). `delivery_method_id` is the method chosen and `delivery_seen` the
-    offers' fingerprint the page showed (models/storefront/delivery.py). Everything happens in one
+    offers' fingerprint the page showed (models/storefront/delivery.py). `terms_accepted`: the
+    customer accepted the terms of sale at checkout; the order keeps their version (Order.terms_version,
+    models/shop/legal.py). Everything happens in one
     write transaction: the order and its lines, the stock taken, the hold,
     the cart emptied, the payment if nothing else is due, the emails (the
     customer's receipt or bank details, the owner's new-order email).
@@ -142,6 +146,7 @@ def place_order(
                 **_address_copy("billing", billing),
                 **_address_copy("shipping", shipping),
                 **_delivery_copy(offer),
+                terms_version=terms_version() if terms_accepted else "",
             )
             order.number = f"{order.local_date:%y%m}-{order.id:05d}"
             Order.update(number=order.number).where(Order.id == order.id).execute()

@@ -6,5 +6,6 @@ Called from outside: settings.py (`load_settings`, which only reads; `seed_setti
 `audit_changes`), mail.py (`send_templated`, `send_text`, `absolute_url`: links built from the
 shop's public address; `unlinkable` for what someone typed), outbox.py (the outbox's states,
 driven by jobs/mail.py: `due_message_ids`, `claim`, `finish`, `record_retry`, `send_again`;
-`may_send_unasked`, the per-recipient cap), throttle.py, heartbeat.py.
+`may_send_unasked`, the per-recipient cap), throttle.py, heartbeat.py, legal.py (the legal pages:
+`page_text`, `save_page`, `terms_version`; their default texts in legal_texts.py).
 """

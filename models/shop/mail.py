@@ -14,7 +14,7 @@ no mail client makes a link of them; and the HTML part links only URLs under the
 
 Two parts, one template. A template writes the text part and asks for the blocks the HTML part
 draws differently (`_Blocks`: a button with words for each of the shop's links, a code set large,
-bank details in a box, the order's items as a table); the text part keeps every fact and every
+bank details in a box, the order's items as a table, a heading in bold); the text part keeps every fact and every
 full address. How the HTML part is laid out for phones: see "The HTML part" below.
 """
 
@@ -157,6 +157,7 @@ def send_templated(to, kind, subject, template, secrets=(), unasked=False, langu
             "code_block": blocks.code,
             "order_items": blocks.order_items,
             "details": blocks.details,
+            "heading": blocks.heading,
             **context,
         }
         marked = _email_templates().get_template(f"email/{template}.txt").render(context).strip() + "\n"
@@ -370,6 +371,12 @@ class _Blocks:
             gettext("%(label)s: %(value)s", label=label, value=_as_in_email(value)) for label, value in rows
         )
         return self._add(_Block(text, self._render("_details.html", rows=rows)))
+
+    def heading(self, text):
+        """A heading inside a long message (the terms of sale in an order's first email): its line
+        in the text part, set in bold in the HTML part."""
+        html = Markup('<p style="margin:24px 0 8px;font-weight:700;">{}</p>').format(_as_in_email(text))
+        return self._add(_Block(str(_as_in_email(text)), html))
 
     def as_text(self, marked):
         """The template's output with every block written as text: the text part."""

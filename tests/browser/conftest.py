@@ -7,6 +7,7 @@ or a server that does not start is an error.
 """
 
 import os
+import re
 import select
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,3 +173,34 @@ def assert_no_horizontal_scroll(page):
     assert max(scroll_width, inner_width) <= width, (
         f"{page.url} scrolls sideways: {scroll_width} px wide, layout viewport {inner_width} px, screen {width} px"
     )
+
+
+TERMS_BOX = re.compile(r"^I have read and accept the terms of sale")
+
+
+def accept_terms(page):
+    """Tick "I have read and accept the terms of sale" at checkout (issue 24). With JavaScript the
+    tick recalculates the form through htmx: wait for the new form before going on."""
+    javascript = page.evaluate("() => typeof htmx !== 'undefined'")
+    if javascript:
+        page.locator("#checkout-form").evaluate("form => { form.dataset.beforeTerms = '1' }")
+    page.get_by_role("checkbox", name=TERMS_BOX).check()
+    if javascript:
+        expect(page.locator("#checkout-form[data-before-terms]")).to_have_count(0)
+    expect(page.get_by_role("checkbox", name=TERMS_BOX)).to_be_checked()
+
+
+def order_button(page):
+    """Checkout's button that places the order."""
+    return page.get_by_role("button", name="Order with obligation to pay")
+
+
+def place_order(page):
+    """Accept the terms and press "Order with obligation to pay", as a customer would."""
+    accept_terms(page)
+    order_button(page).click()
+
+
+def checkout_total(page):
+    """The total checkout's breakdown shows."""
+    return page.locator("#checkout-breakdown .cart-summary__subtotal dd")

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_no_horizontal_scroll
 from tests.browser.conftest import DEMO_PASSWORD
+from tests.browser.conftest import place_order
 from tests.browser.conftest import ROOT
 from tests.browser.conftest import sign_in
 
@@ -103,7 +104,7 @@ def test_funds_and_bank_transfer_with_htmx_breakdown(
     expect(sentence).to_have_text("€1.00 funds, €3.50 card.")
     page.get_by_label("Bank transfer").check()
     expect(sentence).to_have_text("€1.00 funds, €3.50 bank transfer.")
-    page.get_by_role("button", name=re.compile("^Place order")).click()
+    place_order(page)
     expect(page.get_by_role("heading", level=1, name=re.compile("^Order "))).to_be_visible()
     expect(page.get_by_text("Thank you! Your order")).to_be_visible()
     expect(page.locator(".bank-details")).to_contain_text("€3.50")
@@ -116,7 +117,7 @@ def test_funds_and_card_through_the_sandbox(mobile_page, checkout_customer, live
     page = mobile_page
     sign_in(page, checkout_customer)
     to_checkout(page)
-    page.get_by_role("button", name=re.compile("^Place order")).click()
+    place_order(page)
     expect(page.get_by_role("heading", name=re.compile(r"^Pay "))).to_be_visible()
     page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("is paid"))).to_be_visible()
@@ -131,6 +132,6 @@ def test_checkout_without_javascript(no_js_page, checkout_customer, live_databas
     page.get_by_label("Bank transfer").check()
     page.get_by_role("button", name="Recalculate").click()
     expect(page.locator(".checkout__sentence")).to_have_text("€0.50 funds, €4.00 bank transfer.")
-    page.get_by_role("button", name=re.compile("^Place order")).click()
+    place_order(page)
     expect(page.get_by_text("Thank you! Your order")).to_be_visible()
     assert order_status(live_database, checkout_customer) == ("pending_payment", 50, 0, 400)

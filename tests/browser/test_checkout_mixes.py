@@ -15,8 +15,11 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import accept_terms
 from tests.browser.conftest import assert_no_horizontal_scroll
 from tests.browser.conftest import DEMO_PASSWORD
+from tests.browser.conftest import order_button
+from tests.browser.conftest import place_order
 from tests.browser.conftest import ROOT
 from tests.browser.conftest import sign_in
 from tests.browser.test_checkout import order_status
@@ -82,7 +85,7 @@ def orders_of(live_database, email):
 
 
 def place(page):
-    page.get_by_role("button", name=re.compile("^Place order")).click()
+    place_order(page)
 
 
 def approve_card(page):
@@ -141,7 +144,8 @@ def test_a_double_click_on_place_order_gives_one_order(page, live_database, tmp_
     email = make_customer(live_database, tmp_path, funds=500)
     sign_in(page, email)
     to_checkout(page)
-    page.get_by_role("button", name=re.compile("^Place order")).dblclick()
+    accept_terms(page)
+    order_button(page).dblclick()
     expect(page.get_by_text("Thank you! Your order")).to_be_visible()
     assert orders_of(live_database, email) == 1
     assert order_status(live_database, email) == ("paid", 450, 0, 0)
@@ -154,23 +158,24 @@ def test_two_tabs_placing_the_same_checkout_give_one_order(page, live_database, 
     second = page.context.new_page()
     second.goto("/checkout")
     expect(second.get_by_role("heading", level=1, name="Checkout")).to_be_visible()
+    accept_terms(second)  # both tabs ready to order
     place(page)
     expect(page.get_by_text("Thank you! Your order")).to_be_visible()
-    place(second)
+    order_button(second).click()
     # The second tab's form is a different checkout of a cart that is now empty: refused, clearly.
     expect(second.get_by_text(re.compile("cart is empty|cart changed", re.IGNORECASE)).first).to_be_visible()
     assert orders_of(live_database, email) == 1
 
 
 def test_the_same_tab_submitted_twice_returns_the_first_order(page, live_database, tmp_path):
-    """Back after placing, then Place order again: the same form key finds the same order."""
+    """Back after placing, then order again: the same form key finds the same order."""
     email = make_customer(live_database, tmp_path, funds=500)
     sign_in(page, email)
     to_checkout(page)
     place(page)
     expect(page.get_by_text("Thank you! Your order")).to_be_visible()
     page.go_back()
-    if page.get_by_role("button", name=re.compile("^Place order")).count():
+    if order_button(page).count():
         place(page)
         expect(
             page.get_by_role("heading", level=1, name=re.compile("^Order |Checkout|Your cart"))

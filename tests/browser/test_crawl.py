@@ -413,6 +413,9 @@ def sign_in_by_fields(page, email, password=DEMO_PASSWORD):
 def test_crawl_reaches_the_pages_of_each_role(crawl):
     by_role = {role: {v.path for v in crawl if v.role == role} for role in ROLES}
     assert {"/", "/account/", "/cart", "/sign-in", "/c/tea", "/p/sencha-100g"} <= by_role["visitor"]
+    legal = {"/legal/notice", "/legal/terms", "/legal/privacy", "/legal/withdrawal-form"}  # the footer's
+    assert legal <= by_role["visitor"] and legal <= {v.path for v in crawl if v.role == "visitor-fr"}
+    assert {"/admin/legal/", "/admin/legal/terms"} <= by_role["owner"]
     assert "/admin/" not in by_role["visitor"]
     assert {"/", "/account/", "/cart"} <= by_role["customer"]
     assert {"/admin/", "/admin/outbox", "/admin/settings"} <= by_role["owner"]

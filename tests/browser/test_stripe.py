@@ -24,6 +24,7 @@ from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.conftest import DESKTOP
 from tests.browser.conftest import MOBILE
 from tests.browser.conftest import new_page
+from tests.browser.conftest import place_order
 from tests.browser.conftest import ROOT
 from tests.browser.conftest import sign_in
 from tests.browser.test_checkout import MAKE_CUSTOMER
@@ -168,7 +169,7 @@ def test_checkout_pays_the_card_part_on_stripe(
 ):
     sign_in(stripe_page, stripe_checkout_customer)
     to_checkout(stripe_page)
-    stripe_page.get_by_role("button", name=re.compile("^Place order")).click()
+    place_order(stripe_page)
     expect(stripe_page.get_by_role("heading", name="Pay €2.50 by card")).to_be_visible()
     pay_url, intent = stripe_page.url, latest_order_intent(stripe_live_database)
     if card == "3-D Secure":

@@ -70,13 +70,14 @@ def checkout_form(html):
     fields["billing_address"] = fields["shipping_address"] = re.search(
         r'<option[^>]*value="(\d+)"', html
     ).group(1)
-    return {**fields, "method": "card", "place": "1"}
+    return {**fields, "method": "card", "place": "1", "accept_terms": "y"}
 
 
 def test_a_french_page_places_a_french_order_whose_emails_stay_french(app, french_buyer, customer, owner):
     page = french_buyer.get("/checkout").get_data(as_text=True)
     assert "<h1>Validation de la commande</h1>" in page
-    assert "Valider la commande (42,00\u00a0€)" in page  # French amounts, and the glossary's words
+    assert "Total</dt><dd>42,00\u00a0€" in page  # French amounts
+    assert ">Commande avec obligation de paiement</button>" in page  # the words the law asks for
 
     response = french_buyer.post("/checkout", data=checkout_form(page))
     assert response.status_code == 303

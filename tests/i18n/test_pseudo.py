@@ -39,7 +39,7 @@ UNTRANSLATED |= {word for name in LANGUAGES.values() for word in WORD.findall(na
 # Not read as prose: scripts and styles, and code (column names, headers, URLs the owner copies).
 HIDDEN = ("script", "style", "code")
 SHOWN_ATTRIBUTES = ("title", "alt", "placeholder", "aria-label", "aria-description")
-START = {"visitor": ["/", "/sign-in", "/register", "/no-such-page"], "customer": ["/account/"], "staff": ["/admin/"],
+START = {"visitor": ["/", "/sign-in", "/register", "/no-such-page", "/legal/terms"], "customer": ["/account/"], "staff": ["/admin/"],
          "owner": ["/admin/", "/account/"]}  # fmt: skip
 ROLES = {"visitor": None, "customer": "dan@demo.shop", "staff": "staff@demo.shop", "owner": "owner@demo.shop"}
 SAME_KIND_MAX = 2
@@ -78,10 +78,11 @@ class ShownText(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts, self.links, self._hidden = [], [], 0
+        self._other_language_field = False
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag in HIDDEN:
+        if tag in HIDDEN or self._in_other_language(tag, attrs):
             self._hidden += 1
         self.parts.extend(attrs[name] for name in SHOWN_ATTRIBUTES if attrs.get(name))
         if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
@@ -90,8 +91,16 @@ class ShownText(HTMLParser):
             self.links.append(attrs["href"])
 
     def handle_endtag(self, tag):
-        if tag in HIDDEN:
+        if tag in HIDDEN or (tag == "textarea" and self._other_language_field):
             self._hidden -= 1
+            self._other_language_field = False
+
+    def _in_other_language(self, tag, attrs):
+        """A field for the owner's text in another language (lang="en" on a French page: a legal
+        page's English version, forms/translations.py) holds that language's words on purpose."""
+        if tag == "textarea" and attrs.get("lang") and attrs["lang"] != "fr":
+            self._other_language_field = True
+        return tag == "textarea" and self._other_language_field
 
     def handle_data(self, data):
         if not self._hidden:

@@ -64,7 +64,7 @@ def form_of(html):
 
 def checkout_form(client, **changes):
     data = form_of(client.get("/checkout").get_data(as_text=True))
-    data.update({"method": "card", "place": "1"}, **changes)
+    data.update({"method": "card", "place": "1", "accept_terms": "y"}, **changes)
     return data
 
 

@@ -289,7 +289,9 @@ def _order(app, make_customer, method="bank", price=3000, stock=5):
     with app.test_request_context():
         add_to_cart(product.id, 1, user=customer)
         seen = cart_fingerprint(cart_summary(find_cart(customer)))
-        order = place_order(customer, "mail-order-key-00001", seen, where, where, method=method)
+        order = place_order(
+            customer, "mail-order-key-00001", seen, where, where, method=method, terms_accepted=True
+        )
     return customer, order, product
 
 

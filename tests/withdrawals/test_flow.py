@@ -7,10 +7,10 @@ import re
 
 import pytest
 
+from models.orders.invoice import invoice_of
 from models.orders.order import Order
 from models.orders.order import OrderEvent
 from models.orders.withdrawal_period import withdrawal_token
-from models.orders.invoice import invoice_of
 from models.refunds.credit_notes import CreditNote
 from models.refunds.orders import OrderRefund
 from models.shop.outbox import OutboxMessage
@@ -141,7 +141,9 @@ def test_the_acknowledgement_gives_the_sellers_address_for_the_goods(client, url
     ShopSettings.update(legal_name="Thé & Co SAS", legal_address="12 rue des Lilas\n75011 Paris").execute()
     _withdraw(client, url)
     text = mails("order_withdrawal")[-1].text_body
-    assert "Please send the goods back within 14 days to:\nThé & Co SAS\n12 rue des Lilas\n75011 Paris" in text
+    assert (
+        "Please send the goods back within 14 days to:\nThé & Co SAS\n12 rue des Lilas\n75011 Paris" in text
+    )
     assert "if you need the return address" not in text
 
 

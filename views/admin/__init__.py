@@ -57,6 +57,7 @@ from views.admin import delivery
 from views.admin import funds
 from views.admin import groups
 from views.admin import invoices
+from views.admin import legal
 from views.admin import marketplace
 from views.admin import orders
 from views.admin import reminders
@@ -114,6 +115,7 @@ AREAS = (
     reminders,
     reports,
     invoices,
+    legal,
 )
 for area in AREAS:
     bp.register_blueprint(area.bp)

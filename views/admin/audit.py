@@ -11,6 +11,7 @@ from flask import Blueprint
 from flask_babel import lazy_gettext
 
 from models.shop.audit import recent_entries
+from models.shop.legal import PAGES as LEGAL_PAGES
 from views.pagination import uncounted_page
 from views.rendering import render
 from views.security import owner_required
@@ -44,6 +45,7 @@ ACTIONS = {
     "group_created": lazy_gettext("Group created"),
     "group_retired": lazy_gettext("Group retired"),
     "mail_sent_again": lazy_gettext("Email sent again"),
+    "legal_page_changed": lazy_gettext("Legal page changed"),
     "marketplace_import": lazy_gettext("Marketplace orders imported"),
     "marketplace_token_created": lazy_gettext("Marketplace token created"),
     "marketplace_token_replaced": lazy_gettext("Marketplace token replaced"),
@@ -72,6 +74,7 @@ ACTIONS = {
 TARGETS = {
     "shop settings": lazy_gettext("shop settings"),
     "payment reminders": lazy_gettext("payment reminders"),
+    **{f"legal page {key}": title for key, title in LEGAL_PAGES.items()},
 }
 
 

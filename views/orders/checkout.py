@@ -8,6 +8,10 @@ and gets the same page back. Placing the order is idempotent on the form's key.
 Delivery: when the shop has delivery methods, the customer chooses among those offered for the
 delivery address's country (models/storefront/delivery.py `offers_for`); changing the address or
 the method recalculates like the funds field. A pickup needs no delivery address.
+
+Terms (issue 24): the order is placed only with the terms of sale accepted (the box by the button
+"Order with obligation to pay"); the order records their version (models/shop/legal.py). A
+recalculation never asks for the box.
 """
 
 from flask import Blueprint
@@ -158,7 +162,9 @@ def place():
     if "recalculate" in request.form:  # the button, or htmx on a change (its hx-vals)
         form.seen.data = cart_fingerprint(summary)
         return _page(form, addresses, summary, status=200 if valid else 422)
-    if not valid:
+    if not form.accept_terms.data:
+        form.accept_terms.errors = [gettext("Tick the box to accept the terms of sale.")]
+    if not valid or form.accept_terms.errors:
         return _page(form, addresses, summary, status=422)
     if delivery_in_use() and request.form.get("delivery_quoted") != str(form.delivery.data or ""):
         # Without JavaScript the total shown was for another delivery: show the new one first.
@@ -189,6 +195,7 @@ def place():
             method=form.method.data,
             delivery_method_id=form.delivery.data,
             delivery_seen=form.delivery_seen.data,
+            terms_accepted=True,
         )
     except CartChanged as problem:
         form.idempotency_key.data = new_key()  # the next try is a new order

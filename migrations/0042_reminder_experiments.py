@@ -29,9 +29,7 @@ def up(migrator, db):
         migrator.add_column("reminder", "variant", CharField(default="A", max_length=1)),
     )
     settings = Table("reminder_settings").bind(db)
-    settings.update(experiment_seed=secrets.token_hex(16)).where(
-        settings.c.experiment_seed == ""
-    ).execute()
+    settings.update(experiment_seed=secrets.token_hex(16)).where(settings.c.experiment_seed == "").execute()
 
     class ReminderVariant(Model):
         segment = CharField(unique=True)

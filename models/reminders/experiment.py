@@ -35,7 +35,7 @@ def arm_for(seed, holdout_percent, customer_id, order_id):
 
 
 def variant_for(seed, has_variant_b, customer_id, order_id):
-    """"A", or "B" for half the orders when the segment's template has a wording B. Drawn apart
+    """ "A", or "B" for half the orders when the segment's template has a wording B. Drawn apart
     from the control group, so the split is the same among the orders that are sent."""
     if not has_variant_b:
         return "A"

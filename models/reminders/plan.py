@@ -216,7 +216,9 @@ class _Facts:
         but for the sending), or planned in a window still open (one whose window closed was
         never sent, and is cancelled by the next tick), and not the one being checked."""
         still_open = ReminderBatch.select(ReminderBatch.id).where(ReminderBatch.window_end > self.now)
-        condition = reminder.state.in_(DECIDED) | ((reminder.state == PLANNED) & reminder.batch.in_(still_open))
+        condition = reminder.state.in_(DECIDED) | (
+            (reminder.state == PLANNED) & reminder.batch.in_(still_open)
+        )
         if self.ignore_reminder is not None:
             condition &= reminder.id != self.ignore_reminder
         return condition

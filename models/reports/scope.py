@@ -82,6 +82,8 @@ class Report:
     chart: Chart | None = None
     summary: list = field(default_factory=list)  # (label, value, kind)
     notes: list = field(default_factory=list)
+    lead: str = ""  # the report's answer in a sentence, shown above the figures
+    variants: list = field(default_factory=list)  # the reminders report's wording A against B
 
 
 def preset_days(preset, today):

@@ -106,7 +106,7 @@ def reminders(scope):
             ),
             gettext(
                 "Difference: the share paid within 48 hours when reminded minus the share when held out, in "
-                "orders in 100, with its 95 %% interval (Newcombe's score method). Attributable to reminders "
+                "orders in 100, with its likely range, the 95 %% interval (Newcombe’s score method). Attributable to reminders "
                 "= the difference × the amount of the orders reminded. “Not enough orders yet to tell”: "
                 "fewer than %(minimum)s orders in a group, or an interval wider than ± %(width)s.",
                 minimum=MIN_ORDERS,
@@ -131,7 +131,7 @@ def _columns():
         Column("amount", gettext("Amount recovered")),
         Column("held_out", gettext("Orders held out"), "count"),
         Column("held_out_rate", gettext("Paid share when held out"), "percent"),
-        Column("difference", gettext("Difference in 100 orders (95 % interval)"), "text"),
+        Column("difference", gettext("Difference in 100 orders (likely range)"), "text"),
         Column("attributable", gettext("Attributable to reminders")),
         Column("verdict", gettext("What it means"), "text"),
     ]

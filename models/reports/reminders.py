@@ -89,13 +89,13 @@ def reminders(scope):
             kind="count",
         ),
         summary=[
-            (gettext("Reminders sent"), len(sent), "count"),
             (gettext("Orders reminded"), overall.reminded, "count"),
             (gettext("Paid within 48 h"), total["rate"], "percent"),
             (gettext("Orders held out"), overall.held_out, "count"),
             (gettext("Paid within 48 h when held out"), total["held_out_rate"], "percent"),
             (gettext("Amount recovered"), overall.amount, "money"),
             (gettext("Attributable to reminders"), total["attributable"], "money"),
+            (gettext("Reminders sent"), len(sent), "count"),
         ],
         lead=total["verdict"] if overall.held_out else "",
         notes=[
@@ -124,16 +124,15 @@ def reminders(scope):
 def _columns():
     return [
         Column("segment", gettext("Customers"), "text"),
-        Column("window", gettext("Dispatch window"), "text"),
+        Column("window", gettext("Dispatch window"), "text", css="report-table__words"),
         Column("reminded", gettext("Orders reminded"), "count"),
-        Column("paid", gettext("Paid within 48 h"), "count"),
-        Column("rate", gettext("Paid share"), "percent"),
-        Column("amount", gettext("Amount recovered")),
+        Column("rate", gettext("Paid within 48 h"), "percent"),
         Column("held_out", gettext("Orders held out"), "count"),
-        Column("held_out_rate", gettext("Paid share when held out"), "percent"),
-        Column("difference", gettext("Difference in 100 orders (likely range)"), "text"),
+        Column("held_out_rate", gettext("Paid within 48 h when held out"), "percent"),
+        Column("difference", gettext("Difference in 100 orders (likely range)"), "text", css="num"),
+        Column("amount", gettext("Amount recovered")),
         Column("attributable", gettext("Attributable to reminders")),
-        Column("verdict", gettext("What it means"), "text"),
+        Column("verdict", gettext("What it means"), "text", css="report-table__sentence"),
     ]
 
 
@@ -261,7 +260,6 @@ def _comparison_row(segment, window, tally):
         "segment": str(segment),
         "window": window,
         "reminded": tally.reminded,
-        "paid": tally.paid,
         "rate": share_of(tally.paid, tally.reminded),
         "amount": tally.amount,
         "held_out": tally.held_out,

@@ -55,6 +55,7 @@ class Column:
     key: str
     label: str
     kind: str = "money"  # money | count | percent | text
+    css: str = ""  # a class for its cells (a sentence needs room to wrap)
 
 
 @dataclass

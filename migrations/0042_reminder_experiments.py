@@ -17,6 +17,7 @@ from peewee import CharField
 from peewee import DateTimeField
 from peewee import IntegerField
 from peewee import Model
+from peewee import SQL
 from peewee import Table
 from peewee import TextField
 
@@ -25,8 +26,14 @@ def up(migrator, db):
     migrator.migrate(
         migrator.add_column("reminder_settings", "holdout_percent", IntegerField(default=0)),
         migrator.add_column("reminder_settings", "experiment_seed", CharField(default="")),
-        migrator.add_column("reminder", "arm", CharField(default="reminded")),
-        migrator.add_column("reminder", "variant", CharField(default="A", max_length=1)),
+        # With the database's own DEFAULT too: code from before this migration (a worker not yet
+        # restarted, the benchmark's earlier revision) still inserts rows without these columns.
+        migrator.add_column(
+            "reminder", "arm", CharField(default="reminded", constraints=[SQL("DEFAULT 'reminded'")])
+        ),
+        migrator.add_column(
+            "reminder", "variant", CharField(default="A", max_length=1, constraints=[SQL("DEFAULT 'A'")])
+        ),
     )
     settings = Table("reminder_settings").bind(db)
     settings.update(experiment_seed=secrets.token_hex(16)).where(settings.c.experiment_seed == "").execute()

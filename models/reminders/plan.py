@@ -25,8 +25,7 @@ from models.orders.card_payments import CARD_START_GRACE
 from models.orders.order import Order
 from models.orders.order import OrderPayment
 from models.orders.order import PENDING_PAYMENT
-from models.reminders.experiment import arm_for
-from models.reminders.experiment import variant_for
+from models.reminders.experiment import assignment
 from models.reminders.records import DECIDED
 from models.reminders.records import PLANNED
 from models.reminders.records import REMINDED
@@ -164,11 +163,13 @@ def plan(at, window=None, batch_id=None, user_id=None, ignore_reminder=None):
             segment=(segment := segment_for(paid_counts.get(order.user_id, 0))),
             template=segment,
             reminder_number=facts.sent_counts.get(order.id, 0) + 1,
-            arm=arm_for(seed, holdout, order.user_id, order.id),
-            variant=variant_for(seed, segment in with_b, order.user_id, order.id),
         )
         for order in reminders
     ]
+    for item in planned:
+        item.arm, item.variant = assignment(
+            seed, holdout, item.segment in with_b, item.customer_id, item.order_id
+        )
     return Plan(at, window, planned, excluded)
 
 

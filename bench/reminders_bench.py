@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.reminders_bench [--customers 100000] [--orders 1000000]
         [--unpaid 200000] [--at 2026-11-26T10:05] [--dir DIR] [--rebuild] [--small]
-        [--half-orders] [--no-half] [--explain]
+        [--half-orders] [--no-half] [--explain] [--against REVISION [--rounds 3]]
 
 Builds (once, kept under instance/bench-cache/ or --dir, named by the sizes,
 the data version and a digest of migrations/) a migrated SQLite file with the
@@ -28,6 +28,11 @@ The batch it writes is deleted afterwards, so the kept file serves the next run
 unchanged. Goal (issue 7): under 5 s and under 200 MB, growing no faster than
 the number of unpaid orders. Prints figures only, asserts nothing.
 --small divides every size by 20 for a quick run.
+
+--against REVISION (issue 26): the plan time with a 10 % control group and a wording B in every
+segment, against REVISION's plan on the same first database (its files from `git archive`, run in
+a process of their own; the older code ignores the new columns), alternating in --rounds rounds.
+Goal: within 10 % of REVISION's figure.
 """
 
 # The shop's modules are imported inside the functions that use them: see bench/README.md.
@@ -83,10 +88,10 @@ INSERT INTO "order" (
     currency, subtotal, total, funds_used, card_amount, bank_amount, idempotency_key, created_at,
     paid_at, cancelled_at, auto_cancel_at, local_date, external_ref, marketplace_amount,
     dispatched_at, completed_at, funds_discount, credit_used, hold_round, refunded,
-    delivery_name, delivery_price, delivery_estimate, delivery_pickup, delivery_details
+    delivery_name, delivery_price, delivery_estimate, delivery_pickup, delivery_details, language
 ) VALUES (
     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 1, 0, '', 0, '', 0, ''
+    ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 1, 0, '', 0, '', 0, '', ''
 )
 """
 PAYMENT_INSERT = """
@@ -261,8 +266,8 @@ class _Builder:
         c.execute("BEGIN IMMEDIATE")
         c.executemany(
             "INSERT INTO user (id, email, password_hash, role, first_name, last_name,"
-            " created_at, phone, source, group_id, reminders_opted_out_at, deleted_at)"
-            " VALUES (?, ?, NULL, 'customer', ?, 'Bench', ?, '', 'self', ?, ?, ?)",
+            " created_at, phone, source, group_id, reminders_opted_out_at, deleted_at, language)"
+            " VALUES (?, ?, NULL, 'customer', ?, 'Bench', ?, '', 'self', ?, ?, ?, '')",
             rows,
         )
         c.execute("COMMIT")
@@ -584,8 +589,9 @@ STEPS = (
 )
 
 
-def measure_child(path, at_text, explain=False):
-    """Runs in its own process; prints one JSON object."""
+def measure_child(path, at_text, explain=False, experiment=False):
+    """Runs in its own process; prints one JSON object. `experiment`: with the control group
+    (EXPERIMENT_HOLDOUT %) and a wording B in every segment, taken out again afterwards."""
     import gc
     import tracemalloc
     from collections import Counter
@@ -605,6 +611,8 @@ def measure_child(path, at_text, explain=False):
             from models.shop.settings import load_settings
 
             with connection():
+                if experiment:
+                    _experiment_on(db)
                 tz = load_settings().tz
                 load_reminder_settings()
                 at = parse_at(at_text, tz)
@@ -630,6 +638,12 @@ def measure_child(path, at_text, explain=False):
                 result["reminders"] = len(the_plan.reminders)
                 result["excluded"] = dict(Counter(item.reason for item in the_plan.excluded).most_common())
                 result["segments"] = dict(Counter(item.segment for item in the_plan.reminders).most_common())
+                result["arms"] = dict(
+                    Counter(
+                        f"{getattr(item, 'arm', 'reminded')}/{getattr(item, 'variant', 'A')}"
+                        for item in the_plan.reminders
+                    ).most_common()
+                )
                 del the_plan
                 gc.collect()
 
@@ -683,10 +697,35 @@ def measure_child(path, at_text, explain=False):
                         with db.atomic("IMMEDIATE"):
                             db.execute_sql("DELETE FROM reminder WHERE batch_id = ?", (batch.id,))
                             db.execute_sql("DELETE FROM reminder_batch WHERE id = ?", (batch.id,))
+                if experiment:
+                    _experiment_off(db)
                 db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         shutil.rmtree(instance, ignore_errors=True)
     print(json.dumps(result))
+
+
+EXPERIMENT_HOLDOUT = 10  # % held out, the share the settings page suggests
+
+
+def _experiment_on(db):
+    from models.reminders.messages import save_variant
+    from models.reminders.plan import SEGMENTS
+    from models.reminders.settings import update_reminder_settings
+
+    update_reminder_settings({"holdout_percent": EXPERIMENT_HOLDOUT})
+    for segment in SEGMENTS:
+        save_variant(segment, "B {order_number}", "Wording B, {first_name}: {items_summary}.\n\n{pay_url}")
+
+
+def _experiment_off(db):
+    from models.reminders.messages import remove_variant
+    from models.reminders.plan import SEGMENTS
+    from models.reminders.settings import update_reminder_settings
+
+    update_reminder_settings({"holdout_percent": 0})
+    for segment in SEGMENTS:
+        remove_variant(segment)
 
 
 def _timed_steps(facts_class, plan, at):
@@ -762,14 +801,63 @@ def _explain(db, plan, at):
     return found
 
 
-def measure(path, at_text, explain=False):
+def measure(path, at_text, explain=False, experiment=False, code=PROJECT):
+    """measure_child in a fresh process, running the shop's code found in `code` (this checkout,
+    or an earlier revision's files: see `revision_code`)."""
     command = [sys.executable, "-m", "bench.reminders_bench", "--measure-child", str(path), "--at", at_text]
     if explain:
         command.append("--explain")
-    done = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=False)
+    if experiment:
+        command.append("--experiment")
+    done = subprocess.run(command, cwd=code, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"measuring {path} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def revision_code(revision):
+    """The project's files at `revision` (`git archive`, no repository change) in a temporary
+    folder, run with this checkout's Python."""
+    folder = Path(tempfile.mkdtemp(prefix="reminders-bench-revision-"))
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision], cwd=PROJECT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def compare_with_revision(path, at_text, revision, rounds):
+    """Plan time with the control group and wording B on, against `revision`'s plan on the same
+    database (its code ignores the new columns), alternating in `rounds` rounds: the medians."""
+    code = revision_code(revision)
+    try:
+        now_runs, before_runs = [], []
+        for number in range(rounds):
+            before = measure(path, at_text, code=code)
+            now = measure(path, at_text, experiment=True)
+            before_runs += before["plan_runs"]
+            now_runs += now["plan_runs"]
+            print(
+                f"  round {number + 1}: {revision} {_median(before['plan_runs'], 0):.2f} s "
+                f"(cpu {_median(before['plan_runs'], 1):.2f}), this checkout with the experiment "
+                f"{_median(now['plan_runs'], 0):.2f} s (cpu {_median(now['plan_runs'], 1):.2f}) "
+                f"{now.get('arms', {})}",
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(code, ignore_errors=True)
+    for index, what in ((0, "wall"), (1, "CPU")):
+        now_median, before_median = _median(now_runs, index), _median(before_runs, index)
+        ratio = now_median / before_median
+        print(
+            f"\nplan {what} time at {before['unpaid_in_db']:,} unpaid orders, median of {len(now_runs)} runs "
+            f"each: {revision} {before_median:.2f} s; this checkout with a {EXPERIMENT_HOLDOUT} % control "
+            f"group and wording B in every segment {now_median:.2f} s; ratio {ratio:.2f} "
+            f"(goal ≤ {1 + COMPARE_GOAL:.2f}: {'ok' if ratio <= 1 + COMPARE_GOAL else 'MISSED'})"
+        )
+
+
+COMPARE_GOAL = 0.10  # issue 26: within 10 % of the previous commit's figure
 
 
 # Reporting -----------------------------------------------------------------------------------
@@ -886,11 +974,19 @@ def main(argv=None):
         help="also a database with half the orders and all the unpaid ones (a shorter history)",
     )
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN QUERY PLAN of plan's queries")
+    parser.add_argument(
+        "--against",
+        metavar="REVISION",
+        help="also compare plan time with the control group and wording B on against this revision's "
+        "(e.g. HEAD~1 or main), on the first database, alternating",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the --against comparison")
+    parser.add_argument("--experiment", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure-child", metavar="PATH", help=argparse.SUPPRESS)
     parser.add_argument("--build-child", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure_child:
-        measure_child(Path(args.measure_child), args.at, args.explain)
+        measure_child(Path(args.measure_child), args.at, args.explain, args.experiment)
         return 0
     if args.build_child:
         build(Path(args.build_child), args.customers, args.orders, args.unpaid, args.at)
@@ -930,6 +1026,10 @@ def main(argv=None):
         print(f"  measured {path.name}", flush=True)
     print(f"load average after: {load_average()}")
     report(rows)
+    if args.against:
+        print(f"\ncomparing with {args.against}; load average before: {load_average()}", flush=True)
+        compare_with_revision(paths[0], args.at, args.against, args.rounds)
+        print(f"load average after: {load_average()}")
     return 0
 
 

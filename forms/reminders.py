@@ -249,6 +249,17 @@ class ReminderSettingsForm(FlaskForm):
         ),
     )
 
+    holdout_percent = whole_number(
+        lazy_gettext("Control group (% of orders held out)"),
+        0,
+        50,
+        lazy_gettext("share held out"),
+        lazy_gettext(
+            "This share of the orders that would get a reminder, picked at random, gets none, so the "
+            "reminders report can show what reminders change. 10 is a good start; 0 turns it off."
+        ),
+    )
+
     def day_fields(self):
         return [self[f"times_{day}"] for day in WEEKDAYS]
 
@@ -282,6 +293,7 @@ class ReminderSettingsForm(FlaskForm):
             "cancel_margin_hours": self.cancel_margin_hours.data,
             "max_per_order": self.max_per_order.data,
             "reorder_hours": self.reorder_hours.data,
+            "holdout_percent": self.holdout_percent.data,
         }
 
 

@@ -72,8 +72,10 @@ def plan_command(at_text, as_json):
         )
     click.echo(f"{len(the_plan.reminders)} reminder(s):")
     for item in the_plan.reminders:
+        held_out = ", held out: never sent" if item.arm == "held_out" else ""
         click.echo(
-            f"  order {item.order_number} → {item.email} ({item.segment}, reminder {item.reminder_number})"
+            f"  order {item.order_number} → {item.email} ({item.segment}, reminder {item.reminder_number}, "
+            f"wording {item.variant}{held_out})"
         )
     click.echo(f"{len(the_plan.excluded)} order(s) not reminded:")
     for item in the_plan.excluded:

@@ -34,11 +34,13 @@ from models.orders.order import CANCELLED as ORDER_CANCELLED
 from models.orders.order import Order
 from models.orders.order import OrderPayment
 from models.reminders.messages import compose
+from models.reminders.messages import item_pictures
 from models.reminders.messages import reminder_language
 from models.reminders.messages import reminder_links
 from models.reminders.messages import unsubscribe_headers
 from models.reminders.plan import plan
 from models.reminders.records import CANCELLED
+from models.reminders.records import HELD_OUT
 from models.reminders.records import PLANNED
 from models.reminders.records import Reminder
 from models.reminders.records import ReminderBatch
@@ -116,12 +118,13 @@ def plan_batch(window, now):
 # batch can have tens of thousands of rows, and building each through the ORM costs seconds.
 INSERT_REMINDER = (
     'INSERT INTO "reminder" (batch_id, user_id, order_id, segment, template, reminder_number, '
-    "local_date, state, cancel_reason, planned_at) VALUES ({}) ON CONFLICT DO NOTHING"
+    "local_date, state, cancel_reason, planned_at, arm, variant) VALUES ({}) ON CONFLICT DO NOTHING"
 )
 
 
 def insert_reminders(batch_id, reminders, local_date, planned_at):
-    sql = INSERT_REMINDER.format(", ".join([db.param] * 10))
+    """The plan's reminders as rows, each with its group and wording (recorded before sending)."""
+    sql = INSERT_REMINDER.format(", ".join([db.param] * 12))
     day, moment = str(local_date), str(planned_at)  # as SQLite stores them; PostgreSQL parses them
     rows = [
         (
@@ -135,6 +138,8 @@ def insert_reminders(batch_id, reminders, local_date, planned_at):
             PLANNED,
             "",
             moment,
+            r.arm,
+            r.variant,
         )
         for r in reminders
     ]
@@ -193,13 +198,17 @@ def send_one(reminder_id, now):
         if reason:
             _decide(reminder_id, CANCELLED, now, reason)
             return 0
+        if reminder.arm == HELD_OUT:
+            # The control group: checked like the others up to this very moment, never sent.
+            _decide(reminder_id, HELD_OUT, now)
+            return 0
         if not _decide(reminder_id, SENT, now):
             return 0
         # Written in the order's language (the default wording, the sentences and amounts the
         # placeholders give, the links' words), whatever language the jobs process runs in.
         language = reminder_language(reminder.order)
         with in_language(language):
-            subject, text = compose(reminder.order, reminder.segment, now)
+            subject, text = compose(reminder.order, reminder.segment, now, variant=reminder.variant)
             links = reminder_links(reminder.order)
         message = send_text(
             reminder.user.email,
@@ -208,6 +217,7 @@ def send_one(reminder_id, now):
             text,
             headers=unsubscribe_headers(reminder.user_id),
             links=links,
+            pictures=item_pictures(reminder.order),
             expires_at=reminder.batch.window_end,  # its "pay before" is the window's dispatch
             language=language,
         )
@@ -258,6 +268,7 @@ def recent_batches(limit=20, offset=0):
             _count_where(Reminder.state == SENT).alias("sent"),
             _count_where(Reminder.state == CANCELLED).alias("cancelled"),
             _count_where(Reminder.state == PLANNED).alias("planned"),
+            _count_where(Reminder.state == HELD_OUT).alias("held_out"),
         )
         .group_by(Reminder.batch)
         .alias("counts")
@@ -274,6 +285,7 @@ def recent_batches(limit=20, offset=0):
         batch.sent = int(row.sent or 0) if row else 0
         batch.cancelled = int(row.cancelled or 0) if row else 0
         batch.waiting = int(row.planned or 0) if row else 0
+        batch.held_out = int(row.held_out or 0) if row else 0
     return batches
 
 

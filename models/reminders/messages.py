@@ -20,6 +20,7 @@ from babel.dates import format_datetime
 from babel.dates import format_time
 from flask_babel import gettext
 from flask_babel import lazy_gettext
+from flask_babel import ngettext
 from itsdangerous import BadData
 from peewee import CharField
 from peewee import DateTimeField
@@ -38,11 +39,13 @@ from models.orders.order import Order
 from models.orders.order import OrderLine
 from models.orders.order import PAID
 from models.orders.order import PENDING_PAYMENT
+from models.orders.order import products_of
 from models.orders.pay_link import pay_link
 from models.reminders.plan import LOYAL
 from models.reminders.plan import NEW
 from models.reminders.plan import RETURNING
 from models.reminders.plan import SEGMENTS
+from models.reminders.records import ReminderVariant
 from models.reminders.windows import next_dispatch
 from models.shop.audit import audit
 from models.shop.language import active_language
@@ -54,9 +57,11 @@ from models.shop.mail import absolute_url
 from models.shop.mail import Quiet
 from models.shop.mail import unlinkable
 from models.shop.settings import load_settings
+from models.shop.texts import other_languages
 from models.shop.texts import owner_text
 from models.shop.texts import save_translations
 from models.shop.texts import translation
+from models.shop.texts import translations
 from models.signing import serializer
 from models.storefront.catalog import Category
 from models.storefront.catalog import Product
@@ -82,6 +87,8 @@ PLACEHOLDERS = {
     "group_perks": lazy_gettext("What the customer's group gets"),
     "paid_orders": lazy_gettext("How many orders the customer has paid"),
     "total_spent": lazy_gettext("What the customer has spent with the shop"),
+    "first_item": lazy_gettext("The name of the order's first item"),
+    "items_summary": lazy_gettext("The order's items in short, e.g. “Blue mug and 2 more”"),
 }
 
 # The shop's own wording, read in the language of the reminder (or of the owner's page). The
@@ -101,7 +108,7 @@ DEFAULT_TEMPLATES = {
         ),
     ),
     RETURNING: (
-        lazy_gettext("Your order {order_number} is waiting for payment"),
+        lazy_gettext("{items_summary}: your order {order_number} is waiting for payment"),
         lazy_gettext(
             "Hello {first_name},\n\n"
             "Good to see you back at {shop_name}! Your order {order_number} of {order_total} "
@@ -113,7 +120,7 @@ DEFAULT_TEMPLATES = {
         ),
     ),
     LOYAL: (
-        lazy_gettext("Your order {order_number} is waiting for payment"),
+        lazy_gettext("{first_name}, your order {order_number} ({items_summary}) is waiting for payment"),
         lazy_gettext(
             "Hello {first_name},\n\n"
             "Thank you for staying with {shop_name}: {paid_orders} orders and {total_spent} so far. "
@@ -163,11 +170,17 @@ def default_template(segment, language=None):
         return str(subject), str(body)
 
 
-def template_for(segment, language=None):
+def template_for(segment, language=None, variant="A"):
     """(subject, body) of the segment's template for a reader of `language` (the active one unless
     told): the owner's wording in that language (both written), else the owner's in the shop's
-    language, else the shop's own default in the reader's language."""
+    language, else the shop's own default in the reader's language. `variant` "B": the owner's
+    wording B, while there is one (a reminder planned with B whose B was since promoted or removed
+    gets wording A, which is then the same text or the owner's choice)."""
     language = language or active_language()
+    if variant == "B":
+        wording_b = variant_template(segment, language)
+        if wording_b is not None:
+            return wording_b
     if language != shop_language():
         subject = translation("reminder_template", segment, "subject", language)
         body = translation("reminder_template", segment, "body", language)
@@ -218,6 +231,102 @@ def _save_template(segment, subject, body, actor):
         )
         .execute()
     )
+
+
+# Wording B: the same segment, other words; half the reminders sent use it (experiment.py).
+VARIANT_KIND = "reminder_variant"
+
+
+def variant_template(segment, language=None):
+    """(subject, body) of the owner's wording B for a reader of `language`, or None."""
+    saved = ReminderVariant.get_or_none(ReminderVariant.segment == segment)
+    if saved is None:
+        return None
+    language = language or active_language()
+    if language != shop_language():
+        subject = translation(VARIANT_KIND, segment, "subject", language)
+        body = translation(VARIANT_KIND, segment, "body", language)
+        if subject and body:
+            return subject, body
+    return saved.subject, saved.body
+
+
+def save_variant(segment, subject, body, actor=None, translated=None):
+    """Save the owner's wording B of the segment (audited) and its other languages."""
+    if segment not in SEGMENTS:
+        raise ValueError(segment)
+    with write_transaction():
+        for field, texts in (translated or {}).items():
+            save_translations(VARIANT_KIND, segment, field, texts, actor)
+        before = variant_template(segment, shop_language())
+        if before != (subject, body):
+            audit(
+                actor,
+                "reminder_variant_changed",
+                f"payment reminder to {segment} customers, wording B",
+                before=dict(zip(("subject", "body"), before or ("", ""), strict=True)),
+                after={"subject": subject, "body": body},
+            )
+        (
+            ReminderVariant.insert(segment=segment, subject=subject, body=body, updated_at=utcnow())
+            .on_conflict(
+                conflict_target=[ReminderVariant.segment],
+                update={
+                    ReminderVariant.subject: subject,
+                    ReminderVariant.body: body,
+                    ReminderVariant.updated_at: utcnow(),
+                },
+            )
+            .execute()
+        )
+
+
+def remove_variant(segment, actor=None):
+    """Stop testing wording B: every reminder planned from now on gets wording A (audited)."""
+    with write_transaction():
+        before = variant_template(segment, shop_language())
+        if before is None:
+            return False
+        _drop_variant(segment, actor)
+        audit(
+            actor,
+            "reminder_variant_removed",
+            f"payment reminder to {segment} customers, wording B",
+            before={"subject": before[0], "body": before[1]},
+            after={},
+        )
+    return True
+
+
+def promote_variant(segment, actor=None):
+    """Wording B becomes the segment's wording, in every language, and B is cleared (audited
+    as the template's change and B's removal). False when the segment has no wording B."""
+    with write_transaction():
+        wording_b = variant_template(segment, shop_language())
+        if wording_b is None:
+            return False
+        texts = {field: translations(VARIANT_KIND, segment, field) for field in ("subject", "body")}
+        cleared = {field: dict.fromkeys(other_languages(), "") for field in ("subject", "body")}
+        for field in texts:
+            cleared[field].update(texts[field])
+        for field, by_language in cleared.items():
+            save_translations("reminder_template", segment, field, by_language, actor)
+        _save_template(segment, *wording_b, actor)
+        _drop_variant(segment, actor)
+        audit(
+            actor,
+            "reminder_variant_promoted",
+            f"payment reminder to {segment} customers",
+            before={},
+            after={"subject": wording_b[0], "body": wording_b[1]},
+        )
+    return True
+
+
+def _drop_variant(segment, actor):
+    for field in ("subject", "body"):
+        save_translations(VARIANT_KIND, segment, field, dict.fromkeys(other_languages(), ""), actor)
+    ReminderVariant.delete().where(ReminderVariant.segment == segment).execute()
 
 
 def save_category_paragraphs(wanted, actor=None):
@@ -365,7 +474,50 @@ def values_for(order, now):
         "group_perks": unlinkable(owner_text(order.user.group, "perks") if order.user.group_id else ""),
         "paid_orders": paid_orders,
         "total_spent": format_money(spent),
+        **item_values(order),
     }
+
+
+def _product_lines(order):
+    return list(
+        OrderLine.select()
+        .where((OrderLine.order == order.id) & (OrderLine.kind == "product"))
+        .order_by(OrderLine.id)
+    )
+
+
+def item_values(order):
+    """{first_item}: the first item's name; {items_summary}: "Blue mug and 2 more" (names as the
+    shop wrote them, `unlinkable` like everything typed)."""
+    lines = _product_lines(order)
+    if not lines:
+        return {"first_item": "", "items_summary": ""}
+    first = unlinkable(lines[0].name)
+    others = len(lines) - 1
+    summary = first
+    if others:
+        summary = ngettext("%(name)s and %(num)d more", "%(name)s and %(num)d more", others, name=first)
+    return {"first_item": first, "items_summary": summary}
+
+
+PICTURES_SHOWN = 4
+THUMBNAIL_WIDTH = 64
+
+
+def item_pictures(order):
+    """The pictures of the order's first items for the HTML part: (absolute URL of the smallest
+    rendition, alt text, width, height); items without a picture are left out."""
+    lines = _product_lines(order)[:PICTURES_SHOWN]
+    products = products_of(lines)
+    pictures = []
+    for line in lines:
+        product = products.get(line.product_id)
+        if product is None or not product.image or not product.picture_widths:
+            continue
+        url = absolute_url("storefront.product_picture", key=product.image, width=product.picture_widths[0])
+        height = round(THUMBNAIL_WIDTH * (product.image_height or 1) / (product.image_width or 1))
+        pictures.append((url, unlinkable(line.name), THUMBNAIL_WIDTH, height))
+    return pictures
 
 
 def category_paragraphs(order):
@@ -394,9 +546,10 @@ def category_paragraphs(order):
     return [text.strip() for text in texts if text.strip()]
 
 
-def compose(order, segment, now, subject=None, body=None):
-    """(subject, text) of the reminder; `subject`/`body` override the saved template (preview)."""
-    saved_subject, saved_body = template_for(segment)
+def compose(order, segment, now, subject=None, body=None, variant="A"):
+    """(subject, text) of the reminder in wording `variant`; `subject`/`body` override the saved
+    template (preview)."""
+    saved_subject, saved_body = template_for(segment, variant=variant)
     values = values_for(order, now)
     text = fill(body if body is not None else saved_body, values)
     extra = category_paragraphs(order)

@@ -25,10 +25,13 @@ from models.orders.card_payments import CARD_START_GRACE
 from models.orders.order import Order
 from models.orders.order import OrderPayment
 from models.orders.order import PENDING_PAYMENT
+from models.reminders.experiment import assignment
+from models.reminders.records import DECIDED
 from models.reminders.records import PLANNED
+from models.reminders.records import REMINDED
 from models.reminders.records import Reminder
 from models.reminders.records import ReminderBatch
-from models.reminders.records import SENT
+from models.reminders.records import ReminderVariant
 from models.reminders.settings import AFTER_ORDER
 from models.reminders.settings import load_reminder_settings
 from models.reminders.windows import local_moment
@@ -61,6 +64,8 @@ REASONS = {
     "daily_limit": lazy_gettext("The customer was reminded today"),
     "outside_window": lazy_gettext("No reminder window is open"),
 }
+# Not a reason to leave an order out: a planned reminder of the control group (experiment.py).
+HELD_OUT_LABEL = lazy_gettext("Held out (control group): planned, checked, never sent")
 
 
 # A pending card payment this young may still be completed by the customer right now; an
@@ -77,6 +82,8 @@ class Planned:
     segment: str
     template: str
     reminder_number: int
+    arm: str = REMINDED  # or HELD_OUT: recorded on the row, never sent (experiment.py)
+    variant: str = "A"
 
 
 @dataclass(slots=True)
@@ -145,6 +152,8 @@ def plan(at, window=None, batch_id=None, user_id=None, ignore_reminder=None):
         else:
             reminders.append(order)
     paid_counts = facts.paid_order_counts()
+    seed, holdout = settings.experiment_seed, settings.holdout_percent
+    with_b = segments_with_variant()
     planned = [
         Planned(
             customer_id=order.user_id,
@@ -157,7 +166,16 @@ def plan(at, window=None, batch_id=None, user_id=None, ignore_reminder=None):
         )
         for order in reminders
     ]
+    for item in planned:
+        item.arm, item.variant = assignment(
+            seed, holdout, item.segment in with_b, item.customer_id, item.order_id
+        )
     return Plan(at, window, planned, excluded)
+
+
+def segments_with_variant():
+    """The segments whose template has the owner's wording B."""
+    return {segment for (segment,) in ReminderVariant.select(ReminderVariant.segment).tuples()}
 
 
 # The rules' own rows: namedtuples, the cheapest to make by the hundred thousand.
@@ -195,10 +213,13 @@ class _Facts:
         return column == self.user_id if self.user_id is not None else Value(1) == 1
 
     def _counted(self, reminder):
-        """Reminder rows that count: sent, or planned in a window still open (one whose window
-        closed was never sent, and is cancelled by the next tick), and not the one being checked."""
+        """Reminder rows that count: sent or held out (the control group is reminded "as usual"
+        but for the sending), or planned in a window still open (one whose window closed was
+        never sent, and is cancelled by the next tick), and not the one being checked."""
         still_open = ReminderBatch.select(ReminderBatch.id).where(ReminderBatch.window_end > self.now)
-        condition = (reminder.state == SENT) | ((reminder.state == PLANNED) & reminder.batch.in_(still_open))
+        condition = reminder.state.in_(DECIDED) | (
+            (reminder.state == PLANNED) & reminder.batch.in_(still_open)
+        )
         if self.ignore_reminder is not None:
             condition &= reminder.id != self.ignore_reminder
         return condition

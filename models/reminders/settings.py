@@ -1,5 +1,5 @@
 """The owner's reminder settings: dispatch times or hours after the order, quiet hours, limits,
-the re-order time."""
+the re-order time, the share held out as a control group."""
 
 import datetime
 import json
@@ -43,6 +43,10 @@ class ReminderSettings(BaseModel):
     # An unpaid order followed, within this many hours, by an order of the same customer that is
     # paid gets no reminder: they ordered again and paid that one (plan.py, "paid_reorder"); 0 = off.
     reorder_hours = IntegerField(default=24)
+    # The control group (models/reminders/experiment.py): the share of reminder-eligible orders
+    # held out at random, and the shop's seed every assignment is derived from (migration 0042).
+    holdout_percent = IntegerField(default=0)
+    experiment_seed = CharField(default="")
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:

@@ -55,6 +55,7 @@ class Column:
     key: str
     label: str
     kind: str = "money"  # money | count | percent | text
+    css: str = ""  # a class for its cells (a sentence needs room to wrap)
 
 
 @dataclass
@@ -83,6 +84,8 @@ class Report:
     summary: list = field(default_factory=list)  # (label, value, kind)
     notes: list = field(default_factory=list)
     links: list = field(default_factory=list)  # (text, key of another report), under the notes
+    lead: str = ""  # the report's answer in a sentence, shown above the figures
+    variants: list = field(default_factory=list)  # the reminders report's wording A against B
 
 
 def preset_days(preset, today):

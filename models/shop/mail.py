@@ -187,6 +187,7 @@ def send_text(
     unasked=False,
     links=None,
     language=None,
+    pictures=(),
 ):
     """Queue a message whose plain text is already written, in the shop's fixed email layout.
 
@@ -199,13 +200,20 @@ def send_text(
     queued (None) once that address had its share (outbox.may_send_unasked).
     Whoever writes `text` shows the values someone typed through `unlinkable`, in the
     recipient's language (`language`: see recipient_language); the layout around it follows.
+    `pictures`: (absolute URL under the shop's address, alt text, width, height) of small pictures
+    the HTML part shows in a row after the text's second paragraph (a reminder's items).
     """
     with in_language(recipient_language(to, language)):
         settings = load_settings()
         subject = str(subject)
         text = text.translate(NOT_TYPED).strip() + "\n"
         blocks = _Blocks(links)
-        html = _layout(settings, subject, kind, text_to_paragraphs(text, blocks))
+        pieces = text_to_paragraphs(text, blocks)
+        if pictures:
+            for url, *_ in pictures:
+                _check_shop_link(url)
+            pieces.insert(min(2, len(pieces)), blocks._render("_pictures.html", pictures=pictures))
+        html = _layout(settings, subject, kind, pieces)
     return _queue(
         to,
         kind,

@@ -18,10 +18,13 @@ from models.reminders.batches import send_planned
 from models.reminders.messages import CategoryParagraph
 from models.reminders.messages import DEFAULT_TEMPLATES
 from models.reminders.messages import template_for
+from models.reminders.plan import plan
 from models.reminders.records import Reminder
 from models.reminders.settings import load_reminder_settings
+from models.reminders.settings import ReminderSettings
 from models.reminders.settings import update_reminder_settings
 from models.reminders.windows import open_window
+from models.shop.audit import AuditEntry
 from models.shop.outbox import OutboxMessage
 from models.shop.outbox import UNKNOWN
 from models.storefront.catalog import Category
@@ -87,6 +90,7 @@ def settings_form(**changes):
         "cancel_margin_hours": "6",
         "max_per_order": "2",
         "reorder_hours": "24",
+        "holdout_percent": "0",
     }
     data.update(changes)
     return {name: value for name, value in data.items() if value is not None}
@@ -475,3 +479,26 @@ def test_category_paragraphs_are_saved_and_emptied(owner_client):
     )
     assert emptied.status_code == 303
     assert {row.category_id: row.text for row in CategoryParagraph.select()} == {coffee.id: "Fresh"}
+
+
+def test_the_owner_sets_the_control_group_and_the_plan_shows_who_is_held_out(
+    app, owner_client, make_customer, make_product, at_monday
+):
+    page = owner_client.get("/admin/reminders/settings").get_data(as_text=True)
+    assert "Control group (% of orders held out)" in page and "10 is a good start" in page
+    too_many = post_form(owner_client, "/admin/reminders/settings", settings_form(holdout_percent="80"))
+    assert too_many.status_code == 422 and load_reminder_settings().holdout_percent == 0
+    saved = post_form(owner_client, "/admin/reminders/settings", settings_form(holdout_percent="50"))
+    assert saved.status_code == 303 and load_reminder_settings().holdout_percent == 50
+    assert "reminder_settings_changed" in {entry.action for entry in AuditEntry.select()}
+
+    ReminderSettings.update(experiment_seed="issue-26-test-seed").execute()  # the same draws every run
+    orders = [
+        unpaid_order(app, make_customer, make_product, datetime.timedelta(hours=3), f"Ann{n}")
+        for n in range(12)
+    ]
+    with app.test_request_context():
+        held = [item for item in plan(AT).reminders if item.arm == "held_out"]
+    assert held and len(held) < len(orders)
+    page = owner_client.get("/admin/reminders").get_data(as_text=True)
+    assert page.count("Held out (control group): planned, checked, never sent") == len(held)

@@ -797,6 +797,8 @@ PLANNED_KEYS = {
     "segment": str,
     "template": str,
     "reminder_number": int,
+    "arm": str,  # "reminded" or "held_out" (the control group)
+    "variant": str,  # "A" or "B"
 }
 EXCLUDED_KEYS = {"order_id": int, "order_number": str, "customer_id": int, "reason": str}
 

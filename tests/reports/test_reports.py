@@ -419,23 +419,29 @@ def test_reminders_sent_paid_within_48_hours_and_recovered(ctx):
     report = reminders(Scope(day, day + datetime.timedelta(days=6), "day"))
     rows = {(row["segment"], row["window"]): row for row in report.rows}
     (window,) = {row["window"] for row in report.rows}
+    # An order counts once, reminded twice or not; the control group is empty, so no difference.
     assert rows[("New", window)] | {} == {
         "segment": "New",
         "window": window,
-        "sent": 2,
-        "paid": 1,
-        "rate": 50.0,
+        "reminded": 1,
+        "rate": 100.0,
         "amount": 2000,
+        "held_out": 0,
+        "held_out_rate": None,
+        "difference": "",
+        "attributable": None,
+        "verdict": "",
     }
-    assert (rows[("Loyal", window)]["sent"], rows[("Loyal", window)]["paid"]) == (1, 0)  # paid after 48 h
+    assert (rows[("Loyal", window)]["reminded"], rows[("Loyal", window)]["rate"]) == (1, 0.0)  # after 48 h
     sent, paid_ = report.chart.series
     assert sent.values[:2] == [2, 1] and paid_.values[:2] == [0, 1]  # counted on the last reminder's day
     summary = {label: value for label, value, _ in report.summary}
-    assert (summary["Reminders sent"], summary["Orders paid within 48 h"], summary["Amount recovered"]) == (
+    assert (summary["Reminders sent"], summary["Orders reminded"], summary["Amount recovered"]) == (
         3,
-        1,
+        2,
         2000,
     )
+    assert summary["Paid within 48 h"] == 50.0 and summary["Orders held out"] == 0
 
 
 # Pages ---------------------------------------------------------------------------------------------------

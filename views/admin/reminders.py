@@ -44,16 +44,23 @@ from models.reminders.messages import CategoryParagraph
 from models.reminders.messages import compose
 from models.reminders.messages import default_template
 from models.reminders.messages import PLACEHOLDERS
+from models.reminders.messages import promote_variant as promote_variant_of
+from models.reminders.messages import remove_variant as remove_variant_of
 from models.reminders.messages import sample_order
 from models.reminders.messages import save_category_paragraphs
 from models.reminders.messages import save_template
+from models.reminders.messages import save_variant
 from models.reminders.messages import SEGMENT_LABELS
 from models.reminders.messages import template_for
 from models.reminders.messages import unknown_placeholders
+from models.reminders.messages import VARIANT_KIND
+from models.reminders.messages import variant_template
+from models.reminders.plan import HELD_OUT_LABEL
 from models.reminders.plan import plan
 from models.reminders.plan import REASONS
 from models.reminders.plan import SEGMENTS
 from models.reminders.records import CANCELLED
+from models.reminders.records import HELD_OUT
 from models.reminders.records import PLANNED
 from models.reminders.records import Reminder
 from models.reminders.records import ReminderBatch
@@ -116,6 +123,16 @@ RESTORED = {
     "returning": lazy_gettext("The message to returning customers is back to the original text."),
     "loyal": lazy_gettext("The message to loyal customers is back to the original text."),
 }
+VARIANT_TITLES = {
+    "new": lazy_gettext("Message to new customers: wording B"),
+    "returning": lazy_gettext("Message to returning customers: wording B"),
+    "loyal": lazy_gettext("Message to loyal customers: wording B"),
+}
+PROMOTED = {
+    "new": lazy_gettext("Wording B is now the message to new customers."),
+    "returning": lazy_gettext("Wording B is now the message to returning customers."),
+    "loyal": lazy_gettext("Wording B is now the message to loyal customers."),
+}
 # The message a planned reminder uses (the plan's `template`: a segment's key).
 TEMPLATE_LABELS = {
     "new": lazy_gettext("New"),
@@ -127,6 +144,7 @@ STATE_LABELS = {
     PLANNED: lazy_gettext("planned"),
     SENT: lazy_gettext("sent"),
     CANCELLED: lazy_gettext("cancelled"),
+    HELD_OUT: lazy_gettext("held out"),
 }
 MESSAGE_STATE_LABELS = {
     "queued": lazy_gettext("queued"),
@@ -234,6 +252,7 @@ def index():
         overview_url=_overview_url,
         reasons=REASONS,
         template_labels=TEMPLATE_LABELS,
+        held_out_label=HELD_OUT_LABEL,
     )
 
 
@@ -358,6 +377,7 @@ def _settings_data(current):
             "cancel_margin_hours",
             "max_per_order",
             "reorder_hours",
+            "holdout_percent",
         )
     }
     data["closed_dates"] = sorted(current.closed())
@@ -399,7 +419,8 @@ def templates():
 
 
 def _preview_of(segment, form):
-    """(subject, text, unknown placeholders) of the typed template filled for a real order, or None."""
+    """(subject, text, unknown placeholders) of the typed template filled for a real order, or None
+    (wording A's or B's: the typed text is filled the same way)."""
     order = sample_order()
     if order is None:
         return None
@@ -422,6 +443,7 @@ def _template_context(segment, form, preview):
         "segment_note": SEGMENT_NOTES[segment],
         "placeholders": {name: str(description) for name, description in PLACEHOLDERS.items()},
         "preview": preview,
+        "has_variant": variant_template(segment, shop_language()) is not None,
     }
 
 
@@ -476,6 +498,61 @@ def restore_template(segment):
     save_template(segment, *default_template(segment, shop_language()), actor(), cleared)
     flash(str(RESTORED[segment]), "success")
     return redirect_after_post(url_for("admin.reminders.edit_template", segment=segment))
+
+
+# Wording B ------------------------------------------------------------------------------------
+
+
+@bp.route(f"{TEMPLATE_URL}/b", methods=["GET", "POST"])
+@owner_required
+def edit_variant(segment):
+    """The owner's wording B of a segment: written like the message itself, in each language."""
+    subject, body = variant_template(segment, shop_language()) or template_for(segment, shop_language())
+    data = {"subject": subject, "body": body}
+    for name in TRANSLATED:
+        data.update(
+            {field_name(name, lang): text for lang, text in translations(VARIANT_KIND, segment, name).items()}
+        )
+    form = with_other_languages(ReminderTemplateForm, *TRANSLATED)(data=data)
+    page, fragment = "admin/reminders/template.html", "admin/reminders/_template_form.html"
+
+    def context(preview):
+        return {
+            **_template_context(segment, form, preview),
+            "variant": True,
+            "heading": VARIANT_TITLES[segment],
+            "form_url": url_for("admin.reminders.edit_variant", segment=segment),
+        }
+
+    if request.method == "POST" and request.form.get("action") == "preview":
+        return render(page, fragment=fragment, **context(_preview_of(segment, form)))
+    if not form.validate_on_submit():
+        if request.method == "POST":
+            return render_invalid(page, fragment=fragment, **context(_preview_of(segment, form)))
+        return render(page, **context(_preview_of(segment, form)))
+    translated = {name: translations_in(form, name) for name in TRANSLATED}
+    save_variant(segment, form.subject.data, form.body.data, actor(), translated)
+    flash(gettext("Wording B is saved: half the reminders sent from now on use it."), "success")
+    return redirect_after_post(url_for("admin.reminders.edit_variant", segment=segment))
+
+
+@bp.post(f"{TEMPLATE_URL}/b/remove")
+@owner_required
+def remove_variant(segment):
+    if remove_variant_of(segment, actor()):
+        flash(gettext("Wording B is removed: every reminder uses the message A again."), "success")
+    return redirect_after_post(url_for("admin.reminders.edit_template", segment=segment))
+
+
+@bp.post(f"{TEMPLATE_URL}/b/promote")
+@owner_required
+def promote_variant(segment):
+    """One click from the reminders report: wording B becomes the message (audited)."""
+    if promote_variant_of(segment, actor()):
+        flash(str(PROMOTED[segment]), "success")
+    else:
+        flash(gettext("There is no wording B to promote."), "info")
+    return redirect_after_post(url_for("admin.reports.show", key="reminders"))
 
 
 # Category paragraphs -------------------------------------------------------------------------

@@ -250,7 +250,7 @@ class ReminderSettingsForm(FlaskForm):
     )
 
     holdout_percent = whole_number(
-        lazy_gettext("Control group (% of orders held out)"),
+        lazy_gettext("Control group: percentage of orders held out"),
         0,
         50,
         lazy_gettext("share held out"),

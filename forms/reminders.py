@@ -250,12 +250,12 @@ class ReminderSettingsForm(FlaskForm):
     )
 
     holdout_percent = whole_number(
-        lazy_gettext("Control group: percentage of orders held out"),
+        lazy_gettext("Control group: percentage of customers held out"),
         0,
         50,
         lazy_gettext("share held out"),
         lazy_gettext(
-            "This share of the orders that would get a reminder, picked at random, gets none, so the "
+            "This share of customers, picked at random, gets no reminders (all their orders), so the "
             "reminders report can show what reminders change. 10 is a good start; 0 turns it off."
         ),
     )

@@ -167,9 +167,7 @@ def plan(at, window=None, batch_id=None, user_id=None, ignore_reminder=None):
         for order in reminders
     ]
     for item in planned:
-        item.arm, item.variant = assignment(
-            seed, holdout, item.segment in with_b, item.customer_id, item.order_id
-        )
+        item.arm, item.variant = assignment(seed, holdout, item.segment in with_b, item.customer_id)
     return Plan(at, window, planned, excluded)
 
 

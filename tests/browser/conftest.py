@@ -178,16 +178,16 @@ def assert_no_horizontal_scroll(page):
 TERMS_BOX = re.compile(r"^I have read and accept the terms of sale")
 
 
-def accept_terms(page):
+def accept_terms(page, label=TERMS_BOX):
     """Tick "I have read and accept the terms of sale" at checkout (issue 24). With JavaScript the
     tick recalculates the form through htmx: wait for the new form before going on."""
     javascript = page.evaluate("() => typeof htmx !== 'undefined'")
     if javascript:
         page.locator("#checkout-form").evaluate("form => { form.dataset.beforeTerms = '1' }")
-    page.get_by_role("checkbox", name=TERMS_BOX).check()
+    page.get_by_role("checkbox", name=label).check()
     if javascript:
         expect(page.locator("#checkout-form[data-before-terms]")).to_have_count(0)
-    expect(page.get_by_role("checkbox", name=TERMS_BOX)).to_be_checked()
+    expect(page.get_by_role("checkbox", name=label)).to_be_checked()
 
 
 def order_button(page):

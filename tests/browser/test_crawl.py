@@ -144,6 +144,10 @@ class Visit:
     menu_problems: list = field(default_factory=list)
 
 
+# Files the shop links that the browser shows itself: checked to answer, not crawled as pages.
+DOCUMENT_TYPES = ("application/pdf",)
+
+
 def slug(role, path, suffix=""):
     name = re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-") or "home"
     return f"{role}--{name}{suffix}.html"
@@ -254,7 +258,11 @@ class RoleCrawl:
             self.visits.append(Visit(self.role, path, download.status, html_file, is_page=False))
             return False
         assert response is not None, path
-        assert "text/html" in response.headers.get("content-type", ""), f"{path} is not a page"
+        content_type = response.headers.get("content-type", "")
+        if content_type.startswith(DOCUMENT_TYPES):  # an invoice's PDF, shown in the browser's viewer
+            self.visits.append(Visit(self.role, path, response.status, html_file, is_page=False))
+            return False
+        assert "text/html" in content_type, f"{path} is not a page"
         html_file.write_bytes(response.body())
         self.page.evaluate(AXE_START)
         self.current = Visit(self.role, path, response.status, html_file)

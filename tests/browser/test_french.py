@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import accept_terms
 from tests.browser.conftest import assert_no_horizontal_scroll
 from tests.browser.conftest import MOBILE
 from tests.browser.conftest import new_page
@@ -130,7 +131,8 @@ def order_by_bank_transfer(page):
     funds.press("Tab")  # htmx recalculates: the rest is to pay, so the ways to pay it appear
     page.get_by_label("Virement bancaire").check()
     expect(page.locator(".checkout__sentence")).to_have_text("4,50\u00a0€ par virement bancaire.")
-    page.get_by_role("button", name=re.compile("^Valider la commande")).click()
+    accept_terms(page, re.compile("^J’ai lu et j’accepte les conditions générales de vente"))
+    page.get_by_role("button", name="Commande avec obligation de paiement").click()
     expect(page.get_by_text(re.compile("Merci\u202f! Votre commande"))).to_be_visible()
     assert_no_horizontal_scroll(page)
 

@@ -485,7 +485,7 @@ def test_the_owner_sets_the_control_group_and_the_plan_shows_who_is_held_out(
     app, owner_client, make_customer, make_product, at_monday
 ):
     page = owner_client.get("/admin/reminders/settings").get_data(as_text=True)
-    assert "Control group: percentage of orders held out" in page and "10 is a good start" in page
+    assert "Control group: percentage of customers held out" in page and "10 is a good start" in page
     too_many = post_form(owner_client, "/admin/reminders/settings", settings_form(holdout_percent="80"))
     assert too_many.status_code == 422 and load_reminder_settings().holdout_percent == 0
     saved = post_form(owner_client, "/admin/reminders/settings", settings_form(holdout_percent="50"))

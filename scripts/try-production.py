@@ -480,7 +480,8 @@ def fresh_host(name, keep, repo):
     """A bare Debian 12 on the private network, with a fixed address and every host's name."""
     root = fresh_debian(name)
     (root / "etc/hostname").write_text(f"{name}\n")
-    (root / "etc/systemd/network/host0.network").write_text(
+    # Read before Debian's 80-container-host0.network, which would ask for DHCP.
+    (root / "etc/systemd/network/10-host0.network").write_text(
         f"[Match]\nName=host0\n\n[Network]\nAddress={SUBNET}.{HOSTS[name]}/24\nGateway={SUBNET}.1\n"
     )
     subprocess.run(

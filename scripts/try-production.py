@@ -952,8 +952,8 @@ def main_hosts(args):
     with private_network():
         hosts = {name: fresh_host(name, args.keep, repo) for name in HOSTS}
         try:
-            for host in hosts.values():
-                host.boot()
+            with concurrent.futures.ThreadPoolExecutor() as pool:
+                list(pool.map(Container.boot, hosts.values()))
             walk_hosts(hosts, blocks)
         except Failed as failure:
             print(f"\nFAILED: {failure}")

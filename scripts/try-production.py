@@ -553,6 +553,10 @@ def web_host_rule(name, certificate):
     return rule
 
 
+def as_written(line):
+    return line
+
+
 def balancer_rule(line):
     command = line.split("#")[0].strip()
     if command.startswith(("certbot ", "curl -s https://")):
@@ -573,7 +577,11 @@ def walk_hosts(hosts, blocks):
 
     def web_host(name):
         script = "\n".join(
-            [adapt(web_first), adapt(install, web_host_rule(name, adapt(certificate))), adapt(web_after)]
+            [
+                adapt(web_first),
+                adapt(install, web_host_rule(name, adapt(certificate))),
+                adapt(web_after, as_written),
+            ]
         )
         return step(f"{name}: Running in production, as the README says for web hosts", hosts[name], script)
 

@@ -47,6 +47,7 @@ test-postgres: $(VENV)/.installed
 try-production:
 	python3 scripts/try-production.py
 
+# README, Several web hosts: db, two web hosts and a balancer in four containers (root; not in `make test`).
 try-production-hosts:
 	python3 scripts/try-production.py --hosts
 

@@ -544,8 +544,8 @@ def web_host_rule(name, certificate):
                 command.removesuffix("editor /etc/shop.env")
                 + f"cat > /etc/shop.env <<'EOF'\n{hosts_settings()}EOF"
             )
-        if command.startswith("deploy/shop-flask create-owner") and name != WEBS[0]:
-            return ": create-owner on the first host only"
+        if command.startswith("deploy/shop-flask create-owner"):
+            return replacement(line) if name == WEBS[0] else ": create-owner on the first host only"
         if command.startswith("curl -s https://"):  # the balancer isn't there yet: this host's own shop
             return replacement(line)
         return line

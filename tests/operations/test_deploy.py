@@ -181,7 +181,9 @@ def test_the_walkthrough_finds_the_readmes_steps_for_several_hosts():
         walkthrough.adapt(install, walkthrough.web_host_rule(name, certificate)) for name in ("web1", "web2")
     )
     assert "certbot certonly" not in first and certificate in first
-    assert "create-owner owner@shop.test --password-stdin" in first and "create-owner" not in second
+    assert (
+        "create-owner owner@shop.test --password-stdin" in first and "shop-flask create-owner" not in second
+    )
 
 
 def test_the_readmes_web_host_step_passes_the_balancers_scheme_and_host_along(tmp_path):

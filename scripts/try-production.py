@@ -876,15 +876,21 @@ def reminder_moment(host):
 
 
 def check_reminders_once(webs, db_host):
-    """Both hosts asked at once to send the same batch: each reminder goes once."""
+    """Both hosts asked at once to send the same batch: each reminder goes once. The batch is a
+    future window's (`--at`): the schedulers stop meanwhile, as their tick, at the real time,
+    would cancel its reminders as too early; started again, the leader delivers them."""
     at, planned = reminder_moment(webs["web1"])
     before = db_host.run(f"{SINK} | grep -c '^To:.*{CUSTOMER}' || true", quiet=True).strip()
+    for host in webs.values():
+        host.run("systemctl stop shop-jobs")
     with concurrent.futures.ThreadPoolExecutor() as pool:
         runs = [
             pool.submit(host.run, f"cd /srv/shop && deploy/shop-flask reminders run --at {at}", True)
             for host in webs.values()
         ]
         said = [future.result().strip() for future in runs]
+    for host in webs.values():
+        host.run("systemctl start shop-jobs")
     queued = sum(int(re.match(r"(\d+)", line).group(1)) for line in said)
     check(queued == planned, f"{planned} reminder(s) planned at {at}; both hosts ran the batch: {said}")
     deadline = time.time() + 60

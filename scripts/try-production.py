@@ -548,7 +548,7 @@ def web_host_rule(name, certificate):
         if command.startswith("deploy/shop-flask create-owner"):
             return replacement(line) if name == WEBS[0] else ": create-owner on the first host only"
         if command.startswith("curl -s https://"):  # the balancer isn't there yet: this host's own shop
-            return replacement(line)
+            return after_reload(replacement(line))
         return line
 
     return rule
@@ -558,10 +558,10 @@ def after_reload(line):
     """The check right after `systemctl reload nginx`, which returns before nginx has reloaded:
     retried for a few seconds, as a person typing it would be a moment later."""
     if line.startswith("curl ") and "/healthz" in line:
-        return (
-            line.split("#")[0]
-            .strip()
-            .replace("curl -sk", "curl -sfk --retry 5 --retry-connrefused --retry-delay 1")
+        retried = "--retry 5 --retry-connrefused --retry-delay 1"
+        command = line.split("#")[0].strip()
+        return command.replace("curl -sk ", f"curl -sfk {retried} ").replace(
+            "curl -sf ", f"curl -sf {retried} "
         )
     return line
 
@@ -569,7 +569,7 @@ def after_reload(line):
 def balancer_rule(line):
     command = line.split("#")[0].strip()
     if command.startswith(("certbot ", "curl -s https://")):
-        return replacement(line)
+        return after_reload(replacement(line))
     return line
 
 

@@ -469,7 +469,7 @@ HOSTS = {"db-host": 2, "web1": 3, "web2": 4, "lb": 5}  # name: last byte of its 
 WEBS = ("web1", "web2")
 CUSTOMER = "dan@demo.shop"  # `flask demo`'s customer with an address and an order waiting for a transfer
 DEMO_PASSWORD = "demo-password"
-SINK = "journalctl -u smtp-sink -o cat"
+SINK = "journalctl -u smtp-sink -o cat"  # a message's lines as Python prints bytes: b'To: ...'
 
 
 @contextlib.contextmanager
@@ -893,6 +893,11 @@ def mail_delivered(host):
     raise Failed("the outbox did not empty within a minute")
 
 
+def messages_to_customer(db_host):
+    pattern = shlex.quote(f"^b'To: .*{CUSTOMER}'")
+    return db_host.run(f"{SINK} | grep -c {pattern} || true", quiet=True).strip()
+
+
 def check_reminders_once(webs, db_host):
     """Both hosts asked at once to send the same batch: each reminder goes once. The batch is a
     future window's (`--at`): the schedulers stop meanwhile, as their tick, at the real time,
@@ -902,7 +907,7 @@ def check_reminders_once(webs, db_host):
     psql(db_host, "update reminder_settings set reorder_hours = 0")
     at, planned = reminder_moment(webs["web1"])
     mail_delivered(webs["web1"])  # the demo's emails to Dan are in the sink before counting
-    before = db_host.run(f"{SINK} | grep -c '^To:.*{CUSTOMER}' || true", quiet=True).strip()
+    before = messages_to_customer(db_host)
     for host in webs.values():
         host.run("systemctl stop shop-jobs")
     with concurrent.futures.ThreadPoolExecutor() as pool:
@@ -918,12 +923,12 @@ def check_reminders_once(webs, db_host):
     mail_delivered(webs["web1"])
     deadline = time.time() + 60
     while time.time() < deadline:
-        after = db_host.run(f"{SINK} | grep -c '^To:.*{CUSTOMER}' || true", quiet=True).strip()
+        after = messages_to_customer(db_host)
         if int(after) - int(before) >= planned:
             break
         time.sleep(2)
     time.sleep(10)  # a second copy would come within the mail job's next rounds
-    after = db_host.run(f"{SINK} | grep -c '^To:.*{CUSTOMER}' || true", quiet=True).strip()
+    after = messages_to_customer(db_host)
     check(
         int(after) - int(before) == planned,
         f"the mail sink got {int(after) - int(before)} reminder(s), once each",

@@ -38,7 +38,8 @@ reminder batch run by both hosts at once (`flask reminders run --at` a window ah
 schedulers stopped meanwhile) reaches the mail sink once each; the leader's `flask jobs`
 SIGKILLed, the other host leading within seconds and ticking, the killed one back as a standby; a
 pg_dump backup restored into an empty database with `flask restore --into`; one host's shop
-stopped while the balancer keeps serving. Takes about 10 minutes on a busy 2-core machine.
+stopped while the balancer keeps serving. Takes about 6 minutes after copying the four systems
+(2026-12-07, a busy 2-core machine). The containers' files are deleted afterwards unless --keep.
 """
 
 import argparse

@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 # Every test that touches the database (all but the browser tests, which run on SQLite only).
 POSTGRES_TESTS ?= tests --ignore=tests/browser
 
-.PHONY: run test test-postgres lint test-deps migrate clean try-production translations translations-update
+.PHONY: run test test-postgres lint test-deps migrate clean try-production try-production-hosts translations translations-update
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test-postgres: $(VENV)/.installed
 # The README's production steps on a fresh Debian 12 in a container (root; about 3 minutes).
 try-production:
 	python3 scripts/try-production.py
+
+# README, Several web hosts: db, two web hosts and a balancer in four containers (root; not in `make test`).
+try-production-hosts:
+	python3 scripts/try-production.py --hosts
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache test-artifacts

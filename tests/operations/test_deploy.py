@@ -165,6 +165,64 @@ def test_the_walkthrough_finds_the_readmes_production_steps():
     assert "echo 'DATABASE_URL=postgresql://" in walkthrough.adapt(move)
 
 
+def test_the_walkthrough_finds_the_readmes_steps_for_several_hosts():
+    walkthrough = load_walkthrough()
+    database, web_first, certificate, web_after, balancer = walkthrough.readme_blocks()[
+        "Setting up several web hosts"
+    ]
+    assert "10.0.0.0/24" in database  # the network the containers get (walkthrough.SUBNET)
+    assert "postgresql-client" in web_first and "openssl req -x509" in certificate
+    assert "nginx-balancer.conf" in balancer
+    settings = walkthrough.hosts_settings()
+    assert f"SECRET_KEY={walkthrough.SECRET}" in settings and "TRUSTED_PROXIES=2" in settings
+    assert "DATABASE_URL=postgresql://shop:try-production-database-password@db-host/shop" in settings
+    install = walkthrough.readme_blocks()["Running in production"][0]
+    first, second = (
+        walkthrough.adapt(install, walkthrough.web_host_rule(name, certificate)) for name in ("web1", "web2")
+    )
+    assert "certbot certonly" not in first and certificate in first
+    assert (
+        "create-owner owner@shop.test --password-stdin" in first and "shop-flask create-owner" not in second
+    )
+
+
+def test_the_readmes_web_host_step_passes_the_balancers_scheme_and_host_along(tmp_path):
+    """The README's sed on a web host turns deploy/nginx-shop.conf's two lines into the two that
+    "A load balancer in front of nginx" asks for (a change of the site would make it miss)."""
+    walkthrough = load_walkthrough()
+    sed = walkthrough.readme_blocks()["Setting up several web hosts"][3].splitlines()[0]
+    site = tmp_path / "shop"
+    site.write_text((ROOT / "deploy/nginx-shop.conf").read_text())
+    subprocess.run(["sh", "-c", sed.replace("/etc/nginx/sites-available/shop", str(site))], check=True)
+    readme = (ROOT / "README.md").read_text()
+    for line in (
+        'X-Forwarded-Proto "$http_x_forwarded_proto, $scheme";',
+        'X-Forwarded-Host "$http_x_forwarded_host, $host";',
+    ):
+        assert f"proxy_set_header {line}" in readme
+        assert f"    proxy_set_header {line}" in site.read_text()
+
+
+def test_nginx_accepts_the_balancers_site(tmp_path):
+    """deploy/nginx-balancer.conf as Debian's nginx reads it (the hosts' names made local)."""
+    certificate, key = nginx_site.throwaway_certificate(tmp_path)
+    site = (ROOT / "deploy/nginx-balancer.conf").read_text()
+    site = site.replace("/etc/letsencrypt/live/shop.example.com/fullchain.pem", str(certificate))
+    site = site.replace("/etc/letsencrypt/live/shop.example.com/privkey.pem", str(key))
+    (tmp_path / "balancer.conf").write_text(
+        site.replace("web1:", "127.0.0.1:").replace("web2:", "127.0.0.2:")
+    )
+    config = tmp_path / "nginx.conf"
+    config.write_text(
+        f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\n"
+        f"http {{\n{nginx_site.DEBIAN_HTTP}  include {tmp_path / 'balancer.conf'};\n}}\n"
+    )
+    result = subprocess.run(
+        [nginx_site.NGINX, "-t", "-p", str(tmp_path), "-c", str(config)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_the_jobs_service_comes_back_as_a_standby_after_losing_the_lead():
     """A leader that loses its lock exits with status 3 (jobs/scheduler.py): systemd must start it
     again, whatever the status, so the host stands by."""

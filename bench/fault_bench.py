@@ -106,7 +106,9 @@ def place_order(browser, slug, keys_sent=None):
     for attempt in range(5):
         if attempt:
             RETRIES.append(key)  # an answer was lost: the same form again, as a reload sends it
-        status, _ = browser.submit("order", page, r"/checkout$", place="1", idempotency_key=key)
+        status, _ = browser.submit(
+            "order", page, r"/checkout$", place="1", accept_terms="y", idempotency_key=key
+        )
         found = re.fullmatch(r"/account/orders/(\d+)(\?.*)?", browser.last_path)
         if status == 200 and found:
             return int(found.group(1))

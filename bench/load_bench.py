@@ -339,7 +339,7 @@ def checkout(browser, slugs):
     status, page = browser.get("checkout", f"/p/{slug}")
     browser.submit("checkout", page, rf"/p/{re.escape(slug)}/add$", quantity="1")
     status, page = browser.get("checkout", "/checkout")
-    browser.submit("checkout", page, r"/checkout$", place="1")
+    browser.submit("checkout", page, r"/checkout$", place="1", accept_terms="y")  # the terms ticked
 
 
 ACTIONS = [(browse, 30), (my_account, 30), (fragment, 15), (top_up, 10), (checkout, 15)]

@@ -129,7 +129,7 @@ def _lines(pdf, document):
     if document.vat_applies:
         headings.append(gettext("VAT rate"))
         widths += (26,)
-    headings.append(gettext("Amount"))
+    headings.append(gettext("Amount incl. VAT") if document.vat_applies else gettext("Amount"))
     widths += (30,)
     align = ("LEFT",) + ("RIGHT",) * (len(headings) - 1)
     with pdf.table(

@@ -18,6 +18,7 @@ from shop import create_app
 from tests.conftest import app_config
 from tests.conftest import csrf_token
 from tests.conftest import POSTGRES_URL
+from tests.shop.test_app import BUSY_SETTINGS_FORM
 from views.errors import database_overloaded
 
 postgres_only = pytest.mark.skipif(not POSTGRES_URL, reason="needs a PostgreSQL server (make test-postgres)")
@@ -106,23 +107,6 @@ def test_no_free_connection_in_the_pool_answers_503(app):
     assert "/static/" in page  # styled like the shop
 
 
-SETTINGS_FORM = {
-    "shop_name": "Busy Shop",
-    "contact_email": "a@example.com",
-    "country": "GB",
-    "locale": "en_GB",
-    "timezone": "Europe/London",
-    "currency": "GBP",
-    "staff_money_limit": "50",
-    "signup_bonus": "0",
-    "topup_min": "10",
-    "topup_max": "1000",
-    "default_credit_limit": "0",
-    "credit_terms_days": "30",
-    "new_order_emails": "each",
-}
-
-
 @postgres_only
 def test_a_lock_wait_over_the_limit_answers_503_and_saves_nothing(owner_client, database_url):
     token = csrf_token(owner_client, "/admin/settings")
@@ -131,7 +115,7 @@ def test_a_lock_wait_over_the_limit_answers_503_and_saves_nothing(owner_client, 
     blocker.execute_sql("BEGIN")
     blocker.execute_sql("SELECT id FROM shop_settings WHERE id = 1 FOR UPDATE")
     try:
-        response = owner_client.post("/admin/settings", data={"csrf_token": token, **SETTINGS_FORM})
+        response = owner_client.post("/admin/settings", data={"csrf_token": token, **BUSY_SETTINGS_FORM})
     finally:
         blocker.execute_sql("ROLLBACK")
         blocker.close()
